@@ -9,7 +9,7 @@ Examples
 '1.2조원'
 >>> format_krw(1_000 * EOK)
 '1,000억원'
->>> format_krw(12_345_678)
+>>> format_krw(12_345_678, digits=0)
 '1,235만원'
 >>> format_krw(3.4e9, unit="억", digits=2)
 '34억원'
