@@ -27,8 +27,8 @@ from matplotlib.patches import Patch
 from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-from .taxonomy import BUSINESS_LINES, EVENT_TYPE_CODES, label
-from .units import EOK, format_krw
+from ..taxonomy import BUSINESS_LINES, EVENT_TYPE_CODES, label
+from ..units import EOK, format_krw
 
 __all__ = [
     "KOREAN_FONT", "korean_font_files", "use_korean_font", "plot_cell_heatmap",
