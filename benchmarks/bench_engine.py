@@ -29,31 +29,12 @@ from scipy import stats
 
 from opwb.fft import compound_fft, cross_method_table
 from opwb.insurance import Policy
-from opwb.simulate import CellModel, simulate_losses
-from opwb.synth import THRESHOLD, TRUE_MODEL
+from opwb.simulate import simulate_losses
+
+from _common import best_of, bundled_model, print_table, status
 
 EOK = 1e8
 LAYER = dict(deductible=5 * EOK, limit=50 * EOK)
-
-
-def best_of(fn, repeat):
-    """(result of the last run, best wall seconds, best CPU seconds)."""
-    wall, cpu, out = [], [], None
-    for _ in range(repeat):
-        t0, c0 = time.perf_counter(), time.process_time()
-        out = fn()
-        wall.append(time.perf_counter() - t0)
-        cpu.append(time.process_time() - c0)
-    return out, min(wall), min(cpu)
-
-
-def bundled_model() -> dict[str, CellModel]:
-    return {et: CellModel(stats.poisson(m.frequency), m.severity, threshold=THRESHOLD)
-            for et, m in TRUE_MODEL.items()}
-
-
-def status(ok: bool) -> str:
-    return "PASS" if ok else "MISS"
 
 
 def fft_rows(repeat: int) -> list[tuple]:
@@ -95,17 +76,6 @@ def mc_rows(n_years: int, repeat: int, workers: int) -> list[tuple]:
                  f"{inside}/{len(table)}", status(inside == len(table)),
                  f"7 cells gross + net of 5억/50억 layer; table built in {t_table:.1f} s"))
     return rows, table
-
-
-def print_table(title: str, rows: list[tuple]) -> None:
-    head = ("benchmark", "target", "measured", "status", "note")
-    widths = [max(len(str(r[i])) for r in rows + [head]) for i in range(len(head))]
-    line = "  ".join("{:<%d}" % w for w in widths)
-    print(title)
-    print(line.format(*head))
-    print(line.format(*("-" * w for w in widths)))
-    for r in rows:
-        print(line.format(*r))
 
 
 def print_cross_method(table) -> None:

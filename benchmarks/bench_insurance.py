@@ -16,38 +16,23 @@ import argparse
 import time
 
 import numpy as np
-from scipy import stats
 
 from opwb import data_path
 from opwb.insurance import Programme, apply_programme
 from opwb.programme import load_programme
-from opwb.simulate import CellModel, simulate_losses
-from opwb.synth import THRESHOLD, TRUE_MODEL
+from opwb.simulate import simulate_losses
+from opwb.synth import TRUE_MODEL
 from opwb.units import EOK
 
+from _common import best_of, bundled_model
+
 LIMITS_EOK = (50, 100, 400, 1000)
-
-
-def bundled_model() -> dict[str, CellModel]:
-    return {et: CellModel(stats.poisson(m.frequency), m.severity, threshold=THRESHOLD)
-            for et, m in TRUE_MODEL.items()}
 
 
 def keep_levels(programme: Programme) -> dict[str, float]:
     """Per cell: the lowest deductible of the policies covering it (inf if none)."""
     return {et: min((p.deductible for p in programme if p.covers(et) > 0), default=np.inf)
             for et in TRUE_MODEL}
-
-
-def best_of(fn, repeat: int = 3) -> tuple[float, float]:
-    """Best wall-clock and best CPU time (the machine is shared: CPU time is the stable one)."""
-    wall, cpu = [], []
-    for _ in range(repeat):
-        t0, c0 = time.perf_counter(), time.process_time()
-        fn()
-        wall.append(time.perf_counter() - t0)
-        cpu.append(time.process_time() - c0)
-    return min(wall), min(cpu)
 
 
 def run(n_years: int, programme: Programme, label: str) -> list[tuple]:
@@ -62,7 +47,7 @@ def run(n_years: int, programme: Programme, label: str) -> list[tuple]:
     for lim in LIMITS_EOK:
         prog = programme.replace_policy("BBB", limit=lim * EOK, aggregate_limit=2 * lim * EOK)
         for mode, reuse in (("full", None), ("reuse", previous)):
-            wall, cpu = best_of(lambda: apply_programme(prog, sim, seed=2, reuse=reuse))
+            _, wall, cpu = best_of(lambda: apply_programme(prog, sim, seed=2, reuse=reuse))
             res = apply_programme(prog, sim, seed=2, reuse=reuse)
             rows.append((f"{label} ({mode})", n_years, stored, lim, wall, cpu,
                          res.ceded_by_policy["BBB"].mean() / EOK))

@@ -110,10 +110,11 @@ def scenario_png(alternatives: Sequence[Alternative], loss: float, gross: np.nda
 
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(13, 4.6), layout="constrained")
+    fig = Figure(figsize=(13, 4.6))  # fixed margins: constrained layout would draw twice
     left, right = fig.subplots(1, 2)
     plot_layer_bands(alternatives, loss, ax=left, highlight=highlight)
     plot_exceedance(gross, nets, ax=right, alpha=alpha)
+    fig.subplots_adjust(left=0.06, right=0.99, bottom=0.11, top=0.93, wspace=0.17)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi)
     return buf.getvalue()
