@@ -1,0 +1,266 @@
+"""Shared fixtures: free ports, the app served exactly as the README says, headless Chromium.
+
+Fixtures
+--------
+free_port
+    A TCP port that is free on 127.0.0.1.
+launch_app
+    Factory ``launch_app(port=None) -> RunningApp``: starts ``python3 workbench.py app --port N
+    --no-browser`` from the repository root (the README's command), waits until the port
+    accepts TCP connections, and stops it with SIGTERM at the end of the test.
+served_app
+    One ``RunningApp`` shared by the tests of a module (stopped with SIGTERM afterwards).
+chromium
+    A playwright ``Browser``: Debian's ``/usr/bin/chromium``, headless (never a downloaded
+    browser). Session-scoped.
+artifacts_dir
+    ``test-artifacts/`` at the repository root (gitignored) for screenshots and logs.
+screenshot
+    ``screenshot(page, name)`` saves a screenshot of the whole rendered notebook (Voila
+    scrolls inside the page, so plain ``full_page=True`` would stop at the viewport).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+ARTIFACTS = REPO / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+APP_START_TIMEOUT = 180.0  # first start may execute a notebook while two test runs share 2 cores
+
+
+def find_free_port() -> int:
+    """A port that is free on 127.0.0.1 right now (the OS picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _proc_children() -> dict[int, list[int]]:
+    """Parent pid → child pids, from /proc (Linux)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(entry))
+    return children
+
+
+def descendants(pid: int) -> list[int]:
+    """All live descendants of ``pid`` (children, grandchildren, ...)."""
+    tree, found, todo = _proc_children(), [], [pid]
+    while todo:
+        for child in tree.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def is_running(pid: int) -> bool:
+    """True while ``pid`` exists and is not a zombie (exited, waiting to be reaped)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+@dataclass
+class RunningApp:
+    """The app started by the README's command; ``url`` is ``http://127.0.0.1:<port>/``."""
+
+    proc: subprocess.Popen
+    port: int
+    log_path: Path
+    command: list[str] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def command_line(self) -> str:
+        """The command line the started process runs now (after any exec)."""
+        return cmdline(self.proc.pid)
+
+    def kernel_pids(self) -> list[int]:
+        """Live descendant processes that are Jupyter kernels."""
+        return [p for p in descendants(self.proc.pid) if "ipykernel" in cmdline(p)]
+
+    @staticmethod
+    def survivors(pids: list[int], timeout: float = 20.0) -> list[int]:
+        """Those of ``pids`` still running after waiting up to ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while any(map(is_running, pids)) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        return [p for p in pids if is_running(p)]
+
+    def stop(self, timeout: float = 60.0) -> int:
+        """Send SIGTERM and wait; return the exit status (kill the group if it hangs)."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)  # our own session, started below
+                self.proc.wait(10)
+                raise AssertionError(f"app ignored SIGTERM for {timeout} s:\n{self.log()[-3000:]}")
+        return self.proc.returncode
+
+    def cleanup(self) -> None:
+        """Stop the app if a test left it running; kill stragglers of its own session."""
+        try:
+            self.stop()
+        finally:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            self.log_path.unlink(missing_ok=True)
+
+
+def readme_python() -> str:
+    """The ``python3`` the README's commands use (the one on PATH)."""
+    return shutil.which("python3") or sys.executable
+
+
+def start_app(port: int | None = None, timeout: float = APP_START_TIMEOUT) -> RunningApp:
+    """Start ``python3 workbench.py app --port N --no-browser`` and wait until it listens."""
+    port = find_free_port() if port is None else port
+    command = [readme_python(), "workbench.py", "app", "--port", str(port), "--no-browser"]
+    fd, log_name = tempfile.mkstemp(prefix="opwb-app-", suffix=".log")
+    with os.fdopen(fd, "w") as log:
+        proc = subprocess.Popen(command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+    app = RunningApp(proc, port, Path(log_name), command)
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc.poll() is not None:
+            text = app.log()
+            app.log_path.unlink(missing_ok=True)
+            raise AssertionError(f"{' '.join(command)} exited with {proc.returncode}:\n{text[-3000:]}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return app
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            app.cleanup()
+            raise AssertionError(f"port {port} not accepting connections after {timeout} s")
+        time.sleep(0.25)
+
+
+@pytest.fixture
+def free_port() -> int:
+    return find_free_port()
+
+
+@pytest.fixture
+def launch_app():
+    started: list[RunningApp] = []
+
+    def launch(port: int | None = None) -> RunningApp:
+        app = start_app(port)
+        started.append(app)
+        return app
+
+    yield launch
+    for app in started:
+        app.cleanup()
+
+
+@pytest.fixture(scope="module")
+def served_app():
+    app = start_app()
+    yield app
+    app.cleanup()
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+_SCROLL_HEIGHT_JS = """() => Math.max(document.documentElement.scrollHeight,
+    ...Array.from(document.querySelectorAll('*'), el => el.scrollHeight))"""
+
+
+def wait_for_layout(page, timeout: float = 60.0, quiet: float = 1.0) -> int:
+    """Wait until every image has loaded and the page height has not changed for ``quiet``
+    seconds (Voila renders outputs in the browser after the page arrives); return the height."""
+    page.wait_for_function("Array.from(document.images).every(i => i.complete)",
+                           timeout=timeout * 1000)
+    deadline, last, since = time.monotonic() + timeout, -1, time.monotonic()
+    while time.monotonic() < deadline:
+        height = int(page.evaluate(_SCROLL_HEIGHT_JS))
+        if height != last:
+            last, since = height, time.monotonic()
+        elif time.monotonic() - since >= quiet:
+            return height
+        page.wait_for_timeout(200)
+    raise AssertionError(f"page layout still changing after {timeout} s")
+
+
+def save_full_screenshot(page, path: Path, max_height: int = 30_000) -> Path:
+    """Screenshot the whole rendered notebook.
+
+    Voila's lab template scrolls inside ``#rendered_cells``, so ``full_page=True`` alone
+    would stop at the viewport: grow the viewport to the tallest scroll height first.
+    """
+    size = page.viewport_size or {"width": 1280, "height": 900}
+    height = wait_for_layout(page)
+    height = min(height, max_height)
+    page.set_viewport_size({"width": size["width"], "height": max(height, size["height"])})
+    page.wait_for_timeout(500)  # let widgets and plots re-lay out
+    page.screenshot(path=str(path), full_page=True)
+    page.set_viewport_size(size)
+    return path
+
+
+@pytest.fixture(scope="session")
+def screenshot(artifacts_dir):
+    """``screenshot(page, "name")`` saves ``test-artifacts/name.png`` of the whole page."""
+    def take(page, name: str) -> Path:
+        return save_full_screenshot(page, artifacts_dir / f"{name}.png")
+
+    return take
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

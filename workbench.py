@@ -1,0 +1,276 @@
+#!/usr/bin/env python3
+"""opwb workbench launcher: set-up-free commands for a machine that has only ``python3``.
+
+    python3 workbench.py app [--port N] [--no-browser] [--notebook PATH]
+    python3 workbench.py test [pytest arguments ...]
+
+Both commands first make sure the repository's own virtual environment ``.venv`` exists and
+holds ``opwb`` (editable) with its dependencies and test extras. It is created on the first
+run and re-installed whenever ``pyproject.toml`` changes (a hash of it is kept in
+``.venv/opwb-install.stamp``); when it is current nothing is printed.
+
+``app`` then serves the app notebook (``notebooks/03_bbb_scenarios.ipynb`` when it exists,
+else the highest-numbered ``notebooks/NN_*.ipynb``) with Voila on 127.0.0.1 only, with one
+pre-started kernel and idle-kernel culling. The launcher replaces itself with the Voila process
+(``exec``), so SIGTERM or Ctrl+C reach Voila directly and it shuts its kernels down.
+
+``test`` runs pytest on the whole suite with the environment's Python; the exit code is
+pytest's.
+
+Standard library only; it must run with Debian's system ``python3``.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import importlib.util
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+STAMP_NAME = "opwb-install.stamp"
+APP_NOTEBOOK = "03_bbb_scenarios.ipynb"
+DEFAULT_PORT = 8866
+MIN_PYTHON = (3, 11)
+CULL_IDLE_TIMEOUT = 900  # seconds a kernel may sit idle (page closed) before it is stopped
+CULL_INTERVAL = 60
+PIP_JSON_URL = "https://pypi.org/pypi/pip/json"
+APT_HINT = "sudo apt-get install python3-venv"
+
+
+class WorkbenchError(RuntimeError):
+    """A set-up problem with a message meant for the user."""
+
+
+def say(message: str) -> None:
+    print("workbench: " + message, flush=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Which notebook the app serves
+# ---------------------------------------------------------------------------------------------
+def app_notebook(root: Path = ROOT) -> Path:
+    """Return the notebook the app serves.
+
+    ``notebooks/03_bbb_scenarios.ipynb`` when it exists, else the highest-numbered
+    ``notebooks/NN_*.ipynb``.
+
+    Raises
+    ------
+    WorkbenchError
+        When ``notebooks/`` holds no numbered notebook.
+    """
+    folder = Path(root) / "notebooks"
+    preferred = folder / APP_NOTEBOOK
+    if preferred.is_file():
+        return preferred
+    numbered = []
+    for path in folder.glob("*.ipynb"):
+        match = re.match(r"^(\d+)_.+\.ipynb$", path.name)
+        if match:
+            numbered.append((int(match.group(1)), path.name, path))
+    if not numbered:
+        raise WorkbenchError(f"no numbered notebook (NN_name.ipynb) found in {folder}")
+    return max(numbered)[2]
+
+
+# ---------------------------------------------------------------------------------------------
+# The virtual environment
+# ---------------------------------------------------------------------------------------------
+def venv_python(venv: Path = VENV) -> Path:
+    return Path(venv) / "bin" / "python"
+
+
+def install_stamp(root: Path = ROOT) -> str:
+    """The stamp a current environment carries: a hash of ``pyproject.toml``."""
+    digest = hashlib.sha256((Path(root) / "pyproject.toml").read_bytes()).hexdigest()
+    return f"pyproject-sha256={digest}\n"
+
+
+def venv_is_current(root: Path = ROOT, venv: Path = VENV) -> bool:
+    """True when the environment exists, its Python runs from disk and its stamp matches."""
+    stamp = Path(venv) / STAMP_NAME
+    if not venv_python(venv).exists() or not stamp.is_file():
+        return False
+    return stamp.read_text(encoding="utf-8") == install_stamp(root)
+
+
+def _run(cmd: list, quiet: bool = False, **kwargs) -> None:
+    """Run a command; with ``quiet`` its output is shown only when it fails."""
+    if quiet:
+        kwargs.update(stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    result = subprocess.run([str(c) for c in cmd], **kwargs)
+    if result.returncode != 0:
+        if quiet:
+            print(result.stdout, file=sys.stderr)
+        raise WorkbenchError(f"command failed (exit {result.returncode}): {' '.join(map(str, cmd))}")
+
+
+def _fetch(url: str, timeout: float = 60) -> tuple:
+    """Return (body, final URL after redirects)."""
+    request = urllib.request.Request(url, headers={"User-Agent": "opwb-workbench"})
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        return response.read(), response.geturl()
+
+
+def bootstrap_pip(python: Path, workdir: Path) -> None:
+    """Install pip into an environment created ``--without-pip``.
+
+    Downloads the current pip wheel named by PyPI's JSON API, checks its sha256 and runs pip
+    from the wheel itself to install that wheel (pip's documented bootstrap).
+    """
+    try:
+        body, json_url = _fetch(PIP_JSON_URL)
+        wheels = [u for u in json.loads(body)["urls"]
+                  if u["filename"].endswith("-py3-none-any.whl")]
+        if not wheels:
+            raise WorkbenchError(f"{PIP_JSON_URL} lists no pip wheel")
+        wheel = wheels[0]
+        # Mirrors may answer with URLs relative to the JSON document.
+        data, _ = _fetch(urllib.parse.urljoin(json_url, wheel["url"]), timeout=120)
+    except (OSError, ValueError, KeyError) as exc:
+        raise WorkbenchError(
+            f"could not download pip from PyPI ({exc}); install the venv module instead: "
+            f"{APT_HINT}") from exc
+    if hashlib.sha256(data).hexdigest() != wheel["digests"]["sha256"]:
+        raise WorkbenchError(f"sha256 mismatch for {wheel['url']}")
+    path = Path(workdir) / wheel["filename"]
+    path.write_bytes(data)
+    _run([python, f"{path}/pip", "install", "--quiet", "--no-index",
+          "--disable-pip-version-check", str(path)], quiet=True)
+
+
+def create_venv(venv: Path = VENV, python: str = sys.executable) -> None:
+    """Create the environment with ``venv``; without ``ensurepip`` fall back to a pip wheel."""
+    if importlib.util.find_spec("ensurepip") is not None:
+        _run([python, "-m", "venv", "--clear", venv])
+        return
+    say("this Python has no ensurepip (Debian without python3-venv): "
+        "creating the environment without pip and fetching pip from PyPI")
+    try:
+        _run([python, "-m", "venv", "--clear", "--without-pip", venv])
+    except WorkbenchError as exc:
+        raise WorkbenchError(f"{exc}\nInstall Python's venv module first: {APT_HINT}") from exc
+    with tempfile.TemporaryDirectory() as tmp:
+        bootstrap_pip(venv_python(venv), Path(tmp))
+
+
+def install(root: Path = ROOT, venv: Path = VENV) -> None:
+    """pip-install ``opwb`` editable with its test extras, then write the stamp."""
+    cmd = [venv_python(venv), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+           "--editable", f"{root}[test]"]
+    if os.environ.get("CI"):
+        cmd[4:4] = ["--progress-bar", "off"]
+    _run(cmd, quiet=True, cwd=root)
+    (Path(venv) / STAMP_NAME).write_text(install_stamp(root), encoding="utf-8")
+
+
+def ensure_venv(root: Path = ROOT, venv: Path = VENV) -> Path:
+    """Make ``.venv`` current (silent when it already is); return its Python."""
+    if venv_is_current(root, venv):
+        return venv_python(venv)
+    if sys.version_info < MIN_PYTHON:
+        raise WorkbenchError(
+            "opwb needs Python >= %d.%d, this is %s" % (*MIN_PYTHON, sys.version.split()[0]))
+    import fcntl  # Unix only; imported here so `app_notebook` stays importable anywhere
+
+    # Another launcher may be installing right now: serialise on a lock of pyproject.toml.
+    with open(Path(root) / "pyproject.toml", "rb") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not venv_is_current(root, venv):
+            if not venv_python(venv).exists():
+                say(f"creating the virtual environment {venv} (first run)")
+                create_venv(venv)
+            say("installing opwb and its dependencies into .venv (about a minute) ...")
+            install(root, venv)
+            say("environment ready")
+    return venv_python(venv)
+
+
+# ---------------------------------------------------------------------------------------------
+# Commands
+# ---------------------------------------------------------------------------------------------
+def voila_command(python: Path, notebook: Path, port: int, open_browser: bool) -> list:
+    """The Voila command line the app runs (bound to 127.0.0.1, pre-started kernel, culling)."""
+    cmd = [str(python), "-m", "voila", str(notebook),
+           f"--port={port}", "--Voila.ip=127.0.0.1", "--Voila.port_retries=0",
+           "--preheat_kernel=True", "--pool_size=1",
+           f"--MappingKernelManager.cull_idle_timeout={CULL_IDLE_TIMEOUT}",
+           f"--MappingKernelManager.cull_interval={CULL_INTERVAL}"]
+    if not open_browser:
+        cmd.insert(4, "--no-browser")
+    return cmd
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def cmd_app(args: argparse.Namespace) -> None:
+    notebook = Path(args.notebook).resolve() if args.notebook else app_notebook()
+    if not notebook.is_file():
+        raise WorkbenchError(f"notebook not found: {notebook}")
+    if not port_is_free(args.port):
+        raise WorkbenchError(f"port {args.port} on 127.0.0.1 is in use; choose another with --port")
+    python = ensure_venv()
+    try:
+        shown = notebook.relative_to(ROOT)
+    except ValueError:
+        shown = notebook
+    say(f"serving {shown} at http://127.0.0.1:{args.port}/ (stop with Ctrl+C)")
+    os.chdir(ROOT)  # serve from the repository root; kernels run in the notebook's folder
+    os.execv(str(python), voila_command(python, notebook, args.port, not args.no_browser))
+
+
+def cmd_test(pytest_args: list) -> None:
+    python = ensure_venv()
+    os.chdir(ROOT)
+    sys.stdout.flush()
+    os.execv(str(python), [str(python), "-m", "pytest", *pytest_args])
+
+
+def main(argv: list | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = argparse.ArgumentParser(
+        prog="python3 workbench.py",
+        description="opwb workbench: serve the app or run the tests "
+                    "(the first run creates .venv and installs opwb into it)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    app = sub.add_parser("app", help="serve the workbench app with Voila on 127.0.0.1")
+    app.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
+    app.add_argument("--no-browser", action="store_true", help="do not open a web browser")
+    app.add_argument("--notebook", help="serve this notebook instead of the default app notebook")
+    sub.add_parser("test", help="run the whole test suite (extra arguments go to pytest)",
+                   add_help=False)
+    if argv[:1] == ["test"]:  # everything after `test` belongs to pytest, including -h
+        args, rest = argparse.Namespace(command="test"), argv[1:]
+    else:
+        args, rest = parser.parse_args(argv), []
+    try:
+        if args.command == "app":
+            cmd_app(args)
+        else:
+            cmd_test(rest)
+    except WorkbenchError as exc:
+        print(f"workbench: error: {exc}", file=sys.stderr)
+        return 1
+    return 0  # not reached: both commands exec
+
+
+if __name__ == "__main__":
+    sys.exit(main())
