@@ -48,6 +48,13 @@ class Alternative:
     def replace(self, **changes: Any) -> "Alternative":
         return dataclasses.replace(self, **changes)
 
+    def policy(self):
+        """The bond as an :class:`opwb.insurance.Policy` (layer terms only)."""
+        from .insurance import Policy
+        return Policy(deductible=self.deductible, limit=self.limit,
+                      aggregate_limit=self.aggregate_limit, coinsurance=self.coinsurance,
+                      premium=self.premium, insurer_rating=self.insurer_rating)
+
     def policy_changes(self) -> dict[str, Any]:
         """Keyword changes for :meth:`opwb.insurance.Programme.replace_policy`."""
         return {"limit": float(self.limit), "deductible": float(self.deductible),

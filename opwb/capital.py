@@ -39,7 +39,7 @@ from .riskmeasures import es_with_se, var_with_se
 __all__ = [
     "Aggregation", "CapResult", "apply_cap", "CapitalSummary", "capital_summary",
     "copula_totals", "BIC_BUCKETS", "bic", "ilm", "loss_component", "SAResult",
-    "standardised_approach", "audit_table", "export_excel",
+    "standardised_approach", "audit_table",
 ]
 
 Aggregation = Literal["sum", "independent", "copula"]
@@ -430,17 +430,3 @@ def audit_table(economic: Any, regulatory: Any, *, eligibility: pd.DataFrame | N
                             "recognised_benefit": c.recognised_benefit,
                             "capital_net": c.net, "cap_binds": c.binds}])
     return {"event_types": et, "policies": pol, "cap": cap_df}
-
-
-def export_excel(tables: Mapping[str, pd.DataFrame], path: Any) -> Any:
-    """Write tables to one Excel workbook (a sheet per table, via openpyxl); return the path."""
-    from pathlib import Path
-
-    path = Path(path)
-    if path.suffix.lower() != ".xlsx":
-        raise ValueError(f"Excel export needs a .xlsx path, got {str(path)!r}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        for name, df in tables.items():
-            df.to_excel(writer, sheet_name=str(name)[:31])
-    return path

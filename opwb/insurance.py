@@ -36,7 +36,7 @@ from .simulate import event_type_of
 from .taxonomy import EVENT_TYPE_CODES, parse_event_type
 
 __all__ = [
-    "Policy", "Programme", "ProgrammeResult", "apply_programme",
+    "Policy", "Programme", "ProgrammeResult", "apply_programme", "layer_split",
     "RATING_DEFAULT_PROBABILITY", "default_probability",
 ]
 
@@ -416,6 +416,26 @@ class Programme:
 # -- applying a programme to simulated events ---------------------------------------------
 
 _TAGS = {"cover": 1, "delay": 2, "default": 3}
+
+
+def layer_split(loss: float, policy: Any) -> dict[str, float]:
+    """Split one loss into expense, insurance and capital (seed slide 1-4).
+
+    Examples
+    --------
+    >>> layer_split(1000e8, Policy(deductible=30e8, limit=400e8)) == {
+    ...     "gross": 1000e8, "insurance": 400e8, "retained": 600e8, "expense": 30e8,
+    ...     "capital": 570e8}
+    True
+
+    ``insurance = policy.recover([loss])``; of the retained remainder, the part up to the
+    deductible is *expense* (비용) and the part above the limit is *capital* (자본).
+    """
+    x = float(loss)
+    paid = float(policy.recover([x])[0])
+    expense = min(x, float(policy.deductible))
+    return {"gross": x, "insurance": paid, "retained": x - paid, "expense": expense,
+            "capital": x - paid - expense}
 
 
 def _stream(seed: int, tag: str, name: str) -> np.random.Generator:

@@ -181,7 +181,8 @@ def test_copula_needs_correlation(sim):
 
 
 def test_audit_table_and_excel_export(sim, tmp_path):
-    from opwb.capital import audit_table, export_excel
+    from opwb.capital import audit_table
+    from opwb.excel import export_excel
     from opwb.eligibility import apply_views, eligibility_table
     prog = Programme((
         Policy(1e8, 5e9, aggregate_limit=1e10, policy_id="BBB", cover={"IF": 0.9},
@@ -201,8 +202,9 @@ def test_audit_table_and_excel_export(sim, tmp_path):
     assert not pol.loc["ECC", "eligible"] and "below A" in pol.loc["ECC", "reasons"]
     assert pol["relief"].sum() == pytest.approx(total["recognised_benefit"])
     path = export_excel(tables, tmp_path / "out" / "audit.xlsx")
-    back = pd.read_excel(path, sheet_name=None, index_col=0)
+    back = pd.read_excel(path, sheet_name=None, header=1, index_col=0)  # row 1 names the unit
     assert set(back) == {"event_types", "policies", "cap"}
-    assert back["event_types"].loc["TOTAL", "capital_net"] == pytest.approx(total["capital_net"])
+    assert back["event_types"].loc["TOTAL", "capital_net"] * 1e8 == pytest.approx(
+        total["capital_net"])  # amounts are written in 억원
     with pytest.raises(ValueError, match="xlsx"):
         export_excel(tables, tmp_path / "audit.csv")

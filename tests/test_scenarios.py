@@ -70,12 +70,14 @@ def test_meaningless_inputs_are_explained(change, fragment):
 def test_seed_worked_example_layer_split():
     """Slide 1-4: a 1,000억 loss; 400억/30억 → insurer 400억, 600억 retained;
     1,000억/50억 → insurer 950억, 50억 expense, nothing above the limit."""
-    from opwb.plots.scenario import layer_split
+    from opwb.insurance import layer_split
     loss = 1_000 * EOK
-    expense, insurer, capital = layer_split(loss, Alternative("c2", 400 * EOK, 30 * EOK, 0))
-    assert (insurer, expense + capital) == (400 * EOK, 600 * EOK) and expense == 30 * EOK
-    assert layer_split(loss, Alternative("c3", 1_000 * EOK, 50 * EOK, 0)) == (50 * EOK, 950 * EOK, 0)
-    assert layer_split(650 * EOK, Alternative("2005", 50 * EOK, 5 * EOK, 0))[1] == 50 * EOK  # CD
+    c2 = layer_split(loss, Alternative("c2", 400 * EOK, 30 * EOK, 0).policy())
+    assert (c2["insurance"], c2["retained"], c2["expense"]) == (400 * EOK, 600 * EOK, 30 * EOK)
+    c3 = layer_split(loss, Alternative("c3", 1_000 * EOK, 50 * EOK, 0).policy())
+    assert (c3["expense"], c3["insurance"], c3["capital"]) == (50 * EOK, 950 * EOK, 0)
+    cd = layer_split(650 * EOK, Alternative("2005", 50 * EOK, 5 * EOK, 0).policy())
+    assert cd["insurance"] == 50 * EOK
 
 
 def _layer_mean(fit, d, L):

@@ -8,30 +8,21 @@ from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter
 
 from ..alternatives import Alternative
-from ..insurance import Policy
+from ..insurance import layer_split
 from ..units import EOK
 from . import _cell, _num, _styled
 
-__all__ = ["plot_layer_bands", "plot_exceedance", "layer_split", "scenario_png"]
+__all__ = ["plot_layer_bands", "plot_exceedance", "scenario_png"]
 
 _EXPENSE, _INSURER, _CAPITAL = "#95a5a6", "#2980b9", "#c0392b"
-
-
-def layer_split(loss: float, alt: Alternative) -> tuple[float, float, float]:
-    """(expense, insurer, capital) shares of one loss under ``alt``: below the deductible is
-    expense, the insurer pays the layer, the rest (above the limit, and the coinsured part)
-    is borne by capital."""
-    paid = float(Policy(deductible=alt.deductible, limit=alt.limit,
-                        coinsurance=alt.coinsurance).recover(np.array([loss]))[0])
-    expense = min(loss, alt.deductible)
-    return expense, paid, loss - expense - paid
 
 
 def plot_layer_bands(alternatives: Sequence[Alternative], loss: float, *,
                      ax: Axes | None = None, highlight: int | None = None) -> Axes:
     """Stacked bars: how a single ``loss`` splits into expense, insurance and capital under
     each alternative (seed slide 1-4). ``highlight`` marks the chosen alternative."""
-    parts = np.array([layer_split(loss, a) for a in alternatives]) / EOK
+    splits = [layer_split(loss, a.policy()) for a in alternatives]
+    parts = np.array([[d["expense"], d["insurance"], d["capital"]] for d in splits]) / EOK
     with _styled(ax, (7, 4)) as ax:
         pos = np.arange(len(alternatives))
         ax.bar(pos, parts[:, 0], color=_EXPENSE, label="비용 (공제금액 이하, expense)")
