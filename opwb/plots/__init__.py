@@ -334,7 +334,7 @@ def plot_strategy_matrix(matrix: pd.DataFrame, *, ax: Axes | None = None) -> Axe
                        color=_STRATEGY_COLORS[r["strategy"]], edgecolor="white")
             left = r["frequency"] < f_cut  # label away from the cut-off line
             ax.annotate(f"{label(et)}\n{r['strategy_ko']}", (r["frequency"], r["impact"] / EOK),
-                        xytext=(-7 if left else 7, 4), textcoords="offset points", fontsize=9,
+                        xytext=(-7 if left else 7, 4), textcoords="offset points", fontsize=9, linespacing=1.6,
                         ha="right" if left else "left")
         ax.set_xlim(xs.min() / 3, xs.max() * 4)
         ax.set_ylim(ys.min() / 3, ys.max() * 4)
