@@ -9,16 +9,7 @@ first, then excess). :func:`apply_programme` applies a programme to the events o
 simulation (:class:`opwb.simulate.SimulatedLosses`) with coverage uncertainty, insurer
 default, payment delay and haircuts, and returns annual recoveries (:class:`ProgrammeResult`).
 
-Examples
---------
-The seed's worked BBB example (slide 1-4): a 1,000억 embezzlement.
-
->>> from opwb.insurance import Policy
->>> from opwb.units import EOK
->>> Policy(deductible=30 * EOK, limit=400 * EOK).recover([1000 * EOK]) / EOK
-array([400.])
->>> Policy(deductible=50 * EOK, limit=1000 * EOK).recover([1000 * EOK]) / EOK
-array([950.])
+The seed's worked example and the layer formula are in :mod:`opwb.policies`.
 """
 from __future__ import annotations
 
