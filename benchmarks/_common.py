@@ -5,12 +5,12 @@ import time
 
 from scipy import stats
 
-from opwb.simulate import CellModel
-from opwb.synth import THRESHOLD, TRUE_MODEL
+from opwb.data.synth import THRESHOLD, TRUE_MODEL
+from opwb.engine.simulate import CellModel
 
 
 def bundled_model() -> dict[str, CellModel]:
-    """The seven-cell model behind the bundled data (opwb.synth.TRUE_MODEL), per event type."""
+    """The seven-cell model behind the bundled data (opwb.data.synth.TRUE_MODEL), per event type."""
     return {et: CellModel(stats.poisson(m.frequency), m.severity, threshold=THRESHOLD)
             for et, m in TRUE_MODEL.items()}
 

@@ -15,9 +15,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
-from conftest import CHROMIUM, CHROMIUM_ARGS, start_app  # noqa: E402  (the tests' launcher)
-
 from _common import print_table, status  # noqa: E402
+from conftest import CHROMIUM, CHROMIUM_ARGS, start_app  # noqa: E402  (the tests' launcher)
 
 EOK = 1e8
 MARK = '.opwb-result[data-state="ok"]'

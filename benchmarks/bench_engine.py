@@ -7,7 +7,7 @@ Rows (targets from issue 4):
   discretisation error in the mean < 0.5 %. "net" times the call with a policy, which
   builds the gross and the net distribution together.
 * Monte Carlo of the bundled seven-cell model for 10^6 years < 10 s (2 worker threads).
-  Model: ``opwb.synth.TRUE_MODEL`` (the generator of the bundled data, one cell per event
+  Model: ``opwb.data.synth.TRUE_MODEL`` (the generator of the bundled data, one cell per event
   type, Poisson frequencies above the 10M KRW collection threshold, lognormal / GPD
   severities; ~150 events a year). Events above 5억 are kept for insurance.
 * Cross-method check on that simulation: FFT VaR(99.9%) inside the Monte Carlo
@@ -25,13 +25,13 @@ import os
 import time
 
 import numpy as np
+from _common import best_of, bundled_model, print_table, status
 from scipy import stats
 
-from opwb.fft import compound_fft, cross_method_table
-from opwb.insurance import Policy
-from opwb.simulate import simulate_losses
-
-from _common import best_of, bundled_model, print_table, status
+from opwb.engine.crosscheck import cross_method_table
+from opwb.engine.fft import compound_fft
+from opwb.engine.simulate import simulate_losses
+from opwb.insurance.policy import Policy
 
 EOK = 1e8
 LAYER = dict(deductible=5 * EOK, limit=50 * EOK)
@@ -64,7 +64,7 @@ def mc_rows(n_years: int, repeat: int, workers: int) -> list[tuple]:
             f"{cpu:.1f} s bounds the wall time on idle cores" if load > (os.cpu_count() or 1) else "")
     rows = [(f"MC 7 cells x {n_years:,} years ({workers} threads)", "< 10 s",
              f"{wall:.2f} s (cpu {cpu:.2f})", status(wall < 10.0),
-             f"{events:,} events simulated, {kept:,} kept (> 5억); model opwb.synth.TRUE_MODEL"
+             f"{events:,} events simulated, {kept:,} kept (> 5억); model opwb.data.synth.TRUE_MODEL"
              + busy)]
     policies = {c: Policy(**LAYER) for c in model}
     t0 = time.perf_counter()

@@ -18,17 +18,17 @@ import numpy as np
 import pandas as pd
 
 import opwb
-from opwb.gof import DEFAULT_N_BOOT, comparison_table
-from opwb.fitting import fit_severity
-from opwb.schema import COLLECTION_THRESHOLD
-from opwb.severity import SEVERITY_FAMILIES
-from opwb.taxonomy import EVENT_TYPE_CODES
+from opwb.data.schema import COLLECTION_THRESHOLD
+from opwb.data.taxonomy import EVENT_TYPE_CODES
+from opwb.fitting.families import SEVERITY_FAMILIES
+from opwb.fitting.gof import DEFAULT_N_BOOT, comparison_table
+from opwb.fitting.mle import fit_severity
 
 
 def load_cells(threshold: float) -> dict[str, np.ndarray]:
     path = opwb.data_path("losses.csv")
     if path.exists():
-        from opwb.losses import load_losses
+        from opwb.data.losses import load_losses
         df = load_losses(path)
         return {et: df.loc[(df.event_type == et) & (df.gross_loss > threshold),
                            "gross_loss"].to_numpy(float) for et in EVENT_TYPE_CODES}

@@ -1,6 +1,6 @@
 """Re-applying a changed BBB limit to stored events (target: < 0.3 s for 10^6 years).
 
-The bundled seven-cell model (``opwb.synth.TRUE_MODEL``, one cell per event type) is
+The bundled seven-cell model (``opwb.data.synth.TRUE_MODEL``, one cell per event type) is
 simulated once, keeping each cell's events above the lowest deductible that reaches it;
 then the programme is re-applied for several BBB limits (aggregate limit = 2 x limit),
 reusing the stored events and the same random numbers (common random numbers). The apply
@@ -16,15 +16,15 @@ import argparse
 import time
 
 import numpy as np
+from _common import best_of, bundled_model
 
 from opwb import data_path
-from opwb.insurance import Programme, apply_programme
-from opwb.programme import load_programme
-from opwb.simulate import simulate_losses
-from opwb.synth import TRUE_MODEL
-from opwb.units import EOK
-
-from _common import best_of, bundled_model
+from opwb.data.programme_table import load_programme
+from opwb.data.synth import TRUE_MODEL
+from opwb.data.units import EOK
+from opwb.engine.simulate import simulate_losses
+from opwb.insurance.apply import apply_programme
+from opwb.insurance.programme import Programme
 
 LIMITS_EOK = (50, 100, 400, 1000)
 

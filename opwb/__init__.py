@@ -4,7 +4,11 @@ The public entry points are importable from ``opwb`` directly (``opwb.load_losse
 ``opwb.fit_severity``, ``opwb.Policy``, ``opwb.compound_fft``, ...); they are loaded on
 first use, so ``import opwb`` stays light. Importing opwb changes no global state (no
 warning filters, pandas options, rcParams or files). Matplotlib is imported only by
-:mod:`opwb.plots`, ipywidgets only by :mod:`opwb.dashboard`.
+:mod:`opwb.report.plots`, ipywidgets only by :mod:`opwb.app`.
+
+The package is built in layers, each a subpackage that imports only the layers before it:
+``data`` → ``analysis`` / ``fitting`` → ``engine`` → ``insurance`` → ``capital`` →
+``scenarios`` → ``report`` → ``app`` (see ``docs/ARCHITECTURE.md``).
 
 Examples
 --------
@@ -17,56 +21,71 @@ array([4.e+10])
 from __future__ import annotations
 
 import importlib
-from pathlib import Path
 
-from .errors import DataError, Problem
-from .schema import COLLECTION_THRESHOLD, KOREAN_COLUMNS
-from .taxonomy import BUSINESS_LINES, EVENT_TYPES
-from .units import EOK, JO, format_krw
+from opwb._lazy import attach
+from opwb.data.bundled import DATA_DIR, data_path
+from opwb.data.errors import DataError, Problem
+from opwb.data.schema import COLLECTION_THRESHOLD, KOREAN_COLUMNS
+from opwb.data.taxonomy import BUSINESS_LINES, EVENT_TYPES
+from opwb.data.units import EOK, JO, format_krw
 
 __version__ = "0.1.0"
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
-
-
-def data_path(name: str) -> Path:
-    """Path of a bundled data file, e.g. ``opwb.data_path("losses.csv")``."""
-    return DATA_DIR / name
-
-
 _LAZY = {
     # data
-    "load_losses": "losses", "split_threshold": "losses", "load_programme": "programme",
-    "load_external_losses": "analysis", "generate_losses": "synth", "TRUE_MODEL": "synth",
+    "load_losses": "data.losses", "split_threshold": "data.losses",
+    "load_programme": "data.programme_table", "load_external_losses": "data.external",
+    "generate_losses": "data.synth", "TRUE_MODEL": "data.synth",
     # fitting
-    "fit_severity": "fitting", "fit_frequency": "fitting", "SeverityFit": "fitting",
-    "SEVERITY_FAMILIES": "severity", "SplicedSeverity": "tail", "splice": "tail",
-    "gof_test": "gof", "comparison_table": "gof", "load_model_set": "modelset",
+    "fit_severity": "fitting.mle", "fit_frequency": "fitting.frequency",
+    "SeverityFit": "fitting.mle", "SEVERITY_FAMILIES": "fitting.families",
+    "SplicedSeverity": "fitting.tail", "splice": "fitting.tail", "gof_test": "fitting.gof",
+    "comparison_table": "fitting.gof", "load_model_set": "fitting.modelset",
     # engine
-    "CellModel": "simulate", "simulate_losses": "simulate", "SimulatedLosses": "simulate",
-    "compound_fft": "fft", "sla_var": "fft", "var": "riskmeasures", "es": "riskmeasures",
+    "CellModel": "engine.simulate", "simulate_losses": "engine.simulate",
+    "SimulatedLosses": "engine.simulate", "compound_fft": "engine.fft",
+    "sla_var": "engine.crosscheck", "var": "engine.riskmeasures", "es": "engine.riskmeasures",
     # insurance and capital
-    "Policy": "insurance", "Programme": "insurance", "apply_programme": "insurance",
-    "eligibility_table": "eligibility", "residual_term_haircut": "eligibility",
-    "capital_summary": "capital", "apply_cap": "capital", "bic": "capital", "ilm": "capital",
-    "standardised_approach": "capital",
+    "Policy": "insurance.policy", "Programme": "insurance.programme",
+    "apply_programme": "insurance.apply", "eligibility_table": "insurance.eligibility",
+    "residual_term_haircut": "insurance.eligibility", "capital_summary": "capital.ama",
+    "apply_cap": "capital.ama", "bic": "capital.standardised", "ilm": "capital.standardised",
+    "standardised_approach": "capital.standardised",
     # scenarios
-    "Alternative": "alternatives", "load_alternatives": "alternatives",
-    "build_scenario_base": "scenarios", "evaluate": "scenarios", "compare": "scenarios",
-    "ScenarioSettings": "scenarios",
+    "Alternative": "scenarios.alternatives", "load_alternatives": "scenarios.alternatives",
+    "build_scenario_base": "scenarios.base", "ScenarioSettings": "scenarios.base",
+    "evaluate": "scenarios.evaluation", "compare": "scenarios.evaluation",
 }
 
 
+SUBPACKAGES = ("data", "analysis", "fitting", "engine", "insurance", "capital", "scenarios",
+               "report", "app")
+"""The layers, from data toward presentation (see ``docs/ARCHITECTURE.md``)."""
+
+_MOVED = {
+    "errors": "data.errors", "taxonomy": "data.taxonomy", "units": "data.units",
+    "schema": "data.schema", "tableio": "data.tableio", "losses": "data.losses",
+    "programme": "data.programme_table", "synth": "data.synth", "severity": "fitting.families",
+    "gof": "fitting.gof", "tail": "fitting.tail", "modelset": "fitting.modelset",
+    "simulate": "engine.simulate", "fft": "engine.fft", "riskmeasures": "engine.riskmeasures",
+    "eligibility": "insurance.eligibility", "alternatives": "scenarios.alternatives",
+    "plots": "report.plots", "excel": "report.excel", "deck": "report.deck",
+    "dashboard": "app.dashboard",
+}
+"""Modules of opwb 0.1 that moved into the layers: ``opwb.data.synth`` still resolves (attribute
+access after ``import opwb``) to ``opwb.data.synth``."""
+
+_lazy_getattr, _lazy_dir, _ = attach(__name__, _LAZY)
+
+
 def __getattr__(name: str):
-    if name in _LAZY:
-        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'opwb' has no attribute {name!r}")
+    if name in SUBPACKAGES or name in _MOVED:
+        return importlib.import_module(f"{__name__}.{_MOVED.get(name, name)}")
+    return _lazy_getattr(name)
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+    return sorted(set(_lazy_dir()) | set(SUBPACKAGES))
 
 
 __all__ = [

@@ -22,7 +22,7 @@ def test_docstring_examples_run(name):
 
 def test_core_modules_have_examples():
     """The modules users call first document themselves with examples that run."""
-    for name in ("opwb.units", "opwb.taxonomy", "opwb.losses", "opwb.programme"):
+    for name in ("opwb.data.units", "opwb.data.taxonomy", "opwb.data.losses", "opwb.data.programme_table"):
         finder = doctest.DocTestFinder()
         examples = sum(len(t.examples) for t in finder.find(importlib.import_module(name)))
         assert examples >= 2, name

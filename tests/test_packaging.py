@@ -2,15 +2,14 @@
 
 * ``environment.yml`` (conda) and ``pyproject.toml`` (pip) list the same dependencies.
 * Importing opwb and all its modules in a fresh interpreter changes no global state.
-* Only ``opwb.plots`` (and ``opwb.dashboard`` above it) load matplotlib; only
-  ``opwb.dashboard`` loads ipywidgets.
+* Only ``opwb.report.plots`` (and ``opwb.app`` above it) load matplotlib; only ``opwb.app``
+  loads ipywidgets. (Which opwb layer may import which is pinned in ``test_layers.py``.)
 * ``workbench.py``: the environment stamp, the pip bootstrap for Pythons without
   ``ensurepip``, and the test command's exit code and quietness.
 """
 from __future__ import annotations
 
 import json
-import os
 import pkgutil
 import re
 import shutil
@@ -29,10 +28,10 @@ import workbench
 REPO = Path(__file__).resolve().parents[1]
 OPWB_MODULES = sorted(
     ["opwb"] + [m.name for m in pkgutil.walk_packages(opwb.__path__, prefix="opwb.")])
-# The layering of DESIGN.md: plots (a package: opwb.plots and its submodules) is the only
+# The layering of docs/ARCHITECTURE.md: plots (a package: opwb.report.plots and its submodules) is the only
 # layer importing matplotlib; dashboard, the only layer above it, imports ipywidgets and
 # draws through plots.
-MAY_LOAD = {"matplotlib": {"opwb.plots", "opwb.dashboard"}, "ipywidgets": {"opwb.dashboard"}}
+MAY_LOAD = {"matplotlib": {"opwb.report.plots", "opwb.app"}, "ipywidgets": {"opwb.app"}}
 
 
 def may_load(module: str, package: str) -> bool:
@@ -241,9 +240,12 @@ def heavy_packages_by_module() -> dict[str, list[str]]:
 
 
 def test_module_discovery_and_the_probe_see_what_they_should(heavy_packages_by_module):
-    assert {"opwb", "opwb.errors", "opwb.taxonomy", "opwb.units", "opwb.plots"} <= set(OPWB_MODULES)
-    assert heavy_packages_by_module["opwb.plots"] == ["matplotlib"]  # the probe is not blind
-    assert may_load("opwb.plots.scenario", "matplotlib") and not may_load("opwb.plotsx", "matplotlib")
+    assert {"opwb", "opwb.data.errors", "opwb.data.taxonomy", "opwb.data.units",
+            "opwb.report.plots.style", "opwb.app.dashboard"} <= set(OPWB_MODULES)
+    assert heavy_packages_by_module["opwb.report.plots.style"] == ["matplotlib"]  # not blind
+    assert heavy_packages_by_module["opwb.app.dashboard"] == ["ipywidgets", "matplotlib"]
+    assert may_load("opwb.report.plots.scenario", "matplotlib")
+    assert not may_load("opwb.report.plotsx", "matplotlib")
     assert not may_load("opwb.scenarios", "matplotlib")
 
 

@@ -1,0 +1,44 @@
+"""The data layer: what a loss event is and how files become validated tables.
+
+Owns the Basel taxonomy (event types, business lines), KRW units and their 억원/조원 display,
+the column schema and the collection threshold, reading CSV/Excel/SQL sources with
+positions a person can find (``tableio``), the validating loaders of loss events, the
+insurance programme table and external large losses, the bundled files' location and the
+seeded generator of the synthetic bundled losses (``synth``). It may import no other opwb
+package: every layer above builds on it.
+"""
+from opwb._lazy import attach
+
+_EXPORTS = {
+    **dict.fromkeys(["DATA_DIR", "data_path"], "bundled"),
+    **dict.fromkeys(["DataError", "Problem"], "errors"),
+    **dict.fromkeys(["EXTERNAL_COLUMNS", "load_external_losses"], "external"),
+    **dict.fromkeys([
+        "load_losses", "split_threshold", "LoadReport", "REQUIRED_LOSS_COLUMNS"
+    ], "losses"),
+    **dict.fromkeys([
+        "load_programme", "REQUIRED_PROGRAMME_COLUMNS", "CLAIMS_BASES"
+    ], "programme_table"),
+    **dict.fromkeys([
+        "LOSS_COLUMNS", "LOSS_AMOUNT_COLUMNS", "LOSS_DATE_COLUMNS", "KOREAN_COLUMNS",
+        "PROGRAMME_COLUMNS", "COVER_COLUMNS", "cover_column", "COLLECTION_THRESHOLD"
+    ], "schema"),
+    **dict.fromkeys([
+        "EventTypeModel", "TRUE_MODEL", "THRESHOLD", "DEFAULT_SEED", "PERIOD_START", "PERIOD_END",
+        "CD_INCIDENT", "cell_frequencies", "sample_severity", "policy_year_start",
+        "generate_losses", "write_losses"
+    ], "synth"),
+    **dict.fromkeys([
+        "Table", "read_table", "Problems", "CellError", "parse_amount", "parse_date", "parse_bool",
+        "parse_int", "parse_fraction", "is_blank"
+    ], "tableio"),
+    **dict.fromkeys([
+        "Category", "EVENT_TYPES", "BUSINESS_LINES", "EVENT_TYPE_CODES", "BUSINESS_LINE_CODES",
+        "parse_event_type", "parse_business_line", "label", "event_type_of"
+    ], "taxonomy"),
+    **dict.fromkeys([
+        "MAN", "EOK", "JO", "format_krw", "to_eok", "from_eok", "eok_formatter"
+    ], "units"),
+}
+
+__getattr__, __dir__, __all__ = attach(__name__, _EXPORTS)

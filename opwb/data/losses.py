@@ -1,0 +1,284 @@
+"""Loss-event data: load, validate and convert at the boundary (nothing downstream re-checks).
+
+The canonical columns are :data:`opwb.data.schema.LOSS_COLUMNS`. :func:`load_losses` reads CSV
+(UTF-8 with or without BOM, or CP949 as Korean Excel exports it), Excel ``.xlsx``, a SQL
+table (URL or connection) or a DataFrame, and raises :class:`opwb.DataError` listing every
+problem with its file, line/row and column. Losses below a collection ``threshold`` are
+kept apart (see :func:`split_threshold`) and counted in the load report, never dropped
+silently.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from opwb.data import schema as S
+from opwb.data.tableio import (
+    CellError,
+    Problems,
+    Table,
+    column_index,
+    is_blank,
+    parse_amount,
+    parse_date,
+    read_table,
+)
+from opwb.data.taxonomy import (
+    BUSINESS_LINE_CODES,
+    EVENT_TYPE_CODES,
+    parse_business_line,
+    parse_event_type,
+)
+
+__all__ = ["load_losses", "split_threshold", "LoadReport", "REQUIRED_LOSS_COLUMNS"]
+
+REQUIRED_LOSS_COLUMNS = (S.EVENT_ID, S.EVENT_TYPE, S.BUSINESS_LINE, S.OCCURRENCE_DATE,
+                         S.DISCOVERY_DATE, S.GROSS_LOSS)
+OPTIONAL_LOSS_COLUMNS = tuple(c for c in S.LOSS_COLUMNS if c not in REQUIRED_LOSS_COLUMNS)
+"""Columns that may be absent: booking_date (→ NaT), recoveries (→ 0), policy_id and
+description (→ ""). The load report lists which were filled in."""
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    """What :func:`load_losses` read, kept and set apart (``df.attrs['load_report']``)."""
+
+    source: str
+    rows_read: int
+    rows_loaded: int
+    threshold: float | None = None
+    below_threshold: int = 0
+    below_threshold_total: float = 0.0
+    below_threshold_event_ids: tuple[str, ...] = ()
+    defaulted_columns: tuple[str, ...] = ()
+    extra_columns: tuple[str, ...] = field(default=())
+
+    def __str__(self) -> str:
+        from opwb.data.units import format_krw
+        lines = [f"{self.source}: {self.rows_read} events read, {self.rows_loaded} loaded"]
+        if self.threshold is not None:
+            lines.append(f"  collection threshold {format_krw(self.threshold)}: "
+                         f"{self.below_threshold} events below it set apart "
+                         f"(total {format_krw(self.below_threshold_total)})")
+        if self.defaulted_columns:
+            lines.append("  absent optional columns filled in: "
+                         + ", ".join(self.defaulted_columns))
+        if self.extra_columns:
+            lines.append("  extra columns kept as text: " + ", ".join(self.extra_columns))
+        return "\n".join(lines)
+
+
+def load_losses(source: Any, *, columns: Mapping[str, str] | None = None,
+                threshold: float | None = None, encoding: str | None = None,
+                sheet_name: str | int = 0, table: str | None = None,
+                max_errors: int = 20) -> pd.DataFrame:
+    """Load and validate loss events.
+
+    Parameters
+    ----------
+    source : str, Path, SQL URL, DB-API/SQLAlchemy connection, or DataFrame
+        A ``.csv`` or ``.xlsx`` file, ``"sqlite:///losses.db"`` or any SQLAlchemy URL, an
+        open connection (with ``table=``), or a DataFrame to validate.
+    columns : mapping, optional
+        Source header → canonical column, e.g. :data:`opwb.KOREAN_COLUMNS`.
+    threshold : float, optional
+        Collection threshold in KRW. Events with ``gross_loss`` below it are left out of the
+        returned frame and reported in ``df.attrs['load_report']``; use
+        :func:`split_threshold` on an unthresholded load to get them as a frame.
+    encoding : str, optional
+        CSV encoding; default tries UTF-8 (BOM or not) then CP949.
+    sheet_name : str or int
+        Excel sheet. ``table`` : SQL table name.
+    max_errors : int
+        How many problems the error message shows (all are in ``DataError.problems``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`opwb.data.schema.LOSS_COLUMNS` (then any extra source columns as text);
+        codes as in :mod:`opwb.data.taxonomy`, dates as datetime64, amounts as float64 KRW,
+        ``policy_id`` "" when no policy paid.
+
+    Raises
+    ------
+    opwb.DataError
+        Listing every problem as "file, line N, column 'c': expected ..., got ...".
+
+    Examples
+    --------
+    >>> import opwb
+    >>> from opwb.data.losses import load_losses
+    >>> df = load_losses(opwb.data_path("losses.csv"), threshold=opwb.COLLECTION_THRESHOLD)
+    >>> sorted(df["event_type"].unique()) == sorted(opwb.EVENT_TYPES)
+    True
+    """
+    tbl = read_table(source, encoding=encoding, sheet_name=sheet_name, table=table)
+    problems = Problems(tbl, max_errors)
+    idx = column_index(tbl, problems, required=REQUIRED_LOSS_COLUMNS,
+                       optional=OPTIONAL_LOSS_COLUMNS, columns=dict(columns or {}))
+    problems.raise_if_any()
+    if not tbl.rows:
+        problems.add((tbl.header_pos or 0) + 1, None,
+                     "no data rows after the header; expected one row per loss event")
+        problems.raise_if_any()
+    records = [_parse_row(tbl, pos, values, idx, problems) for pos, values in tbl.rows]
+    _check_duplicates(tbl, records, problems)
+    problems.raise_if_any()
+    rename = dict(columns or {})
+    extras = tuple(h for h in tbl.header if h and rename.get(h, h) not in S.LOSS_COLUMNS)
+    frame = _to_frame(records, tbl, idx, extras)
+    report = LoadReport(
+        source=tbl.name, rows_read=len(frame), rows_loaded=len(frame),
+        defaulted_columns=tuple(c for c in OPTIONAL_LOSS_COLUMNS if c not in idx),
+        extra_columns=extras)
+    if threshold is not None:
+        frame, below = split_threshold(frame, threshold)
+        report = LoadReport(
+            **{**report.__dict__, "rows_loaded": len(frame), "threshold": float(threshold),
+               "below_threshold": len(below),
+               "below_threshold_total": float(below[S.GROSS_LOSS].sum()),
+               "below_threshold_event_ids": tuple(below[S.EVENT_ID])})
+    frame.attrs["load_report"] = report
+    return frame
+
+
+def split_threshold(losses: pd.DataFrame, threshold: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split loss events into (at or above ``threshold``, below it), both re-indexed from 0."""
+    if not np.isfinite(threshold) or threshold < 0:
+        raise ValueError(f"threshold must be a finite non-negative amount in KRW, got {threshold!r}")
+    below = losses[S.GROSS_LOSS].to_numpy() < threshold
+    keep = losses.loc[~below].reset_index(drop=True)
+    apart = losses.loc[below].reset_index(drop=True)
+    keep.attrs, apart.attrs = {}, {}
+    return keep, apart
+
+
+_ET_EXPECTED = "expected an event-type code (" + ", ".join(EVENT_TYPE_CODES) + \
+    ") or its Korean/English name"
+_BL_EXPECTED = "expected a business-line code (" + ", ".join(BUSINESS_LINE_CODES) + \
+    ") or its Korean/English name"
+
+
+def _parse_row(tbl: Table, pos: int, values: tuple, idx: dict[str, int],
+               problems: Problems) -> dict[str, Any]:
+    if tbl.unit == "line" and len(values) != len(tbl.header):
+        problems.add(pos, None, f"expected {len(tbl.header)} fields as in the header, "
+                                f"found {len(values)}")
+        return {}
+
+    def cell(col):
+        return values[idx[col]] if col in idx else None
+
+    rec: dict[str, Any] = {"_pos": pos}
+
+    def parse(col, fn, *, required):
+        raw = cell(col)
+        if is_blank(raw):
+            if required:
+                problems.add(pos, col, "value is missing; " + _MISSING[col])
+            return None
+        try:
+            return fn(raw)
+        except CellError as exc:
+            problems.add(pos, col, str(exc))
+            return None
+
+    event_id = cell(S.EVENT_ID)
+    if is_blank(event_id):
+        problems.add(pos, S.EVENT_ID, "value is missing; expected a unique event id")
+    rec[S.EVENT_ID] = None if is_blank(event_id) else _text(event_id)
+    for col, fn, expected in ((S.EVENT_TYPE, parse_event_type, _ET_EXPECTED),
+                              (S.BUSINESS_LINE, parse_business_line, _BL_EXPECTED)):
+        raw = cell(col)
+        code = None if is_blank(raw) else fn(raw)
+        if code is None:
+            got = "nothing" if is_blank(raw) else repr(_text(raw))
+            problems.add(pos, col, f"{expected}, got {got}")
+        rec[col] = code
+    for col in S.LOSS_DATE_COLUMNS:
+        rec[col] = parse(col, parse_date, required=col != S.BOOKING_DATE)
+    for col in S.LOSS_AMOUNT_COLUMNS:
+        rec[col] = parse(col, parse_amount, required=col == S.GROSS_LOSS)
+    rec[S.POLICY_ID] = "" if is_blank(cell(S.POLICY_ID)) else _text(cell(S.POLICY_ID))
+    rec[S.DESCRIPTION] = "" if is_blank(cell(S.DESCRIPTION)) else _text(cell(S.DESCRIPTION))
+    _check_consistency(rec, pos, idx, problems)
+    return rec
+
+
+_MISSING = {
+    S.OCCURRENCE_DATE: "expected a date as YYYY-MM-DD",
+    S.DISCOVERY_DATE: "expected a date as YYYY-MM-DD",
+    S.GROSS_LOSS: "expected the gross loss in KRW",
+}
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _check_consistency(rec: dict, pos: int, idx: dict, problems: Problems) -> None:
+    occ, disc, book = rec[S.OCCURRENCE_DATE], rec[S.DISCOVERY_DATE], rec[S.BOOKING_DATE]
+    if occ is not None and disc is not None and disc < occ:
+        problems.add(pos, S.DISCOVERY_DATE,
+                     f"discovery date {disc.date()} is before the occurrence date {occ.date()}; "
+                     "expected discovery on or after occurrence")
+    if book is not None and disc is not None and book < disc:
+        problems.add(pos, S.BOOKING_DATE,
+                     f"booking date {book.date()} is before the discovery date {disc.date()}; "
+                     "expected booking on or after discovery")
+    gross = rec[S.GROSS_LOSS]
+    ins = rec[S.INSURANCE_RECOVERY] or 0.0
+    other = rec[S.OTHER_RECOVERY] or 0.0
+    if gross is None:
+        return
+    if ins > gross:
+        problems.add(pos, S.INSURANCE_RECOVERY,
+                     f"insurance recovery {ins:,.0f} exceeds the gross loss {gross:,.0f}; "
+                     "expected recoveries no larger than the gross loss")
+    elif ins + other > gross:
+        problems.add(pos, S.OTHER_RECOVERY,
+                     f"recoveries (insurance {ins:,.0f} + other {other:,.0f}) exceed the gross "
+                     f"loss {gross:,.0f}; expected recoveries no larger than the gross loss")
+    if ins > 0 and S.POLICY_ID in idx and not rec[S.POLICY_ID]:
+        problems.add(pos, S.POLICY_ID, "an insurance recovery is recorded but no policy; "
+                                       "expected the id of the policy that paid")
+
+
+def _check_duplicates(tbl: Table, records: list[dict], problems: Problems) -> None:
+    first: dict[str, int] = {}
+    for rec in records:
+        eid = rec.get(S.EVENT_ID)
+        if eid is None:
+            continue
+        if eid in first:
+            problems.add(rec["_pos"], S.EVENT_ID,
+                         f"duplicate event id {eid!r} (first on {tbl.unit} {first[eid]}); "
+                         "expected each event id once")
+        else:
+            first[eid] = rec["_pos"]
+
+
+def _to_frame(records: list[dict], tbl: Table, idx: dict[str, int],
+              extras: tuple[str, ...]) -> pd.DataFrame:
+    data: dict[str, Any] = {}
+    for col in S.LOSS_COLUMNS:
+        vals = [r[col] for r in records]
+        if col in S.LOSS_DATE_COLUMNS:
+            data[col] = pd.to_datetime(pd.Series([pd.NaT if v is None else v for v in vals],
+                                                 dtype="object")).astype("datetime64[ns]")
+        elif col in S.LOSS_AMOUNT_COLUMNS:
+            data[col] = np.array([0.0 if v is None else v for v in vals], dtype=np.float64)
+        else:
+            data[col] = pd.Series(vals, dtype="str")
+    frame = pd.DataFrame(data)
+    for name in extras:
+        j = tbl.header.index(name)
+        frame[name] = pd.Series(["" if is_blank(v[j]) else _text(v[j]) for _, v in tbl.rows],
+                                dtype="str")
+    return frame

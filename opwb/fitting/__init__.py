@@ -1,0 +1,41 @@
+"""Frequency and severity models fitted above the collection threshold.
+
+Owns the registry of severity families (``families``) and Tukey's g-and-h, the batched
+optimiser, left-truncated maximum likelihood (``mle``), frequency fits (``frequency``),
+truncation-aware goodness of fit with bootstrap p-values (``gof``), heavy-tail diagnostics
+and the spliced body + GPD severity (``tail``), and saved model sets (``modelset``). It may
+import only :mod:`opwb.data`.
+"""
+from opwb._lazy import attach
+
+_EXPORTS = {
+    **dict.fromkeys(["BatchResult", "minimize_batch", "stencil"], "_optimize"),
+    **dict.fromkeys([
+        "SeverityFamily", "RawSeverity", "SEVERITY_FAMILIES", "family_names", "get_family"
+    ], "families"),
+    **dict.fromkeys([
+        "FrequencyFit", "fit_frequency", "dispersion_test", "implied_all_frequency",
+        "annual_counts"
+    ], "frequency"),
+    **dict.fromkeys([
+        "gh_quantile", "gh_dquantile", "gh_z", "gh_logpdf", "gh_logpdf_warm", "gh_logsf", "gh_isf"
+    ], "gandh"),
+    **dict.fromkeys([
+        "DEFAULT_N_BOOT", "GofResult", "gof_statistics", "gof_test", "conditional_logsf",
+        "fit_all", "comparison_table", "qq_data", "pp_data"
+    ], "gof"),
+    **dict.fromkeys([
+        "SeverityFit", "fit_severity", "truncated_loglik", "check_losses", "batch_negloglik",
+        "fit_batch"
+    ], "mle"),
+    **dict.fromkeys([
+        "CellFit", "choose_family", "fit_model_set", "save_model_set", "load_model_set",
+        "DEFAULT_MODEL_FILE"
+    ], "modelset"),
+    **dict.fromkeys([
+        "mean_excess", "hill", "gpd_stability", "ThresholdSuggestion", "suggest_threshold",
+        "SplicedSeverity", "splice"
+    ], "tail"),
+}
+
+__getattr__, __dir__, __all__ = attach(__name__, _EXPORTS)

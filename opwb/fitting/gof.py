@@ -1,0 +1,200 @@
+"""Goodness of fit that respects the collection threshold.
+
+Statistics are computed on the *conditional* distribution above ``H``:
+``u_i = (F(x_i) − F(H)) / S(H)``, sorted (for precision ``1 − u = S(x)/S(H)`` is computed
+from log-survival functions).
+
+- KS: ``D = max_i max(i/n − u_(i), u_(i) − (i−1)/n)``.
+- AD: ``A² = −n − (1/n) Σ (2i − 1) [ln u_(i) + ln(1 − u_(n+1−i))]``.
+- AD-up (upper-tail Anderson–Darling, Chernobai, Rachev & Fabozzi 2005, "Composite
+  goodness-of-fit tests for left-truncated loss samples"):
+  ``AD²up = n ∫ (F_n − F)²/(1 − F)² dF = 2 Σ ln(1 − u_(j)) + (1/n) Σ (1 + 2(n − j))/(1 − u_(j))``.
+
+Because the parameters are estimated, the null distributions are not the textbook ones:
+p-values come from a parametric bootstrap that draws samples from the fitted conditional
+model, **refits** each one (all samples at once with the batched optimiser, warm-started at
+the fitted parameters) and recomputes the statistics; ``p = (1 + #{T* ≥ T}) / (1 + B)``.
+"""
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from opwb.fitting.families import SeverityFamily, get_family
+from opwb.fitting.mle import SeverityFit, check_losses, fit_batch, fit_severity
+
+__all__ = ["DEFAULT_N_BOOT", "GofResult", "gof_statistics", "gof_test", "conditional_logsf",
+           "fit_all", "comparison_table", "qq_data", "pp_data"]
+
+DEFAULT_N_BOOT = 99
+"""Default bootstrap size (benchmarks/bench_fitting.py keeps all families × 7 cells < 60 s)."""
+
+STATISTICS = ("ks", "ad", "adup")
+BOOT_MAX_ITER = 25
+BOOT_TOL = 1e-3  # Newton decrement (log-lik units) at which a bootstrap refit is accepted
+
+
+@dataclass(frozen=True)
+class GofResult:
+    """KS, AD and AD-up statistics with parametric-bootstrap p-values."""
+
+    ks: float
+    ad: float
+    adup: float
+    p_ks: float
+    p_ad: float
+    p_adup: float
+    n_boot: int          # bootstrap samples that refitted successfully (used for p-values)
+    n_failed: int = 0    # bootstrap samples left out (non-finite draw or likelihood)
+
+
+def conditional_logsf(family: SeverityFamily, args: tuple, x, threshold) -> np.ndarray:
+    """log P(X > x | X > H) with parameter arrays ``args`` broadcasting against ``x``."""
+    ls = family.raw_logsf(x, *args)
+    h = np.asarray(threshold, dtype=float)
+    if np.all(h <= 0):
+        return ls
+    return ls - np.where(h > 0, family.raw_logsf(np.where(h > 0, h, 1.0), *args), 0.0)
+
+
+def gof_statistics(log_sf_cond: np.ndarray) -> dict[str, np.ndarray]:
+    """KS, AD and AD-up from conditional log-survival values, one sample per row.
+
+    Parameters
+    ----------
+    log_sf_cond : ndarray, shape (..., n)
+        ``log(1 − u)`` for every observation (any order).
+    """
+    ell = -np.sort(-np.asarray(log_sf_cond, dtype=float), axis=-1)   # descending ℓ ⇒ ascending u
+    ell = np.minimum(ell, 0.0)
+    n = ell.shape[-1]
+    u = -np.expm1(ell)
+    i = np.arange(1, n + 1)
+    ks = np.maximum((i / n - u).max(-1), (u - (i - 1) / n).max(-1))
+    with np.errstate(divide="ignore"):
+        log_u = np.log(np.maximum(u, 1e-300))
+    ad = -n - ((2 * i - 1) * (log_u + ell[..., ::-1])).sum(-1) / n
+    with np.errstate(over="ignore"):
+        adup = 2.0 * ell.sum(-1) + ((1 + 2 * (n - i)) * np.exp(-ell)).sum(-1) / n
+    return {"ks": ks, "ad": ad, "adup": adup}
+
+
+def _scaled(fit: SeverityFit, x: np.ndarray) -> tuple[SeverityFamily, float, np.ndarray]:
+    fam = get_family(fit.family)
+    c = float(np.median(x)) if fam.scalable else 1.0
+    theta = fam.to_theta(fam.rescale(fit.params, 1.0 / c))
+    return fam, c, theta
+
+
+def _stats_for(fam: SeverityFamily, theta: np.ndarray, y: np.ndarray, h: float) -> dict:
+    args = tuple(a[..., None] for a in fam.to_natural(theta))
+    with np.errstate(all="ignore"):
+        return gof_statistics(conditional_logsf(fam, args, y, h))
+
+
+def gof_test(fit: SeverityFit, losses, *, n_boot: int = DEFAULT_N_BOOT,
+             seed: int | None = 0) -> GofResult:
+    """KS / AD / AD-up of ``fit`` on ``losses`` (all above ``fit.threshold``), bootstrap p-values.
+
+    Parameters
+    ----------
+    fit : SeverityFit
+        The fit to test (normally ``fit_severity(losses, ...)``).
+    losses : array_like
+        The data the fit was made on.
+    n_boot : int
+        Parametric-bootstrap samples, each refitted (0: statistics only, p-values NaN).
+    seed : int
+        Seed of the bootstrap; the family name is mixed in so that every family gets its own
+        reproducible stream.
+    """
+    fam = get_family(fit.family)
+    x = check_losses(losses, fit.threshold, fam)
+    fam, c, theta = _scaled(fit, x)
+    y, h = x / c, fit.threshold / c
+    obs = {k: float(v[0]) for k, v in _stats_for(fam, theta[None, :], y[None, :], h).items()}
+    if n_boot <= 0:
+        return GofResult(**obs, p_ks=np.nan, p_ad=np.nan, p_adup=np.nan, n_boot=0)
+    rng = np.random.default_rng([int(seed or 0), zlib.crc32(fam.name.encode())])
+    args = fam.to_natural(theta)
+    with np.errstate(all="ignore"):
+        s_h = np.exp(fam.raw_logsf(h, *args)) if h > 0 else 1.0
+        ystar = fam.raw_isf(rng.random((n_boot, x.size)) * s_h, *args)
+    ok_rows = np.all(np.isfinite(ystar) & (ystar > max(h, fam.min_support)), axis=1)
+    # refits start at the fitted parameters; a refit still creeping along a flat ridge after
+    # BOOT_MAX_ITER damped Newton steps is kept (its likelihood is at least that of the start)
+    res = fit_batch(fam, ystar, h, np.tile(theta, (n_boot, 1)), max_iter=BOOT_MAX_ITER,
+                    tol=BOOT_TOL)
+    ok = ok_rows & np.isfinite(res.fun)
+    star = _stats_for(fam, res.theta[ok], ystar[ok], h)
+    m = int(ok.sum())
+    pv = {f"p_{k}": float((1 + np.sum(star[k] >= obs[k])) / (1 + m)) for k in STATISTICS}
+    return GofResult(**obs, **pv, n_boot=m, n_failed=n_boot - m)
+
+
+def fit_all(losses, threshold: float = 0.0,
+            families: Iterable[str] | None = None) -> dict[str, SeverityFit | str]:
+    """Fit several families; a family whose fit fails maps to the error message."""
+    from opwb.fitting.families import SEVERITY_FAMILIES
+    out: dict[str, SeverityFit | str] = {}
+    for name in (families or SEVERITY_FAMILIES):
+        try:
+            out[name] = fit_severity(losses, name, threshold)
+        except ValueError as exc:   # includes DataError; bad input for one family only
+            out[name] = str(exc)
+    return out
+
+
+def comparison_table(fits: Mapping[str, SeverityFit | str], losses, *,
+                     n_boot: int = DEFAULT_N_BOOT, seed: int | None = 0,
+                     alpha: float = 0.999) -> pd.DataFrame:
+    """One row per family: parameters, log-lik, AIC, BIC, KS/AD/AD-up with p-values, and the
+    fitted conditional ``alpha`` single-loss quantile (``q_single``); sorted by AIC (failed
+    fits last, with their reason in ``note``). ``max_rel_se`` is the largest se/|estimate|
+    over the parameters (NaN when a parameter is held at the edge): large values flag a
+    weakly identified fit."""
+    rows = []
+    for name, fit in fits.items():
+        fam = get_family(name)
+        row = {"family": name, "label": fam.label, "label_ko": fam.label_ko}
+        if isinstance(fit, str):
+            rows.append({**row, "note": fit})
+            continue
+        g = gof_test(fit, losses, n_boot=n_boot, seed=seed)
+        rel = [fit.se[p] / abs(v) for p, v in fit.params.items() if v != 0 and p in fit.se]
+        row.update(params=_fmt_params(fit), n=fit.n, k=fit.n_params, loglik=fit.loglik,
+                   max_rel_se=float(max(rel)) if rel else np.nan,
+                   aic=fit.aic, bic=fit.bic, ks=g.ks, p_ks=g.p_ks, ad=g.ad, p_ad=g.p_ad,
+                   adup=g.adup, p_adup=g.p_adup, q_single=fit.single_loss_quantile(alpha),
+                   note="; ".join(t for t in (fit.note, f"{g.n_failed} bootstrap samples "
+                                              f"left out" if g.n_failed else "") if t))
+        rows.append(row)
+    df = pd.DataFrame(rows)
+    if "aic" in df:
+        df = df.sort_values("aic", na_position="last", kind="stable").reset_index(drop=True)
+    df.attrs["alpha"] = alpha
+    return df
+
+
+def _fmt_params(fit: SeverityFit) -> str:
+    return ", ".join(f"{k}={v:.4g}" for k, v in fit.params.items())
+
+
+def _positions(n: int) -> np.ndarray:
+    return (np.arange(1, n + 1) - 0.5) / n
+
+
+def qq_data(fit: SeverityFit, losses) -> tuple[np.ndarray, np.ndarray]:
+    """(fitted conditional quantiles at (i − ½)/n, sorted losses) for a QQ plot above H."""
+    x = np.sort(np.asarray(losses, dtype=float))
+    return np.asarray(fit.ppf_conditional(_positions(x.size))), x
+
+
+def pp_data(fit: SeverityFit, losses) -> tuple[np.ndarray, np.ndarray]:
+    """(plotting positions (i − ½)/n, fitted conditional cdf of sorted losses) for a PP plot."""
+    x = np.sort(np.asarray(losses, dtype=float))
+    return _positions(x.size), np.asarray(fit.cdf_conditional(x))

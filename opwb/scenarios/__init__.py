@@ -1,0 +1,25 @@
+"""BBB scenarios: one scenario base, many insurance alternatives, management's figures.
+
+Owns the alternatives management chooses among (``alternatives``), the scenario base — fitted
+cell models, one stored simulation and its settings, with or without the CD incident
+(``base``) — and evaluating and comparing alternatives on it with common random numbers
+(``evaluation``). It may import every computing layer below it: :mod:`opwb.data`,
+:mod:`opwb.fitting`, :mod:`opwb.engine`, :mod:`opwb.insurance` and :mod:`opwb.capital`.
+"""
+from opwb._lazy import attach
+
+_EXPORTS = {
+    **dict.fromkeys([
+        "Alternative", "alternative_problems", "check_alternative", "load_alternatives",
+        "ALTERNATIVE_COLUMNS"
+    ], "alternatives"),
+    **dict.fromkeys([
+        "BBB_POLICY_ID", "CD_EVENT_ID", "ScenarioSettings", "ScenarioBase", "fit_cell_models",
+        "build_scenario_base", "baseline_capital"
+    ], "base"),
+    **dict.fromkeys([
+        "ScenarioResult", "evaluate", "METRIC_LABELS", "compare", "format_comparison"
+    ], "evaluation"),
+}
+
+__getattr__, __dir__, __all__ = attach(__name__, _EXPORTS)

@@ -1,0 +1,274 @@
+"""Applying a programme to simulated events: aggregate limits, towers, invariants (ceded +
+retained = gross, ceded never falls as a limit rises), common random numbers, default and
+delay within binomial standard errors.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from opwb.data.units import EOK
+from opwb.insurance.apply import apply_programme
+from opwb.insurance.policy import RATING_DEFAULT_PROBABILITY, Policy
+from opwb.insurance.programme import Programme
+
+from tests.insurance.conftest import NO_NOISE, make_sim
+
+
+def random_sim(seed: int, n_years: int, rates: dict[str, float], mu=21.0, sigma=1.5):
+    rng = np.random.default_rng(seed)
+    cells = {}
+    for cell, lam in rates.items():
+        years = np.repeat(np.arange(n_years), rng.poisson(lam, n_years))
+        cells[cell] = (years, rng.lognormal(mu, sigma, years.size))
+    return make_sim(cells, n_years)
+
+
+def bundled_like_programme(bbb_limit=50 * EOK) -> Programme:
+    return Programme((
+        Policy(5 * EOK, bbb_limit, aggregate_limit=100 * EOK, policy_id="BBB", insurer="LG",
+               cover={"IF": 0.9, "EF": 0.2}),
+        Policy(5 * EOK, 100 * EOK, aggregate_limit=150 * EOK, policy_id="BBB-XS",
+               insurer="Samsung", cover={"IF": 0.9, "EF": 0.2}, follows="BBB"),
+        Policy(1 * EOK, 20 * EOK, aggregate_limit=30 * EOK, coinsurance=0.9, policy_id="ECC",
+               insurer="Hyundai", cover={"EF": 0.4}),
+        Policy(2 * EOK, 30 * EOK, policy_id="PI", cover={"CPBP": 0.3}),
+    ))
+
+
+# -- programme application: layering and aggregate limits -----------------------------------
+
+def test_aggregate_limit_allocated_in_event_order_across_event_types():
+    # year 0: IF claims 30, 30; EF claims 30 (cells in sim order) with aggregate 70
+    sim = make_sim({"IF": ([0, 0, 1], [31, 31, 31]), "EF": ([0, 1], [31, 5])}, n_years=2)
+    pol = Policy(1, 100, aggregate_limit=70, policy_id="P", cover={"IF": 1, "EF": 1})
+    res = apply_programme(pol, sim, seed=0, keep_events=True, **NO_NOISE)
+    np.testing.assert_allclose(res.event_ceded_by_policy["P", "IF"], [30, 30, 30])
+    np.testing.assert_allclose(res.event_ceded_by_policy["P", "EF"], [10, 4])
+    np.testing.assert_allclose(res.ceded_by_policy["P"], [70, 34])
+    np.testing.assert_allclose(res.ceded_by_event_type["IF"], [60, 30])
+    np.testing.assert_array_equal(res.claims["P"], [3, 2])
+
+
+def test_excess_layer_follows_primary_as_a_tower():
+    sim = random_sim(1, 2000, {"IF": 3.0})
+    d, l1, l2 = 5 * EOK, 20 * EOK, 60 * EOK
+    prog = Programme((Policy(d, l1, policy_id="P"), Policy(d, l2, policy_id="X", follows="P")))
+    res = apply_programme(prog, sim, seed=0, keep_events=True, **NO_NOISE)
+    x = sim.events["IF"].loss
+    total = res.event_ceded_by_policy["P", "IF"] + res.event_ceded_by_policy["X", "IF"]
+    # primary then excess = one layer of l1 + l2 above d
+    np.testing.assert_allclose(total, np.minimum(np.maximum(x - d, 0), l1 + l2), rtol=1e-12)
+    np.testing.assert_allclose(res.event_ceded_by_policy["X", "IF"],
+                               np.minimum(np.maximum(x - d - l1, 0), l2), rtol=1e-12)
+
+
+def test_annual_aggregate_equals_capped_sum_of_layers():
+    sim = random_sim(2, 3000, {"IF": 4.0, "EF": 2.0})
+    pol = Policy(2 * EOK, 30 * EOK, aggregate_limit=60 * EOK, policy_id="P",
+                 cover={"IF": 1.0, "EF": 1.0})
+    res = apply_programme(pol, sim, seed=0, **NO_NOISE)
+    layer = sum(np.bincount(sim.events[c].year, pol.recover(sim.events[c].loss), minlength=3000)
+                for c in ("IF", "EF"))
+    np.testing.assert_allclose(res.ceded_by_policy["P"], np.minimum(layer, 60 * EOK), rtol=1e-9)
+
+
+@pytest.fixture(scope="module")
+def busy():
+    sim = random_sim(3, 4000, {"IF": 3.0, "EF": 6.0, "CPBP": 2.0, "DPA": 1.0})
+    return sim
+
+
+def test_invariants_ceded_plus_retained_equals_gross(busy):
+    prog = bundled_like_programme()
+    res = apply_programme(prog, busy, seed=5, keep_events=True)
+    for cell in busy.cells:
+        x = busy.events[cell].loss
+        ceded = sum(v for (pid, c), v in res.event_ceded_by_policy.items() if c == cell) \
+            if any(c == cell for _, c in res.event_ceded_by_policy) else np.zeros_like(x)
+        retained = x - ceded
+        assert np.all(retained >= -1e-6) and np.all(ceded >= 0)
+        np.testing.assert_allclose(ceded + retained, x)
+    for p in prog:
+        for (pid, c), v in res.event_ceded_by_policy.items():
+            if pid == p.key:
+                assert v.max() <= p.coinsurance * p.limit * (1 + 1e-12)
+        assert res.ceded_by_policy[p.key].max() <= p.aggregate_limit * (1 + 1e-9)
+    np.testing.assert_allclose(res.annual_gross, busy.total_gross())
+    retained_year = res.annual_gross - res.annual_ceded
+    assert np.all(retained_year >= -1e-3)
+    np.testing.assert_allclose(res.annual_ceded + retained_year, busy.total_gross())
+    # amount flow: ceded = delayed + lost to default + haircut + recognised
+    for pid in prog.ids:
+        flow = (res.delayed_by_policy[pid] + res.default_loss_by_policy[pid]
+                + res.haircut_by_policy[pid] + res.recovery_by_policy[pid])
+        np.testing.assert_allclose(flow, res.ceded_by_policy[pid], atol=1e-3)
+    np.testing.assert_allclose(res.annual_net, res.annual_gross - res.annual_recovery)
+
+
+@pytest.mark.parametrize("pid", ["BBB", "BBB-XS", "ECC"])
+@pytest.mark.parametrize("field", ["limit", "aggregate_limit"])
+def test_ceded_never_falls_as_a_limit_rises(busy, pid, field):
+    base = bundled_like_programme()
+    previous = None
+    for value in np.array([10, 30, 50, 80, 120, 400]) * EOK:
+        res = apply_programme(base.replace_policy(pid, **{field: value}), busy, seed=5)
+        ceded = res.ceded_by_policy[pid]
+        if previous is not None:
+            assert np.all(ceded >= previous * (1 - 1e-12) - 1e-3)
+        previous = ceded
+
+
+@pytest.mark.parametrize("programme", [
+    # disjoint wordings, aggregate limits
+    Programme((Policy(5 * EOK, 50 * EOK, aggregate_limit=100 * EOK, policy_id="BBB",
+                      cover={"IF": 0.9, "EF": 0.2}),
+               Policy(1 * EOK, 20 * EOK, aggregate_limit=30 * EOK, coinsurance=0.9,
+                      policy_id="ECC", cover={"EF": 0.4}))),
+    # a tower whose primary has no aggregate limit
+    Programme((Policy(5 * EOK, 50 * EOK, policy_id="BBB", cover={"IF": 0.9, "EF": 0.2}),
+               Policy(5 * EOK, 100 * EOK, aggregate_limit=150 * EOK, coinsurance=0.8,
+                      policy_id="XS", cover={"IF": 0.9, "EF": 0.2}, follows="BBB"))),
+])
+def test_total_ceded_never_falls_as_the_bbb_limit_rises(busy, programme):
+    previous = None
+    for value in np.array([10, 30, 50, 80, 120, 400]) * EOK:
+        res = apply_programme(programme.replace_policy("BBB", limit=value), busy, seed=5)
+        if previous is not None:
+            assert np.all(res.annual_ceded >= previous * (1 - 1e-12) - 1e-3)
+        previous = res.annual_ceded
+
+
+def test_common_random_numbers_when_a_limit_changes(busy):
+    prog = bundled_like_programme().replace_policy("BBB", aggregate_limit=math.inf)
+    a = apply_programme(prog, busy, seed=9, keep_events=True)
+    b = apply_programme(prog.replace_policy("BBB", limit=400 * EOK), busy, seed=9,
+                        keep_events=True)
+    for key, va in a.event_ceded_by_policy.items():
+        if key[0] == "BBB":   # the same events reach the BBB: same coverage draws
+            np.testing.assert_array_equal(va > 0, b.event_ceded_by_policy[key] > 0)
+    for ins in a.insurer_default:
+        np.testing.assert_array_equal(a.insurer_default[ins], b.insurer_default[ins])
+    np.testing.assert_array_equal(a.annual_gross, b.annual_gross)
+    again = apply_programme(prog, busy, seed=9)
+    np.testing.assert_array_equal(a.annual_recovery, again.annual_recovery)
+
+
+# -- stochastic elements --------------------------------------------------------------------
+
+def _within_4se(count, n, p):
+    return abs(count - n * p) <= 4 * math.sqrt(n * p * (1 - p))
+
+
+def test_coverage_share_is_a_probability():
+    n = 20000
+    sim = make_sim({"EF": (np.arange(n), np.full(n, 10.0))}, n_years=n)
+    prog = Programme((Policy(1, 100, policy_id="A", cover={"EF": 0.3}),
+                      Policy(1, 100, policy_id="B", cover={"EF": 0.5})))
+    res = apply_programme(prog, sim, seed=11, keep_events=True, **NO_NOISE)
+    a = res.event_ceded_by_policy["A", "EF"] > 0
+    b = res.event_ceded_by_policy["B", "EF"] > 0
+    assert _within_4se(a.sum(), n, 0.3) and _within_4se(b.sum(), n, 0.5)
+    assert not np.any(a & b)                     # disjoint wordings
+
+
+def test_insurer_default_frequency_and_lgd():
+    n = 20000
+    sim = make_sim({"IF": (np.arange(n), np.full(n, 10.0))}, n_years=n)
+    table = {**RATING_DEFAULT_PROBABILITY, "A": 0.05}
+    prog = Programme((Policy(1, 100, policy_id="P1", insurer="I", cover={"IF": 0.5}),
+                      Policy(1, 100, policy_id="P2", insurer="I", cover={"IF": 0.5})))
+    res = apply_programme(prog, sim, seed=4, delay=False, lgd=0.6,
+                          default_probability_table=table)
+    d = res.insurer_default["I"]
+    assert _within_4se(d.sum(), n, 0.05)
+    for pid in prog.ids:                          # same insurer: both lose 60% in its default years
+        ceded = res.ceded_by_policy[pid]
+        np.testing.assert_allclose(res.recovery_by_policy[pid], ceded * np.where(d, 0.4, 1.0))
+
+
+def test_payment_delay_keeps_losses_in_the_year():
+    n = 20000
+    sim = make_sim({"IF": (np.arange(n), np.full(n, 10.0))}, n_years=n)
+    pol = Policy(1, 100, policy_id="P", cover={"IF": 1.0})
+    res = apply_programme(pol, sim, seed=8, default=False, delay_probability=0.2)
+    late = res.delayed_by_policy["P"] > 0
+    assert _within_4se(late.sum(), n, 0.2)
+    np.testing.assert_allclose(res.annual_net, np.where(late, 10.0, 1.0))
+    none = apply_programme(pol, sim, seed=8, default=False, delay=False)
+    assert none.delayed_by_policy["P"].sum() == 0
+
+
+def test_haircut_scales_recognised_recovery(busy):
+    prog = bundled_like_programme()
+    hc = {"BBB": 0.25, "ECC": 1.0}
+    res = apply_programme(prog, busy, seed=2, haircuts=hc, **NO_NOISE)
+    ref = apply_programme(prog, busy, seed=2, **NO_NOISE)
+    for pid in prog.ids:
+        np.testing.assert_allclose(res.recovery_by_policy[pid],
+                                   ref.recovery_by_policy[pid] * (1 - hc.get(pid, 0.0)))
+        np.testing.assert_array_equal(res.ceded_by_policy[pid], ref.ceded_by_policy[pid])
+    with pytest.raises(KeyError, match="NOPE"):
+        apply_programme(prog, busy, seed=2, haircuts={"NOPE": 0.5})
+    with pytest.raises(ValueError, match="BBB"):
+        apply_programme(prog, busy, seed=2, haircuts={"BBB": 1.5})
+
+
+def test_keep_above_must_not_exceed_deductible():
+    sim = make_sim({"IF": ([0, 0], [1.0, 50.0])}, n_years=1, keep_above=10.0)
+    with pytest.raises(ValueError, match="policy 'P'.*keep_above"):
+        apply_programme(Policy(5.0, 100.0, policy_id="P"), sim, seed=0)
+    res = apply_programme(Policy(10.0, 100.0, policy_id="P"), sim, seed=0, **NO_NOISE)
+    assert res.annual_recovery[0] == 40.0 and res.annual_net[0] == 11.0
+
+
+def test_stored_events_above_deductible_give_the_same_result():
+    from scipy import stats
+
+    from opwb.engine.simulate import CellModel, simulate_losses
+    model = {"IF": CellModel(stats.poisson(5), stats.lognorm(2.0, scale=1e8), threshold=1e7),
+             "EF": CellModel(stats.poisson(8), stats.lognorm(1.8, scale=5e7), threshold=1e7)}
+    full = simulate_losses(model, 3000, seed=1)
+    kept = simulate_losses(model, 3000, seed=1, keep_events_above=5e8)
+    prog = Programme((Policy(5e8, 5e9, aggregate_limit=1e10, policy_id="BBB",
+                             cover={"IF": 1.0, "EF": 1.0}),))
+    a = apply_programme(prog, full, seed=3, delay=False)
+    b = apply_programme(prog, kept, seed=3, delay=False)
+    np.testing.assert_allclose(a.annual_net, b.annual_net)
+    assert sum(e.loss.size for e in kept.events.values()) < \
+        0.2 * sum(e.loss.size for e in full.events.values())
+
+
+@pytest.mark.parametrize("pid, changes", [
+    ("BBB", dict(limit=400 * EOK)),                 # tower: BBB and its excess recomputed
+    ("ECC", dict(deductible=3 * EOK)),
+    ("PI", dict(aggregate_limit=10 * EOK, cover={"CPBP": 0.5})),
+])
+def test_reuse_gives_the_same_numbers(busy, pid, changes):
+    prog = bundled_like_programme()
+    first = apply_programme(prog, busy, seed=5, delay_probability=0.2)
+    changed = prog.replace_policy(pid, **changes)
+    fresh = apply_programme(changed, busy, seed=5, delay_probability=0.2)
+    reused = apply_programme(changed, busy, seed=5, delay_probability=0.2, reuse=first)
+    for p in prog.ids:
+        np.testing.assert_array_equal(fresh.recovery_by_policy[p], reused.recovery_by_policy[p])
+        np.testing.assert_array_equal(fresh.delayed_by_policy[p], reused.delayed_by_policy[p])
+        np.testing.assert_array_equal(fresh.claims_by_policy[p], reused.claims_by_policy[p])
+    other = apply_programme(changed, busy, seed=6, delay_probability=0.2, reuse=first)
+    np.testing.assert_array_equal(other.annual_net,
+                                  apply_programme(changed, busy, seed=6,
+                                                  delay_probability=0.2).annual_net)
+
+
+def test_reuse_with_new_haircuts_and_lgd(busy):
+    prog = bundled_like_programme()
+    first = apply_programme(prog, busy, seed=5)
+    kw = dict(seed=5, haircuts={"ECC": 0.5}, lgd=0.4,
+              default_probability_table={**RATING_DEFAULT_PROBABILITY, "A": 0.2})
+    fresh = apply_programme(prog, busy, **kw)
+    reused = apply_programme(prog, busy, reuse=first, **kw)
+    for p in prog.ids:
+        np.testing.assert_array_equal(fresh.recovery_by_policy[p], reused.recovery_by_policy[p])
+    assert fresh.haircut_by_policy["ECC"].sum() > 0

@@ -1,0 +1,132 @@
+"""BBB scenarios: alternatives, the seed's layer picture, and the scenario engine checked
+against closed forms computed from the fitted models (tolerances from MC standard errors)."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import integrate
+
+import opwb
+from opwb import scenarios as sc
+from opwb.data.losses import load_losses
+from opwb.data.programme_table import load_programme
+from opwb.insurance.apply import apply_programme
+from opwb.insurance.programme import Programme
+from opwb.scenarios.alternatives import Alternative, load_alternatives
+
+from tests.scenarios.conftest import EOK
+
+N_YEARS = 20_000
+
+
+@pytest.fixture(scope="module")
+def data():
+    losses = load_losses(opwb.data_path("losses.csv"), threshold=opwb.COLLECTION_THRESHOLD)
+    prog = Programme.from_frame(load_programme(opwb.data_path("insurance_programme.csv")))
+    return losses, prog
+
+
+@pytest.fixture(scope="module")
+def bases(data):
+    losses, prog = data
+    return {cd: sc.build_scenario_base(losses, prog, include_cd=cd, n_years=N_YEARS, seed=7)
+            for cd in (True, False)}
+
+
+def _layer_mean(fit, d, L):
+    """E[min(max(X-d,0),L) | X > H] = ∫_d^{d+L} S_c(x) dx (for d ≥ H)."""
+    val, err = integrate.quad(lambda x: float(fit.sf_conditional(x)), d, d + L, limit=400,
+                              points=[d * 2, d * 10] if d > 0 else None)
+    return val
+
+
+def _bond_rates(base, d, L=math.inf):
+    bond = base.programme[sc.BBB_POLICY_ID]
+    lam_d = lam_dl = mean = 0.0
+    for et in opwb.EVENT_TYPES:
+        share = bond.covers(et)
+        if share == 0:
+            continue
+        model, fit = base.models[et], base.fits[et]
+        lam = model.frequency.mean * share
+        lam_d += lam * float(fit.sf_conditional(d))
+        if math.isfinite(L):
+            lam_dl += lam * float(fit.sf_conditional(d + L))
+            mean += lam * _layer_mean(fit, d, L)
+    return lam_d, lam_dl, mean
+
+
+def test_expected_recovery_and_probabilities_match_closed_forms(bases):
+    base = bases[True]
+    assert all(base.models[et].frequency.family == "poisson" for et in ("IF", "EF"))
+    alt = Alternative("t", limit=400 * EOK, deductible=30 * EOK, premium=50 * EOK)
+    res = sc.evaluate(base, alt)
+    lam_d, lam_dl, mean = _bond_rates(base, alt.deductible, alt.limit)
+    se = res["expected_recovery_se"]
+    assert abs(res["expected_recovery"] - mean) < 4 * se, (res["expected_recovery"], mean, se)
+    p_claim = 1 - math.exp(-lam_d)
+    assert abs(res["p_claim"] - p_claim) < 4 * math.sqrt(p_claim * (1 - p_claim) / N_YEARS) + 1e-3
+    p_exh = 1 - math.exp(-lam_dl)
+    assert abs(res["p_exhaust"] - p_exh) < 4 * math.sqrt(p_exh * (1 - p_exh) / N_YEARS)
+    assert res["loss_ratio"] == pytest.approx(res["expected_recovery"] / alt.premium)
+    assert res["net_benefit"] == pytest.approx(
+        res["expected_recovery"] - alt.premium + 0.10 * res["bond_regulatory_relief"])
+
+
+def test_higher_limit_never_raises_any_years_net_loss(bases):
+    base = bases[True]
+    low = sc.evaluate(base, Alternative("400", 400 * EOK, 30 * EOK, 50 * EOK))
+    high = sc.evaluate(base, Alternative("1000", 1_000 * EOK, 30 * EOK, 70 * EOK))
+    assert np.array_equal(low.annual_gross, high.annual_gross)  # common random numbers
+    assert np.all(high.annual_net <= low.annual_net * (1 + 1e-12))  # summation-order noise only
+    assert high["expected_recovery"] > low["expected_recovery"]
+    assert high["net_var"] <= low["net_var"]
+    assert high["p_exhaust"] <= low["p_exhaust"]
+    assert high["bond_regulatory_relief"] >= low["bond_regulatory_relief"]
+    assert high["regulatory_net_capital"] >= 0.8 * high["regulatory_gross_capital"] - 1e-3
+
+
+def test_bond_alone_pays_as_it_does_inside_the_programme(bases):
+    """p_exhaust reads event-level payments of the bond applied alone; that equals its
+    payments inside the whole programme (it is first in line for its event types)."""
+    base = bases[True]
+    prog = base.programme.replace_policy(sc.BBB_POLICY_ID, limit=400 * EOK, deductible=30 * EOK)
+    whole = apply_programme(prog, base.sim, seed=base.seed)
+    alone = apply_programme(Programme((prog[sc.BBB_POLICY_ID],)), base.sim, seed=base.seed)
+    assert np.array_equal(whole.ceded_by_policy["BBB"], alone.ceded_by_policy["BBB"])
+
+
+def test_cd_incident_changes_only_internal_fraud(bases, data):
+    with_cd, without = bases[True], bases[False]
+    for et in opwb.EVENT_TYPES:
+        same = np.array_equal(with_cd.sim.annual_gross[et], without.sim.annual_gross[et])
+        assert same == (et != "IF"), et
+    # the CD loss fattens the fitted tail: the 1-in-1000 single IF loss is larger with it
+    assert with_cd.fits["IF"].ppf_conditional(0.999) > without.fits["IF"].ppf_conditional(0.999)
+    assert with_cd.models["IF"].frequency.mean == pytest.approx(
+        without.models["IF"].frequency.mean + 1 / 5)  # one more event over five years
+
+
+def test_same_seed_same_numbers_and_bad_alternative_rejected(data, bases):
+    losses, prog = data
+    again = sc.build_scenario_base(losses, prog, include_cd=True, n_years=N_YEARS, seed=7)
+    alt = Alternative("t", 400 * EOK, 30 * EOK, 50 * EOK)
+    assert sc.evaluate(again, alt).metrics == sc.evaluate(bases[True], alt).metrics
+    with pytest.raises(ValueError, match="공제금액"):
+        sc.evaluate(bases[True], alt.replace(deductible=-1.0))
+    with pytest.raises(ValueError, match="no event 'CD-2005-001'"):
+        sc.build_scenario_base(losses[losses.event_id != "CD-2005-001"], prog, n_years=100)
+
+
+def test_compare_table(bases):
+    alts = load_alternatives(opwb.data_path("bbb_alternatives.csv"))
+    table = sc.compare(bases, alts)
+    assert table.shape == (len(sc.METRIC_LABELS), 2 * len(alts))
+    assert table.loc["premium"].tolist() == [a.premium for a in alts] * 2
+    text = sc.format_comparison(table)
+    assert text.iloc[0, 0] == "16억원" and text.index[0].startswith("연간 보험료")
+    # after the CD incident the bond is worth more: higher expected recovery for every alternative
+    assert (table.loc["expected_recovery", "CD 사건 포함"].to_numpy()
+            > table.loc["expected_recovery", "CD 사건 제외"].to_numpy()).all()
