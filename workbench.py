@@ -14,8 +14,16 @@ else the highest-numbered ``notebooks/NN_*.ipynb``) with Voila on 127.0.0.1 only
 pre-started kernel and idle-kernel culling. The launcher replaces itself with the Voila process
 (``exec``), so SIGTERM or Ctrl+C reach Voila directly and it shuts its kernels down.
 
-``test`` runs pytest on the whole suite with the environment's Python; the exit code is
-pytest's.
+``test`` first makes sure the Debian packages the tests drive are installed (``chromium``,
+``fonts-noto-cjk``, ``poppler-utils``), before it even looks at ``.venv``. Missing ones are
+installed with ``apt-get install -y`` when running as root, or through ``sudo -n`` when
+passwordless sudo allows it; otherwise it stops at once, exit status 1, printing the one
+command to run. It then runs pytest on the whole suite with the environment's Python; the exit
+code is pytest's.
+
+Two environment variables exist for the tests of this file only: ``WORKBENCH_SYSTEM_ROOT``
+(a directory standing in for ``/`` when looking for the packages' files and apt's package
+lists) and ``WORKBENCH_EUID`` (the effective user id to assume instead of the real one).
 
 Standard library only; it must run with Debian's system ``python3``.
 """
@@ -27,6 +35,7 @@ import importlib.util
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -45,6 +54,18 @@ CULL_IDLE_TIMEOUT = 900  # seconds a kernel may sit idle (page closed) before it
 CULL_INTERVAL = 60
 PIP_JSON_URL = "https://pypi.org/pypi/pip/json"
 APT_HINT = "sudo apt-get install python3-venv"
+#: Debian packages the tests need, each with the files that show it is installed.
+SYSTEM_PACKAGES = (
+    # the headless browser of the browser tests and of the deck's PDF (never downloaded)
+    ("chromium", ("/usr/bin/chromium",)),
+    # Korean glyphs in the browser's pages and screenshots
+    ("fonts-noto-cjk", ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",)),
+    # pdfinfo, pdffonts, pdftotext, pdftoppm for checking exported slides and PDFs
+    ("poppler-utils", ("/usr/bin/pdftotext", "/usr/bin/pdfinfo", "/usr/bin/pdffonts",
+                       "/usr/bin/pdftoppm")),
+)
+APT_LISTS = "/var/lib/apt/lists"
+APT_LOCK_TIMEOUT = 300  # seconds to wait for dpkg's lock (unattended-upgrades on a new machine)
 
 
 class WorkbenchError(RuntimeError):
@@ -197,6 +218,129 @@ def ensure_venv(root: Path = ROOT, venv: Path = VENV) -> Path:
 
 
 # ---------------------------------------------------------------------------------------------
+# Debian packages the tests need
+# ---------------------------------------------------------------------------------------------
+def _under(root: Path, path: str) -> Path:
+    return Path(root) / path.lstrip("/")
+
+
+def missing_system_packages(root: Path = Path("/")) -> list:
+    """The packages of ``SYSTEM_PACKAGES`` whose files are not all present under ``root``."""
+    return [name for name, files in SYSTEM_PACKAGES
+            if not all(_under(root, f).exists() for f in files)]
+
+
+def venv_package_wanted(venv: Path = VENV) -> bool:
+    """True when ``python3-venv`` would help: ``.venv`` is still to be created and this is
+    Debian's Python without ``ensurepip``. Never required (``create_venv`` can bootstrap pip
+    from PyPI instead), so it is installed only along with, or as cheaply as, the others."""
+    if venv_python(venv).exists() or importlib.util.find_spec("ensurepip") is not None:
+        return False
+    if not shutil.which("dpkg"):
+        return False
+    executable = os.path.realpath(sys.executable)
+    return subprocess.run(["dpkg", "-S", executable], stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL).returncode == 0
+
+
+def apt_lists_empty(root: Path = Path("/")) -> bool:
+    """True when apt has no package lists yet (a new container): ``apt-get update`` first."""
+    return not any(_under(root, APT_LISTS).glob("*_Packages*"))
+
+
+def manual_install_command(packages: list, root: Path = Path("/"), euid: int = 1000) -> str:
+    """The one line to run when this process cannot install ``packages`` itself."""
+    sudo = "" if euid == 0 else "sudo "
+    install = f"{sudo}apt-get install -y " + " ".join(packages)
+    return f"{sudo}apt-get update && {install}" if apt_lists_empty(root) else install
+
+
+def _sudo_works() -> bool:
+    """True when ``sudo -n`` may run apt-get without asking for a password."""
+    if not shutil.which("sudo"):
+        return False
+    try:
+        return subprocess.run(["sudo", "-n", "apt-get", "--version"], stdin=subprocess.DEVNULL,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              timeout=10).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+def apt_prefix(euid: int) -> list | None:
+    """How to run apt-get here: ``[]`` as root, ``["sudo", "-n"]`` with passwordless sudo,
+    ``None`` when packages cannot be installed by this process."""
+    if not shutil.which("apt-get"):
+        return None
+    if euid == 0:
+        return []
+    if _sudo_works():
+        return ["sudo", "-n"]
+    return None
+
+
+def _apt(prefix: list, args: list) -> None:
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")  # sudo resets it; -y suffices
+    cmd = [*prefix, "apt-get", *args]
+    result = subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    if result.returncode != 0:
+        raise WorkbenchError(f"command failed (exit {result.returncode}): {' '.join(cmd)}\n"
+                             + result.stdout[-3000:])
+
+
+def ensure_system_packages(root: Path | None = None, euid: int | None = None,
+                           venv: Path = VENV) -> None:
+    """Install the Debian packages the tests need when some are missing (silent otherwise).
+
+    As root apt-get runs directly, otherwise through ``sudo -n`` when that works; ``apt-get
+    update`` runs first when apt has no package lists. When neither is possible, raise
+    ``WorkbenchError`` with the exact command for the user, before anything slow happens.
+    ``root`` and ``euid`` default to ``$WORKBENCH_SYSTEM_ROOT`` (else ``/``) and
+    ``$WORKBENCH_EUID`` (else the real effective uid); the tests point them at a fake system.
+    """
+    if root is None:
+        root = Path(os.environ.get("WORKBENCH_SYSTEM_ROOT") or "/")
+    if euid is None:
+        euid = int(os.environ.get("WORKBENCH_EUID") or os.geteuid())
+    missing = missing_system_packages(root)
+    optional = ["python3-venv"] if venv_package_wanted(venv) else []
+    if not missing and not optional:
+        return
+    prefix = apt_prefix(euid)
+    if prefix is None:
+        if not missing:
+            return  # python3-venv only helps; create_venv bootstraps pip without it
+        raise WorkbenchError(
+            "the tests need Debian packages that are missing here: " + ", ".join(missing)
+            + ".\nInstall them with this command, then run the tests again:\n    "
+            + manual_install_command(missing, root, euid))
+    packages = missing + optional
+    how = "apt-get" if not prefix else "sudo -n apt-get"
+    say(f"installing Debian packages {' '.join(packages)} with {how} (about a minute) ...")
+    updated = False
+    if apt_lists_empty(root):
+        _apt(prefix, ["update"])
+        updated = True
+    install = ["-o", f"DPkg::Lock::Timeout={APT_LOCK_TIMEOUT}", "install", "-y", *packages]
+    try:
+        _apt(prefix, install)
+    except WorkbenchError:
+        if updated:
+            raise
+        _apt(prefix, ["update"])  # stale package lists: the archive has moved on
+        _apt(prefix, install)
+    importlib.invalidate_caches()  # a fresh python3-venv brings ensurepip
+    still = missing_system_packages(root)
+    if still:
+        raise WorkbenchError(f"apt-get installed {' '.join(packages)}, yet files of "
+                             f"{', '.join(still)} are still missing: "
+                             + ", ".join(f for n, files in SYSTEM_PACKAGES if n in still
+                                         for f in files if not _under(root, f).exists()))
+    say("Debian packages ready")
+
+
+# ---------------------------------------------------------------------------------------------
 # Commands
 # ---------------------------------------------------------------------------------------------
 def voila_command(python: Path, notebook: Path, port: int, open_browser: bool) -> list:
@@ -238,6 +382,7 @@ def cmd_app(args: argparse.Namespace) -> None:
 
 
 def cmd_test(pytest_args: list) -> None:
+    ensure_system_packages()  # first: a missing package stops the command in its first second
     python = ensure_venv()
     os.chdir(ROOT)
     sys.stdout.flush()
