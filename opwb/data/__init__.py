@@ -1,8 +1,10 @@
 """The data layer: what a loss event is and how files become validated tables.
 
 Owns the Basel taxonomy (event types, business lines), KRW units and their 억원/조원 display,
-the column schema and the collection threshold, reading CSV/Excel/SQL sources with
-positions a person can find (``tableio``), the validating loaders of loss events, the
+the column schema and the collection threshold, reading text files, workbooks and SQL
+sources with positions a person can find (``tableio``: what a file is from its contents in
+``sniff``, text encodings and delimiters in ``textread``, workbooks and their formula cells
+in ``excelread``), the validating loaders of loss events, the
 insurance programme table and external large losses, the bundled files' location and the
 seeded generator of the synthetic bundled losses (``synth``). It may import no other opwb
 package: every layer above builds on it.
@@ -29,8 +31,8 @@ _EXPORTS = {
         "generate_losses", "write_losses"
     ], "synth"),
     **dict.fromkeys([
-        "Table", "read_table", "Problems", "CellError", "parse_amount", "parse_date", "parse_bool",
-        "parse_int", "parse_fraction", "is_blank"
+        "Table", "Unreadable", "read_table", "Problems", "CellError", "parse_amount", "parse_date",
+        "parse_bool", "parse_int", "parse_fraction", "parse_text", "is_blank"
     ], "tableio"),
     **dict.fromkeys([
         "Category", "EVENT_TYPES", "BUSINESS_LINES", "EVENT_TYPE_CODES", "BUSINESS_LINE_CODES",

@@ -2,10 +2,18 @@
 """
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
-from opwb.data.tableio import CellError, Problems, column_index, parse_amount, parse_int, read_table
+from opwb.data.tableio import (
+    CellError,
+    Problems,
+    column_index,
+    is_blank,
+    parse_amount,
+    parse_int,
+    parse_text,
+    read_table,
+)
 from opwb.data.taxonomy import (
     EVENT_TYPE_CODES,
     parse_event_type,
@@ -39,7 +47,7 @@ def load_external_losses(source, *, encoding: str | None = None,
     tbl = read_table(source, encoding=encoding)
     problems = Problems(tbl, max_errors)
     idx = column_index(tbl, problems, required=EXTERNAL_COLUMNS)
-    problems.raise_if_any()
+    problems.raise_if_any(final=False)
     parsers = {"year": lambda v: parse_int(v, minimum=1900),
                "amount_original": parse_amount, "fx_rate_krw": parse_amount,
                "amount_krw": parse_amount}
@@ -54,13 +62,13 @@ def load_external_losses(source, *, encoding: str | None = None,
             v = values[idx[col]]
             try:
                 if col == "event_type":
-                    rec[col] = parse_event_type(v)
+                    rec[col] = parse_event_type(parse_text(v))
                     if rec[col] is None:
                         codes = ", ".join(EVENT_TYPE_CODES)
                         raise CellError(f"expected an event-type code ({codes}), got {v!r}")
                 else:
                     rec[col] = parsers[col](v) if col in parsers else (
-                        "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
+                        "" if is_blank(v) else parse_text(v))
             except CellError as err:
                 problems.add(pos, col, str(err))
         records.append(rec)

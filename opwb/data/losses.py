@@ -1,8 +1,10 @@
 """Loss-event data: load, validate and convert at the boundary (nothing downstream re-checks).
 
-The canonical columns are :data:`opwb.data.schema.LOSS_COLUMNS`. :func:`load_losses` reads CSV
-(UTF-8 with or without BOM, or CP949 as Korean Excel exports it), Excel ``.xlsx``, a SQL
-table (URL or connection) or a DataFrame, and raises :class:`opwb.DataError` listing every
+The canonical columns are :data:`opwb.data.schema.LOSS_COLUMNS`. :func:`load_losses` reads
+comma-, tab- or semicolon-delimited text (UTF-8 with or without BOM, CP949/EUC-KR as Korean
+Excel saves CSV, UTF-16 as Excel's "Unicode text"), workbooks (.xlsx, .xlsm, .xls, .xlsb,
+.ods), a SQL table (URL or connection) or a DataFrame (see :func:`opwb.data.tableio.read_table`
+and the table of formats in ``data/README.md``), and raises :class:`opwb.DataError` listing every
 problem with its file, line/row and column. Losses below a collection ``threshold`` are
 kept apart (see :func:`split_threshold`) and counted in the load report, never dropped
 silently.
@@ -21,10 +23,12 @@ from opwb.data.tableio import (
     CellError,
     Problems,
     Table,
+    Unreadable,
     column_index,
     is_blank,
     parse_amount,
     parse_date,
+    parse_text,
     read_table,
 )
 from opwb.data.taxonomy import (
@@ -81,7 +85,8 @@ def load_losses(source: Any, *, columns: Mapping[str, str] | None = None,
     Parameters
     ----------
     source : str, Path, SQL URL, DB-API/SQLAlchemy connection, or DataFrame
-        A ``.csv`` or ``.xlsx`` file, ``"sqlite:///losses.db"`` or any SQLAlchemy URL, an
+        A delimited text file (.csv, .txt, ...) or a workbook (.xlsx, .xlsm, .xls, .xlsb,
+        .ods), judged by its contents; ``"sqlite:///losses.db"`` or any SQLAlchemy URL, an
         open connection (with ``table=``), or a DataFrame to validate.
     columns : mapping, optional
         Source header → canonical column, e.g. :data:`opwb.KOREAN_COLUMNS`.
@@ -90,9 +95,10 @@ def load_losses(source: Any, *, columns: Mapping[str, str] | None = None,
         returned frame and reported in ``df.attrs['load_report']``; use
         :func:`split_threshold` on an unthresholded load to get them as a frame.
     encoding : str, optional
-        CSV encoding; default tries UTF-8 (BOM or not) then CP949.
+        Text encoding; by default a byte-order mark decides (UTF-8, UTF-16), else UTF-8,
+        then CP949.
     sheet_name : str or int
-        Excel sheet. ``table`` : SQL table name.
+        Workbook sheet (name or 0-based position). ``table`` : SQL table name.
     max_errors : int
         How many problems the error message shows (all are in ``DataError.problems``).
 
@@ -106,7 +112,10 @@ def load_losses(source: Any, *, columns: Mapping[str, str] | None = None,
     Raises
     ------
     opwb.DataError
-        Listing every problem as "file, line N, column 'c': expected ..., got ...".
+        Listing every problem as "file, line N, column 'c': expected ..., got ...": bad
+        values, dates that are not dates (a run of digits is a date only with exactly 8,
+        YYYYMMDD), formulas a program left uncalculated, text lines not valid in the file's
+        encoding (naming the byte), or a file that is no table (saying what it is).
 
     Examples
     --------
@@ -120,7 +129,7 @@ def load_losses(source: Any, *, columns: Mapping[str, str] | None = None,
     problems = Problems(tbl, max_errors)
     idx = column_index(tbl, problems, required=REQUIRED_LOSS_COLUMNS,
                        optional=OPTIONAL_LOSS_COLUMNS, columns=dict(columns or {}))
-    problems.raise_if_any()
+    problems.raise_if_any(final=False)
     if not tbl.rows:
         problems.add((tbl.header_pos or 0) + 1, None,
                      "no data rows after the header; expected one row per loss event")
@@ -170,56 +179,60 @@ def _parse_row(tbl: Table, pos: int, values: tuple, idx: dict[str, int],
                                 f"found {len(values)}")
         return {}
 
-    def cell(col):
-        return values[idx[col]] if col in idx else None
-
-    rec: dict[str, Any] = {"_pos": pos}
-
-    def parse(col, fn, *, required):
-        raw = cell(col)
+    def parse(col, fn, *, required, default=None):
+        raw = values[idx[col]] if col in idx else None
         if is_blank(raw):
             if required:
                 problems.add(pos, col, "value is missing; " + _MISSING[col])
-            return None
+            return default
         try:
             return fn(raw)
         except CellError as exc:
             problems.add(pos, col, str(exc))
-            return None
+            return default
 
-    event_id = cell(S.EVENT_ID)
-    if is_blank(event_id):
-        problems.add(pos, S.EVENT_ID, "value is missing; expected a unique event id")
-    rec[S.EVENT_ID] = None if is_blank(event_id) else _text(event_id)
-    for col, fn, expected in ((S.EVENT_TYPE, parse_event_type, _ET_EXPECTED),
-                              (S.BUSINESS_LINE, parse_business_line, _BL_EXPECTED)):
-        raw = cell(col)
-        code = None if is_blank(raw) else fn(raw)
-        if code is None:
-            got = "nothing" if is_blank(raw) else repr(_text(raw))
-            problems.add(pos, col, f"{expected}, got {got}")
-        rec[col] = code
+    rec: dict[str, Any] = {"_pos": pos}
+    rec[S.EVENT_ID] = parse(S.EVENT_ID, parse_text, required=True)
+    rec[S.EVENT_TYPE] = parse(S.EVENT_TYPE, _code(parse_event_type, _ET_EXPECTED),
+                              required=True)
+    rec[S.BUSINESS_LINE] = parse(S.BUSINESS_LINE, _code(parse_business_line, _BL_EXPECTED),
+                                 required=True)
     for col in S.LOSS_DATE_COLUMNS:
         rec[col] = parse(col, parse_date, required=col != S.BOOKING_DATE)
     for col in S.LOSS_AMOUNT_COLUMNS:
         rec[col] = parse(col, parse_amount, required=col == S.GROSS_LOSS)
-    rec[S.POLICY_ID] = "" if is_blank(cell(S.POLICY_ID)) else _text(cell(S.POLICY_ID))
-    rec[S.DESCRIPTION] = "" if is_blank(cell(S.DESCRIPTION)) else _text(cell(S.DESCRIPTION))
+    for col in (S.POLICY_ID, S.DESCRIPTION):
+        rec[col] = parse(col, parse_text, required=False, default="")
+    for name, j in _extra_positions(tbl, idx):
+        if isinstance(values[j], Unreadable):
+            problems.add(pos, name, values[j].reason)
     _check_consistency(rec, pos, idx, problems)
     return rec
 
 
+def _code(fn, expected: str):
+    """A cell parser for a taxonomy code: ``fn`` returns None for an unknown name."""
+    def parse(raw):
+        code = fn(parse_text(raw))
+        if code is None:
+            raise CellError(f"{expected}, got {parse_text(raw)!r}")
+        return code
+    return parse
+
+
+def _extra_positions(tbl: Table, idx: dict[str, int]) -> list[tuple[str, int]]:
+    used = {idx[c] for c in S.LOSS_COLUMNS if c in idx}
+    return [(h, j) for j, h in enumerate(tbl.header) if h and j not in used]
+
+
 _MISSING = {
+    S.EVENT_ID: "expected a unique event id",
+    S.EVENT_TYPE: _ET_EXPECTED,
+    S.BUSINESS_LINE: _BL_EXPECTED,
     S.OCCURRENCE_DATE: "expected a date as YYYY-MM-DD",
     S.DISCOVERY_DATE: "expected a date as YYYY-MM-DD",
     S.GROSS_LOSS: "expected the gross loss in KRW",
 }
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
 
 
 def _check_consistency(rec: dict, pos: int, idx: dict, problems: Problems) -> None:
@@ -279,6 +292,6 @@ def _to_frame(records: list[dict], tbl: Table, idx: dict[str, int],
     frame = pd.DataFrame(data)
     for name in extras:
         j = tbl.header.index(name)
-        frame[name] = pd.Series(["" if is_blank(v[j]) else _text(v[j]) for _, v in tbl.rows],
+        frame[name] = pd.Series(["" if is_blank(v[j]) else parse_text(v[j]) for _, v in tbl.rows],
                                 dtype="str")
     return frame

@@ -22,6 +22,7 @@ from opwb.data.tableio import (
     parse_date,
     parse_fraction,
     parse_int,
+    parse_text,
     read_table,
 )
 from opwb.data.taxonomy import EVENT_TYPE_CODES
@@ -48,7 +49,8 @@ def load_programme(source: Any, *, encoding: str | None = None, sheet_name: str 
 
     Parameters
     ----------
-    source : path (.csv/.xlsx), SQL URL or connection (with ``table=``), or DataFrame
+    source : path, SQL URL or connection (with ``table=``), or DataFrame
+        A delimited text file or a workbook, read as by :func:`opwb.data.losses.load_losses`.
     encoding, sheet_name, table, max_errors
         As in :func:`opwb.data.losses.load_losses`.
 
@@ -84,7 +86,7 @@ def load_programme(source: Any, *, encoding: str | None = None, sheet_name: str 
             problems.add(tbl.header_pos or 1, name,
                          f"unknown event type {name[len('cover_'):]!r}; expected cover_ columns "
                          "for " + ", ".join(EVENT_TYPE_CODES))
-    problems.raise_if_any()
+    problems.raise_if_any(final=False)
     if not tbl.rows:
         problems.add((tbl.header_pos or 0) + 1, None, "no policies after the header")
     records, seen = [], {}
@@ -117,9 +119,13 @@ def load_programme(source: Any, *, encoding: str | None = None, sheet_name: str 
 
 def _parse_policy(pos: int, values: tuple, idx: dict[str, int], problems: Problems) -> dict:
     pid_raw = values[idx["policy_id"]]
-    pid = "" if is_blank(pid_raw) else str(pid_raw).strip()
+    try:
+        pid = "" if is_blank(pid_raw) else parse_text(pid_raw)
+    except CellError as exc:
+        pid = ""
+        problems.add(pos, "policy_id", str(exc))
     ctx = f"policy {pid!r}" if pid else None
-    if not pid:
+    if not pid and is_blank(pid_raw):
         problems.add(pos, "policy_id", "value is missing; expected a unique policy id")
     rec: dict[str, Any] = {"policy_id": pid}
     for col in S.PROGRAMME_COLUMNS[1:]:
@@ -133,7 +139,7 @@ def _parse_policy(pos: int, values: tuple, idx: dict[str, int], problems: Proble
             continue
         parser = _PARSERS.get(col)
         try:
-            rec[col] = parser(raw) if parser else str(raw).strip()
+            rec[col] = (parser or parse_text)(raw)
         except CellError as exc:
             rec[col] = None
             problems.add(pos, col, str(exc), context=ctx)

@@ -1,21 +1,21 @@
 """Reading tabular sources with positions a person can find, and parsing their cells.
 
 Every opwb loader reads through :func:`read_table`, which keeps for each record where it
-came from: ``line N`` of a CSV file (the header is line 1; blank lines are counted),
-``row N`` of an Excel sheet (the sheet's own row number) or ``row N`` of a SQL result
-(first record = row 1). Cells are parsed by the ``parse_*`` functions, which return a
-value or raise :class:`CellError` with what was expected; :class:`Problems` collects the
-problems of a whole file so that a loader reports all of them at once.
+came from: ``line N`` of a text file (the header is line 1; blank lines are counted),
+``row N`` of a workbook sheet (the sheet's own row number) or ``row N`` of a SQL result or
+DataFrame (first record = row 1). What a file is comes from its contents, not its name
+(:mod:`opwb.data.sniff`): delimited text in the encodings Korean systems write
+(:mod:`opwb.data.textread`), or a workbook (:mod:`opwb.data.excelread`). Cells are parsed by
+the ``parse_*`` functions, which return a value or raise :class:`CellError` with what was
+expected; :class:`Problems` collects the problems of a whole file so that a loader reports
+all of them at once.
 """
 from __future__ import annotations
 
-import csv
 import datetime as _dt
-import io
 import math
 import re
 import sqlite3
-from dataclasses import dataclass
 from numbers import Number
 from pathlib import Path
 from typing import Any
@@ -24,23 +24,13 @@ import numpy as np
 import pandas as pd
 
 from opwb.data.errors import DataError, Problem
+from opwb.data.excelread import read_workbook
+from opwb.data.rawtable import Table, Unreadable
+from opwb.data.sniff import identify
+from opwb.data.textread import read_text
 
-__all__ = ["Table", "read_table", "Problems", "CellError", "parse_amount", "parse_date",
-           "parse_bool", "parse_int", "parse_fraction", "is_blank"]
-
-
-@dataclass(frozen=True)
-class Table:
-    """Raw cells of a source: ``rows`` is a list of ``(position, values)``."""
-
-    name: str                       # file name or "table 'x' in <db>"
-    unit: str                       # "line" or "row"
-    header: tuple[str, ...]
-    header_pos: int | None          # position of the header (None for SQL)
-    rows: tuple[tuple[int, tuple[Any, ...]], ...]
-
-    def where(self, pos: int | None) -> str:
-        return f"{self.unit} {pos}" if pos is not None else "header"
+__all__ = ["Table", "Unreadable", "read_table", "Problems", "CellError", "parse_amount",
+           "parse_date", "parse_bool", "parse_int", "parse_fraction", "parse_text", "is_blank"]
 
 
 class CellError(ValueError):
@@ -48,7 +38,11 @@ class CellError(ValueError):
 
 
 class Problems:
-    """Collects problems of one table and raises them together as a :class:`DataError`."""
+    """Collects problems of one table and raises them together as a :class:`DataError`.
+
+    The problems found while reading the table (``table.problems``, e.g. values in a sheet's
+    columns that have no header) are raised with them, in position order.
+    """
 
     def __init__(self, table: Table, max_errors: int = 20):
         self.table = table
@@ -60,9 +54,20 @@ class Problems:
         self.items.append(Problem(self.table.name, self.table.where(pos), column, message,
                                   context))
 
-    def raise_if_any(self) -> None:
-        if self.items:
-            raise DataError(self.items, max_shown=self.max_errors)
+    def raise_if_any(self, *, final: bool = True) -> None:
+        """Raise every problem found so far. With ``final=False`` (a check of the header
+        before the rows are parsed) the table's reading problems alone do not raise: they
+        wait to be reported with the rows' problems."""
+        if self.items or (final and self.table.problems):
+            found = self.items
+            if self.table.problems:
+                found = sorted([*self.table.problems, *self.items], key=_position)
+            raise DataError(found, max_shown=self.max_errors)
+
+
+def _position(problem: Problem) -> int:
+    number = problem.where.rsplit(" ", 1)[-1]
+    return int(number) if number.isdigit() else 0
 
 
 # -- reading -----------------------------------------------------------------------------
@@ -73,17 +78,41 @@ _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
 
 def read_table(source: Any, *, encoding: str | None = None, sheet_name: str | int = 0,
                table: str | None = None) -> Table:
-    """Read a CSV/Excel file, a SQL table (connection or URL) or a DataFrame into a :class:`Table`.
+    """Read a text file, a workbook, a SQL table (connection or URL) or a DataFrame.
 
     Parameters
     ----------
     source : path, SQL URL, DB-API/SQLAlchemy connection, or pandas.DataFrame
+        A file is read as what its contents show it is, whatever its name: comma-, tab- or
+        semicolon-delimited text (UTF-8 with or without BOM, CP949/EUC-KR, UTF-16 with BOM
+        as Excel's "Unicode text"), or an .xlsx/.xlsm, .xls (Excel 97-2003), .xlsb or .ods
+        workbook.
     encoding : str, optional
-        CSV text encoding; by default UTF-8 (with or without BOM), then CP949.
+        Text encoding; by default a byte-order mark decides, else UTF-8, then CP949.
     sheet_name : str or int
-        Excel sheet.
+        Workbook sheet (name, or 0-based position).
     table : str
         SQL table name (required for SQL sources).
+
+    Returns
+    -------
+    Table
+        Header, records with their positions, and problems found while reading.
+
+    Raises
+    ------
+    opwb.DataError
+        A file that is not a table (saying what it is: HTML, a zip archive, a PDF, ...), text
+        not valid in its encoding (naming the line and byte), an unknown sheet, an empty file.
+    FileNotFoundError
+        No such file.
+
+    Examples
+    --------
+    >>> import opwb
+    >>> t = read_table(opwb.data_path("insurance_programme.csv"))
+    >>> t.name, t.unit, t.header[:2]
+    ('insurance_programme.csv', 'line', ('policy_id', 'name'))
     """
     if isinstance(source, pd.DataFrame):
         rows = tuple((i + 1, tuple(r)) for i, r in enumerate(source.itertuples(index=False)))
@@ -92,82 +121,16 @@ def read_table(source: Any, *, encoding: str | None = None, sheet_name: str | in
         return _read_sql(source, table, _redact(source))
     if isinstance(source, (str, Path)):
         path = Path(source)
-        if not path.exists():
+        if not path.is_file():
             raise FileNotFoundError(f"{path}: no such file")
-        if path.suffix.lower() in (".xlsx", ".xlsm"):
-            return _read_excel(path, sheet_name)
-        return _read_csv(path, encoding)
+        kind = identify(path)
+        if kind == "text":
+            return read_text(path, encoding)
+        return read_workbook(path, kind, sheet_name)
     if hasattr(source, "execute") or hasattr(source, "connect"):
         return _read_sql(source, table, _connection_name(source))
     raise TypeError(f"cannot read {type(source).__name__}: expected a CSV/Excel path, a SQL "
                     "URL or connection, or a pandas DataFrame")
-
-
-def _decode(path: Path, raw: bytes, encoding: str | None) -> str:
-    tries = [encoding] if encoding else ["utf-8-sig", "cp949"]
-    for enc in tries:
-        try:
-            return raw.decode(enc)
-        except UnicodeDecodeError as exc:
-            last = exc
-    expected = encoding or "UTF-8 (with or without BOM) or CP949"
-    raise DataError([Problem(path.name, "file", None,
-                             f"cannot decode the text as {expected} (byte {last.object[last.start]:#04x}"
-                             f" at offset {last.start}); pass encoding=... if it is another")])
-
-
-def _read_csv(path: Path, encoding: str | None) -> Table:
-    text = _decode(path, path.read_bytes(), encoding)
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header: tuple[str, ...] | None = None
-    header_pos = None
-    rows = []
-    start = 1
-    try:
-        for record in reader:
-            pos, start = start, reader.line_num + 1
-            if not record or all(not f.strip() for f in record):
-                continue
-            if header is None:
-                header, header_pos = tuple(f.strip() for f in record), pos
-            else:
-                rows.append((pos, tuple(record)))
-    except csv.Error as exc:
-        raise DataError([Problem(path.name, f"line {reader.line_num}", None,
-                                 f"not valid CSV: {exc}")]) from None
-    if header is None:
-        raise DataError([Problem(path.name, "line 1", None,
-                                 "the file is empty; expected a header row and data rows")])
-    return Table(path.name, "line", header, header_pos, tuple(rows))
-
-
-def _read_excel(path: Path, sheet_name: str | int) -> Table:
-    import openpyxl  # local: only Excel users need it loaded
-
-    wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    try:
-        ws = wb.worksheets[sheet_name] if isinstance(sheet_name, int) else wb[sheet_name]
-        name = f"{path.name} [sheet '{ws.title}']"
-        header, header_pos, rows = None, None, []
-        for pos, values in enumerate(ws.iter_rows(values_only=True), start=1):
-            if all(is_blank(v) for v in values):
-                continue
-            if header is None:
-                header = tuple("" if v is None else str(v).strip() for v in values)
-                header_pos = pos
-            else:
-                rows.append((pos, tuple(values)))
-    finally:
-        wb.close()
-    if header is None:
-        raise DataError([Problem(name, "row 1", None,
-                                 "the sheet is empty; expected a header row and data rows")])
-    # trailing empty header cells come from formatted-but-empty columns
-    while header and header[-1] == "":
-        header = header[:-1]
-    width = len(header)
-    return Table(name, "row", header, header_pos,
-                 tuple((p, tuple(v[:width]) + (None,) * (width - len(v))) for p, v in rows))
 
 
 def _read_sql(con: Any, table: str | None, db_name: str) -> Table:
@@ -205,6 +168,8 @@ _AMOUNT = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$")
 
 
 def is_blank(value: Any) -> bool:
+    """True for an empty cell: None, NaN, NaT or whitespace-only text (an
+    :class:`Unreadable` cell is not blank: it holds something that must not be read)."""
     if value is None:
         return True
     if isinstance(value, float) and math.isnan(value):
@@ -218,8 +183,30 @@ def _show(value: Any) -> str:
     return repr(value.strip()) if isinstance(value, str) else repr(value)
 
 
+def _readable(value: Any) -> None:
+    if isinstance(value, Unreadable):
+        raise CellError(value.reason)
+
+
+def parse_text(value: Any) -> str:
+    """A text cell as str, stripped; a whole number read as 1001.0 gives '1001'.
+
+    Raises :class:`CellError` for an :class:`Unreadable` cell (e.g. an uncalculated formula).
+
+    Examples
+    --------
+    >>> parse_text(" BBB-2005 "), parse_text(1001.0)
+    ('BBB-2005', '1001')
+    """
+    _readable(value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
 def parse_amount(value: Any) -> float:
     """A non-negative finite KRW amount; strings may carry thousands separators."""
+    _readable(value)
     if isinstance(value, bool):
         raise CellError(f"expected an amount in KRW, got {_show(value)}")
     if isinstance(value, Number):
@@ -239,6 +226,7 @@ def parse_amount(value: Any) -> float:
 
 def parse_fraction(value: Any, *, allow_zero: bool = True) -> float:
     """A share in [0, 1] (or (0, 1] with ``allow_zero=False``); '90%' is accepted."""
+    _readable(value)
     text = str(value).strip() if not isinstance(value, Number) else None
     try:
         if text is not None and text.endswith("%"):
@@ -254,21 +242,75 @@ def parse_fraction(value: Any, *, allow_zero: bool = True) -> float:
     return x
 
 
-_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", "%Y-%m-%d %H:%M:%S",
-                 "%Y. %m. %d", "%Y.%m.%d.")
+_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y.%m.%d.", "%Y. %m. %d",
+                 "%Y. %m. %d.", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S",
+                 "%Y/%m/%d %H:%M:%S", "%Y년 %m월 %d일")
+_DATE_EXPECTED = "expected a date as YYYY-MM-DD"
+_EXCEL_EPOCH = pd.Timestamp("1899-12-30")  # serial 1 = 1900-01-01 past Excel's 1900-02-29
+_SERIALS = (10_000, 100_000)               # 5-digit serials: 1927-05-18 to 2173-10-14
 
 
 def parse_date(value: Any) -> pd.Timestamp:
-    """A calendar date: datetime/date objects or text as YYYY-MM-DD (also / . or YYYYMMDD)."""
+    """A calendar date (time of day dropped).
+
+    Accepted: datetime/date cells; text as YYYY-MM-DD, YYYY/MM/DD, YYYY.MM.DD, 'YYYY. M. D.',
+    'YYYY년 M월 D일' (optionally with a time); YYYYMMDD with exactly 8 digits; an Excel
+    serial date number (1900 date system) of 5 digits, as a number or text, as a date
+    column formatted 'General' shows it.
+
+    Raises
+    ------
+    CellError
+        Anything else, saying what was expected; a run of digits other than 8 (or 5) is never
+        split into year, month and day.
+
+    Examples
+    --------
+    >>> parse_date("2005-07-26"), parse_date("20050726"), parse_date(38559)
+    (Timestamp('2005-07-26 00:00:00'), Timestamp('2005-07-26 00:00:00'), Timestamp('2005-07-26 00:00:00'))
+    >>> parse_date("200512")
+    Traceback (most recent call last):
+    ...
+    opwb.data.tableio.CellError: expected a date as YYYY-MM-DD or YYYYMMDD (exactly 8 digits), got '200512' (6 digits)
+    """
+    _readable(value)
     if isinstance(value, (_dt.datetime, _dt.date, np.datetime64)):
         return pd.Timestamp(value).normalize()
+    if isinstance(value, Number) and not isinstance(value, (bool, np.bool_)):
+        x = float(value)
+        if math.isfinite(x) and x.is_integer():
+            return _date_from_digits(str(int(x)), int(x))
+        if _SERIALS[0] <= x < _SERIALS[1]:
+            return _from_serial(x)
+        raise CellError(f"{_DATE_EXPECTED}, got {_show(value)}")
     text = str(value).strip()
+    if re.fullmatch(r"\d+", text):
+        return _date_from_digits(text, value)
+    if re.fullmatch(r"\d{5}\.\d+", text):
+        return _from_serial(float(text))
     for fmt in _DATE_FORMATS:
         try:
             return pd.Timestamp(_dt.datetime.strptime(text, fmt)).normalize()
         except ValueError:
             continue
-    raise CellError(f"expected a date as YYYY-MM-DD, got {_show(value)}")
+    raise CellError(f"{_DATE_EXPECTED}, got {_show(value)}")
+
+
+def _date_from_digits(digits: str, value: Any) -> pd.Timestamp:
+    if len(digits) == 5:
+        return _from_serial(float(digits))
+    if len(digits) != 8:
+        raise CellError(f"{_DATE_EXPECTED} or YYYYMMDD (exactly 8 digits), got {_show(value)} "
+                        f"({len(digits)} digits)")
+    try:
+        return pd.Timestamp(_dt.date(int(digits[:4]), int(digits[4:6]), int(digits[6:])))
+    except ValueError:
+        raise CellError(f"{_DATE_EXPECTED} or YYYYMMDD, got {_show(value)} (no such date)") \
+            from None
+
+
+def _from_serial(x: float) -> pd.Timestamp:
+    return (_EXCEL_EPOCH + pd.Timedelta(days=math.floor(x))).normalize()
 
 
 _TRUE = {"true", "t", "yes", "y", "1", "예", "참"}
@@ -277,6 +319,7 @@ _FALSE = {"false", "f", "no", "n", "0", "아니오", "아니요", "거짓"}
 
 def parse_bool(value: Any) -> bool:
     """true/false, yes/no, 1/0, 예/아니오."""
+    _readable(value)
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
     text = str(value).strip().casefold()
@@ -291,6 +334,7 @@ def parse_bool(value: Any) -> bool:
 
 def parse_int(value: Any, *, minimum: int | None = 0) -> int:
     """A whole number (``12``, ``12.0``, ``'1,200'``), at least ``minimum``."""
+    _readable(value)
     try:
         x = float(str(value).strip().replace(",", "")) if not isinstance(value, Number) \
             else float(value)

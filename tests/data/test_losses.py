@@ -52,8 +52,12 @@ def test_encodings(tmp_path, encoding):
 def test_undecodable_file(tmp_path):
     path = tmp_path / "latin.csv"
     path.write_bytes(HEADER.encode() + b"\nE1,IF,RB,2005-01-01,2005-01-02,,\xff\xfe\xff,0,0,,x\n")
-    with pytest.raises(DataError, match=r"latin.csv, file: cannot decode the text as UTF-8"):
+    with pytest.raises(DataError) as ei:
         load_losses(path)
+    assert [str(p) for p in ei.value.problems] == [
+        "latin.csv, line 2: byte 0xff (byte 33 of the line, byte 178 of the file) is valid "
+        "neither as UTF-8 nor as CP949 (EUC-KR); pass encoding=... if the file is in another "
+        "encoding"]
 
 
 def test_korean_headers_and_names_with_mapping(tmp_path):
@@ -96,6 +100,8 @@ BAD_CASES = [
     ("B1,XX,RB,2005-01-01,2005-01-02,,1000000,0,0,,", "event_type", "expected an event-type code (IF, EF"),
     ("B1,IF,QQ,2005-01-01,2005-01-02,,1000000,0,0,,", "business_line", "expected a business-line code (CF, TS"),
     ("B1,IF,RB,2005-01-01,2005-01-02,,12억,0,0,,", "gross_loss", "expected an amount in KRW (digits, optionally with thousands separators"),
+    ("B1,IF,RB,2005-01-01,2005-01-02,,\"6,500,000,000원\",0,0,,", "gross_loss", "got '6,500,000,000원'"),
+    ("B1,IF,RB,2005-01-01,2005-01-02,,\"₩65,000,000,000\",0,0,,", "gross_loss", "got '₩65,000,000,000'"),
     ("B1,IF,RB,2005-01-01,2005-01-02,,\"1,0000\",0,0,,", "gross_loss", "got '1,0000'"),
     ("B1,IF,RB,2005-01-01,2005-01-02,,-5000000,0,0,,", "gross_loss", "expected a non-negative amount in KRW, got '-5000000'"),
     ("B1,IF,RB,2005-01-01,2005-01-02,,,0,0,,", "gross_loss", "value is missing; expected the gross loss in KRW"),

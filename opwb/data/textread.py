@@ -1,0 +1,246 @@
+"""Delimited text files as Korean banks' systems and Excel write them.
+
+Encodings: UTF-8 with or without BOM, CP949 (= EUC-KR extended; what Korean Excel's "CSV"
+and "텍스트 (탭으로 분리)" write), UTF-16 with BOM (Excel's "유니코드 텍스트"/"Unicode text")
+or without one. Delimiters: comma, tab or semicolon, judged from the header line (an Excel
+``sep=`` first line is obeyed). A file that is not valid in the encoding it most likely is
+gets one problem per bad line, naming the line and the byte.
+"""
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+from pathlib import Path
+
+from opwb.data.errors import DataError, Problem
+from opwb.data.rawtable import Table
+
+__all__ = ["decode_text", "detect_delimiter", "read_text"]
+
+_NAMES = {"utf-8": "UTF-8", "cp949": "CP949 (EUC-KR)", "utf-16-le": "UTF-16 LE",
+          "utf-16-be": "UTF-16 BE"}
+_LINE = re.compile(rb"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"),
+         (codecs.BOM_UTF16_BE, "utf-16-be"))
+
+
+def decode_text(raw: bytes, name: str, encoding: str | None = None) -> tuple[str, str]:
+    """Decode a text file's bytes; return ``(text without BOM, encoding used)``.
+
+    Parameters
+    ----------
+    raw : bytes
+        The whole file.
+    name : str
+        The file's name, for messages.
+    encoding : str, optional
+        Force an encoding (any Python codec name). By default a byte-order mark decides
+        (UTF-8, UTF-16 LE/BE); without one, UTF-16 is recognised by its NUL bytes, then
+        UTF-8 is tried and CP949.
+
+    Returns
+    -------
+    (str, str)
+        The text and the codec name used (``'utf-8'``, ``'cp949'``, ``'utf-16-le'``, ...).
+
+    Raises
+    ------
+    opwb.DataError
+        One problem per line that is not valid in the encoding the file most likely is
+        (given, marked by a BOM, or the one most of its non-ASCII lines are in), naming the
+        line, the offending byte, its position in the line and in the file, and which
+        encoding the line would be read in, if any (a row pasted from another file).
+
+    Examples
+    --------
+    >>> decode_text("사건,금액\\n".encode("cp949"), "x.csv")
+    ('사건,금액\\n', 'cp949')
+    >>> decode_text(b"\\xef\\xbb\\xbfa,b\\n", "x.csv")
+    ('a,b\\n', 'utf-8')
+    >>> bad = "a,b\\n가,1\\n".encode() + "나,2\\n".encode("cp949")
+    >>> decode_text(bad, "x.csv")
+    Traceback (most recent call last):
+    ...
+    opwb.data.errors.DataError: 1 problem found in x.csv:
+      x.csv, line 3: byte 0xb3 (byte 1 of the line, byte 11 of the file) is not valid UTF-8, the encoding of the file's other lines; the line reads as CP949 (EUC-KR), as if pasted from a file in that encoding: save the whole file in one encoding (e.g. Excel's "CSV UTF-8")
+    """
+    if encoding:
+        enc = codecs.lookup(encoding).name
+        body = raw[len(codecs.BOM_UTF8):] if enc == "utf-8" and raw.startswith(
+            codecs.BOM_UTF8) else raw
+        return _decode(body, raw, name, enc, "the encoding= given"), enc
+    for bom, enc in _BOMS:
+        if raw.startswith(bom):
+            return _decode(raw[len(bom):], raw, name, enc,
+                           "the encoding its byte-order mark declares"), enc
+    if b"\x00" in raw[:4096]:
+        enc = "utf-16-le" if raw[1::2].count(0) >= raw[0::2].count(0) else "utf-16-be"
+        return _decode(raw, raw, name, enc, "the encoding its NUL bytes show"), enc
+    for enc in ("utf-8", "cp949"):
+        try:
+            return raw.decode(enc), enc
+        except UnicodeDecodeError:
+            pass
+    enc = _most_likely(raw)
+    if enc is None:
+        return _decode(raw, raw, name, "utf-8", None), "utf-8"
+    return _decode(raw, raw, name, enc, "the encoding of the file's other lines"), enc
+
+
+def _most_likely(raw: bytes) -> str | None:
+    """The encoding most of the file's non-ASCII lines are valid in: UTF-8 or CP949 (a line
+    valid in UTF-8 counts for UTF-8, as CP949 Hangul practically never is); UTF-8 on a tie;
+    None when no non-ASCII line is valid in either."""
+    votes = {"utf-8": 0, "cp949": 0}
+    for line in _LINE.findall(raw):
+        if line.isascii():
+            continue
+        for enc in votes:
+            try:
+                line.decode(enc)
+            except UnicodeDecodeError:
+                continue
+            votes[enc] += 1
+            break
+    if not any(votes.values()):
+        return None
+    return "utf-8" if votes["utf-8"] >= votes["cp949"] else "cp949"
+
+
+def _decode(body: bytes, raw: bytes, name: str, enc: str, why: str | None) -> str:
+    """``body.decode(enc)``, or a problem for each line that is not valid in ``enc``.
+
+    ``why`` says why ``enc`` was chosen; None when the file is valid in no encoding tried.
+    """
+    try:
+        return body.decode(enc)
+    except UnicodeDecodeError as exc:
+        first = exc
+    label = _NAMES.get(enc, enc)
+    skip = len(raw) - len(body)
+    if enc.startswith("utf-16"):  # lines cannot be split on bytes: name the first error
+        line = _count_lines(body[:first.start].decode(enc)) + 1
+        at = skip + first.start
+        where = (f"the file ends in the middle of a character (byte {at + 1})"
+                 if first.end >= len(body) and len(body) % 2 else
+                 f"bytes {body[first.start:first.end].hex(' ')} (byte {at + 1} of the file)")
+        raise DataError([Problem(name, f"line {line}", None,
+                                 f"{where}: not valid {label}, {why}")])
+    problems, offset = [], skip
+    for number, line in enumerate(_LINE.findall(body), start=1):
+        try:
+            line.decode(enc)
+        except UnicodeDecodeError as exc:
+            where = _byte(exc, offset + exc.start)
+            message = (f"{where} is not valid {label}, {why}{_reads_as(line, enc)}" if why
+                       else f"{where} is valid neither as UTF-8 nor as CP949 (EUC-KR); pass "
+                            "encoding=... if the file is in another encoding")
+            problems.append(Problem(name, f"line {number}", None, message))
+        offset += len(line)
+    raise DataError(problems)
+
+
+def _byte(exc: UnicodeDecodeError, offset: int) -> str:
+    return (f"byte {exc.object[exc.start]:#04x} (byte {exc.start + 1} of the line, "
+            f"byte {offset + 1} of the file)")
+
+
+def _reads_as(line: bytes, enc: str) -> str:
+    for other in ("utf-8", "cp949"):
+        if other == enc:
+            continue
+        try:
+            line.decode(other)
+        except UnicodeDecodeError:
+            continue
+        return (f"; the line reads as {_NAMES[other]}, as if pasted from a file in that "
+                "encoding: save the whole file in one encoding (e.g. Excel's \"CSV UTF-8\")")
+    return ""
+
+
+def _count_lines(text: str) -> int:
+    return len(re.findall(r"\r\n|\r|\n", text))
+
+
+_SEP_LINE = re.compile(r"^sep=(.)\s*$")
+
+
+def detect_delimiter(line: str) -> str:
+    """The delimiter of a header line: whichever of comma, tab and semicolon occurs most
+    often outside double quotes (comma when none does).
+
+    Examples
+    --------
+    >>> detect_delimiter("사건번호\\t사건유형\\t총손실금액")
+    '\\t'
+    >>> detect_delimiter('a;"b;c";d'), detect_delimiter("a,b"), detect_delimiter("abc")
+    (';', ',', ',')
+    """
+    outside = re.sub(r'"[^"]*"', "", line)
+    counts = {d: outside.count(d) for d in (",", "\t", ";")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def read_text(path: Path, encoding: str | None) -> Table:
+    """Read a delimited text file into a :class:`~opwb.data.rawtable.Table` (positions are
+    lines; the first non-blank line is the header).
+
+    Raises :class:`opwb.DataError` for an undecodable file (see :func:`decode_text`), text
+    that is not valid CSV, or an empty file.
+
+    Examples
+    --------
+    >>> import opwb
+    >>> t = read_text(opwb.data_path("losses.csv"), None)
+    >>> t.unit, t.header[0], t.rows[0][0]
+    ('line', 'event_id', 2)
+    """
+    text, _ = decode_text(path.read_bytes(), path.name, encoding)
+    lines = io.StringIO(text, newline="")
+    first = lines.readline()
+    sep = _SEP_LINE.match(first)
+    start = 1
+    if sep:  # Excel's "sep=;" hint line
+        delimiter, start = sep.group(1), 2
+    else:
+        lines.seek(0)
+        header_line = next((ln for ln in text.splitlines() if ln.strip()), "")
+        delimiter = detect_delimiter(header_line)
+    reader = csv.reader(lines, delimiter=delimiter)
+    header, header_pos, rows = None, None, []
+    try:
+        for record in reader:
+            pos, start = start, reader.line_num + (2 if sep else 1)
+            if not record or all(not f.strip() for f in record):
+                continue
+            if header is None:
+                header, header_pos = _trim_header(record), pos
+            else:
+                rows.append((pos, _trim_row(record, len(header))))
+    except csv.Error as exc:
+        line = reader.line_num + (1 if sep else 0)
+        raise DataError([Problem(path.name, f"line {line}", None,
+                                 f"not valid CSV: {exc}")]) from None
+    if header is None:
+        raise DataError([Problem(path.name, "line 1", None,
+                                 "the file is empty; expected a header row and data rows")])
+    return Table(path.name, "line", header, header_pos, tuple(rows))
+
+
+def _trim_header(record: list[str]) -> tuple[str, ...]:
+    """Header names, without the empty fields Excel writes after the last column."""
+    names = [f.strip() for f in record]
+    while names and not names[-1]:
+        names.pop()
+    return tuple(names)
+
+
+def _trim_row(record: list[str], width: int) -> tuple[str, ...]:
+    """Drop empty fields beyond the header (Excel pads rows to its used range); any that
+    hold a value stay, so the loader reports the field count."""
+    while len(record) > width and not record[-1].strip():
+        record = record[:-1]
+    return tuple(record)
