@@ -95,7 +95,7 @@ def _to_table(name: str, rows: Iterator[tuple[int, list[Any]]]) -> Table:
         if extra:
             j = extra[0]
             problems.append(Problem(name, f"row {pos}", None,
-                                    f"cell {column_letter(j)}{pos} holds {values[j]!r} but "
+                                    f"cell {column_letter(j)}{pos} holds {_shown(values[j])} but "
                                     f"column {column_letter(j)} has no header; expected values "
                                     f"only in the header's {width} columns (A-"
                                     f"{column_letter(width - 1)})"))
@@ -105,6 +105,11 @@ def _to_table(name: str, rows: Iterator[tuple[int, list[Any]]]) -> Table:
         raise DataError([Problem(name, "row 1", None,
                                  "the sheet is empty; expected a header row and data rows")])
     return Table(name, "row", header, header_pos, tuple(body), tuple(problems))
+
+
+def _shown(value: Any) -> str:
+    return f"a value that cannot be read ({value})" if isinstance(value, Unreadable) \
+        else repr(value)
 
 
 def _blank(value: Any) -> bool:

@@ -266,8 +266,10 @@ def parse_date(value: Any) -> pd.Timestamp:
 
     Examples
     --------
-    >>> parse_date("2005-07-26"), parse_date("20050726"), parse_date(38559)
-    (Timestamp('2005-07-26 00:00:00'), Timestamp('2005-07-26 00:00:00'), Timestamp('2005-07-26 00:00:00'))
+    >>> parse_date("2005-07-26") == parse_date("20050726") == parse_date(38559)  # serial
+    True
+    >>> parse_date("2005. 7. 26.")
+    Timestamp('2005-07-26 00:00:00')
     >>> parse_date("200512")
     Traceback (most recent call last):
     ...
