@@ -10,7 +10,7 @@ from scipy import special, stats
 
 __all__ = [
     "frequency_distribution", "frequency_mean", "severity_distribution", "resolve_threshold",
-    "survival_at",
+    "survival_at", "CappedSeverity", "capped", "finite_mean_of", "check_cap",
 ]
 
 
@@ -131,22 +131,132 @@ class _PpfCdf:
         return 1.0 - np.asarray(self.obj.cdf(np.asarray(x, dtype=float)), dtype=float)
 
 
-def severity_distribution(severity: Any) -> Any:
+def severity_distribution(severity: Any, cap: float | None = None) -> Any:
     """An object with vectorised ``isf(q)`` and ``sf(x)`` for the (unconditional) severity.
 
     ``severity`` may be a frozen scipy continuous distribution, a fit result carrying one
-    in ``.dist``, or any object with vectorised ``isf``/``sf`` or ``ppf``/``cdf``.
+    in ``.dist``, a :class:`CappedSeverity`, or any object with vectorised ``isf``/``sf`` or
+    ``ppf``/``cdf``. A finite ``cap`` censors it there (see :class:`CappedSeverity`).
     """
+    if isinstance(severity, CappedSeverity):
+        base = severity_distribution(severity.severity)
+        cap = severity.cap if cap is None else min(float(cap), severity.cap)
+        return _Censored(base, cap)
     dist = _unwrap(severity)
     if _is_frozen_scipy(dist) and isinstance(dist.dist, stats.rv_continuous):
-        return _FastScipy(dist)
-    if hasattr(dist, "isf") and hasattr(dist, "sf"):
-        return dist
-    if hasattr(dist, "ppf") and hasattr(dist, "cdf"):
-        return _PpfCdf(dist)
-    raise TypeError(
-        "severity must be a frozen scipy continuous distribution, an object whose .dist is "
-        f"one, or an object with vectorised ppf/cdf; got {type(severity).__name__}")
+        base = _FastScipy(dist)
+    elif hasattr(dist, "isf") and hasattr(dist, "sf"):
+        base = dist
+    elif hasattr(dist, "ppf") and hasattr(dist, "cdf"):
+        base = _PpfCdf(dist)
+    else:
+        raise TypeError(
+            "severity must be a frozen scipy continuous distribution, an object whose .dist is "
+            f"one, or an object with vectorised ppf/cdf; got {type(severity).__name__}")
+    return base if cap is None or not np.isfinite(cap) else _Censored(base, float(cap))
+
+
+class _Censored:
+    """``min(X, cap)``: ``isf`` clipped at the cap, ``sf`` zero from the cap on."""
+
+    def __init__(self, base: Any, cap: float):
+        self.base, self.cap = base, float(cap)
+
+    def isf(self, q):
+        return np.minimum(np.asarray(self.base.isf(q), dtype=float), self.cap)
+
+    def sf(self, x):
+        x = np.asarray(x, dtype=float)
+        return np.where(x >= self.cap, 0.0, np.asarray(self.base.sf(x), dtype=float))
+
+
+def check_cap(cap: float | None, threshold: float = 0.0, *, name: str = "severity_cap"
+              ) -> float:
+    """A severity cap in KRW: ``None`` or ``inf`` (no cap) → ``inf``; otherwise a finite
+    amount above ``threshold``; anything else raises ``ValueError``."""
+    if cap is None:
+        return np.inf
+    if isinstance(cap, bool) or not isinstance(cap, (int, float, np.integer, np.floating)):
+        raise ValueError(f"{name} must be an amount in KRW (or None for no cap), got {cap!r}")
+    cap = float(cap)
+    if np.isnan(cap) or cap <= threshold:
+        raise ValueError(f"{name} must be above the threshold {threshold:,.0f} KRW "
+                         f"(or None for no cap), got {cap!r}")
+    return cap
+
+
+class CappedSeverity:
+    """A severity censored at a maximum single loss: a loss above ``cap`` counts as ``cap``.
+
+    The field's guard against infinite-mean tails (a *severity cap*, maximum single loss):
+    ``min(X, cap)`` keeps the probability of a catastrophic loss and bounds its size, so the
+    mean and the expected shortfall exist whatever the tail index. It is applied the same
+    way by the Monte Carlo engine (:class:`opwb.engine.simulate.CellModel` ``severity_cap``),
+    the FFT and the single-loss approximation. It has scipy's vocabulary (``sf``, ``isf``,
+    ``cdf``, ``ppf``) and keeps the wrapped severity's ``threshold``.
+
+    Parameters
+    ----------
+    severity : a severity (frozen scipy distribution, fit result, ...)
+    cap : float
+        The maximum single loss (KRW), above the threshold.
+
+    Examples
+    --------
+    >>> from scipy import stats
+    >>> s = CappedSeverity(stats.genpareto(1.5, scale=1e7), cap=1e12)
+    >>> float(s.isf(1e-12)), float(s.sf(2e12)), s.finite_mean
+    (1000000000000.0, 0.0, True)
+    """
+
+    finite_mean = True
+
+    def __init__(self, severity: Any, cap: float):
+        self.severity = severity
+        self.threshold = getattr(severity, "threshold", None)
+        self.cap = check_cap(cap, self.threshold or 0.0, name="cap")
+        self._adapter = severity_distribution(severity, self.cap)
+
+    def isf(self, q):
+        return self._adapter.isf(q)
+
+    def sf(self, x):
+        return self._adapter.sf(x)
+
+    def ppf(self, q):
+        return self.isf(1.0 - np.asarray(q, dtype=float))
+
+    def cdf(self, x):
+        return 1.0 - self.sf(x)
+
+    def __repr__(self) -> str:
+        return f"CappedSeverity({self.severity!r}, cap={self.cap:g})"
+
+
+def capped(severity: Any, cap: float | None) -> Any:
+    """``severity`` censored at ``cap`` (:class:`CappedSeverity`), or itself when ``cap`` is
+    None or infinite."""
+    cap = check_cap(cap, getattr(severity, "threshold", None) or 0.0)
+    return severity if not np.isfinite(cap) else CappedSeverity(severity, cap)
+
+
+def finite_mean_of(severity: Any) -> bool | None:
+    """Whether the severity has a finite mean: True, False, or None when it cannot be told.
+
+    A :class:`CappedSeverity` always has; a fit result says so itself (``finite_mean``);
+    a frozen scipy distribution by its ``mean()`` (infinite or undefined ⇒ False).
+    """
+    flag = getattr(severity, "finite_mean", None)
+    if isinstance(flag, (bool, np.bool_)):
+        return bool(flag)
+    dist = _unwrap(severity)
+    family = getattr(dist, "family", None)
+    if callable(getattr(family, "finite_mean", None)) and hasattr(dist, "args"):
+        return bool(family.finite_mean(dict(zip(family.param_names, dist.args))))
+    if _is_frozen_scipy(dist):
+        with np.errstate(all="ignore"):
+            return bool(np.isfinite(dist.mean()))
+    return None
 
 
 def resolve_threshold(severity: Any, threshold: float | None) -> float:

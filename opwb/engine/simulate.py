@@ -26,6 +26,8 @@ import numpy as np
 
 from opwb.data.taxonomy import event_type_of
 from opwb.engine.distributions import (
+    check_cap,
+    finite_mean_of,
     frequency_distribution,
     frequency_mean,
     resolve_threshold,
@@ -57,21 +59,29 @@ class CellModel:
         are drawn from it conditional on exceeding ``threshold``.
     threshold : float, optional
         Defaults to ``severity.threshold`` when present, else 0.
+    severity_cap : float, optional
+        Maximum single loss (KRW): a drawn loss above it counts as the cap (censoring, see
+        :class:`opwb.engine.distributions.CappedSeverity`). None: no cap.
 
     Examples
     --------
     >>> from scipy import special, stats
     >>> cell = CellModel(stats.poisson(25), stats.lognorm(2.0, scale=1e7), threshold=1e7)
-    >>> cell.threshold, cell.mean_count
-    (10000000.0, 25.0)
+    >>> cell.threshold, cell.mean_count, cell.finite_mean
+    (10000000.0, 25.0, True)
+    >>> CellModel(stats.poisson(2), stats.genpareto(1.2, scale=1e7), severity_cap=1e12).finite_mean
+    True
     """
 
     frequency: Any
     severity: Any
     threshold: float | None = None
+    severity_cap: float | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "threshold", resolve_threshold(self.severity, self.threshold))
+        cap = check_cap(self.severity_cap, self.threshold)
+        object.__setattr__(self, "severity_cap", None if not np.isfinite(cap) else cap)
         frequency_distribution(self.frequency)
         survival_at(severity_distribution(self.severity), self.threshold)
 
@@ -79,6 +89,15 @@ class CellModel:
     def mean_count(self) -> float:
         """Expected annual number of losses above the threshold."""
         return frequency_mean(self.frequency)
+
+    @property
+    def finite_mean(self) -> bool | None:
+        """Whether a loss has a finite mean (always with a severity cap; None: unknown)."""
+        return True if self.severity_cap is not None else finite_mean_of(self.severity)
+
+    def severity_sampler(self) -> Any:
+        """The severity with vectorised ``isf``/``sf`` as the engines draw it (capped)."""
+        return severity_distribution(self.severity, self.severity_cap)
 
 
 @dataclass(frozen=True)
@@ -254,7 +273,7 @@ def simulate_losses(
     tasks = []
     for name, cell in model.items():
         freq = frequency_distribution(cell.frequency)
-        sev = severity_distribution(cell.severity)
+        sev = cell.severity_sampler()
         s_h = survival_at(sev, cell.threshold)
         for first in range(0, n_blocks, per_chunk):
             tasks.append((name, freq, sev, s_h, int(seed), first, min(first + per_chunk, n_blocks),
