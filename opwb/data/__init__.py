@@ -14,30 +14,35 @@ from opwb._lazy import attach
 _EXPORTS = {
     **dict.fromkeys(["DATA_DIR", "data_path"], "bundled"),
     **dict.fromkeys(["DataError", "Problem"], "errors"),
+    **dict.fromkeys(["read_workbook", "EXCEL_ERRORS", "column_letter"], "excelread"),
     **dict.fromkeys(["EXTERNAL_COLUMNS", "load_external_losses"], "external"),
+    **dict.fromkeys(["check_level"], "levels"),
     **dict.fromkeys([
         "load_losses", "split_threshold", "LoadReport", "REQUIRED_LOSS_COLUMNS"
     ], "losses"),
     **dict.fromkeys([
         "load_programme", "REQUIRED_PROGRAMME_COLUMNS", "CLAIMS_BASES"
     ], "programme_table"),
+    **dict.fromkeys(["Table", "Unreadable"], "rawtable"),
     **dict.fromkeys([
         "LOSS_COLUMNS", "LOSS_AMOUNT_COLUMNS", "LOSS_DATE_COLUMNS", "KOREAN_COLUMNS",
-        "PROGRAMME_COLUMNS", "COVER_COLUMNS", "cover_column", "COLLECTION_THRESHOLD"
+        "PROGRAMME_COLUMNS", "COVER_COLUMNS", "cover_column", "COLLECTION_THRESHOLD", "collected"
     ], "schema"),
+    **dict.fromkeys(["identify", "KINDS"], "sniff"),
     **dict.fromkeys([
         "EventTypeModel", "TRUE_MODEL", "THRESHOLD", "DEFAULT_SEED", "PERIOD_START", "PERIOD_END",
         "CD_INCIDENT", "cell_frequencies", "sample_severity", "policy_year_start",
         "generate_losses", "write_losses"
     ], "synth"),
     **dict.fromkeys([
-        "Table", "Unreadable", "read_table", "Problems", "CellError", "parse_amount", "parse_date",
-        "parse_bool", "parse_int", "parse_fraction", "parse_text", "is_blank"
+        "read_table", "Problems", "CellError", "parse_amount", "parse_date", "parse_bool",
+        "parse_int", "parse_fraction", "parse_text", "is_blank"
     ], "tableio"),
     **dict.fromkeys([
         "Category", "EVENT_TYPES", "BUSINESS_LINES", "EVENT_TYPE_CODES", "BUSINESS_LINE_CODES",
         "parse_event_type", "parse_business_line", "label", "event_type_of"
     ], "taxonomy"),
+    **dict.fromkeys(["decode_text", "detect_delimiter", "read_text"], "textread"),
     **dict.fromkeys([
         "MAN", "EOK", "JO", "format_krw", "to_eok", "from_eok", "eok_formatter"
     ], "units"),

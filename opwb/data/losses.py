@@ -159,7 +159,7 @@ def split_threshold(losses: pd.DataFrame, threshold: float) -> tuple[pd.DataFram
     """Split loss events into (at or above ``threshold``, below it), both re-indexed from 0."""
     if not np.isfinite(threshold) or threshold < 0:
         raise ValueError(f"threshold must be a finite non-negative amount in KRW, got {threshold!r}")
-    below = losses[S.GROSS_LOSS].to_numpy() < threshold
+    below = ~S.collected(losses[S.GROSS_LOSS], threshold)
     keep = losses.loc[~below].reset_index(drop=True)
     apart = losses.loc[below].reset_index(drop=True)
     keep.attrs, apart.attrs = {}, {}

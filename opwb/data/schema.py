@@ -15,7 +15,7 @@ from opwb.data.taxonomy import EVENT_TYPE_CODES
 
 __all__ = [
     "LOSS_COLUMNS", "LOSS_AMOUNT_COLUMNS", "LOSS_DATE_COLUMNS", "KOREAN_COLUMNS",
-    "PROGRAMME_COLUMNS", "COVER_COLUMNS", "cover_column", "COLLECTION_THRESHOLD",
+    "PROGRAMME_COLUMNS", "COVER_COLUMNS", "cover_column", "COLLECTION_THRESHOLD", "collected",
 ]
 
 EVENT_ID = "event_id"
@@ -37,8 +37,25 @@ LOSS_COLUMNS: tuple[str, ...] = (
 LOSS_AMOUNT_COLUMNS: tuple[str, ...] = (GROSS_LOSS, INSURANCE_RECOVERY, OTHER_RECOVERY)
 LOSS_DATE_COLUMNS: tuple[str, ...] = (OCCURRENCE_DATE, DISCOVERY_DATE, BOOKING_DATE)
 
-#: Collection threshold of the bundled data: 10 million won (1,000만원).
+#: Collection threshold of the bundled data: 10 million won (1,000만원). One convention
+#: everywhere (loaders, annual counts, fits, scenarios): a loss is collected when its gross
+#: amount is **at or above** the threshold (:func:`collected`). For the continuous severity
+#: models the truncated likelihood is the same for "≥" and ">", so a loss booked at exactly
+#: the threshold — common with round amounts — is data, not an error.
 COLLECTION_THRESHOLD = 10_000_000
+
+
+def collected(amounts, threshold: float):
+    """Boolean mask of the amounts at or above ``threshold`` (the collection convention).
+
+    Examples
+    --------
+    >>> collected([9_999_999, 10_000_000, 2e7], COLLECTION_THRESHOLD).tolist()
+    [False, True, True]
+    """
+    import numpy as np
+
+    return np.asarray(amounts, dtype=float) >= float(threshold)
 
 #: Usual Korean headers of a bank's loss-event export → canonical names.
 #: Pass as ``opwb.load_losses(path, columns=KOREAN_COLUMNS)``.

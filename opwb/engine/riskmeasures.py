@@ -18,14 +18,14 @@ from collections.abc import Mapping
 import numpy as np
 from scipy import stats
 
+from opwb.data.levels import check_level
+
 __all__ = ["var", "es", "var_with_se", "es_with_se", "var_interval", "mean_with_se",
            "risk_summary"]
 
 
 def _check(x, alpha: float) -> np.ndarray:
-    if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.floating)) \
-            or not 0.0 < float(alpha) < 1.0:
-        raise ValueError(f"alpha must be a number strictly between 0 and 1, got {alpha!r}")
+    check_level(alpha)
     a = np.asarray(x, dtype=float)
     if a.ndim != 1 or a.size == 0:
         raise ValueError(f"x must be a non-empty 1-d array of outcomes, got shape {a.shape}")
@@ -115,19 +115,24 @@ def mean_with_se(x) -> tuple[float, float]:
     return float(a.mean()), se
 
 
-def risk_summary(samples: Mapping[str, np.ndarray], alpha: float = 0.999):
+def risk_summary(samples: Mapping[str, np.ndarray], alpha: float = 0.999, *,
+                 finite_mean: Mapping[str, bool | None] | None = None):
     """One row per named sample: mean, VaR and ES at ``alpha``, each with its MC standard error.
 
     Returns a :class:`pandas.DataFrame` indexed by name with columns ``mean, mean_se, var,
-    var_se, es, es_se, n``.
+    var_se, es, es_se, n, mean_exists``. Where ``finite_mean[name]`` is False (the model
+    behind the sample has an infinite mean, with no severity cap) the mean and ES do not
+    exist: they are NaN and ``mean_exists`` is False, never a sample average.
     """
     import pandas as pd
 
     rows = {}
     for name, x in samples.items():
-        m, m_se = mean_with_se(x)
+        exists = (finite_mean or {}).get(name, True) is not False
+        m, m_se = mean_with_se(x) if exists else (np.nan, np.nan)
         v, v_se = var_with_se(x, alpha)
-        e, e_se = es_with_se(x, alpha)
+        e, e_se = es_with_se(x, alpha) if exists else (np.nan, np.nan)
         rows[name] = {"mean": m, "mean_se": m_se, "var": v, "var_se": v_se,
-                      "es": e, "es_se": e_se, "n": int(np.asarray(x).size)}
+                      "es": e, "es_se": e_se, "n": int(np.asarray(x).size),
+                      "mean_exists": exists}
     return pd.DataFrame.from_dict(rows, orient="index")

@@ -124,6 +124,7 @@ class SimulatedLosses:
     annual_gross: dict[str, np.ndarray]
     events: dict[str, CellEvents]
     annual_count: dict[str, np.ndarray] = field(default_factory=dict)
+    finite_mean: dict[str, bool | None] = field(default_factory=dict)
 
     def total_gross(self) -> np.ndarray:
         """Annual gross loss summed over every cell, shape ``(n_years,)``."""
@@ -144,11 +145,17 @@ class SimulatedLosses:
         """Mean, VaR and ES at ``alpha`` with Monte Carlo standard errors, per cell and in total.
 
         A :class:`pandas.DataFrame` (see :func:`opwb.engine.riskmeasures.risk_summary`); the total is
-        the sum over cells year by year (independent cells), in the row ``"total"``.
+        the sum over cells year by year (independent cells), in the row ``"total"``. Mean
+        and ES are NaN (``mean_exists`` False) for a cell whose model has an infinite mean
+        and no severity cap, and for the total when any cell has.
         """
         from opwb.engine.riskmeasures import risk_summary
 
-        return risk_summary({**self.annual_gross, "total": self.total_gross()}, alpha)
+        flags = dict(self.finite_mean)
+        flags["total"] = None if not flags else (
+            False if any(v is False for v in flags.values()) else True)
+        return risk_summary({**self.annual_gross, "total": self.total_gross()}, alpha,
+                            finite_mean=flags)
 
 
 # --------------------------------------------------------------------------- engine
@@ -302,7 +309,8 @@ def _assemble(model, results, n_years, seed, levels) -> SimulatedLosses:
         losses[cell].append(loss)
     events = {c: CellEvents(np.concatenate(years[c]), np.concatenate(losses[c]), levels[c])
               for c in model}
-    return SimulatedLosses(n_years, seed, tuple(model), annual, events, counts)
+    return SimulatedLosses(n_years, seed, tuple(model), annual, events, counts,
+                           {c: model[c].finite_mean for c in model})
 
 
 def annual_retained(sim: SimulatedLosses, cell: str, policy: Any) -> np.ndarray:

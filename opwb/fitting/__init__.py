@@ -22,15 +22,19 @@ _EXPORTS = {
     ], "gandh"),
     **dict.fromkeys([
         "DEFAULT_N_BOOT", "GofResult", "gof_statistics", "gof_test", "conditional_logsf",
-        "fit_all", "comparison_table", "qq_data", "pp_data"
+        "fit_all", "comparison_table", "TABLE_COLUMNS", "qq_data", "pp_data"
     ], "gof"),
     **dict.fromkeys([
+        "FLAT", "Limit", "family_limits", "assess", "Assessment", "STATUSES"
+    ], "identification"),
+    **dict.fromkeys([
         "SeverityFit", "fit_severity", "truncated_loglik", "check_losses", "batch_negloglik",
-        "fit_batch"
+        "fit_batch", "scaled_data"
     ], "mle"),
     **dict.fromkeys([
-        "CellFit", "choose_family", "fit_model_set", "save_model_set", "load_model_set",
-        "DEFAULT_MODEL_FILE"
+        "CellFit", "ModelSet", "choose_family", "fit_model_set", "save_model_set",
+        "load_model_set", "models_for", "losses_fingerprint", "DEFAULT_MODEL_FILE",
+        "BUNDLED_MODEL_FILES", "TAIL_TEST_LEVEL"
     ], "modelset"),
     **dict.fromkeys([
         "mean_excess", "hill", "gpd_stability", "ThresholdSuggestion", "suggest_threshold",

@@ -21,6 +21,23 @@ Families (``SEVERITY_FAMILIES`` keys)
 ``burr12`` (c, d, scale)            S(x) = (1 + (x/scale)^c)^-d; scipy ``burr12``
 ``loggamma`` (a, b)                 actuarial log-gamma: ln X ~ Gamma(shape a, rate b), X > 1
 ``gandh`` (A, B, g, h)              Tukey g-and-h: X = A + B (e^{gZ} - 1)/g · e^{hZ²/2}, Z ~ N(0,1)
+``shifted_lognormal`` (mu, sigma)   ln(X − H) ~ N(mu, sigma²): the excess over the threshold H
+                                    is lognormal (scipy ``lognorm(sigma, loc=H, scale=e^mu)``)
+
+The first nine are *truncated* families: the ground-up loss ``X`` follows the family and the
+data are the losses above ``H``. ``shifted_lognormal`` is a *shifted* family: the family
+describes ``X − H`` directly (no truncation term), the usual remedy when a truncated
+lognormal is not identified (Cavallo, Rosenthal, Wang & Yan 2012, "Treatment of the data
+collection threshold in operational risk: a case study with the lognormal distribution",
+Journal of Operational Risk 7(1)). Its location is the threshold, so :meth:`SeverityFamily.dist`
+takes it as ``loc``.
+
+Tail index
+----------
+:attr:`SeverityFamily.tail_index` gives the tail index ξ (S(x) ≈ x^(−1/ξ)) of each family:
+1/shape (log-logistic), 1/alpha (Lomax), xi (GPD), 1/(c·d) (Burr XII), 1/b (log-gamma), h
+(g-and-h); 0 for the lognormal, Weibull and gamma, whose every moment is finite. The mean
+is infinite when ξ ≥ 1 (Embrechts, Klüppelberg & Mikosch 1997, §3.3).
 """
 from __future__ import annotations
 
@@ -107,6 +124,22 @@ class SeverityFamily:
     scipy_maker: Callable | None = None
     log_scale_params: tuple[str, ...] = ()
     warm_logpdf: Callable | None = None  # (x, *params, z0) -> (logpdf, state) for fast refits
+    tail: Callable[..., float] = lambda **_: 0.0  # natural parameters -> tail index ξ
+    shifted: bool = False
+
+    def tail_index(self, params: Mapping[str, float]) -> float:
+        """Tail index ξ of the distribution with ``params`` (S(x) ≈ x^(−1/ξ); 0: lighter).
+
+        Examples
+        --------
+        >>> SEVERITY_FAMILIES["lomax"].tail_index({"alpha": 0.8, "scale": 1.0})
+        1.25
+        """
+        return float(self.tail(**{p: float(params[p]) for p in self.param_names}))
+
+    def finite_mean(self, params: Mapping[str, float]) -> bool:
+        """True when the mean exists (tail index ξ < 1)."""
+        return self.tail_index(params) < 1.0
 
     @property
     def scalable(self) -> bool:
@@ -161,18 +194,26 @@ class SeverityFamily:
                                  f"{word + ' and ' if word else ''}finite")
         return out
 
-    def dist(self, **params: float):
+    def dist(self, *, loc: float = 0.0, **params: float):
         """The untruncated distribution: a frozen scipy distribution, or :class:`RawSeverity`.
+
+        ``loc`` is the location of a shifted family (its threshold); the truncated families
+        take none.
 
         Examples
         --------
         >>> d = SEVERITY_FAMILIES["lognormal"].dist(mu=0.0, sigma=1.0)
         >>> round(float(d.ppf(0.5)), 6)
         1.0
+        >>> round(float(SEVERITY_FAMILIES["shifted_lognormal"].dist(mu=0.0, sigma=1.0, loc=5.0)
+        ...             .ppf(0.5)), 6)
+        6.0
         """
         p = self.check_params(params)
+        if loc and not self.shifted:
+            raise ValueError(f"family '{self.name}' is not a shifted family; it takes no loc")
         if self.scipy_maker is not None:
-            return self.scipy_maker(**p)
+            return self.scipy_maker(**p, loc=float(loc)) if self.shifted else self.scipy_maker(**p)
         return RawSeverity(self, tuple(p[n] for n in self.param_names))
 
 
@@ -220,10 +261,11 @@ class RawSeverity:
 
 # --------------------------------------------------------------------------- registry
 def _fam(name, label, label_ko, params, scale, positive, fns, starts, maker, min_support=0.0,
-         log_scale=(), warm=None):
+         log_scale=(), warm=None, tail=None, shifted=False):
     transform = tuple(t if isinstance(t, str) else ("log" if t else "id") for t in positive)
     return SeverityFamily(name, label, label_ko, params, scale, transform, min_support,
-                          *fns, starts, maker, log_scale, warm)
+                          *fns, starts, maker, log_scale, warm,
+                          tail or (lambda **_: 0.0), shifted)
 
 
 SEVERITY_FAMILIES: dict[str, SeverityFamily] = {f.name: f for f in (
@@ -238,22 +280,27 @@ SEVERITY_FAMILIES: dict[str, SeverityFamily] = {f.name: f for f in (
          lambda shape, scale: stats.gamma(shape, scale=scale)),
     _fam("loglogistic", "log-logistic", "로그로지스틱", ("shape", "scale"), ("scale",),
          (True, True), (_fisk_logpdf, _fisk_logsf, _fisk_isf), _fisk_starts,
-         lambda shape, scale: stats.fisk(shape, scale=scale)),
+         lambda shape, scale: stats.fisk(shape, scale=scale), tail=lambda shape, scale: 1 / shape),
     _fam("lomax", "Pareto II (Lomax)", "파레토 II (Lomax)", ("alpha", "scale"), ("scale",),
          (True, True), (_lomax_logpdf, _lomax_logsf, _lomax_isf), _lomax_starts,
-         lambda alpha, scale: stats.lomax(alpha, scale=scale)),
+         lambda alpha, scale: stats.lomax(alpha, scale=scale), tail=lambda alpha, scale: 1 / alpha),
     _fam("genpareto", "generalised Pareto", "일반화 파레토", ("xi", "sigma"), ("sigma",),
          (False, True), (_gpd_logpdf, _gpd_logsf, _gpd_isf), _gpd_starts,
-         lambda xi, sigma: stats.genpareto(xi, scale=sigma)),
+         lambda xi, sigma: stats.genpareto(xi, scale=sigma), tail=lambda xi, sigma: xi),
     _fam("burr12", "Burr XII", "버 XII", ("c", "d", "scale"), ("scale",), (True, True, True),
          (_burr_logpdf, _burr_logsf, _burr_isf), _burr_starts,
-         lambda c, d, scale: stats.burr12(c, d, scale=scale)),
+         lambda c, d, scale: stats.burr12(c, d, scale=scale), tail=lambda c, d, scale: 1 / (c * d)),
     _fam("loggamma", "log-gamma", "로그감마", ("a", "b"), (), (True, True),
          (_loggamma_logpdf, _loggamma_logsf, _loggamma_isf), _loggamma_starts, None,
-         min_support=1.0),
+         min_support=1.0, tail=lambda a, b: 1 / b),
     _fam("gandh", "Tukey g-and-h", "g-and-h", ("A", "B", "g", "h"), ("A", "B"),
          (False, True, False, "square"), (gh_logpdf, gh_logsf, gh_isf), _gandh_starts, None,
-         min_support=-np.inf, warm=gh_logpdf_warm),
+         min_support=-np.inf, warm=gh_logpdf_warm, tail=lambda A, B, g, h: h),
+    _fam("shifted_lognormal", "shifted lognormal", "이동 로그정규", ("mu", "sigma"), (),
+         (False, True), (_lognormal_logpdf, _lognormal_logsf, _lognormal_isf),
+         _lognormal_starts,
+         lambda mu, sigma, loc: stats.lognorm(sigma, loc=loc, scale=np.exp(mu)),
+         log_scale=("mu",), shifted=True),
 )}
 """Registry of severity families, keyed by name (insertion order = display order)."""
 

@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
 
+from opwb.data.schema import collected
+
 __all__ = ["FrequencyFit", "fit_frequency", "dispersion_test", "implied_all_frequency",
            "annual_counts"]
 
@@ -163,11 +165,12 @@ def implied_all_frequency(frequency: FrequencyFit | float, severity) -> float:
 def annual_counts(losses: pd.DataFrame, *, by: str = "event_type", threshold: float = 0.0,
                   years=None, date_column: str = "occurrence_date",
                   value: str = "gross_loss") -> pd.DataFrame:
-    """Counts of losses above ``threshold`` per year (rows) and cell (columns), zeros included.
+    """Counts of losses at or above ``threshold`` (:func:`opwb.data.schema.collected`) per
+    year (rows) and cell (columns), zeros included.
 
     ``years`` defaults to every calendar year from the first to the last loss.
     """
-    df = losses[losses[value] > threshold]
+    df = losses[collected(losses[value], threshold)]
     yr = pd.to_datetime(df[date_column]).dt.year
     if years is None:
         all_years = pd.to_datetime(losses[date_column]).dt.year

@@ -24,11 +24,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from opwb.data.errors import DataError
+from opwb.data.levels import check_level
 from opwb.fitting.families import SeverityFamily, get_family
-from opwb.fitting.mle import SeverityFit, check_losses, fit_batch, fit_severity
+from opwb.fitting.mle import SeverityFit, check_losses, fit_batch, fit_severity, scaled_data
 
 __all__ = ["DEFAULT_N_BOOT", "GofResult", "gof_statistics", "gof_test", "conditional_logsf",
-           "fit_all", "comparison_table", "qq_data", "pp_data"]
+           "fit_all", "comparison_table", "TABLE_COLUMNS", "qq_data", "pp_data"]
 
 DEFAULT_N_BOOT = 99
 """Default bootstrap size (benchmarks/bench_fitting.py keeps all families × 7 cells < 60 s)."""
@@ -83,11 +85,12 @@ def gof_statistics(log_sf_cond: np.ndarray) -> dict[str, np.ndarray]:
     return {"ks": ks, "ad": ad, "adup": adup}
 
 
-def _scaled(fit: SeverityFit, x: np.ndarray) -> tuple[SeverityFamily, float, np.ndarray]:
+def _scaled(fit: SeverityFit, x: np.ndarray):
+    """(family, scaled data, θ of the fit on the scaled data)."""
     fam = get_family(fit.family)
-    c = float(np.median(x)) if fam.scalable else 1.0
-    theta = fam.to_theta(fam.rescale(fit.params, 1.0 / c))
-    return fam, c, theta
+    d = scaled_data(fam, x, fit.threshold)
+    theta = fam.to_theta(fam.rescale(fit.params, 1.0 / d.c))
+    return fam, d, theta
 
 
 def _stats_for(fam: SeverityFamily, theta: np.ndarray, y: np.ndarray, h: float) -> dict:
@@ -114,8 +117,8 @@ def gof_test(fit: SeverityFit, losses, *, n_boot: int = DEFAULT_N_BOOT,
     """
     fam = get_family(fit.family)
     x = check_losses(losses, fit.threshold, fam)
-    fam, c, theta = _scaled(fit, x)
-    y, h = x / c, fit.threshold / c
+    fam, d, theta = _scaled(fit, x)
+    y, h = d.y, d.h
     obs = {k: float(v[0]) for k, v in _stats_for(fam, theta[None, :], y[None, :], h).items()}
     if n_boot <= 0:
         return GofResult(**obs, p_ks=np.nan, p_ad=np.nan, p_adup=np.nan, n_boot=0)
@@ -138,44 +141,60 @@ def gof_test(fit: SeverityFit, losses, *, n_boot: int = DEFAULT_N_BOOT,
 
 def fit_all(losses, threshold: float = 0.0,
             families: Iterable[str] | None = None) -> dict[str, SeverityFit | str]:
-    """Fit several families; a family whose fit fails maps to the error message."""
+    """Fit several families; a family that cannot be fitted to these data maps to the
+    reason (the :class:`~opwb.data.errors.DataError` message), never silently dropped."""
     from opwb.fitting.families import SEVERITY_FAMILIES
     out: dict[str, SeverityFit | str] = {}
     for name in (families or SEVERITY_FAMILIES):
         try:
             out[name] = fit_severity(losses, name, threshold)
-        except ValueError as exc:   # includes DataError; bad input for one family only
+        except DataError as exc:   # bad input for this family only (too few points, ...)
             out[name] = str(exc)
     return out
+
+
+TABLE_COLUMNS = ("family", "label", "label_ko", "status", "limit", "finite_mean", "tail_index",
+                 "params",
+                 "n", "k", "loglik", "aic", "bic", "ks", "p_ks", "ad", "p_ad", "adup", "p_adup",
+                 "q_single", "warnings")
 
 
 def comparison_table(fits: Mapping[str, SeverityFit | str], losses, *,
                      n_boot: int = DEFAULT_N_BOOT, seed: int | None = 0,
                      alpha: float = 0.999) -> pd.DataFrame:
-    """One row per family: parameters, log-lik, AIC, BIC, KS/AD/AD-up with p-values, and the
-    fitted conditional ``alpha`` single-loss quantile (``q_single``); sorted by AIC (failed
-    fits last, with their reason in ``note``). ``max_rel_se`` is the largest se/|estimate|
-    over the parameters (NaN when a parameter is held at the edge): large values flag a
-    weakly identified fit."""
+    """One row per family, sorted by AIC (families that could not be fitted last).
+
+    Columns :data:`TABLE_COLUMNS`: the fit's ``status``, ``finite_mean`` and ``tail_index``,
+    parameters, log-likelihood, AIC, BIC, KS/AD/AD-up with bootstrap p-values, the fitted
+    conditional ``alpha`` single-loss quantile (``q_single``, KRW) and ``warnings`` (every
+    sentence, in full; for a family that could not be fitted, the reason). The bootstrap is
+    run only for "ok" fits: the others cannot be chosen and their p-values would describe a
+    model that is not what the data identify (p-values NaN, said in ``warnings``).
+    """
+    alpha = check_level(alpha)
     rows = []
     for name, fit in fits.items():
         fam = get_family(name)
         row = {"family": name, "label": fam.label, "label_ko": fam.label_ko}
         if isinstance(fit, str):
-            rows.append({**row, "note": fit})
+            rows.append({**row, "status": "not fitted", "limit": "", "warnings": fit})
             continue
-        g = gof_test(fit, losses, n_boot=n_boot, seed=seed)
-        rel = [fit.se[p] / abs(v) for p, v in fit.params.items() if v != 0 and p in fit.se]
-        row.update(params=_fmt_params(fit), n=fit.n, k=fit.n_params, loglik=fit.loglik,
-                   max_rel_se=float(max(rel)) if rel else np.nan,
+        g = gof_test(fit, losses, n_boot=n_boot if fit.ok else 0, seed=seed)
+        notes = list(fit.warnings)
+        if g.n_failed:
+            notes.append(f"{g.n_failed} of {n_boot} bootstrap samples could not be refitted "
+                         "and were left out of the p-values.")
+        if not fit.ok and n_boot > 0:
+            notes.append(f"No bootstrap p-values: the fit is {fit.status}.")
+        row.update(status=fit.status, limit=fit.limit, finite_mean=fit.finite_mean,
+                   tail_index=fit.tail_index,
+                   params=_fmt_params(fit), n=fit.n, k=fit.n_params, loglik=fit.loglik,
                    aic=fit.aic, bic=fit.bic, ks=g.ks, p_ks=g.p_ks, ad=g.ad, p_ad=g.p_ad,
                    adup=g.adup, p_adup=g.p_adup, q_single=fit.single_loss_quantile(alpha),
-                   note="; ".join(t for t in (fit.note, f"{g.n_failed} bootstrap samples "
-                                              f"left out" if g.n_failed else "") if t))
+                   warnings=" ".join(notes))
         rows.append(row)
-    df = pd.DataFrame(rows)
-    if "aic" in df:
-        df = df.sort_values("aic", na_position="last", kind="stable").reset_index(drop=True)
+    df = pd.DataFrame(rows).reindex(columns=list(TABLE_COLUMNS))
+    df = df.sort_values("aic", na_position="last", kind="stable").reset_index(drop=True)
     df.attrs["alpha"] = alpha
     return df
 

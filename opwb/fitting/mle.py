@@ -1,20 +1,21 @@
 """Left-truncated maximum-likelihood fitting of severity families.
 
-Losses are recorded only above a collection threshold ``H``; the likelihood of the recorded
-losses is ``Σ log f(x) − n log S(H)`` (``H = 0``: no truncation). :func:`fit_severity`
-maximises it in an unconstrained parameterisation (logs of positive parameters) from several
-starting points at once, on data divided by their median (scale families), and returns a
-:class:`SeverityFit` that remembers its threshold, so simulation draws from the same
-conditional model. Standard errors come from the observed information (numerical Hessian),
-mapped to the natural parameters by the delta method.
+Losses are recorded only at or above a collection threshold ``H`` (the convention of
+:data:`opwb.data.schema.COLLECTION_THRESHOLD`); the likelihood of the recorded losses is
+``Σ log f(x) − n log S(H)`` (``H = 0``: no truncation; for a shifted family, ``Σ log f(x − H)``).
+:func:`fit_severity` maximises it in an unconstrained parameterisation (logs of positive
+parameters) from several starting points at once, on data divided by their median (scale
+families), compares the maximum with the family's limits (:mod:`opwb.fitting.identification`)
+and returns a :class:`~opwb.fitting.result.SeverityFit` that says how far to trust it.
+Standard errors come from the observed information (numerical Hessian), mapped to the
+natural parameters by the delta method, and are given only where the data identify the
+parameters.
 """
 from __future__ import annotations
 
-import json
+import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from functools import cached_property
-from pathlib import Path
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import optimize
@@ -22,134 +23,20 @@ from scipy import optimize
 from opwb.data.errors import DataError
 from opwb.fitting._optimize import BatchResult, minimize_batch
 from opwb.fitting.families import SeverityFamily, get_family
+from opwb.fitting.identification import Limit, assess, family_limits
+from opwb.fitting.result import SeverityFit
 
 __all__ = ["SeverityFit", "fit_severity", "truncated_loglik", "check_losses", "batch_negloglik",
-           "fit_batch"]
-
-
-@dataclass(frozen=True)
-class SeverityFit:
-    """A fitted severity: untruncated family parameters plus the threshold they were fitted at.
-
-    ``pdf, logpdf, cdf, sf, logsf, ppf, isf`` are those of the *untruncated* distribution
-    ``.dist``; the ``*_conditional`` methods describe losses given that they exceed
-    ``threshold`` (what the data and a simulation above the threshold contain).
-    """
-
-    family: str
-    params: dict[str, float]
-    threshold: float = 0.0
-    se: dict[str, float] = field(default_factory=dict)
-    loglik: float = float("nan")
-    aic: float = float("nan")
-    bic: float = float("nan")
-    n: int = 0
-    cov: tuple[tuple[float, ...], ...] = ()
-    at_edge: tuple[str, ...] = ()   # parameters held at the edge of the parameter space
-    note: str = ""
-
-    @cached_property
-    def dist(self):
-        """The untruncated distribution (frozen scipy distribution or RawSeverity)."""
-        return get_family(self.family).dist(**self.params)
-
-    # untruncated vocabulary (delegation)
-    def pdf(self, x):
-        return self.dist.pdf(x)
-
-    def logpdf(self, x):
-        return self.dist.logpdf(x)
-
-    def cdf(self, x):
-        return self.dist.cdf(x)
-
-    def sf(self, x):
-        return self.dist.sf(x)
-
-    def logsf(self, x):
-        return self.dist.logsf(x)
-
-    def ppf(self, q):
-        return self.dist.ppf(q)
-
-    def isf(self, q):
-        return self.dist.isf(q)
-
-    @property
-    def n_params(self) -> int:
-        return len(self.params)
-
-    @cached_property
-    def sf_threshold(self) -> float:
-        """S(H): the fitted probability that a loss exceeds the threshold (1 when H = 0)."""
-        return float(self.dist.sf(self.threshold)) if self.threshold > 0 else 1.0
-
-    def sf_conditional(self, x):
-        """P(X > x | X > H)."""
-        x = np.asarray(x, dtype=float)
-        return np.where(x <= self.threshold, 1.0, self.dist.sf(x) / self.sf_threshold)
-
-    def cdf_conditional(self, x):
-        """P(X ≤ x | X > H)."""
-        return 1.0 - self.sf_conditional(x)
-
-    def ppf_conditional(self, q):
-        """Quantile of the conditional distribution above the threshold."""
-        q = np.asarray(q, dtype=float)
-        return self.dist.isf((1.0 - q) * self.sf_threshold)
-
-    def rvs_conditional(self, size, rng=None):
-        """Draw losses above the threshold by inverse transform (``rng``: seed or Generator)."""
-        rng = np.random.default_rng(rng)
-        return self.dist.isf(rng.random(size) * self.sf_threshold)
-
-    def single_loss_quantile(self, alpha: float = 0.999) -> float:
-        """The conditional ``alpha`` quantile of one loss above the threshold (1-in-1000)."""
-        return float(self.ppf_conditional(alpha))
-
-    def to_dict(self) -> dict:
-        """JSON-ready dict (NaN → None)."""
-        def clean(v):
-            return None if isinstance(v, float) and not np.isfinite(v) else v
-        return {"kind": "severity_fit", "family": self.family,
-                "params": {k: clean(float(v)) for k, v in self.params.items()},
-                "threshold": float(self.threshold),
-                "se": {k: clean(float(v)) for k, v in self.se.items()},
-                "loglik": clean(float(self.loglik)), "aic": clean(float(self.aic)),
-                "bic": clean(float(self.bic)), "n": int(self.n),
-                "cov": [[clean(float(v)) for v in row] for row in self.cov],
-                "at_edge": list(self.at_edge), "note": self.note}
-
-    @classmethod
-    def from_dict(cls, d: Mapping) -> "SeverityFit":
-        """Inverse of :meth:`to_dict` (parameters are validated against the family)."""
-        def num(v):
-            return float("nan") if v is None else float(v)
-        fam = get_family(d["family"])
-        params = fam.check_params({k: num(v) for k, v in d["params"].items()})
-        return cls(family=fam.name, params=params, threshold=float(d.get("threshold", 0.0)),
-                   se={k: num(v) for k, v in d.get("se", {}).items()},
-                   loglik=num(d.get("loglik")), aic=num(d.get("aic")), bic=num(d.get("bic")),
-                   n=int(d.get("n", 0)),
-                   cov=tuple(tuple(num(v) for v in row) for row in d.get("cov", ())),
-                   at_edge=tuple(d.get("at_edge", ())), note=str(d.get("note", "")))
-
-    def save(self, path) -> Path:
-        """Write the fit as indented JSON; returns the path."""
-        path = Path(path)
-        path.write_text(json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n",
-                        encoding="utf-8")
-        return path
-
-    @classmethod
-    def load(cls, path) -> "SeverityFit":
-        """Read a fit written by :meth:`save`."""
-        return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+           "fit_batch", "scaled_data"]
 
 
 # --------------------------------------------------------------------------- validation
 def check_losses(losses, threshold: float, family: SeverityFamily) -> np.ndarray:
-    """Validate losses for a fit and return them as a float array (clear errors)."""
+    """Validate losses for a fit and return them as a float array (clear errors).
+
+    Every loss must be at or above ``threshold`` (the collection convention); for a shifted
+    family strictly above it, since its density at the threshold is 0.
+    """
     if not np.isscalar(threshold) or not np.isfinite(threshold) or threshold < 0:
         raise ValueError(f"threshold must be a finite number >= 0 (0 = no truncation), "
                          f"got {threshold!r}")
@@ -161,11 +48,16 @@ def check_losses(losses, threshold: float, family: SeverityFamily) -> np.ndarray
     if bad.size:
         raise DataError(f"losses must be positive and finite: {bad.size} value(s) are not, "
                         f"first at position {bad[0]} ({x[bad[0]]!r})")
-    low = np.nonzero(x <= threshold)[0]
+    low = np.nonzero(x < threshold)[0]
     if low.size:
-        raise DataError(f"{low.size} loss(es) at or below the threshold {threshold:,.0f} "
+        raise DataError(f"{low.size} loss(es) below the threshold {threshold:,.0f} "
                         f"(first at position {low[0]}: {x[low[0]]:,.0f}); a left-truncated fit "
-                        f"needs every loss above the threshold")
+                        f"needs every loss at or above the threshold")
+    if family.shifted and threshold > 0 and np.any(x == threshold):
+        at = int(np.count_nonzero(x == threshold))
+        raise DataError(f"{at} loss(es) equal the threshold {threshold:,.0f}: the family "
+                        f"'{family.name}' models the excess over the threshold, whose density "
+                        f"at 0 is 0, so it cannot describe them")
     if x.size <= family.n_params:
         raise DataError(f"family '{family.name}' has {family.n_params} parameters but only "
                         f"{x.size} loss(es) were given; need more points than parameters")
@@ -173,6 +65,28 @@ def check_losses(losses, threshold: float, family: SeverityFamily) -> np.ndarray
         raise DataError(f"family '{family.name}' is supported on x > {family.min_support:g}; "
                         f"smallest loss is {x.min()!r}")
     return x
+
+
+@dataclass(frozen=True)
+class ScaledData:
+    """The data as the optimiser sees them: ``y = (x − shift) / c`` above ``h``."""
+
+    y: np.ndarray
+    h: float
+    c: float
+    shift: float
+
+    def raw_loglik(self, scaled_loglik: float) -> float:
+        """Log-likelihood of the raw losses from that of the scaled data (Jacobian 1/c)."""
+        return scaled_loglik - self.y.size * math.log(self.c)
+
+
+def scaled_data(family: SeverityFamily, x: np.ndarray, threshold: float) -> ScaledData:
+    """Shift (shifted families) and scale (by the median, scale families) the losses."""
+    shift = float(threshold) if family.shifted else 0.0
+    base = x - shift
+    c = float(np.median(base)) if family.scalable else 1.0
+    return ScaledData(base / c, (float(threshold) - shift) / c, c, shift)
 
 
 # --------------------------------------------------------------------------- likelihood
@@ -215,57 +129,89 @@ def fit_batch(family: SeverityFamily, y: np.ndarray, h, theta0: np.ndarray,
     return minimize_batch(batch_negloglik(family, y, h), theta0, **kw)
 
 
-def _multistart(family: SeverityFamily, y: np.ndarray, h: float) -> tuple[BatchResult, int]:
-    starts = np.atleast_2d(family.starts(y, h))
-    f0 = batch_negloglik(family, np.broadcast_to(y, (starts.shape[0], y.size)), h)(
-        starts[:, None, :], np.arange(starts.shape[0]))[:, 0]
-    if np.isfinite(f0).any():
-        starts = starts[np.argsort(f0)[:min(4, int(np.isfinite(f0).sum()))]]
+@dataclass(frozen=True)
+class _Max:
+    """The best point of a search: θ, Hessian, whether Newton converged there, −log-lik
+    (scaled data) and, when it did not converge, the optimiser's reason."""
+
+    theta: np.ndarray
+    hess: np.ndarray
+    converged: bool
+    fun: float
+    reason: str
+
+
+def _nelder_mead(fun, theta: np.ndarray) -> np.ndarray:
+    """Two Nelder–Mead passes (a restart escapes a collapsed simplex) from ``theta``."""
+    for _ in range(2):
+        theta = optimize.minimize(fun, theta, method="Nelder-Mead", options={
+            "maxfev": 300 * theta.size, "xatol": 1e-9, "fatol": 1e-11}).x
+    return theta
+
+
+def _newton(objective, theta: np.ndarray) -> BatchResult:
+    """Newton from one point; where a sharp maximum defeats difference steps of 1e-3 (a
+    support edge close to the data), again with steps of 1e-5 and 1e-6."""
+    res = minimize_batch(objective, theta[None, :])
+    for step in (1e-5, 1e-6):
+        if res.converged[0]:
+            break
+        fine = minimize_batch(objective, res.theta, step=step)
+        if fine.converged[0] or fine.fun[0] < res.fun[0]:
+            res = fine
+    return res
+
+
+def _search(objective, starts: np.ndarray, polish: int = 2) -> _Max:
+    """Maximise from every start: batched damped Newton, then Nelder–Mead from the ``polish``
+    best end points, then Newton again for the information matrix (scipy.optimize for the
+    single-problem polish, where batching buys nothing)."""
     m = starts.shape[0]
-    res = fit_batch(family, np.broadcast_to(y, (m, y.size)), h, starts)
-    score = np.where(res.converged, res.fun, np.inf)
-    if np.isfinite(score).any():
-        return res, int(np.argmin(score))
-    finite = np.isfinite(res.fun)
-    x0 = res.theta[int(np.argmin(np.where(finite, res.fun, np.inf)))] if finite.any() \
-        else starts[0]
-    # polish with a finer difference step (a support edge near the data spoils step 1e-3)
-    fine = fit_batch(family, y[None, :], h, x0[None, :], step=1e-5)
-    if fine.converged[0] or not finite.any():
-        return fine, 0
-    # fall back: Nelder–Mead from the best point, then polish with Newton
-    fun = batch_negloglik(family, y[None, :], h)
-    nm = optimize.minimize(lambda t: float(fun(t[None, None, :], np.zeros(1, int))[0, 0]),
-                           x0, method="Nelder-Mead",
-                           options={"maxiter": 2000, "xatol": 1e-8, "fatol": 1e-10})
-    res = fit_batch(family, y[None, :], h, nm.x[None, :])
-    return res, 0
+    res = minimize_batch(objective, starts)
+    single = lambda t: float(objective(np.asarray(t)[None, None, :], np.zeros(1, int))[0, 0])  # noqa: E731
+    order = [i for i in np.argsort(np.where(np.isfinite(res.fun), res.fun, np.inf))
+             if np.isfinite(res.fun[i])][:polish]
+    cand = [_Max(res.theta[i], res.hess[i], bool(res.converged[i]), float(res.fun[i]),
+                 str(res.reason[i])) for i in range(m) if np.isfinite(res.fun[i])]
+    for i in order:
+        theta = _nelder_mead(single, res.theta[i])
+        again = _newton(objective, theta)
+        cand.append(_Max(again.theta[0], again.hess[0], bool(again.converged[0]),
+                         float(again.fun[0]), str(again.reason[0])))
+    if not cand:
+        return _Max(starts[0], np.full((starts.shape[1],) * 2, np.nan), False, np.inf,
+                    str(res.reason[0]))
+    conv = [c for c in cand if c.converged]
+    best = min(cand, key=lambda c: c.fun)
+    if conv and min(c.fun for c in conv) <= best.fun + 1e-9:
+        return min(conv, key=lambda c: c.fun)
+    return best
 
 
-BOUNDARY_LOG = 12.0
-"""A log-parameter beyond ±12 on data scaled to median 1 (a factor e¹² ≈ 1.6e5) means the
-optimiser is running to the edge of the parameter space, not sitting at an interior maximum."""
+def _objective(family: SeverityFamily, d: ScaledData):
+    """−log-likelihood of the one data set, for any number of parameter rows at once."""
+    full = batch_negloglik(family, d.y[None, :], d.h)
+    return lambda theta, rows: full(theta, np.zeros(len(rows), dtype=int))
 
 
-def _edge(fam: SeverityFamily, theta: np.ndarray, start: np.ndarray | None = None) -> list[str]:
-    out = []
-    for i, (p, tr) in enumerate(zip(fam.param_names, fam.transform)):
-        if tr != "log":
-            continue
-        far = abs(theta[i]) > BOUNDARY_LOG or (start is not None and abs(theta[i] - start[i]) > 7)
-        if far:
-            out.append(f"{p} → {'∞' if theta[i] > (0 if start is None else start[i]) else '0'}")
-    return out
+def _fit_free(family: SeverityFamily, d: ScaledData) -> _Max:
+    """The best maximum of the likelihood over all parameters."""
+    return _search(_objective(family, d), np.atleast_2d(family.starts(d.y, d.h)))
 
 
-def _why_not(fam: SeverityFamily, res: BatchResult, best: int, start: np.ndarray) -> str:
-    """Explain a failed fit: parameters running to a boundary, else the optimiser's reason."""
-    drift = _edge(fam, res.theta[best], start)
-    if drift:
-        return (f"{', '.join(drift)}: the likelihood keeps increasing towards the edge of the "
-                f"parameter space (no interior maximum; this family cannot follow the data's "
-                f"tail)")
-    return str(res.reason[best])
+def _fit_held(family: SeverityFamily, d: ScaledData, theta: np.ndarray, i: int,
+              value: float) -> _Max:
+    """The best maximum with θ_i held at ``value`` (the Hessian has NaN in row/column i)."""
+    full = _objective(family, d)
+
+    def fun(th, rows):
+        return full(np.insert(th, i, value, axis=-1), rows)
+    r = _search(fun, np.delete(np.atleast_2d(theta), i, axis=1))
+    k = r.theta.size + 1
+    hess = np.full((k, k), np.nan)
+    free = [j for j in range(k) if j != i]
+    hess[np.ix_(free, free)] = r.hess
+    return _Max(np.insert(r.theta, i, value), hess, r.converged, r.fun, r.reason)
 
 
 def fit_severity(losses, family: str | SeverityFamily, threshold: float = 0.0) -> SeverityFit:
@@ -274,96 +220,129 @@ def fit_severity(losses, family: str | SeverityFamily, threshold: float = 0.0) -
     Parameters
     ----------
     losses : array_like
-        Loss amounts, every one above ``threshold``.
+        Loss amounts (KRW), every one at or above ``threshold``.
     family : str or SeverityFamily
         A key of :data:`opwb.fitting.families.SEVERITY_FAMILIES` (e.g. ``"lognormal"``).
     threshold : float, default 0
-        Collection threshold ``H``; 0 fits the untruncated likelihood.
+        Collection threshold ``H`` (KRW); 0 fits the untruncated likelihood.
 
     Returns
     -------
     SeverityFit
+        With ``status`` "ok", "edge", "degenerate" or "not converged", ``finite_mean``,
+        ``tail_index`` and ``warnings`` (see :mod:`opwb.fitting.identification`). Only an
+        "ok" fit carries standard errors for every parameter.
 
     Raises
     ------
     DataError
-        Non-positive or non-finite losses, losses at or below the threshold, fewer losses
-        than parameters, losses outside the family's support.
+        Non-positive or non-finite losses, losses below the threshold, fewer losses than
+        parameters, losses outside the family's support.
     ValueError
-        Unknown family, bad threshold, or an optimiser that did not converge.
+        Unknown family or bad threshold.
 
     Examples
     --------
     >>> import numpy as np
     >>> x = np.random.default_rng(1).lognormal(10.0, 2.0, 4000)
     >>> fit = fit_severity(x[x > 2e4], "lognormal", threshold=2e4)
-    >>> bool(abs(fit.params["mu"] - 10.0) < 3 * fit.se["mu"])
-    True
+    >>> fit.status, bool(abs(fit.params["mu"] - 10.0) < 3 * fit.se["mu"])
+    ('ok', True)
+    >>> pareto = 1e7 * np.random.default_rng(7).random(70) ** (-1 / 0.9)
+    >>> fit_severity(pareto, "lognormal", threshold=1e7).status   # its Pareto limit
+    'degenerate'
     """
     fam = get_family(family)
     x = check_losses(losses, threshold, fam)
-    c = float(np.median(x)) if fam.scalable else 1.0
-    y, h = x / c, threshold / c
-    res, best = _multistart(fam, y, h)
-    theta, hess, fixed = res.theta[best], res.hess[best], ()
-    edge = [i for i, tr in enumerate(fam.transform)
-            if tr == "log" and abs(theta[i]) > BOUNDARY_LOG]
-    if len(edge) == 1 and np.isfinite(res.fun[best]):
-        # one parameter runs to its limit (e.g. a GPD/Lomax scale → 0: a pure Pareto tail
-        # above H): hold it at the edge and maximise over the others
-        theta, hess, ok = _fit_at_edge(fam, y, h, theta, edge[0])
-        fixed = (fam.param_names[edge[0]],) if ok else ()
-    if not fixed and (not res.converged[best] or edge):
-        why = _why_not(fam, res, best, np.atleast_2d(fam.starts(y, h))[0])
-        raise ValueError(f"fit of family '{fam.name}' did not converge "
-                         f"(n={x.size}, threshold={threshold:,.0f}): {why}")
+    d = scaled_data(fam, x, threshold)
+    free = _fit_free(fam, d)
+    interior = d.raw_loglik(-free.fun) if free.converged else None
+    held: dict[str, _Max] = {}
+
+    def hold(lim: Limit) -> _Max:
+        if lim.name not in held:
+            i = fam.param_names.index(lim.hold[0])
+            starts = np.vstack([free.theta, np.atleast_2d(fam.starts(d.y, d.h))])
+            held[lim.name] = _fit_held(fam, d, starts, i, lim.hold[1])
+        return held[lim.name]
+
+    def sup_of(name: str) -> tuple[float, float]:
+        # the best proper member of another family (its own limits are not reachable
+        # through this family's limit, or are listed among this family's limits)
+        other = get_family(name)
+        d2 = scaled_data(other, x, threshold)
+        r = _fit_free(other, d2)
+        if not np.isfinite(r.fun):
+            return -math.inf, 0.0
+        params = other.rescale(dict(zip(other.param_names, map(float, other.to_natural(r.theta)))),
+                               d2.c)
+        return d2.raw_loglik(-r.fun), other.tail_index(params)
+
+    def edge_loglik(lim: Limit) -> float:
+        r = hold(lim)
+        return d.raw_loglik(-r.fun) if r.converged else -math.inf
+
+    limits = family_limits(fam.name, x, float(threshold), sup_of)
+    a = assess(fam.label, interior, free.reason, limits, edge_loglik)
+    if a.use == "edge":
+        r, at_edge = hold(a.limit), (a.limit.hold[0],)
+    else:
+        r, at_edge = free, ()
+    hess = r.hess if a.use != "best" else np.full(r.hess.shape, np.nan)
+    return _result(fam, x, float(threshold), d, r.theta, hess, at_edge, a)
+
+
+def _result(fam: SeverityFamily, x: np.ndarray, threshold: float, d: ScaledData,
+            theta: np.ndarray,
+            hess: np.ndarray, at_edge: tuple[str, ...], a) -> SeverityFit:
     params = fam.rescale(dict(zip(fam.param_names, (float(v) for v in fam.to_natural(theta)))),
-                         c)
-    cov = _natural_cov(fam, params, hess, c)
+                         d.c)
+    if a.status not in ("ok", "edge"):
+        hess = np.full(hess.shape, np.nan)   # not identified: no standard errors
+    cov = _natural_cov(fam, params, hess, d.c)
     se = {p: float(np.sqrt(cov[i, i])) if cov[i, i] >= 0 else float("nan")
           for i, p in enumerate(fam.param_names)}
     k, n = fam.n_params, x.size
-    loglik = -float(batch_negloglik(fam, y[None, :], h)(theta[None, None, :], np.zeros(1, int))[
-        0, 0]) - n * np.log(c)
-    note = "" if not fixed else (
-        f"{fixed[0]} held at the edge of the parameter space ({fixed[0]} → "
-        f"{'∞' if theta[fam.param_names.index(fixed[0])] > 0 else '0'}): the likelihood has no "
-        f"interior maximum; the fit is (close to) the limiting distribution")
-    return SeverityFit(family=fam.name, params=params, threshold=float(threshold), se=se,
-                       loglik=loglik, aic=2 * k - 2 * loglik, bic=k * np.log(n) - 2 * loglik,
-                       n=n, cov=tuple(tuple(float(v) for v in row) for row in cov),
-                       at_edge=fixed, note=note)
-
-
-def _fit_at_edge(fam: SeverityFamily, y: np.ndarray, h: float, theta: np.ndarray,
-                 i: int) -> tuple[np.ndarray, np.ndarray, bool]:
-    """Maximise with θ_i held at ±BOUNDARY_LOG; the Hessian gets NaN in row/column i."""
-    edge_val = np.sign(theta[i]) * BOUNDARY_LOG
-    full = batch_negloglik(fam, y[None, :], h)
-
-    def fun(th, rows):
-        return full(np.insert(th, i, edge_val, axis=-1), np.zeros(rows.size, dtype=int))
-    res = minimize_batch(fun, np.delete(theta, i)[None, :])
-    out = np.insert(res.theta[0], i, edge_val)
-    k = theta.size
-    hess = np.full((k, k), np.nan)
-    free = [j for j in range(k) if j != i]
-    hess[np.ix_(free, free)] = res.hess[0]
-    others = np.where(np.arange(k) == i, 0.0, out)       # no second parameter may run off
-    ok = bool(res.converged[0]) and not _edge(fam, others)
-    return out, hess, ok
+    tail = fam.tail_index(params) if a.use != "best" or a.limit is None else a.limit.tail_index
+    if a.status == "degenerate" and a.limit is not None:
+        tail = max(tail, a.limit.tail_index)
+    warnings = list(a.warnings)
+    finite = tail < 1.0
+    if not finite:
+        warnings.append(f"The tail index ξ = {tail:.2f} is at least 1: the mean of a loss, "
+                        "and so the expected shortfall, do not exist; use such a fit only "
+                        "deliberately, with a severity cap.")
+    ll = a.loglik
+    return SeverityFit(family=fam.name, params=params, threshold=threshold, se=se, loglik=ll, aic=2 * k - 2 * ll,
+                       bic=k * np.log(n) - 2 * ll, n=n,
+                       cov=tuple(tuple(float(v) for v in row) for row in cov),
+                       at_edge=at_edge, status=a.status, finite_mean=bool(finite),
+                       tail_index=float(tail), warnings=tuple(warnings),
+                       limit=a.limit.name if a.limit is not None else "")
 
 
 def truncated_loglik(losses, family: str | SeverityFamily, params: Mapping[str, float],
                      threshold: float = 0.0) -> float:
-    """Σ log f(x) − n log S(H) for given natural parameters (H = 0: no truncation term)."""
+    """Σ log f(x) − n log S(H) for given natural parameters (H = 0: no truncation term).
+
+    For a shifted family ``Σ log f(x − H)``. The log-survival functions are computed in
+    logs, so the value stays finite while S(H) is representable in logs.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = 8e8 + np.random.default_rng(1).exponential(1e6, 10)
+    >>> round(truncated_loglik(x, "gamma", {"shape": 1.0, "scale": 1e6}, threshold=8e8), 3)
+    -149.037
+    """
     fam = get_family(family)
     x = check_losses(losses, threshold, fam)
     p = fam.check_params(params)
     args = tuple(p[n] for n in fam.param_names)
+    shift = threshold if fam.shifted else 0.0
     with np.errstate(all="ignore"):
-        ll = float(np.sum(fam.raw_logpdf(x, *args)))
-        if threshold > 0:
+        ll = float(np.sum(fam.raw_logpdf(x - shift, *args)))
+        if threshold > 0 and not fam.shifted:
             ll -= x.size * float(fam.raw_logsf(threshold, *args))
     return ll
 

@@ -1,28 +1,53 @@
-"""A fitted model set: one (frequency, severity) pair per cell, saved as readable JSON.
+"""A fitted model set: one (frequency, severity) pair per cell, chosen by a stated rule.
 
-``data/severity_models.json`` ships a default set (fitted by notebook 02 on the bundled
-losses) so that later notebooks and the app start without refitting::
+One rule chooses the severity of every cell, in notebook 02, the scenario base, the app and
+every later notebook (:func:`choose_family`):
 
-    models = load_model_set()                 # {"IF": CellFit(...), ...}
-    CellModel(models["IF"].frequency, models["IF"].severity)   # opwb.engine.simulate
+1. every family of :data:`~opwb.fitting.families.SEVERITY_FAMILIES` is fitted by
+   left-truncated maximum likelihood (:func:`~opwb.fitting.mle.fit_severity`);
+2. a family is **credible** when its fit has status ``"ok"`` (an identified interior
+   maximum), a finite mean (unless ``allow_infinite_mean=True``), and its tail is not
+   rejected by the truncation-aware upper-tail Anderson–Darling test (AD-up, parametric
+   bootstrap, p ≥ ``level``);
+3. the credible family with the lowest AIC is chosen; every other family is listed with
+   the reason it was not.
+
+A cell with no credible family raises :class:`ValueError` naming each family and why.
+
+``data/severity_models.json`` (all bundled losses) and ``data/severity_models_without_cd.json``
+(the same without the CD incident) ship the bundled sets, written by
+``python -m opwb.fitting.modelset`` with ``allow_infinite_mean=True``: the scenario base
+admits infinite-mean severities because it always simulates them under a severity cap. A set remembers a fingerprint of the losses it was
+fitted on (:func:`losses_fingerprint`, a hash: no loss is stored), so :func:`models_for`
+uses a saved set only for exactly those losses and fits anew otherwise.
 """
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass
+import math
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from opwb.fitting.frequency import FrequencyFit
-from opwb.fitting.mle import SeverityFit
+from opwb.data.schema import collected
+from opwb.fitting.families import SEVERITY_FAMILIES
+from opwb.fitting.frequency import FrequencyFit, annual_counts, fit_frequency
+from opwb.fitting.gof import DEFAULT_N_BOOT, comparison_table, fit_all
+from opwb.fitting.result import SeverityFit
 
-__all__ = ["CellFit", "choose_family", "fit_model_set", "save_model_set", "load_model_set",
-           "DEFAULT_MODEL_FILE"]
+__all__ = ["CellFit", "ModelSet", "choose_family", "fit_model_set", "save_model_set",
+           "load_model_set", "models_for", "losses_fingerprint", "DEFAULT_MODEL_FILE",
+           "BUNDLED_MODEL_FILES", "TAIL_TEST_LEVEL"]
 
 DEFAULT_MODEL_FILE = "severity_models.json"
+BUNDLED_MODEL_FILES = ("severity_models.json", "severity_models_without_cd.json")
+TAIL_TEST_LEVEL = 0.05
+"""Level of the AD-up tail test in the choice rule."""
+AIC_TIE = 1e-6
 
 
 @dataclass(frozen=True)
@@ -43,71 +68,208 @@ class CellFit:
         return self.frequency.mean / self.severity.sf_threshold
 
 
-def choose_family(table: pd.DataFrame, *, level: float = 0.05,
-                  max_rel_se: float = 1.0) -> tuple[str, str]:
-    """Pick a family from a :func:`opwb.fitting.gof.comparison_table` and say why.
+@dataclass(frozen=True)
+class ModelSet:
+    """Chosen cell models with what they were fitted on and by which rule.
 
-    Rule: among well-identified fits (an interior maximum, every standard error smaller
-    than ``max_rel_se`` times its estimate) that no bootstrap test (KS, AD, AD-up) rejects
-    at ``level``, the lowest AIC; failing that, the lowest AIC among interior fits that pass
-    the tests (flagged as weakly identified); failing that, the lowest AIC overall (flagged).
+    Behaves as a read-only mapping ``cell -> CellFit`` (``models["IF"]``, ``list(models)``).
+
+    Attributes
+    ----------
+    cells : dict of cell -> CellFit
+    threshold : float
+        Collection threshold (KRW).
+    fingerprint : str
+        :func:`losses_fingerprint` of the losses the set was fitted on.
+    allow_infinite_mean : bool
+        Whether infinite-mean severities could be chosen.
+    note : str
     """
-    ok = table[np.isfinite(table.get("aic", pd.Series(dtype=float)))]
-    if ok.empty:
-        raise ValueError("no family could be fitted")
-    interior = ok[~ok["note"].str.contains("edge of the parameter space", na=False)]
-    passing = interior[(interior[["p_ks", "p_ad", "p_adup"]] > level).all(axis=1)]
-    strong = passing[passing["max_rel_se"] < max_rel_se]
-    tests = f"KS, AD and AD-up do not reject at {level:.0%}"
-    if not strong.empty:
-        r = strong.sort_values("aic").iloc[0]
-        return str(r["family"]), (
-            f"{r['family']}: lowest AIC ({r['aic']:,.1f}) among the {len(strong)} "
-            f"well-identified families (interior maximum, every se < {max_rel_se:g}× its "
-            f"estimate) that {tests} (p = {r['p_ks']:.2f}, {r['p_ad']:.2f}, {r['p_adup']:.2f})")
-    if not passing.empty:
-        r = passing.sort_values("aic").iloc[0]
-        return str(r["family"]), (
-            f"{r['family']}: lowest AIC ({r['aic']:,.1f}) among the {len(passing)} families "
-            f"with an interior maximum that {tests}; no such family is well identified "
-            f"(largest se/estimate {r['max_rel_se']:.1f}) — the tail is uncertain")
-    r = ok.sort_values("aic").iloc[0]
-    return str(r["family"]), (f"{r['family']}: lowest AIC ({r['aic']:,.1f}); no family with "
-                              f"an interior maximum passes all three tests at {level:.0%} — "
-                              f"treat with caution")
+
+    cells: dict[str, CellFit]
+    threshold: float
+    fingerprint: str = ""
+    allow_infinite_mean: bool = False
+    note: str = ""
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False, compare=False)
+
+    def __getitem__(self, cell: str) -> CellFit:
+        return self.cells[cell]
+
+    def __iter__(self):
+        return iter(self.cells)
+
+    def __len__(self) -> int:
+        return len(self.cells)
+
+    def __contains__(self, cell) -> bool:
+        return cell in self.cells
+
+    def keys(self):
+        return self.cells.keys()
+
+    def values(self):
+        return self.cells.values()
+
+    def items(self):
+        return self.cells.items()
 
 
-def fit_model_set(losses: pd.DataFrame, threshold: float, *, families=None,
+# --------------------------------------------------------------------------- the rule
+def _excluded(row: pd.Series, allow_infinite_mean: bool, level: float) -> str | None:
+    """Why a family is not credible, in a few words (the table has every warning)."""
+    if row["status"] == "not fitted":
+        return f"could not be fitted: {row['warnings']}"
+    if row["status"] != "ok":
+        limit = row.get("limit") or ""
+        return f"status {row['status']}" + (f" (limit {limit})" if limit else "")
+    if not bool(row["finite_mean"]) and not allow_infinite_mean:
+        return (f"infinite mean (tail index ξ = {row['tail_index']:.2f} ≥ 1); allowed only with "
+                "allow_infinite_mean=True and a severity cap")
+    p = row["p_adup"]
+    if isinstance(p, float) and math.isnan(p):
+        return None                        # not tested (n_boot = 0): said in the reason
+    if p < level:
+        return f"tail rejected by AD-up (bootstrap p = {p:.2f} < {level:g})"
+    return None
+
+
+def choose_family(table: pd.DataFrame, *, allow_infinite_mean: bool = False,
+                  level: float = TAIL_TEST_LEVEL) -> tuple[str, str]:
+    """The family the rule chooses from a :func:`opwb.fitting.gof.comparison_table`, and why.
+
+    Returns
+    -------
+    (family, reason)
+        ``reason`` names the rule, the chosen family's AIC and tail test, and every other
+        family with the reason it was not chosen.
+
+    Raises
+    ------
+    ValueError
+        No credible family; the message lists each family and why it was excluded.
+    """
+    if not 0 < level < 1:
+        raise ValueError(f"level must be in (0, 1), got {level!r}")
+    why = {r["family"]: _excluded(r, allow_infinite_mean, level) for _, r in table.iterrows()}
+    credible = table[[why[f] is None for f in table["family"]]]
+    excluded = "; ".join(f"{f}: {w}" for f, w in why.items() if w is not None)
+    rule = (f"status ok, {'any mean' if allow_infinite_mean else 'finite mean'}, "
+            f"AD-up p ≥ {level:g}")
+    if credible.empty:
+        raise ValueError(f"no credible severity family ({rule}). " + excluded)
+    # AICs within 1e-6 are one value (Lomax and GPD are the same model above a threshold):
+    # the tie goes to the family listed first in the registry, not to rounding noise
+    ties = credible[credible["aic"] <= credible["aic"].min() + AIC_TIE]
+    order = {name: i for i, name in enumerate(SEVERITY_FAMILIES)}
+    best = ties.loc[min(ties.index, key=lambda i: order.get(ties.at[i, "family"], len(order)))]
+    tested = not (isinstance(best["p_adup"], float) and math.isnan(best["p_adup"]))
+    tail = (f"AD-up p = {best['p_adup']:.2f}" if tested
+            else "tail not tested (no bootstrap: n_boot = 0)")
+    others = [f for f in credible["family"] if f != best["family"]]
+    reason = (f"{best['family']}: lowest AIC ({best['aic']:,.1f}) among the {len(credible)} "
+              f"credible families ({rule}); {tail}; tail index ξ = {best['tail_index']:.2f}."
+              + (f" Also credible: {', '.join(others)}." if others else "")
+              + (f" Not credible — {excluded}." if excluded else ""))
+    return str(best["family"]), reason
+
+
+# --------------------------------------------------------------------------- fitting
+def losses_fingerprint(losses: pd.DataFrame, threshold: float, *, by: str = "event_type"
+                       ) -> str:
+    """SHA-256 of the sorted (cell, gross loss, occurrence year) of the collected losses.
+
+    Identifies the data a model set was fitted on without storing any loss.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"event_type": ["IF", "EF"], "gross_loss": [3e7, 2e7],
+    ...                    "occurrence_date": pd.to_datetime(["2005-01-01", "2006-03-01"])})
+    >>> losses_fingerprint(df, 1e7) == losses_fingerprint(df.iloc[::-1], 1e7)
+    True
+    """
+    keep = losses[collected(losses["gross_loss"], threshold)]
+    rows = sorted(zip(keep[by].astype(str), keep["gross_loss"].astype(float),
+                      pd.to_datetime(keep["occurrence_date"]).dt.year.astype(int)))
+    text = json.dumps({"threshold": float(threshold), "by": by, "rows": rows})
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def fit_model_set(losses: pd.DataFrame, threshold: float, *, families: Iterable[str] | None = None,
                   n_boot: int | None = None, seed: int = 0, by: str = "event_type",
-                  cells=None) -> tuple[dict[str, CellFit], dict[str, pd.DataFrame]]:
-    """Fit every family to every cell, choose one per cell (:func:`choose_family`).
+                  cells: Iterable[str] | None = None, allow_infinite_mean: bool = False,
+                  level: float = TAIL_TEST_LEVEL,
+                  progress: Callable[[float, str], None] | None = None
+                  ) -> tuple[ModelSet, dict[str, pd.DataFrame]]:
+    """Fit every family to every cell and choose one per cell by :func:`choose_family`.
 
-    Returns ``(models, tables)``: the chosen :class:`CellFit` per cell and the comparison
-    table per cell. Frequencies: :func:`opwb.fitting.frequency.fit_frequency` ("auto") on the annual
-    counts above ``threshold``.
+    Parameters
+    ----------
+    losses : DataFrame
+        Canonical loss events (``opwb.load_losses``); losses at or above ``threshold`` are
+        used.
+    threshold : float
+        Collection threshold (KRW).
+    families : iterable of str, optional
+        Candidate families (default: all registered).
+    n_boot, seed : bootstrap size and seed of the goodness-of-fit p-values.
+    by : str
+        Cell column (``"event_type"``).
+    allow_infinite_mean : bool
+        Let infinite-mean severities compete (use them only with a severity cap).
+    progress : callable(fraction, text), optional
+
+    Returns
+    -------
+    (ModelSet, tables)
+        The chosen models and, per cell, the comparison table
+        (:func:`opwb.fitting.gof.comparison_table`).
+
+    Raises
+    ------
+    ValueError
+        A cell with no credible family (the message names the cell and every family's
+        reason).
     """
-    from opwb.fitting.frequency import annual_counts, fit_frequency
-    from opwb.fitting.gof import DEFAULT_N_BOOT, comparison_table, fit_all
     n_boot = DEFAULT_N_BOOT if n_boot is None else n_boot
+    report = progress or (lambda frac, text: None)
     counts = annual_counts(losses, by=by, threshold=threshold)
     cells = list(counts.columns) if cells is None else list(cells)
-    models, tables = {}, {}
-    for cell in cells:
-        x = losses.loc[(losses[by] == cell) & (losses["gross_loss"] > threshold),
+    chosen, tables = {}, {}
+    for i, cell in enumerate(cells):
+        report(i / max(len(cells), 1), f"{cell} 적합 (fitting {cell})")
+        x = losses.loc[(losses[by] == cell) & collected(losses["gross_loss"], threshold),
                        "gross_loss"].to_numpy(float)
         fits = fit_all(x, threshold, families)
         tables[cell] = comparison_table(fits, x, n_boot=n_boot, seed=seed)
-        family, why = choose_family(tables[cell])
-        models[cell] = CellFit(fit_frequency(counts[cell], threshold=threshold), fits[family],
+        try:
+            family, why = choose_family(tables[cell], allow_infinite_mean=allow_infinite_mean,
+                                        level=level)
+        except ValueError as exc:
+            raise ValueError(f"{by} {cell} ({x.size} losses at or above "
+                             f"{threshold:,.0f} KRW): {exc}") from None
+        chosen[cell] = CellFit(fit_frequency(counts[cell], threshold=threshold), fits[family],
                                why)
-    return models, tables
+    report(1.0, "완료 (done)")
+    note = (f"Chosen by opwb.fitting.modelset.choose_family: lowest AIC among the credible "
+            f"families (status ok, {'any mean' if allow_infinite_mean else 'finite mean'}, "
+            f"AD-up bootstrap p ≥ {level:g}, B = {n_boot}, seed {seed}); threshold "
+            f"{threshold:,.0f} KRW, losses at or above it.")
+    return ModelSet(chosen, float(threshold), losses_fingerprint(losses, threshold, by=by),
+                    allow_infinite_mean, note, tables), tables
 
 
-def save_model_set(models: Mapping[str, CellFit], path, *, note: str = "") -> Path:
-    """Write ``{cell: CellFit}`` as indented JSON (human-readable, UTF-8)."""
-    doc = {"kind": "opwb_model_set", "note": note, "cells": {
-        cell: {"frequency": m.frequency.to_dict(), "severity": m.severity.to_dict(),
-               "reason": m.reason} for cell, m in models.items()}}
+# --------------------------------------------------------------------------- files
+def save_model_set(models: ModelSet | Mapping[str, CellFit], path, *, note: str = "") -> Path:
+    """Write a model set as indented JSON (human-readable, UTF-8); returns the path."""
+    meta = models if isinstance(models, ModelSet) else None
+    doc = {"kind": "opwb_model_set", "note": note or (meta.note if meta else ""),
+           "threshold": meta.threshold if meta else None,
+           "fingerprint": meta.fingerprint if meta else "",
+           "allow_infinite_mean": meta.allow_infinite_mean if meta else False,
+           "cells": {cell: {"frequency": m.frequency.to_dict(), "severity": m.severity.to_dict(),
+                            "reason": m.reason} for cell, m in models.items()}}
     path = Path(path)
     path.write_text(json.dumps(doc, indent=2, ensure_ascii=False, default=_jsonable) + "\n",
                     encoding="utf-8")
@@ -120,7 +282,7 @@ def _jsonable(v):
     raise TypeError(f"not JSON serialisable: {type(v).__name__}")
 
 
-def load_model_set(path=None) -> dict[str, CellFit]:
+def load_model_set(path=None) -> ModelSet:
     """Read a model set (default: the bundled ``data/severity_models.json``)."""
     if path is None:
         from opwb.data.bundled import data_path
@@ -128,30 +290,64 @@ def load_model_set(path=None) -> dict[str, CellFit]:
     doc = json.loads(Path(path).read_text(encoding="utf-8"))
     if doc.get("kind") != "opwb_model_set":
         raise ValueError(f"{path}: not an opwb model set (kind={doc.get('kind')!r})")
-    return {cell: CellFit(FrequencyFit.from_dict(d["frequency"]),
-                          SeverityFit.from_dict(d["severity"]), d.get("reason", ""))
-            for cell, d in doc["cells"].items()}
+    cells = {cell: CellFit(FrequencyFit.from_dict(d["frequency"]),
+                           SeverityFit.from_dict(d["severity"]), d.get("reason", ""))
+             for cell, d in doc["cells"].items()}
+    threshold = doc.get("threshold")
+    if threshold is None:
+        threshold = next(iter(cells.values())).threshold if cells else 0.0
+    return ModelSet(cells, float(threshold), str(doc.get("fingerprint", "")),
+                    bool(doc.get("allow_infinite_mean", False)), str(doc.get("note", "")))
+
+
+def models_for(losses: pd.DataFrame, threshold: float, *, allow_infinite_mean: bool = False,
+               saved: Iterable[str | Path] | None = None, **fit_options) -> ModelSet:
+    """The model set of ``losses``: a saved set fitted on exactly these losses with the same
+    options, else a new fit (:func:`fit_model_set`).
+
+    ``saved`` lists model-set files to look in (default: the bundled ones); a file is used
+    only when its fingerprint equals :func:`losses_fingerprint` of ``losses`` and its
+    ``allow_infinite_mean`` matches.
+    """
+    if saved is None:
+        from opwb.data.bundled import data_path
+        saved = [data_path(name) for name in BUNDLED_MODEL_FILES]
+    fingerprint = losses_fingerprint(losses, threshold, by=fit_options.get("by", "event_type"))
+    for path in saved:
+        path = Path(path)
+        if not path.is_file():
+            continue
+        head = json.loads(path.read_text(encoding="utf-8"))
+        if (head.get("fingerprint") == fingerprint
+                and bool(head.get("allow_infinite_mean", False)) == allow_infinite_mean):
+            return load_model_set(path)
+    return fit_model_set(losses, threshold, allow_infinite_mean=allow_infinite_mean,
+                         **fit_options)[0]
 
 
 def main(argv=None) -> int:
-    """``python -m opwb.fitting.modelset [--out PATH]``: refit the bundled default model set."""
+    """``python -m opwb.fitting.modelset``: refit the bundled model sets (with and without
+    the CD incident) from ``data/losses.csv``."""
     import argparse
 
     from opwb.data.bundled import data_path
     from opwb.data.losses import load_losses
     from opwb.data.schema import COLLECTION_THRESHOLD
-    ap = argparse.ArgumentParser(description="Refit the default model set from data/losses.csv")
-    ap.add_argument("--out", default=str(data_path(DEFAULT_MODEL_FILE)))
+    from opwb.data.synth import CD_INCIDENT
+    ap = argparse.ArgumentParser(description="Refit the bundled model sets from data/losses.csv")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
     losses = load_losses(data_path("losses.csv"))
-    models, _ = fit_model_set(losses, COLLECTION_THRESHOLD, seed=args.seed)
-    note = (f"Default model set: every family fitted by left-truncated MLE to the losses above "
-            f"the collection threshold {COLLECTION_THRESHOLD:,.0f} KRW in data/losses.csv, per "
-            f"event type; chosen by opwb.fitting.modelset.choose_family (lowest AIC among interior fits "
-            f"not rejected by bootstrap KS/AD/AD-up at 5%); seed {args.seed}. Regenerate with "
-            f"`python -m opwb.fitting.modelset` (notebook 02 shows the comparison).")
-    print(save_model_set(models, args.out, note=note))
+    variants = {BUNDLED_MODEL_FILES[0]: (losses, "all bundled losses"),
+                BUNDLED_MODEL_FILES[1]: (losses[losses["event_id"] != CD_INCIDENT["event_id"]],
+                                         "the bundled losses without the CD incident")}
+    for name, (data, what) in variants.items():
+        models, _ = fit_model_set(data, COLLECTION_THRESHOLD, seed=args.seed,
+                                  allow_infinite_mean=True)
+        note = (f"Bundled model set fitted on {what} (data/losses.csv). {models.note} "
+                f"Regenerate with `python -m opwb.fitting.modelset` (notebook 02 shows the "
+                f"comparison).")
+        print(save_model_set(models, data_path(name), note=note))
     return 0
 
 

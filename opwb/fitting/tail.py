@@ -18,6 +18,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from opwb.data.errors import DataError
+from opwb.data.levels import check_level
 from opwb.fitting.mle import SeverityFit, fit_severity
 
 __all__ = ["mean_excess", "hill", "gpd_stability", "ThresholdSuggestion", "suggest_threshold",
@@ -35,11 +37,16 @@ def mean_excess(losses, thresholds=None, *, min_exceed: int = 5) -> pd.DataFrame
     """Empirical mean-excess function.
 
     Returns a DataFrame with ``threshold``, ``n_exceed``, ``mean_excess`` and ``se``
-    (sample standard deviation of the excesses / √n). Default thresholds: every order
-    statistic leaving at least ``min_exceed`` points above it.
+    (sample standard deviation of the excesses / √n). Default thresholds: every distinct
+    loss amount leaving at least ``min_exceed`` losses strictly above it (booked amounts are
+    often round, so a tied amount is one threshold, not several).
     """
     x = _clean(losses)
-    u = x[:-min_exceed] if thresholds is None else np.sort(np.asarray(thresholds, float))
+    if thresholds is None:
+        u = np.unique(x)
+        u = u[(x.size - np.searchsorted(x, u, side="right")) >= min_exceed]
+    else:
+        u = np.unique(np.asarray(thresholds, float))
     rows = []
     for t in u:
         e = x[x > t] - t
@@ -53,8 +60,11 @@ def mean_excess(losses, thresholds=None, *, min_exceed: int = 5) -> pd.DataFrame
 def hill(losses, k=None) -> pd.DataFrame:
     """Hill estimates over the number ``k`` of upper order statistics.
 
-    Returns ``k``, ``threshold`` (X_(n−k)), ``xi`` (= 1/alpha), ``alpha`` and ``se``
-    (ξ̂/√k, the asymptotic standard error).
+    Returns ``k``, ``threshold`` (X_(n−k)), ``xi`` (= 1/alpha), ``alpha``, ``se`` (ξ̂/√k, the
+    asymptotic standard error) and ``note``. With tied amounts (round bookings) the
+    estimator is defined only where the threshold X_(n−k) lies strictly below the k upper
+    order statistics; at other ``k`` the row has NaN estimates and says why, as it does
+    when the k upper losses are all equal (ξ̂ = 0 says nothing about the tail).
 
     Examples
     --------
@@ -62,28 +72,47 @@ def hill(losses, k=None) -> pd.DataFrame:
     >>> h = hill(x, k=[2000]).iloc[0]
     >>> bool(abs(h["xi"] - 0.5) < 3 * h["se"])
     True
+    >>> hill([5.0, 5.0, 5.0, 9.0, 9.0, 12.0], k=[1, 2])["note"].tolist()[1]
+    'X_(n-k) = 9 is tied with an upper order statistic: the Hill estimator is not defined at this k'
     """
     x = _clean(losses)
     n = x.size
     ks = np.arange(2, n) if k is None else np.atleast_1d(np.asarray(k, dtype=int))
     if np.any((ks < 1) | (ks >= n)):
         raise ValueError(f"k must lie in 1..{n - 1} for {n} losses")
-    logs = np.log(x[::-1])                      # descending
+    desc = x[::-1]
+    logs = np.log(desc)
     csum = np.cumsum(logs)
     xi = csum[ks - 1] / ks - logs[ks]
-    return pd.DataFrame({"k": ks, "threshold": x[::-1][ks], "xi": xi, "alpha": 1.0 / xi,
-                         "se": xi / np.sqrt(ks)})
+    tied = desc[ks] >= desc[ks - 1]                 # threshold equals the k-th largest loss
+    flat = ~tied & (xi <= 0)
+    note = np.where(tied, [f"X_(n-k) = {_fmt(v)} is tied with an upper order statistic: the "
+                           "Hill estimator is not defined at this k" for v in desc[ks]], "")
+    note = np.where(flat, "the k upper losses are all equal: no tail information", note)
+    bad = tied | flat
+    xi = np.where(bad, np.nan, xi)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return pd.DataFrame({"k": ks, "threshold": desc[ks], "xi": xi, "alpha": 1.0 / xi,
+                             "se": xi / np.sqrt(ks), "note": note})
 
 
-def gpd_stability(losses, thresholds=None, *, min_exceed: int = 20,
+def _min_exceed(n: int, min_exceed: int | None) -> int:
+    """Default exceedances kept above the highest threshold: 20, fewer for small samples
+    (a quarter of them, at least 10)."""
+    return min_exceed if min_exceed is not None else (20 if n >= 80 else max(10, n // 4))
+
+
+def gpd_stability(losses, thresholds=None, *, min_exceed: int | None = None,
                   n_thresholds: int = 20) -> pd.DataFrame:
     """GPD fits to the excesses over each threshold.
 
     Returns ``threshold``, ``n_exceed``, ``xi``, ``se_xi``, ``sigma``, ``modified_scale``
     (σ − ξ u), ``se_modified_scale`` and ``note`` (why a fit failed). Default thresholds:
-    ``n_thresholds`` empirical quantiles from the median to the point leaving ``min_exceed``.
+    ``n_thresholds`` empirical quantiles from the median to the point leaving ``min_exceed``
+    (default: 20, a quarter of the losses — at least 10 — for fewer than 80).
     """
     x = _clean(losses)
+    min_exceed = _min_exceed(x.size, min_exceed)
     if thresholds is None:
         top = 1.0 - min_exceed / x.size
         if top <= 0.5:
@@ -95,14 +124,19 @@ def gpd_stability(losses, thresholds=None, *, min_exceed: int = 20,
         row = {"threshold": float(u), "n_exceed": int(e.size)}
         try:
             f = fit_severity(e, "genpareto")
+        except DataError as exc:
+            f, why = None, str(exc)
+        else:
+            why = "" if f.ok else f"GPD fit {f.status}: {f.note}"
+        if f is None or not f.ok:
+            row.update(xi=np.nan, se_xi=np.nan, sigma=np.nan, modified_scale=np.nan,
+                       se_modified_scale=np.nan, note=why)
+        else:
             xi, s = f.params["xi"], f.params["sigma"]
             c = np.asarray(f.cov)
             var_ms = c[1, 1] + u * u * c[0, 0] - 2 * u * c[0, 1]   # Var(σ − ξu)
             row.update(xi=xi, se_xi=f.se["xi"], sigma=s, modified_scale=s - xi * u,
                        se_modified_scale=float(np.sqrt(max(var_ms, 0.0))), note="")
-        except ValueError as exc:
-            row.update(xi=np.nan, se_xi=np.nan, sigma=np.nan, modified_scale=np.nan,
-                       se_modified_scale=np.nan, note=str(exc))
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -123,7 +157,7 @@ def _fmt(v: float) -> str:
     return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.4g}"
 
 
-def suggest_threshold(losses, *, min_exceed: int = 20, n_thresholds: int = 20,
+def suggest_threshold(losses, *, min_exceed: int | None = None, n_thresholds: int = 20,
                       z: float = 1.96, min_compare: int | None = None) -> ThresholdSuggestion:
     """Lowest threshold whose ξ̂ lies within ±z·se of every higher threshold's ξ̂.
 
@@ -135,6 +169,7 @@ def suggest_threshold(losses, *, min_exceed: int = 20, n_thresholds: int = 20,
     exceedances and the share of the data in the tail.
     """
     x = _clean(losses)
+    min_exceed = _min_exceed(x.size, min_exceed)
     tab = gpd_stability(x, min_exceed=min_exceed, n_thresholds=n_thresholds)
     ok = tab[np.isfinite(tab["xi"]) & np.isfinite(tab["se_xi"])].reset_index(drop=True)
     if ok.empty:
@@ -247,8 +282,18 @@ class SplicedSeverity:
         with np.errstate(divide="ignore"):
             return np.log(self.pdf(x))
 
+    @property
+    def tail_index(self) -> float:
+        """ξ of the GPD tail."""
+        return float(self.xi)
+
+    @property
+    def finite_mean(self) -> bool:
+        """False when the GPD tail has ξ ≥ 1 (infinite mean and expected shortfall)."""
+        return self.xi < 1.0
+
     def ppf(self, q):
-        q = np.asarray(q, dtype=float)
+        q = check_level(q, name="q", closed=True)
         w = self.weight
         with np.errstate(all="ignore"):
             qt = np.clip((1.0 - q) / w, 1e-300, 1.0)
@@ -295,11 +340,13 @@ def splice(losses, u: float, *, threshold: float = 0.0,
         ``cdf``/``ppf``/``pdf`` (e.g. a :class:`SeverityFit`), renormalised to (threshold, u].
     """
     x = np.asarray(losses, dtype=float)
-    if np.any(x <= threshold):
-        raise ValueError(f"all losses must exceed the threshold {threshold:,.0f}")
+    if np.any(x < threshold):
+        raise ValueError(f"all losses must be at or above the threshold {threshold:,.0f}")
     if not threshold < u < x.max():
         raise ValueError(f"u must lie between the threshold and the largest loss, got {u!r}")
     gp = fit_severity(x[x > u] - u, "genpareto")
+    if gp.status not in ("ok", "edge"):
+        raise ValueError(f"the GPD above u = {u:,.0f} is {gp.status}: {gp.note}")
     w = float(np.mean(x > u))
     common = dict(u=float(u), weight=w, xi=gp.params["xi"], sigma=gp.params["sigma"],
                   threshold=float(threshold))

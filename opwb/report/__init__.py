@@ -9,11 +9,15 @@ from opwb._lazy import attach
 
 _EXPORTS = {
     **dict.fromkeys([
-        "FORMATS", "DECK_NOTEBOOK", "VENDOR_DIR", "REVEAL_DIR", "CHROMIUM", "execute_notebook",
-        "export_slides", "export_html", "export_pdf", "build", "remote_references",
-        "remote_references_in_html"
+        "Format", "FORMATS", "DECK_NOTEBOOK", "VENDOR_DIR", "REVEAL_DIR", "CHROMIUM",
+        "execute_notebook", "export_slides", "export_html", "export_pdf", "build",
+        "remote_references", "remote_references_in_html"
     ], "deck"),
     **dict.fromkeys(["export_excel", "EOK_FORMAT", "AMOUNT_COLUMNS"], "excel"),
+    **dict.fromkeys([
+        "STATUS_KO", "eok_text", "severity_table_ko", "chosen_models_ko", "takeaways_ko",
+        "truncation_effect_ko", "cap_sensitivity_ko", "wrapped"
+    ], "tables"),
 }
 
 __getattr__, __dir__, __all__ = attach(__name__, _EXPORTS)

@@ -6,7 +6,7 @@ Examples
 >>> out = pathlib.Path(tempfile.mkdtemp()) / "t.xlsx"
 >>> export_excel({"예제": pd.DataFrame({"gross_loss": [650e8]})}, out).suffix
 '.xlsx'
->>> pd.read_excel(out, header=1)["gross_loss"].tolist()   # row 1 names the unit
+>>> pd.read_excel(out, header=1, engine="openpyxl")["gross_loss"].tolist()   # row 1: unit
 [650]
 """
 from __future__ import annotations

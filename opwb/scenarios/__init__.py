@@ -14,12 +14,13 @@ _EXPORTS = {
         "ALTERNATIVE_COLUMNS"
     ], "alternatives"),
     **dict.fromkeys([
-        "BBB_POLICY_ID", "CD_EVENT_ID", "ScenarioSettings", "ScenarioBase", "fit_cell_models",
-        "build_scenario_base", "baseline_capital"
+        "BBB_POLICY_ID", "CD_EVENT_ID", "DEFAULT_SEVERITY_CAP", "ScenarioSettings", "ScenarioBase",
+        "cell_models", "fit_cell_models", "build_scenario_base", "baseline_capital"
     ], "base"),
     **dict.fromkeys([
         "ScenarioResult", "evaluate", "METRIC_LABELS", "compare", "format_comparison"
     ], "evaluation"),
+    **dict.fromkeys(["cap_sensitivity"], "sensitivity"),
 }
 
 __getattr__, __dir__, __all__ = attach(__name__, _EXPORTS)

@@ -1,8 +1,9 @@
 """BBB limit scenarios: one simulation, many insurance alternatives (common random numbers).
 
-:func:`build_scenario_base` fits each event type's frequency and severity above the
-collection threshold (with or without the CD incident), simulates annual losses once and
-stores the events the bond can reach. :func:`evaluate` re-applies the insurance programme
+:func:`build_scenario_base` takes each event type's frequency and severity from the one
+model set of the losses (:func:`opwb.fitting.models_for`, with or without the CD incident),
+simulates annual losses once with the severity cap and stores the events the bond can
+reach. :func:`evaluate` re-applies the insurance programme
 with the bankers' blanket bond replaced by an :class:`~opwb.scenarios.alternatives.Alternative`
 — no re-simulation, so differences between alternatives are exact, not noise — and
 returns management's figures. :func:`compare` tabulates several alternatives.
@@ -10,7 +11,7 @@ returns management's figures. :func:`compare` tabulates several alternatives.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -18,29 +19,26 @@ import numpy as np
 import pandas as pd
 
 from opwb.capital.ama import capital_summary
+from opwb.data.levels import check_level
 from opwb.data.schema import COLLECTION_THRESHOLD
 from opwb.data.synth import CD_INCIDENT
-from opwb.data.taxonomy import EVENT_TYPE_CODES
+from opwb.engine.distributions import check_cap
 from opwb.engine.simulate import CellModel, simulate_losses
-from opwb.fitting.frequency import fit_frequency
-from opwb.fitting.mle import fit_severity
+from opwb.fitting.modelset import ModelSet, models_for
 from opwb.insurance.apply import apply_programme
 from opwb.insurance.eligibility import view_haircuts
 from opwb.insurance.programme import Programme
 
 __all__ = [
-    "BBB_POLICY_ID", "CD_EVENT_ID", "ScenarioSettings", "ScenarioBase", "fit_cell_models",
+    "BBB_POLICY_ID", "CD_EVENT_ID", "DEFAULT_SEVERITY_CAP", "ScenarioSettings", "ScenarioBase",
+    "cell_models", "fit_cell_models",
     "build_scenario_base", "baseline_capital",
 ]
 
-
 BBB_POLICY_ID = "BBB"
-
-
 CD_EVENT_ID: str = CD_INCIDENT["event_id"]
-
-
-DEFAULT_FAMILIES = ("lognormal", "genpareto")
+DEFAULT_SEVERITY_CAP = 1e12
+"""Default maximum single loss of the bundled bank: 1조원 (see ``data/README.md``)."""
 
 
 @dataclass(frozen=True)
@@ -61,10 +59,27 @@ class ScenarioSettings:
     return_periods: tuple[int, ...] = (10, 100, 1000)
     aggregation: Literal["sum", "independent"] = "sum"
 
+    def __post_init__(self) -> None:
+        check_level(self.alpha)
+        if not 0 <= self.cost_of_capital <= 1:
+            raise ValueError(f"cost_of_capital must be a fraction in [0, 1] (0.10 for 10%), "
+                             f"got {self.cost_of_capital!r}")
+        if any(not isinstance(n, (int, np.integer)) or n < 2 for n in self.return_periods):
+            raise ValueError(f"return_periods must be whole numbers of years >= 2, "
+                             f"got {self.return_periods!r}")
+        if self.aggregation not in ("sum", "independent"):
+            raise ValueError(f"aggregation must be 'sum' or 'independent', "
+                             f"got {self.aggregation!r}")
+
 
 @dataclass(frozen=True)
 class ScenarioBase:
-    """A stored simulation and the programme around the bond (built once, evaluated often)."""
+    """A stored simulation and the programme around the bond (built once, evaluated often).
+
+    ``model_set`` is the chosen models (:class:`opwb.fitting.ModelSet`), ``models`` the
+    cell models simulated from it with ``severity_cap`` (KRW; None: no cap), ``fits`` the
+    chosen severity fit of each cell.
+    """
 
     include_cd: bool
     n_years: int
@@ -73,54 +88,51 @@ class ScenarioBase:
     fits: Mapping[str, Any]
     sim: Any
     programme: Programme
+    model_set: Any = None
+    severity_cap: float | None = None
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
 
-def _annual_counts(losses: pd.DataFrame, years: Sequence[int]) -> dict[str, np.ndarray]:
-    year = losses["occurrence_date"].dt.year
-    table = pd.crosstab(losses["event_type"], year).reindex(
-        index=list(EVENT_TYPE_CODES), columns=list(years), fill_value=0)
-    return {et: table.loc[et].to_numpy() for et in EVENT_TYPE_CODES}
+def cell_models(model_set: ModelSet, *, severity_cap: float | None
+                ) -> dict[str, CellModel]:
+    """The simulation model of every cell of ``model_set``, censored at ``severity_cap``.
+
+    Raises ``ValueError`` when a chosen severity has an infinite mean and there is no cap:
+    its simulated mean and expected shortfall would be meaningless sample averages.
+    """
+    cap = check_cap(severity_cap, model_set.threshold)
+    out = {}
+    for cell, m in model_set.items():
+        if not m.severity.finite_mean and not math.isfinite(cap):
+            raise ValueError(
+                f"cell {cell}: the chosen severity ({m.severity.family}, tail index ξ = "
+                f"{m.severity.tail_index:.2f}) has an infinite mean; set a severity cap "
+                "(maximum single loss) to simulate it")
+        out[cell] = CellModel(m.frequency, m.severity, threshold=m.threshold,
+                              severity_cap=None if not math.isfinite(cap) else cap)
+    return out
 
 
 def fit_cell_models(losses: pd.DataFrame, *, threshold: float = COLLECTION_THRESHOLD,
-                    families: Iterable[str] = DEFAULT_FAMILIES,
-                    years: Sequence[int] | None = None) -> tuple[dict[str, CellModel], dict]:
-    """Per event type: frequency (Poisson or negative binomial by dispersion test) and the
-    severity family with the lowest AIC on the left-truncated likelihood above ``threshold``.
-
-    Returns ``(models, fits)`` where ``fits[et]`` is the chosen severity fit.
-    """
-    above = losses[losses["gross_loss"] >= threshold]
-    if years is None:
-        years = range(int(above["occurrence_date"].dt.year.min()),
-                      int(above["occurrence_date"].dt.year.max()) + 1)
-    counts = _annual_counts(above, list(years))
-    models, fits = {}, {}
-    for et in EVENT_TYPE_CODES:
-        x = above.loc[above["event_type"] == et, "gross_loss"].to_numpy(float)
-        candidates = []
-        for fam in families:
-            try:
-                candidates.append(fit_severity(x, fam, threshold=threshold))
-            except ValueError:
-                continue  # a family that cannot be fitted to this cell is not a candidate
-        if not candidates:
-            raise ValueError(f"no severity family could be fitted to event type {et} "
-                             f"({len(x)} losses above {threshold:,.0f})")
-        best = min(candidates, key=lambda f: f.aic)
-        freq = fit_frequency(counts[et], threshold=threshold)
-        models[et] = CellModel(freq, best, threshold=threshold)
-        fits[et] = best
-    return models, fits
+                    allow_infinite_mean: bool = False,
+                    severity_cap: float | None = DEFAULT_SEVERITY_CAP, **fit_options
+                    ) -> tuple[dict[str, CellModel], dict]:
+    """Per event type the chosen models (:func:`opwb.fitting.models_for`: the bundled set
+    for the bundled losses, else a fit by :func:`opwb.fitting.choose_family`'s rule) as
+    simulation models. Returns ``(models, fits)``, ``fits[et]`` the chosen severity fit."""
+    model_set = models_for(losses, threshold, allow_infinite_mean=allow_infinite_mean,
+                           **fit_options)
+    return (cell_models(model_set, severity_cap=severity_cap),
+            {cell: m.severity for cell, m in model_set.items()})
 
 
-def _keep_levels(programme: Programme, floor_cells: Iterable[str]) -> dict[str, float]:
+def _keep_levels(programme: Programme, floor_cells: Iterable[str],
+                 cells: Iterable[str]) -> dict[str, float]:
     """Store every event of the bond's cells (its deductible may go to 0); elsewhere only
     events above the lowest deductible of the policies covering that event type."""
     floor_cells = set(floor_cells)
     levels = {}
-    for et in EVENT_TYPE_CODES:
+    for et in cells:
         ded = [p.deductible for p in programme.policies if p.covers(et) > 0]
         levels[et] = 0.0 if et in floor_cells else (min(ded) if ded else math.inf)
     return levels
@@ -129,14 +141,35 @@ def _keep_levels(programme: Programme, floor_cells: Iterable[str]) -> dict[str, 
 def build_scenario_base(losses: pd.DataFrame, programme: Programme, *, include_cd: bool = True,
                         n_years: int = 100_000, seed: int = 2005,
                         threshold: float = COLLECTION_THRESHOLD,
-                        families: Iterable[str] = DEFAULT_FAMILIES, workers: int = 1,
+                        models: ModelSet | None = None, allow_infinite_mean: bool = True,
+                        severity_cap: float | None = DEFAULT_SEVERITY_CAP, workers: int = 1,
                         cd_event_id: str = CD_EVENT_ID,
                         progress: Callable[[float, str], None] | None = None) -> ScenarioBase:
-    """Fit, simulate ``n_years`` and prepare the bond-free baseline.
+    """Choose the models, simulate ``n_years`` and prepare the bond-free baseline.
 
-    With ``include_cd=False`` the CD incident (``cd_event_id``) is taken out of the data
-    before fitting — the seed's "before including the CD incident". The same ``seed``
-    gives the same simulated years for every event type whose model is unchanged.
+    Parameters
+    ----------
+    losses : DataFrame
+        Canonical loss events (``opwb.load_losses``).
+    programme : Programme
+        The bank's insurance programme; it must hold the bond (policy ``"BBB"``).
+    include_cd : bool
+        With ``False`` the CD incident (``cd_event_id``) is taken out of the data before
+        fitting — the seed's "before including the CD incident".
+    models : ModelSet, optional
+        The chosen models; default :func:`opwb.fitting.models_for` of the (possibly
+        reduced) losses: the bundled model set when the losses are the bundled ones, else
+        a fit by the same rule (slow: every family with bootstrap goodness of fit).
+    allow_infinite_mean : bool
+        Let infinite-mean severities be chosen — deliberately the default here, because the
+        scenario simulates every severity under ``severity_cap``, which makes its mean
+        finite; with ``severity_cap=None`` an infinite-mean choice raises ``ValueError``.
+    severity_cap : float or None
+        Maximum single loss (KRW) applied in the simulation (:data:`DEFAULT_SEVERITY_CAP`).
+    n_years, seed, workers : the simulation's length, root seed and threads.
+
+    The same ``seed`` gives the same simulated years for every event type whose model is
+    unchanged.
     """
     report = progress or (lambda frac, text: None)
     if BBB_POLICY_ID not in programme.ids:
@@ -144,14 +177,18 @@ def build_scenario_base(losses: pd.DataFrame, programme: Programme, *, include_c
     data = losses if include_cd else losses[losses["event_id"] != cd_event_id]
     if include_cd and not (losses["event_id"] == cd_event_id).any():
         raise ValueError(f"include_cd=True but the data has no event {cd_event_id!r}")
-    report(0.05, "모형 적합 (fitting)")
-    models, fits = fit_cell_models(data, threshold=threshold, families=families)
-    bond_cells = [et for et in EVENT_TYPE_CODES if programme[BBB_POLICY_ID].covers(et) > 0]
+    report(0.05, "모형 선택 (choosing the models)")
+    if models is None:
+        models = models_for(data, threshold, allow_infinite_mean=allow_infinite_mean)
+    cells = cell_models(models, severity_cap=severity_cap)
+    bond_cells = [et for et in cells if programme[BBB_POLICY_ID].covers(et) > 0]
     report(0.2, "시뮬레이션 (simulating)")
-    sim = simulate_losses(models, n_years, seed,
-                          keep_events_above=_keep_levels(programme, bond_cells),
+    sim = simulate_losses(cells, n_years, seed,
+                          keep_events_above=_keep_levels(programme, bond_cells, cells),
                           workers=workers)
-    base = ScenarioBase(include_cd, n_years, seed, models, fits, sim, programme)
+    base = ScenarioBase(include_cd, n_years, seed, cells,
+                        {cell: m.severity for cell, m in models.items()}, sim, programme,
+                        models, next(iter(cells.values())).severity_cap if cells else None)
     report(0.8, "보험 미가입 기준 계산 (baseline without the bond)")
     baseline_capital(base, ScenarioSettings())
     report(1.0, "완료 (done)")

@@ -32,7 +32,8 @@ def test_audit_table_and_excel_export(sim, tmp_path):
     assert not pol.loc["ECC", "eligible"] and "below A" in pol.loc["ECC", "reasons"]
     assert pol["relief"].sum() == pytest.approx(total["recognised_benefit"])
     path = export_excel(tables, tmp_path / "out" / "audit.xlsx")
-    back = pd.read_excel(path, sheet_name=None, header=1, index_col=0)  # row 1 names the unit
+    back = pd.read_excel(path, sheet_name=None, header=1, index_col=0,
+                         engine="openpyxl")  # row 1 names the unit
     assert set(back) == {"event_types", "policies", "cap"}
     assert back["event_types"].loc["TOTAL", "capital_net"] * 1e8 == pytest.approx(
         total["capital_net"])  # amounts are written in 억원

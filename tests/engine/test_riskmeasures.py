@@ -1,6 +1,8 @@
 """VaR / ES estimators and their Monte Carlo standard errors."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -77,11 +79,17 @@ def test_risk_summary_table():
     assert (table["var"] <= table["es"]).all() and (table["n"] == 1000).all()
 
 
-@pytest.mark.parametrize("alpha", [0.0, 1.0, -0.1, 1.5, float("nan"), True])
-def test_alpha_outside_the_open_unit_interval_is_refused(alpha):
+@pytest.mark.parametrize("alpha, message", [
+    (0.0, "strictly between 0 and 1 .*got 0$"), (1.0, "got 1$"), (-0.1, "got -0.1$"),
+    (1.5, "got 1.5 — a percentage"), (float("nan"), "got nan$"),
+    (True, "must be a probability level .*got True"),
+    (99.9, r"got 99.9 — a percentage\? Use 0.999."),      # issue 10, finding 5
+])
+def test_alpha_outside_the_open_unit_interval_is_refused(alpha, message):
     for f in (var, es, var_with_se, es_with_se):
-        with pytest.raises(ValueError, match="alpha must be a number strictly between 0 and 1"):
+        with pytest.raises(ValueError, match="alpha must be a probability level") as err:
             f([1.0, 2.0, 3.0], alpha)
+        assert re.search(message, str(err.value)), str(err.value)
 
 
 def test_bad_samples_are_refused():

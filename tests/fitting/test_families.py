@@ -19,8 +19,9 @@ PARAMS = {
     "lomax": dict(alpha=1.5, scale=3e7),
     "genpareto": dict(xi=0.7, sigma=2e7),
     "burr12": dict(c=1.5, d=0.8, scale=2e7),
-    "loggamma": dict(a=40.0, b=2.4),
+    "loggamma": dict(a=3.0, b=0.22),     # a power tail the data can tell from a lognormal
     "gandh": dict(A=2e7, B=1.5e7, g=1.8, h=0.15),
+    "shifted_lognormal": dict(mu=16.0, sigma=2.0),
 }
 SCIPY = {  # the same distributions written directly with scipy.stats
     "lognormal": lambda p: stats.lognorm(p["sigma"], scale=math.exp(p["mu"])),
@@ -30,6 +31,7 @@ SCIPY = {  # the same distributions written directly with scipy.stats
     "lomax": lambda p: stats.lomax(p["alpha"], scale=p["scale"]),
     "genpareto": lambda p: stats.genpareto(p["xi"], scale=p["sigma"]),
     "burr12": lambda p: stats.burr12(p["c"], p["d"], scale=p["scale"]),
+    "shifted_lognormal": lambda p: stats.lognorm(p["sigma"], scale=math.exp(p["mu"])),
 }
 Q = np.array([0.001, 0.05, 0.3, 0.5, 0.8, 0.99, 0.999])
 

@@ -7,7 +7,8 @@ import pytest
 from scipy import integrate, stats
 
 from opwb.fitting.families import SEVERITY_FAMILIES
-from opwb.fitting.gof import comparison_table, fit_all, gof_statistics, gof_test, pp_data, qq_data
+from opwb.fitting.gof import (TABLE_COLUMNS, comparison_table, fit_all, gof_statistics, gof_test,
+                              pp_data, qq_data)
 from opwb.fitting.mle import fit_severity
 
 U = np.array([0.03, 0.21, 0.35, 0.52, 0.77, 0.94])   # a small sample of conditional cdf values
@@ -80,25 +81,31 @@ def test_comparison_table(lognormal_sample):
     tab = comparison_table(fits, x, n_boot=19, seed=0)
     assert list(tab["family"]) == ["lognormal", "lomax"]            # sorted by AIC
     assert tab["aic"].iloc[0] < tab["aic"].iloc[1]
-    for col in ("params", "loglik", "aic", "bic", "ks", "p_ks", "ad", "p_ad", "adup", "p_adup",
-                "q_single", "note"):
-        assert col in tab
+    assert list(tab.columns) == list(TABLE_COLUMNS)
     row = tab.iloc[0]
+    assert row["status"] == "ok" and row["finite_mean"] and row["tail_index"] == 0.0
     assert row["q_single"] == pytest.approx(float(fits["lognormal"].ppf_conditional(0.999)))
     assert row["bic"] == pytest.approx(2 * np.log(len(x)) - 2 * row["loglik"])
+    assert 0 < row["p_adup"] <= 1
 
 
-def test_comparison_table_keeps_failed_fits_with_their_reason():
+def test_comparison_table_keeps_every_family_with_its_status_and_reason():
     H = 1e7
     x = H * (1 - np.random.default_rng(1).random(300)) ** (-1 / 0.9)
-    fits = fit_all(x, H, families=["burr12", "genpareto", "weibull"])
-    assert isinstance(fits["burr12"], str)               # c → ∞, d → 0: no fit
-    tab = comparison_table(fits, x, n_boot=9)
-    last = tab.iloc[-1]
-    assert last["family"] == "burr12" and "did not converge" in last["note"]
-    assert np.isnan(last["aic"])
-    edge = tab.set_index("family").loc["weibull", "note"]   # held at the edge, and says so
-    assert "edge of the parameter space" in edge
+    fits = fit_all(x, H, families=["burr12", "genpareto", "weibull", "shifted_lognormal"])
+    x_at_h = np.append(x, H)
+    assert isinstance(fit_all(x_at_h, H, families=["shifted_lognormal"])["shifted_lognormal"],
+                      str)                                    # a loss at H: the reason, kept
+    tab = comparison_table(fits, x, n_boot=9).set_index("family")
+    burr = tab.loc["burr12"]
+    assert burr["status"] == "degenerate" and np.isnan(burr["p_adup"])
+    assert "No bootstrap p-values: the fit is degenerate." in burr["warnings"]
+    sl = tab.loc["shifted_lognormal"]                 # identified: tested, with p-values
+    assert sl["status"] == "ok" and 0 < sl["p_adup"] <= 1 and sl["finite_mean"]
+    for fam, row in tab.iterrows():
+        assert row["finite_mean"] == (row["tail_index"] < 1), fam
+        assert ("do not exist" in row["warnings"]) == (not row["finite_mean"]), fam
+        assert np.isfinite(row["p_adup"]) == (row["status"] == "ok"), fam
 
 
 def test_qq_and_pp_data(lognormal_sample):

@@ -103,7 +103,7 @@ def test_conditional_helpers(lognormal_data):
 
 @pytest.mark.parametrize("losses, threshold, message", [
     ([5.0, 6.0], 0.0, "family 'lognormal' has 2 parameters but only 2 loss(es)"),
-    ([5.0, 6.0, 1.0, 7.0], 2.0, "1 loss(es) at or below the threshold 2"),
+    ([5.0, 6.0, 1.0, 7.0], 2.0, "1 loss(es) below the threshold 2 (first at position 2: 1)"),
     ([5.0, -6.0, 7.0, 8.0], 0.0, "losses must be positive and finite: 1 value(s) are not, first at position 1"),
     ([5.0, np.nan, 7.0, 8.0], 0.0, "losses must be positive and finite: 1 value(s) are not, first at position 1"),
     ([5.0, np.inf, 7.0, 8.0], 0.0, "positive and finite"),
@@ -124,31 +124,47 @@ def test_bad_arguments_get_clear_errors():
         fit_severity([0.5, 2.0, 3.0, 4.0], "loggamma")
 
 
-def test_non_converged_fit_names_the_family_and_the_reason():
+def test_a_loss_at_the_threshold_is_data_not_an_error():
+    x = np.array([2.0, 5.0, 6.0, 7.0, 9.0])
+    fit = fit_severity(x, "lognormal", threshold=2.0)      # collected at or above H
+    assert fit.n == 5 and np.isfinite(fit.loglik)
+    with pytest.raises(DataError, match="1 loss\\(es\\) equal the threshold 2: the family "
+                                        "'shifted_lognormal' models the excess"):
+        fit_severity(x, "shifted_lognormal", threshold=2.0)
+
+
+def test_a_fit_without_a_maximum_names_the_family_and_the_limit():
     # an exact Pareto tail above H: Burr XII only approaches it as c → ∞, d → 0 (c·d fixed)
     H = 1e7
     x = H * (1 - np.random.default_rng(1).random(300)) ** (-1 / 0.9)
-    with pytest.raises(ValueError) as err:
-        fit_severity(x, "burr12", threshold=H)
-    msg = str(err.value)
-    assert msg.startswith("fit of family 'burr12' did not converge (n=300, "
-                          "threshold=10,000,000)")
-    assert "c → ∞, d → 0" in msg and "edge of the parameter space" in msg
+    fit = fit_severity(x, "burr12", threshold=H)
+    assert fit.status == "degenerate" and not fit.ok
+    assert fit.note.startswith("The Burr XII likelihood")
+    assert "c → ∞, d → 0" in fit.note or "scale → 0" in fit.note
 
 
-@pytest.mark.parametrize("family, edge", [("gamma", "shape"), ("weibull", "scale")])
+@pytest.mark.parametrize("family, edge", [("genpareto", "sigma"), ("loglogistic", "scale"),
+                                          ("lomax", "scale")])
 def test_single_parameter_at_the_edge_is_held_there_and_reported(family, edge):
-    # exact Pareto(α = 1/0.9) above H: a truncated gamma (shape → 0) or Weibull (scale → 0)
-    # only approaches that tail in a limit; the fit holds the runaway parameter at the edge
-    H = 1e7
-    x = H * (1 - np.random.default_rng(0).random(300)) ** (-0.9)
+    # the bundled BDSF losses: their likelihood under GPD (σ → 0), log-logistic and Lomax
+    # (scale → 0) is largest in the Pareto limit; the fit holds the runaway parameter there
+    import opwb
+    H = opwb.COLLECTION_THRESHOLD
+    losses = opwb.load_losses(opwb.data_path("losses.csv"), threshold=H)
+    x = losses.loc[losses.event_type == "BDSF", "gross_loss"].to_numpy(float)
     fit = fit_severity(x, family, threshold=H)
-    assert fit.at_edge == (edge,) and "edge of the parameter space" in fit.note
+    assert fit.status == "edge" and fit.at_edge == (edge,) and "boundary" in fit.note
     assert np.isnan(fit.se[edge]) and all(np.isfinite(v) for k, v in fit.se.items() if k != edge)
-    assert fit.loglik == pytest.approx(truncated_loglik(x, family, fit.params, H), rel=1e-10)
+    # the reported log-likelihood is the supremum: the Pareto's, in closed form
+    t = np.log(x / H)
+    a = x.size / t.sum()
+    assert fit.loglik == pytest.approx(x.size * np.log(a) - x.size * np.log(H)
+                                       - (a + 1) * t.sum(), abs=1e-6)
+    assert truncated_loglik(x, family, fit.params, H) == pytest.approx(fit.loglik, abs=1e-3)
+    assert fit.tail_index == pytest.approx(1 / a, rel=1e-4)
     # the free parameter is at its maximum given the held one
     other = next(p for p in fit.params if p != edge)
     for s in (-1, 1):
         moved = dict(fit.params, **{other: fit.params[other] * (1 + s * 1e-3)})
-        assert truncated_loglik(x, family, moved, H) < fit.loglik
+        assert truncated_loglik(x, family, moved, H) < truncated_loglik(x, family, fit.params, H)
     assert SeverityFit.from_dict(fit.to_dict()).at_edge == (edge,)

@@ -140,7 +140,7 @@ def test_splice_errors(losses):
     x, H = losses
     with pytest.raises(ValueError, match="u must lie between the threshold and the largest loss"):
         splice(x, x.max() * 2, threshold=H)
-    with pytest.raises(ValueError, match="all losses must exceed the threshold"):
+    with pytest.raises(ValueError, match="all losses must be at or above the threshold"):
         splice(x, 2e7, threshold=1e9)
     with pytest.raises(ValueError, match="body must be 'empirical' or a distribution"):
         splice(x, float(np.median(x)), threshold=H, body="kernel")

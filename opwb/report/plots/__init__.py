@@ -8,6 +8,7 @@ modify their inputs.
 from opwb._lazy import attach
 
 _EXPORTS = {
+    **dict.fromkeys(["plot_tail_diagnostics"], "fitting"),
     **dict.fromkeys([
         "plot_cell_heatmap", "plot_annual_frequency", "plot_annual_severity",
         "plot_severity_panels", "plot_severity_ecdf", "plot_strategy_matrix", "plot_claims_record",

@@ -1,0 +1,167 @@
+"""Tables for people: Korean headers, amounts in 억원 with one precision per column, every
+warning in full.
+
+Notebooks and the deck show computed frames through these functions, so the same figure
+reads the same everywhere and no notebook carries its own formatting code.
+
+Examples
+--------
+>>> import pandas as pd
+>>> eok_text(pd.Series([8e8, 8.8e8, 1.25e12])).tolist()
+['8.0', '8.8', '12,500.0']
+"""
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from opwb.data.taxonomy import EVENT_TYPE_CODES, label
+from opwb.data.units import EOK, format_krw
+from opwb.data.schema import collected
+from opwb.fitting.families import SEVERITY_FAMILIES
+from opwb.fitting.mle import fit_severity
+
+__all__ = ["STATUS_KO", "eok_text", "severity_table_ko", "chosen_models_ko", "takeaways_ko",
+           "truncation_effect_ko", "cap_sensitivity_ko", "wrapped"]
+
+STATUS_KO = {"ok": "정상 (ok)", "edge": "경계 (edge)", "degenerate": "퇴화 (degenerate)",
+             "not converged": "미수렴 (not converged)", "not fitted": "적합 불가 (not fitted)"}
+"""Korean labels of the fit statuses (:mod:`opwb.fitting.identification`)."""
+
+
+def eok_text(values: Iterable[float], digits: int = 1) -> pd.Series:
+    """KRW → text in 억원 with the same number of decimals for every value ("—" for NaN,
+    "∞" for infinity)."""
+    s = pd.Series(values, dtype=float)
+
+    def one(v: float) -> str:
+        if np.isnan(v):
+            return "—"
+        if np.isinf(v):
+            return "∞" if v > 0 else "-∞"
+        return f"{v / EOK:,.{digits}f}"
+    return s.map(one)
+
+
+def _p(v) -> str:
+    return "—" if v is None or (isinstance(v, float) and np.isnan(v)) else f"{v:.2f}"
+
+
+def severity_table_ko(table: pd.DataFrame) -> pd.DataFrame:
+    """A :func:`opwb.fitting.gof.comparison_table` with Korean headers for a report.
+
+    Amounts (the conditional 99.9% single loss) in 억원; statuses and the mean's existence
+    in words; every warning in full.
+    """
+    out = pd.DataFrame({
+        "분포 (family)": [f"{SEVERITY_FAMILIES[f].label_ko} ({f})" for f in table["family"]],
+        "상태 (status)": [STATUS_KO.get(s, s) for s in table["status"]],
+        "꼬리지수 ξ": [("—" if np.isnan(x) else f"{x:.2f}") for x in table["tail_index"]],
+        "평균 존재 (finite mean)": [("—" if s == "not fitted" else ("예" if m else "아니오 (무한)"))
+                                   for s, m in zip(table["status"], table["finite_mean"])],
+        "로그우도": [("—" if np.isnan(v) else f"{v:,.2f}") for v in table["loglik"]],
+        "AIC": [("—" if np.isnan(v) else f"{v:,.1f}") for v in table["aic"]],
+        "KS p": [_p(v) for v in table["p_ks"]],
+        "AD p": [_p(v) for v in table["p_ad"]],
+        "AD-up p (꼬리)": [_p(v) for v in table["p_adup"]],
+        "99.9% 단일손실 (억원)": eok_text(table["q_single"]).tolist(),
+        "경고 (warnings)": table["warnings"].fillna("").tolist(),
+    })
+    return out
+
+
+def chosen_models_ko(models: Mapping, *, severity_cap: float | None = None) -> pd.DataFrame:
+    """The chosen model of every cell: family, frequency, tail, 1-in-1000 loss and the reason
+    (in full). ``models``: a :class:`opwb.fitting.modelset.ModelSet` or mapping of CellFit."""
+    rows = {}
+    for cell, m in models.items():
+        sev = m.severity
+        q = sev.single_loss_quantile(0.999)
+        capped = severity_cap is not None and np.isfinite(severity_cap) and q > severity_cap
+        rows[label(cell)] = {
+            "심도 분포": f"{SEVERITY_FAMILIES[sev.family].label_ko} ({sev.family})",
+            "상태": STATUS_KO.get(sev.status, sev.status),
+            "빈도 (연 λ_H)": f"{m.frequency.family} {m.frequency.mean:.1f}건",
+            "꼬리지수 ξ": f"{sev.tail_index:.2f}",
+            "평균": "존재" if sev.finite_mean else "무한 — 심도 상한 적용",
+            "99.9% 단일손실": format_krw(q) + (f" → 상한 {format_krw(severity_cap)}"
+                                            if capped else ""),
+            "선택 이유 (rule)": m.reason,
+        }
+    return pd.DataFrame(rows).T
+
+
+def takeaways_ko(models: Mapping, tables: Mapping[str, pd.DataFrame]) -> pd.Series:
+    """One Korean sentence per cell: what was chosen, how heavy its tail is, and how many
+    families the rule set aside and why (counted by status)."""
+    out = {}
+    for cell, m in models.items():
+        tab = tables.get(cell)
+        sev = m.severity
+        tail = ("무한평균 꼬리 (ξ ≥ 1): 심도 상한과 함께만 사용" if not sev.finite_mean else
+                ("멱꼬리 ξ = %.2f" % sev.tail_index if sev.tail_index > 0 else
+                 "로그정규·와이블류 꼬리 (모든 적률 유한)"))
+        text = (f"{SEVERITY_FAMILIES[sev.family].label_ko} 선택, {tail}; 1,000건 중 가장 큰 손실 "
+                f"{format_krw(sev.single_loss_quantile(0.999))}.")
+        if tab is not None and len(tab):
+            counts = tab["status"].value_counts()
+            parts = [f"{STATUS_KO.get(s, s).split(' ')[0]} {n}개" for s, n in counts.items()
+                     if s != "ok"]
+            if parts:
+                text += " 신뢰할 수 없는 적합: " + ", ".join(parts) + "."
+        out[label(cell)] = text
+    return pd.Series(out, name="요약 (takeaway)")
+
+
+def truncation_effect_ko(losses: pd.DataFrame, threshold: float, *,
+                         family: str = "lognormal") -> pd.DataFrame:
+    """``family`` fitted per event type with the left-truncated likelihood and ignoring the
+    threshold: the status of the right fit, its parameters and both 1-in-1000 single losses
+    (억원). Ignoring truncation thins the tail."""
+    rows = {}
+    for et in [c for c in EVENT_TYPE_CODES if c in set(losses["event_type"])]:
+        x = losses.loc[(losses["event_type"] == et) & collected(losses["gross_loss"], threshold),
+                       "gross_loss"].to_numpy(float)
+        right = fit_severity(x, family, threshold=threshold)
+        naive = fit_severity(x, family)
+        rows[label(et)] = {
+            "절단 반영 상태": STATUS_KO[right.status],
+            **{f"{p} 반영": f"{v:.3g}" for p, v in right.params.items()},
+            **{f"{p} 무시": f"{v:.3g}" for p, v in naive.params.items()},
+            "99.9% 단일손실 반영 (억원)": right.single_loss_quantile(),
+            "99.9% 단일손실 무시 (억원)": float(naive.isf(0.001 * naive.sf(threshold))),
+        }
+    out = pd.DataFrame(rows).T
+    for col in ("99.9% 단일손실 반영 (억원)", "99.9% 단일손실 무시 (억원)"):
+        out[col] = eok_text(out[col]).to_numpy()
+    return out
+
+
+def cap_sensitivity_ko(sens: pd.DataFrame) -> pd.DataFrame:
+    """:func:`opwb.scenarios.cap_sensitivity` for a report: caps in words, capital and its
+    standard error in 억원, ES only where it exists."""
+    return pd.DataFrame({
+        "심도 상한": ["없음" if np.isinf(c) else format_krw(c) for c in sens["severity_cap"]],
+        "자본 (VaR 합, 억원)": eok_text(sens["capital_sum"], 0).to_numpy(),
+        "± 표준오차 (억원)": eok_text(sens["capital_sum_se"], 0).to_numpy(),
+        "합계 손실 VaR (억원)": eok_text(sens["total_var"], 0).to_numpy(),
+        "합계 손실 ES (억원)": [t if e else "존재하지 않음 (무한평균)" for t, e in
+                             zip(eok_text(sens["total_es"], 0), sens["es_exists"])],
+    })
+
+
+def wrapped(frame: pd.DataFrame, *, caption: str | None = None, hide_index: bool = False):
+    """A pandas Styler that wraps long text instead of cutting it off (for notebooks and
+    the deck): every cell left-aligned, text columns wrapped at word boundaries."""
+    styler = frame.style.hide(axis="index") if hide_index else frame.style
+    styler = styler.set_table_styles([
+        {"selector": "td", "props": [("white-space", "normal"), ("text-align", "left"),
+                                     ("vertical-align", "top"), ("max-width", "46em")]},
+        {"selector": "th", "props": [("text-align", "left"), ("white-space", "normal")]},
+    ])
+    if caption:
+        styler = styler.set_caption(html.escape(caption))
+    return styler
