@@ -130,3 +130,27 @@ def test_compare_table(bases):
     # after the CD incident the bond is worth more: higher expected recovery for every alternative
     assert (table.loc["expected_recovery", "CD 사건 포함"].to_numpy()
             > table.loc["expected_recovery", "CD 사건 제외"].to_numpy()).all()
+
+
+def test_default_models_give_capital_near_the_generators(data):
+    """Issue 10's acceptance: the default scenario models (bundled model sets, 1조원 cap) put
+    total gross 99.9% VaR within ×0.5–×2 of the generator's without the CD incident and
+    within ×4 with it; every chosen fit is "ok"; ES exists (the cap) and is finite."""
+    from scipy import stats
+
+    from opwb.engine import CellModel, simulate_losses, var_with_se
+    losses, prog = data
+    n = 100_000
+    truth = {et: CellModel(stats.poisson(m.frequency), m.severity, threshold=opwb.COLLECTION_THRESHOLD)
+             for et, m in opwb.TRUE_MODEL.items()}
+    ref, ref_se = var_with_se(simulate_losses(truth, n, seed=3, keep_events_above=np.inf)
+                              .total_gross(), 0.999)
+    for cd, band in ((False, (0.5, 2.0)), (True, (0.25, 4.0))):
+        base = sc.build_scenario_base(losses, prog, include_cd=cd, n_years=n, seed=3)
+        assert all(f.status == "ok" for f in base.fits.values())
+        assert base.severity_cap == 1e12
+        v, v_se = var_with_se(base.sim.total_gross(), 0.999)
+        ratio = v / ref
+        assert band[0] < ratio < band[1], (cd, v, ref)
+        table = base.sim.risk_table()
+        assert table["mean_exists"].all() and np.isfinite(table.loc["total", "es"])
