@@ -29,6 +29,7 @@ from opwb.data.tableio import (
     is_blank,
     parse_amount,
     parse_fraction,
+    parse_text,
     read_table,
 )
 from opwb.data.units import format_krw
@@ -120,7 +121,13 @@ def load_alternatives(source: Any, *, encoding: str | None = None,
     for pos, values in tbl.rows:
         before = len(problems.items)
         cells = {c: values[i] for c, i in idx.items()}
-        kw: dict[str, Any] = {"name": str(cells["name"]).strip()}
+        kw: dict[str, Any] = {}
+        for col in ("name", "insurer_rating"):
+            if col == "name" or not is_blank(cells.get(col)):
+                try:
+                    kw[col] = parse_text(cells[col])
+                except CellError as exc:
+                    problems.add(pos, col, str(exc))
         parsers = {"limit": parse_amount, "deductible": parse_amount, "premium": parse_amount,
                    "aggregate_limit": parse_amount,
                    "coinsurance": lambda v: parse_fraction(v, allow_zero=False)}
@@ -135,8 +142,6 @@ def load_alternatives(source: Any, *, encoding: str | None = None,
                 kw[col] = parse(raw)
             except CellError as exc:
                 problems.add(pos, col, str(exc))
-        if not is_blank(cells.get("insurer_rating")):
-            kw["insurer_rating"] = str(cells["insurer_rating"]).strip()
         if len(problems.items) == before:
             try:
                 out.append(check_alternative(Alternative(**kw)))

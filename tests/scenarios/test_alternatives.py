@@ -56,3 +56,20 @@ def test_seed_worked_example_layer_split():
     assert (c3["expense"], c3["insurance"], c3["capital"]) == (50 * EOK, 950 * EOK, 0)
     cd = layer_split(650 * EOK, Alternative("2005", 50 * EOK, 5 * EOK, 0).policy())
     assert cd["insurance"] == 50 * EOK
+
+
+def test_an_uncalculated_formula_in_a_text_column_is_refused_by_row_and_column(tmp_path):
+    """A program-written workbook (XlsxWriter caches no result) with a formula as the name:
+    the name is refused where it is, never shown as the refusal text."""
+    import xlsxwriter
+    path = tmp_path / "alts.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("alts")
+    ws.write_row(0, 0, ["name", "limit", "deductible", "premium"])
+    ws.write_formula(1, 0, '="한도 "&"400억"')
+    ws.write_row(1, 1, [40_000_000_000, 3_000_000_000, 4_000_000_000])
+    wb.close()
+    with pytest.raises(opwb.DataError) as err:
+        load_alternatives(path)
+    msg = str(err.value)
+    assert "row 2, column 'name'" in msg and "formula" in msg, msg
