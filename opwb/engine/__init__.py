@@ -10,12 +10,15 @@ Carlo standard errors (``riskmeasures``). It may import :mod:`opwb.data` and
 from opwb._lazy import attach
 
 _EXPORTS = {
-    **dict.fromkeys(["sla_var", "cross_method_table"], "crosscheck"),
+    **dict.fromkeys([
+        "NO_ES", "CompoundDistribution", "CompoundMeasures", "step_error"
+    ], "compound"),
+    **dict.fromkeys(["cross_method_table", "sla_var"], "crosscheck"),
     **dict.fromkeys([
         "frequency_distribution", "frequency_mean", "severity_distribution", "resolve_threshold",
-        "survival_at"
+        "survival_at", "CappedSeverity", "capped", "finite_mean_of", "check_cap"
     ], "distributions"),
-    **dict.fromkeys(["CompoundDistribution", "compound_fft"], "fft"),
+    **dict.fromkeys(["compound_fft"], "fft"),
     **dict.fromkeys([
         "var", "es", "var_with_se", "es_with_se", "var_interval", "mean_with_se", "risk_summary"
     ], "riskmeasures"),
@@ -23,6 +26,7 @@ _EXPORTS = {
         "BLOCK_YEARS", "CellModel", "CellEvents", "SimulatedLosses", "simulate_losses",
         "annual_retained"
     ], "simulate"),
+    **dict.fromkeys(["event_uniforms", "stream_key"], "streams"),
 }
 
 __getattr__, __dir__, __all__ = attach(__name__, _EXPORTS)

@@ -102,11 +102,23 @@ class CellModel:
 
 @dataclass(frozen=True)
 class CellEvents:
-    """Event-level losses of one cell above ``keep_above`` with their year index (0-based)."""
+    """Event-level losses of one cell above ``keep_above`` with their year index (0-based).
+
+    ``event_id`` identifies each event in the cell's random stream (block × 2³² + its
+    position among the block's events), whatever ``keep_above`` kept: random numbers keyed
+    to it (:func:`opwb.engine.streams.event_uniforms`) are the same for an event however
+    many others were stored. Events built by hand without ids are numbered by position.
+    """
 
     year: np.ndarray
     loss: np.ndarray
     keep_above: float
+    event_id: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.event_id is None:
+            object.__setattr__(self, "event_id", np.arange(np.asarray(self.loss).size,
+                                                           dtype=np.int64))
 
 
 @dataclass(frozen=True)
@@ -181,7 +193,7 @@ def _simulate_block(freq, sev, s_h: float, seed: int, cell_key: int, block: int,
         sums[nonempty] = np.add.reduceat(loss, starts[nonempty])
     kept = np.flatnonzero(loss > keep_above)
     year = np.searchsorted(np.cumsum(counts), kept, side="right") + block * BLOCK_YEARS
-    return counts, sums, year.astype(np.int64), loss[kept]
+    return counts, sums, year.astype(np.int64), loss[kept], kept + (block << 32)
 
 
 def _simulate_chunk(args):
@@ -193,9 +205,10 @@ def _simulate_chunk(args):
     sums = np.concatenate([p[1] for p in parts])
     year = np.concatenate([p[2] for p in parts])
     loss = np.concatenate([p[3] for p in parts])
+    ids = np.concatenate([p[4] for p in parts])
     stop = n_years - first * BLOCK_YEARS
     mask = year < n_years
-    return cell, first, counts[:stop], sums[:stop], year[mask], loss[mask]
+    return cell, first, counts[:stop], sums[:stop], year[mask], loss[mask], ids[mask]
 
 
 def _check_inputs(model, n_years, seed, chunk_years, workers) -> None:
@@ -301,13 +314,16 @@ def _assemble(model, results, n_years, seed, levels) -> SimulatedLosses:
     counts = {c: np.empty(n_years, dtype=np.int64) for c in model}
     years: dict[str, list] = {c: [] for c in model}
     losses: dict[str, list] = {c: [] for c in model}
-    for cell, first, cnt, sums, year, loss in sorted(results, key=lambda r: (r[0], r[1])):
+    ids: dict[str, list] = {c: [] for c in model}
+    for cell, first, cnt, sums, year, loss, eid in sorted(results, key=lambda r: (r[0], r[1])):
         start = first * BLOCK_YEARS
         annual[cell][start:start + len(sums)] = sums
         counts[cell][start:start + len(cnt)] = cnt
         years[cell].append(year)
         losses[cell].append(loss)
-    events = {c: CellEvents(np.concatenate(years[c]), np.concatenate(losses[c]), levels[c])
+        ids[cell].append(eid)
+    events = {c: CellEvents(np.concatenate(years[c]), np.concatenate(losses[c]), levels[c],
+                            np.concatenate(ids[c]).astype(np.int64))
               for c in model}
     return SimulatedLosses(n_years, seed, tuple(model), annual, events, counts,
                            {c: model[c].finite_mean for c in model})

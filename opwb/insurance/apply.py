@@ -15,13 +15,13 @@ The seed's worked example and the layer formula are in :mod:`opwb.insurance.poli
 from __future__ import annotations
 
 import math
-import zlib
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
 from opwb.data.taxonomy import EVENT_TYPE_CODES, event_type_of
+from opwb.engine.streams import event_uniforms
 from opwb.insurance.policy import (
     Policy,
     default_probability,
@@ -30,15 +30,6 @@ from opwb.insurance.programme import Programme
 from opwb.insurance.result import ProgrammeResult
 
 __all__ = ["apply_programme"]
-
-
-_TAGS = {"cover": 1, "delay": 2, "default": 3}
-
-
-def _stream(seed: int, tag: str, name: str) -> np.random.Generator:
-    """Random stream for (seed, purpose, name): independent of limits, chunks and order."""
-    key = (_TAGS[tag], zlib.crc32(name.encode("utf-8")))
-    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=key))
 
 
 def _aggregate(year: np.ndarray, claim: np.ndarray, used: np.ndarray,
@@ -103,13 +94,15 @@ def apply_programme(programme: Programme | Policy, sim: Any, *, seed: int,
                     reuse: ProgrammeResult | None = None) -> ProgrammeResult:
     """Apply an insurance programme to the stored events of a simulation.
 
-    Per policy, in programme order: the layer applies to each event's loss net of what
-    earlier policies pay for that event; an event falls within a policy's wording when its
-    uniform ``U`` (one per event) is in the policy's slice
+    Per policy, in programme order: the layer applies to each event's loss net of the layers
+    below it (their layer amounts before coinsurance, so an excess layer attaches at the
+    layer below's deductible + limit whatever that layer's coinsurance); an event falls
+    within a policy's wording when its uniform ``U`` (one per event) is in the policy's slice
     (:meth:`Programme.cover_intervals`: disjoint wordings, a ``follows`` excess layer
-    answers the same events as its primary); the annual aggregate limit
-    is shared by all event types the policy covers and allocated in event order within the
-    year (cells in ``sim.cells`` order, then simulation order); the insurer defaults in a
+    answers the same events as its primary); the annual aggregate limit is shared by all
+    event types the policy covers and charged in order of occurrence within the year (each
+    event's time in its year is a uniform keyed to the event, so the order the cells are
+    listed in does not matter); the insurer defaults in a
     year with probability from its rating (one draw per insurer and year, so policies with
     the same insurer default together), losing ``lgd`` of that year's in-horizon payments;
     a claim is paid after the one-year horizon with probability ``delay_probability`` (one
@@ -131,9 +124,10 @@ def apply_programme(programme: Programme | Policy, sim: Any, *, seed: int,
         Uses ``n_years``, ``cells``, ``annual_gross`` and ``events`` (year, loss,
         keep_above). Every covered cell must keep all events above the deductible.
     seed : int
-        Random streams come from ``SeedSequence(seed)`` keyed by purpose and cell (or
-        insurer) name, and draws are tied to event positions: changing a limit or a
-        deductible re-uses the same random numbers (common random numbers).
+        Every draw is a function of (seed, purpose, cell or insurer, event id or year)
+        (:func:`opwb.engine.streams.event_uniforms`): changing a limit or a deductible, the
+        events stored (``keep_events_above``), the chunking or the order of the cells re-uses
+        the same random numbers (common random numbers).
     default, delay : bool
         Switch insurer default and payment delay on or off.
     haircuts : mapping policy_id → fraction in [0, 1], optional
@@ -166,6 +160,11 @@ def apply_programme(programme: Programme | Policy, sim: Any, *, seed: int,
     if not 0.0 <= lgd <= 1.0:
         raise ValueError(f"lgd must be in [0, 1], got {lgd}")
     cells = tuple(sim.cells)
+    unknown = [c for c in cells if event_type_of(c) not in EVENT_TYPE_CODES]
+    if unknown:
+        raise ValueError(f"cells {unknown} name no Basel event type ({', '.join(EVENT_TYPE_CODES)}; "
+                         "a cell is 'IF' or 'IF|RB'): the programme's cover is by event type, so "
+                         "their recoveries cannot be determined")
     event_types = tuple(dict.fromkeys(event_type_of(c) for c in cells))
     settings = (sim, seed, tuple(q.items()), keep_events)
     redo = _affected(programme, reuse, settings)
@@ -179,10 +178,10 @@ def apply_programme(programme: Programme | Policy, sim: Any, *, seed: int,
                              if event_type_of(c) == et], n) for et in event_types}
     uniforms: dict[tuple[str, str], np.ndarray] = {}
 
-    def draw(tag: str, cell: str) -> np.ndarray:  # single precision: ample for Bernoulli draws
+    def draw(tag: str, cell: str) -> np.ndarray:
+        """One uniform per stored event, keyed to the event (not to its position)."""
         if (tag, cell) not in uniforms:
-            uniforms[tag, cell] = _stream(seed, tag, cell).random(sim.events[cell].loss.size,
-                                                                  dtype=np.float32)
+            uniforms[tag, cell] = event_uniforms(seed, tag, cell, sim.events[cell].event_id)
         return uniforms[tag, cell]
 
     paid: dict[str, np.ndarray] = {}
@@ -209,7 +208,10 @@ def _cede(p: Policy, programme: Programme, sim: Any, paid: dict, draw, q: float,
           keep_events: bool, acc: dict) -> None:
     """Contractual payments of one policy on every cell it covers, into ``acc``.
 
-    ``paid[cell]`` holds earlier policies' payments per stored event (updated here).
+    ``paid[cell]`` holds, per stored event, the loss already absorbed by earlier layers —
+    their layer amounts before coinsurance (payment / coinsurance), so an excess layer
+    attaches at the layer below's deductible + limit whatever that layer's coinsurance;
+    the coinsured share stays with the bank. It is updated here.
     """
     n = int(sim.n_years)
     covered = [c for c in sim.cells if p.covers(c) > 0]
@@ -219,8 +221,8 @@ def _cede(p: Policy, programme: Programme, sim: Any, paid: dict, draw, q: float,
                 f"policy '{p.key}': deductible {p.deductible:,.0f} is below the "
                 f"simulation's keep_above {sim.events[c].keep_above:,.0f} for cell "
                 f"'{c}'; simulate with keep_events_above ≤ the lowest deductible")
-    used = np.zeros(n) if math.isfinite(p.aggregate_limit) else None
     claims = acc["claims"][p.key] = np.zeros(n, dtype=np.int64)
+    picked = []
     for c in covered:
         ev = sim.events[c]
         net = ev.loss - paid[c] if c in paid else ev.loss
@@ -231,12 +233,16 @@ def _cede(p: Policy, programme: Programme, sim: Any, paid: dict, draw, q: float,
         if hi < 1.0:
             mask &= draw("cover", c) < hi
         idx = np.flatnonzero(mask)
-        pay = p.coinsurance * np.minimum(net[idx] - p.deductible, p.limit)
+        layer = np.minimum(net[idx] - p.deductible, p.limit)
+        picked.append((c, idx, layer, p.coinsurance * layer))
+    if math.isfinite(p.aggregate_limit):
+        _charge_aggregate(p, sim, draw, picked)
+    for c, idx, layer, pay in picked:
+        ev = sim.events[c]
         yr = np.asarray(ev.year[idx], dtype=np.int64)
-        if used is not None:
-            pay = _aggregate(yr, pay, used, p.aggregate_limit)
         if len(programme) > 1 or keep_events:
-            paid.setdefault(c, np.zeros(ev.loss.size))[idx] += pay
+            absorbed = np.divide(pay, p.coinsurance)      # the layer consumed by this payment
+            paid.setdefault(c, np.zeros(ev.loss.size))[idx] += absorbed
         if keep_events:
             full = acc["events"][p.key, c] = np.zeros(ev.loss.size)
             full[idx] = pay
@@ -247,6 +253,29 @@ def _cede(p: Policy, programme: Programme, sim: Any, paid: dict, draw, q: float,
             late = draw("delay", c)[idx] < q
             acc["delayed"].setdefault(key, []).append(
                 np.bincount(yr[late], pay[late], minlength=n))
+
+
+def _charge_aggregate(p: Policy, sim: Any, draw, picked: list) -> None:
+    """Cap payments by the annual aggregate limit, in order of occurrence within each year.
+
+    Each event's time within its year is a uniform keyed to the event
+    (:func:`opwb.engine.streams.event_uniforms`, purpose ``"time"``), so the order in which
+    one aggregate is charged across event types does not depend on the order the cells
+    were listed. Payments in ``picked`` are replaced in place.
+    """
+    if not picked:
+        return
+    years = np.concatenate([sim.events[c].year[idx] for c, idx, _, _ in picked])
+    times = np.concatenate([draw("time", c)[idx] for c, idx, _, _ in picked])
+    pays = np.concatenate([pay for _, _, _, pay in picked])
+    order = np.lexsort((times, years))
+    capped = np.empty_like(pays)
+    capped[order] = _aggregate(np.asarray(years[order], dtype=np.int64), pays[order],
+                               np.zeros(int(sim.n_years)), p.aggregate_limit)
+    start = 0
+    for k, (c, idx, layer, pay) in enumerate(picked):
+        picked[k] = (c, idx, layer, capped[start:start + pay.size])
+        start += pay.size
 
 
 def _affected(programme: Programme, reuse: ProgrammeResult | None, settings: tuple) -> set:
@@ -309,8 +338,8 @@ def _settle(programme, n, event_types, gross, ceded, delayed, claims, hc, *, see
         insurer = p.insurer or p.key
         pd_ = default_probability(p.insurer_rating, table=table) if default else 0.0
         if insurer not in defaults:
-            if insurer not in uniforms:
-                uniforms[insurer] = _stream(seed, "default", insurer).random(n, dtype=np.float32)
+            if insurer not in uniforms:   # one draw per insurer and year, keyed to the year
+                uniforms[insurer] = event_uniforms(seed, "default", insurer, np.arange(n))
             defaults[insurer] = uniforms[insurer] < pd_
         key_p = (pd_, lgd, hc[p.key])
         settled[p.key] = key_p

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from opwb.data.units import EOK
+from opwb.engine.streams import event_uniforms
 from opwb.insurance.apply import apply_programme
 from opwb.insurance.policy import RATING_DEFAULT_PROBABILITY, Policy
 from opwb.insurance.programme import Programme
@@ -40,16 +41,46 @@ def bundled_like_programme(bbb_limit=50 * EOK) -> Programme:
 
 # -- programme application: layering and aggregate limits -----------------------------------
 
-def test_aggregate_limit_allocated_in_event_order_across_event_types():
-    # year 0: IF claims 30, 30; EF claims 30 (cells in sim order) with aggregate 70
-    sim = make_sim({"IF": ([0, 0, 1], [31, 31, 31]), "EF": ([0, 1], [31, 5])}, n_years=2)
+def test_aggregate_limit_is_charged_in_order_of_occurrence_whatever_the_cell_order():
+    # year 0: IF claims 30, 30; EF claims 30 with aggregate 70: whichever event occurs last in
+    # the year gets the remaining 10. The occurrence time within the year is a uniform keyed
+    # to the event (purpose "time"), so listing the cells the other way round changes nothing.
+    cells = {"IF": ([0, 0, 1], [31, 31, 31]), "EF": ([0, 1], [31, 5])}
     pol = Policy(1, 100, aggregate_limit=70, policy_id="P", cover={"IF": 1, "EF": 1})
-    res = apply_programme(pol, sim, seed=0, keep_events=True, **NO_NOISE)
-    np.testing.assert_allclose(res.event_ceded_by_policy["P", "IF"], [30, 30, 30])
-    np.testing.assert_allclose(res.event_ceded_by_policy["P", "EF"], [10, 4])
+    res = apply_programme(pol, make_sim(cells, n_years=2), seed=0, keep_events=True, **NO_NOISE)
+    swapped = apply_programme(pol, make_sim(dict(reversed(cells.items())), n_years=2), seed=0,
+                              keep_events=True, **NO_NOISE)
+    times = {c: event_uniforms(0, "time", c, np.arange(len(cells[c][0]))) for c in cells}
+    year0 = sorted([(times["IF"][0], "IF", 0), (times["IF"][1], "IF", 1), (times["EF"][0], "EF", 0)])
+    expected = {"IF": [0.0, 0.0, 30.0], "EF": [0.0, 4.0]}
+    left = 70.0
+    for _, c, i in year0:
+        expected[c][i] = min(30.0, left)
+        left -= expected[c][i]
+    for c in cells:
+        np.testing.assert_allclose(res.event_ceded_by_policy["P", c], expected[c])
+        np.testing.assert_array_equal(res.event_ceded_by_policy["P", c],
+                                      swapped.event_ceded_by_policy["P", c])
     np.testing.assert_allclose(res.ceded_by_policy["P"], [70, 34])
-    np.testing.assert_allclose(res.ceded_by_event_type["IF"], [60, 30])
     np.testing.assert_array_equal(res.claims["P"], [3, 2])
+
+
+def test_an_excess_layer_over_a_coinsured_primary_attaches_at_its_deductible_plus_limit():
+    """Issue 11, finding 3: primary deductible 1억, limit 5억, coinsurance 0.8; excess limit
+    10억 following it. A 10억 loss: the excess pays 4억 (it attaches at 6억, not 5억); a 4억
+    loss: it pays nothing (not 0.6억)."""
+    sim = make_sim({"IF": ([0, 0, 1], [10 * EOK, 4 * EOK, 20 * EOK])}, n_years=2)
+    prog = Programme((Policy(1 * EOK, 5 * EOK, coinsurance=0.8, policy_id="P"),
+                      Policy(1 * EOK, 10 * EOK, policy_id="X", follows="P")))
+    res = apply_programme(prog, sim, seed=0, keep_events=True, **NO_NOISE)
+    np.testing.assert_allclose(res.event_ceded_by_policy["P", "IF"], [4 * EOK, 2.4 * EOK, 4 * EOK])
+    np.testing.assert_allclose(res.event_ceded_by_policy["X", "IF"], [4 * EOK, 0, 10 * EOK])
+
+
+def test_a_cell_that_is_no_event_type_is_an_error():
+    sim = make_sim({"fraud": ([0], [5 * EOK])}, n_years=1)
+    with pytest.raises(ValueError, match=r"cells \['fraud'\] name no Basel event type"):
+        apply_programme(Policy(1 * EOK, 10 * EOK, policy_id="P"), sim, seed=0)
 
 
 def test_excess_layer_follows_primary_as_a_tower():
@@ -272,3 +303,31 @@ def test_reuse_with_new_haircuts_and_lgd(busy):
     for p in prog.ids:
         np.testing.assert_array_equal(fresh.recovery_by_policy[p], reused.recovery_by_policy[p])
     assert fresh.haircut_by_policy["ECC"].sum() > 0
+
+
+def test_results_do_not_depend_on_how_many_events_were_stored():
+    """Issue 11, finding 2: coverage, delay and default draws are keyed to events and years,
+    so storing every event (keep 0) or only those above the lowest deductible gives the same
+    recoveries, benefits and capital, to the last bit (the review saw a regulatory benefit of
+    72.3억 against 42.1억)."""
+    import opwb
+    from opwb.capital import capital_summary
+    from opwb.engine import simulate_losses
+    from opwb.fitting import load_model_set
+    from opwb.insurance import view_haircuts
+    from opwb.scenarios import cell_models
+    models = cell_models(load_model_set(), severity_cap=1e12)
+    prog = Programme.from_frame(opwb.load_programme(opwb.data_path("insurance_programme.csv")))
+    low = min(p.deductible for p in prog.policies)
+    hc = view_haircuts(prog, "regulatory", valuation_date="2006-12-31")
+    out = []
+    for keep in (0.0, low):
+        sim = simulate_losses(models, 20_000, seed=11, keep_events_above=keep)
+        econ = apply_programme(prog, sim, seed=11)
+        reg = apply_programme(prog, sim, seed=11, haircuts=hc)
+        out.append((econ, reg, capital_summary(reg).cap.recognised_benefit))
+    (e0, r0, b0), (e1, r1, b1) = out
+    assert b0 == b1 and b0 > 0
+    for pid in prog.ids:
+        np.testing.assert_array_equal(e0.recovery_by_policy[pid], e1.recovery_by_policy[pid])
+        np.testing.assert_array_equal(r0.recovery_by_policy[pid], r1.recovery_by_policy[pid])
