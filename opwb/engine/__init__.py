@@ -10,15 +10,12 @@ Carlo standard errors (``riskmeasures``). It may import :mod:`opwb.data` and
 from opwb._lazy import attach
 
 _EXPORTS = {
-    **dict.fromkeys([
-        "NO_ES", "CompoundDistribution", "CompoundMeasures", "step_error"
-    ], "compound"),
     **dict.fromkeys(["cross_method_table", "sla_var"], "crosscheck"),
     **dict.fromkeys([
         "frequency_distribution", "frequency_mean", "severity_distribution", "resolve_threshold",
         "survival_at", "CappedSeverity", "capped", "finite_mean_of", "check_cap"
     ], "distributions"),
-    **dict.fromkeys(["compound_fft"], "fft"),
+    **dict.fromkeys(["CompoundDistribution", "compound_fft"], "fft"),
     **dict.fromkeys([
         "var", "es", "var_with_se", "es_with_se", "var_interval", "mean_with_se", "risk_summary"
     ], "riskmeasures"),
