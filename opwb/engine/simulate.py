@@ -34,6 +34,7 @@ from opwb.engine.distributions import (
     severity_distribution,
     survival_at,
 )
+from opwb.engine.streams import event_uniforms
 
 __all__ = [
     "BLOCK_YEARS", "CellModel", "CellEvents", "SimulatedLosses", "simulate_losses",
@@ -137,6 +138,16 @@ class SimulatedLosses:
     events: dict[str, CellEvents]
     annual_count: dict[str, np.ndarray] = field(default_factory=dict)
     finite_mean: dict[str, bool | None] = field(default_factory=dict)
+    _draws: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def event_draws(self, seed: int, purpose: str, cell: str) -> np.ndarray:
+        """Uniforms keyed to the stored events of ``cell`` (float32, cached per seed and
+        purpose): :func:`opwb.engine.streams.event_uniforms` of their event ids."""
+        key = (int(seed), purpose, cell)
+        if key not in self._draws:
+            self._draws[key] = event_uniforms(seed, purpose, cell,
+                                              self.events[cell].event_id).astype(np.float32)
+        return self._draws[key]
 
     def total_gross(self) -> np.ndarray:
         """Annual gross loss summed over every cell, shape ``(n_years,)``."""

@@ -176,13 +176,11 @@ def apply_programme(programme: Programme | Policy, sim: Any, *, seed: int,
     else:
         gross = {et: _total([np.asarray(sim.annual_gross[c], dtype=float) for c in cells
                              if event_type_of(c) == et], n) for et in event_types}
-    uniforms: dict[tuple[str, str], np.ndarray] = {}
-
     def draw(tag: str, cell: str) -> np.ndarray:
         """One uniform per stored event, keyed to the event (not to its position)."""
-        if (tag, cell) not in uniforms:
-            uniforms[tag, cell] = event_uniforms(seed, tag, cell, sim.events[cell].event_id)
-        return uniforms[tag, cell]
+        if hasattr(sim, "event_draws"):
+            return sim.event_draws(seed, tag, cell)
+        return event_uniforms(seed, tag, cell, sim.events[cell].event_id)
 
     paid: dict[str, np.ndarray] = {}
     acc: dict[str, dict] = {"ceded": {}, "delayed": {}, "claims": {}, "events": {}}
