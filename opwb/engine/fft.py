@@ -1,293 +1,286 @@
-"""Compound (aggregate) loss distribution of one cell by FFT, and the single-loss approximation.
+"""Compound (aggregate) loss distribution of one cell by FFT, with VaR and ES and their errors.
 
-Method (Embrechts & Frei 2009, "Panjer recursion versus FFT"):
+Method (Embrechts & Frei 2009, "Panjer recursion versus FFT"; Gerber 1982 for step 1):
 
-1. The severity conditional on exceeding the threshold ``H`` is discretised on the grid
-   ``0, h, 2h, ...`` by mass dispersal (local moment matching: each interval's probability
-   is split between its end points keeping its mean). Every probability is taken from the
-   survival function, so tail masses keep full precision. Severity mass beyond the last severity point
-   ``top`` is *not* folded back: the discretised severity is defective and the missing
-   probability is reported (``tail_mass``); the auto grid puts ``top`` where
-   ``E[N] · S(top | H) <= tail_tol · (1 - alpha)``.
-2. For the net (retained) distribution each grid point ``x`` carries its retained loss
-   ``x - policy.recover(x)``, spread linearly over the two nearest grid points (mean
-   preserving).
-3. The aggregate pmf is ``ifft(PGF_N(fft(p)))`` on a grid ``pad`` times longer than the
-   severity's (zero padding) with exponential tilting (``theta · n = 10``) against
-   wrap-around.
-4. Checks: ``discretisation_error`` is the relative error of the distribution's mean (grid
-   mean plus the expected loss of claims beyond ``top``) against the exact ``E[N] E[X|X>H]``
-   computed by quadrature of the severity's quantile function. The auto grid is refined
-   until it is below ``rtol``; a user grid that cannot hold the tail is refused.
+1. The severity above the threshold ``H`` (censored at ``severity_cap`` when given: an atom
+   at the cap) is discretised on ``0, h, ..., top`` by mass dispersal (local moment
+   matching of order 1): each interval's probability is split between its end points
+   keeping its mean, so the stop-loss transform ``E[(X - kh)^+]`` is exact at grid points.
+   Claims above ``top`` (``N_top`` of them in a year, ``q = P(X > top | X > H)``) are not
+   discretised: the aggregate pmf is defective, ``P(S = x, N_top = 0)``.
+2. Net of a layer: grid point ``x`` carries its retained loss ``x - policy.recover(x)``,
+   spread linearly over the two nearest grid points (mean preserving).
+3. The aggregate pmf is ``irfft(PGF_N(rfft(p)))`` with exponential tilting
+   (``theta · n = 10``): an annual sum beyond the grid's end wraps round damped by e^-10.
+4. What is off the grid enters exactly. When one claim above ``top`` alone puts the year
+   above VaR (its retained loss is at least VaR: checked, else the grid is refused),
+   ``P(S <= v) = P(S <= v, N_top = 0)`` and ``E[(S - v)^+]`` gains
+   ``E[S; N_top >= 1] - v P(N_top >= 1)``, with ``P(N_top >= 1) = 1 - PGF(1 - q)`` and
+   ``E[S; N_top >= 1] = E[N] E[X; X > top] + (E[N] - PGF'(1 - q)) E[X; X <= top]``
+   (thinning; ``E[X; X > top]`` by quadrature of the quantile function). Sums of small
+   claims beyond the grid's end (*overflow*) lie above VaR too; their mass and mean follow
+   from the discretised model's own mean ``PGF'(1 - q) E[X; X <= top]``.
+5. VaR: linear interpolation of the grid cdf placed at cell midpoints (under mass
+   dispersal the cdf at ``kh`` is the mean of ``F`` over ``[kh, (k+1)h]``). ES:
+   ``VaR + E[(S - VaR)^+] / (1 - alpha)`` (Acerbi & Tasche 2002).
+6. Errors (:meth:`CompoundDistribution.var_error`, ``es_error``, in KRW): every
+   distribution is also computed at steps ``2h`` and ``4h`` over the same span, and the
+   change of the figure between the three steps gives its discretisation error
+   (:func:`opwb.engine.compound.step_error`: Richardson-type, a bound when the error falls
+   at least linearly with the step, with guards for slower and non-monotone convergence);
+   VaR adds the interpolation error within its cell (up to ``2h`` at an atom of the
+   distribution) and ES the quadrature error of ``E[X; X > top]``; both add the wrapped
+   overflow.
+7. Automatic grid: the span is 1.25 times what VaR at ``alpha`` needs (the gross VaR, and
+   for the net the loss whose retained part reaches the net VaR), found on a coarse grid;
+   then ``h`` is halved until every reported error (VaR and ES, gross and net) is at most
+   ``rtol`` times its figure.
+
+Expected shortfall exists only when the (capped) severity has a finite mean: otherwise
+``es_exists`` is False, :meth:`CompoundDistribution.es` raises ``ValueError`` and
+:meth:`CompoundDistribution.measures` reports ES as NaN with a note.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+import dataclasses
+from typing import Any, NamedTuple
 
 import numpy as np
-import scipy.fft as sfft
 
+from opwb.data.levels import check_level
+from opwb.engine._fftkernels import (
+    Freq,
+    aggregate,
+    claim_count,
+    discretise,
+    partial_integral,
+    partial_with_error,
+    retained,
+    spread,
+)
+from opwb.engine.compound import CompoundDistribution, CompoundMeasures
 from opwb.engine.distributions import (
-    frequency_distribution,
+    check_cap,
+    finite_mean_of,
     resolve_threshold,
     severity_distribution,
     survival_at,
 )
-from opwb.engine.distributions import frequency_mean as _frequency_mean
 
-__all__ = ["CompoundDistribution", "compound_fft"]
-
-
-_TILT = 10.0          # theta * n
-
+__all__ = ["CompoundDistribution", "CompoundMeasures", "compound_fft"]
 
 _MAX_POINTS = 2 ** 24
+_FIRST_POINTS = 2 ** 10
+_MARGIN = 1.25          # grid span / span VaR needs
 
 
-@dataclass(frozen=True, eq=False)
-class CompoundDistribution:
-    """Discretised annual aggregate loss: pmf on ``0, h, 2h, ...`` plus tail information.
-
-    Attributes: ``h``, ``pmf``, ``exact_mean`` (``E[N] E[retained X]``), ``tail_mass``
-    (probability beyond the grid), ``tail_mean`` and ``tail_prob`` (expected loss and count
-    of claims beyond the severity grid, used to first order in :meth:`mean` and :meth:`es`),
-    ``alpha`` and ``tail_tol`` (the grid's design), ``kind`` ("gross" or "net"), ``net``.
-    """
-
-    h: float
-    pmf: np.ndarray
-    exact_mean: float
-    tail_mass: float
-    tail_mean: float
-    tail_prob: float
+# --------------------------------------------------------------------------- building grids
+class _Problem(NamedTuple):
+    sev: Any            # severity as drawn (censored at the cap): isf for partial moments
+    base: Any           # uncensored severity: sf for the discretisation
+    cap: float
+    s_h: float
+    thr: float
+    freq: Freq
+    g_net: Any
+    exact: dict
+    es_exists: dict
     alpha: float
     tail_tol: float
-    kind: str = "gross"
-    net: "CompoundDistribution | None" = None
-    _cum: np.ndarray = field(init=False, repr=False)
-    _grid_mean: float = field(init=False, repr=False)
+    rtol: float
+    pad: int
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_cum", np.cumsum(self.pmf))
-        object.__setattr__(self, "_grid_mean", float(np.dot(self.pmf, self.x)))
 
-    @property
-    def gross(self) -> "CompoundDistribution":
-        """The gross distribution: this object (the one :func:`compound_fft` returns)."""
-        if self.kind != "gross":
-            raise AttributeError("this is the net distribution; its gross is compound_fft's result")
-        return self
+def _one(prob: _Problem, pmf, q, top, g_top, g, h, n, kind) -> CompoundDistribution:
+    """One distribution (gross or net) from its severity pmf; claims above ``top`` off the grid."""
+    fq = prob.freq
+    agg = aggregate(pmf, n, fq.pgf)
+    m1 = float((pmf * np.arange(pmf.size)).sum() * h)             # E[X_d; X <= top]
+    p_any, deficit = (float(fq.any_beyond(q)), float(fq.deficit(q))) if q > 0 else (0.0, 0.0)
+    e_top, e_err = partial_with_error(prob.sev, prob.s_h, q, g) if q > 0 else (0.0, 0.0)
+    tail_mean = fq.mean * e_top + deficit * m1
+    return CompoundDistribution(
+        h, agg, prob.exact[kind], max(1.0 - float(agg.sum()), 0.0), tail_mean, p_any,
+        prob.alpha, prob.tail_tol, kind, None, top, g_top if q > 0 else np.inf,
+        (fq.mean - deficit) * m1, fq.mean * e_err,
+        bool(prob.es_exists[kind] and np.isfinite(tail_mean)))
 
-    @property
-    def x(self) -> np.ndarray:
-        """Grid points ``k h``."""
-        return np.arange(self.pmf.size) * self.h
 
-    def mean(self) -> float:
-        """Mean: grid mean plus the expected loss of claims beyond the severity grid."""
-        return self._grid_mean + self.tail_mean
+def _build(prob: _Problem, span: float, n: int) -> CompoundDistribution:
+    """Gross (and net) distribution on ``n`` points of step ``span / n``, without errors."""
+    h = span / n
+    m = max(n // prob.pad, 2)
+    sev_pmf, q = discretise(prob.base, prob.s_h, prob.thr, prob.cap, h, m)
+    top = (m - 1) * h
+    gross = _one(prob, sev_pmf, q, top, top, None, h, n, "gross")
+    if prob.g_net is None:
+        return gross
+    g_grid = prob.g_net(np.arange(m) * h)
+    net_pmf = spread(sev_pmf, g_grid, h, n)
+    q_net, g_top = q, float(g_grid[-1])
+    if q > 0 and np.allclose(prob.g_net(np.array([2.0, 1e3]) * top), g_top, rtol=1e-9, atol=0):
+        net_pmf += spread(np.array([q]), np.array([g_top]), h, n)   # retained loss flat above top
+        q_net = 0.0
+    net = _one(prob, net_pmf, q_net, top, g_top, prob.g_net, h, n, "net")
+    return dataclasses.replace(gross, net=net)
 
-    @property
-    def discretisation_error(self) -> float:
-        """Relative error of :meth:`mean` against the exact mean (NaN if that is infinite)."""
-        if not np.isfinite(self.exact_mean) or self.exact_mean == 0:
-            return float("nan")
-        return float(self.mean() / self.exact_mean - 1.0)
 
-    def cdf(self, x):
-        """P(S <= x) of the discretised distribution (a lower bound by ``tail_mass`` beyond the grid)."""
-        cum = self._cum
-        k = np.floor(np.asarray(x, dtype=float) / self.h + 1e-9)
-        idx = np.clip(k, -1, self.pmf.size - 1).astype(np.int64)
-        out = np.where(idx >= 0, cum[np.maximum(idx, 0)], 0.0)
-        return float(out) if out.ndim == 0 else out
+def _chain(grids: list) -> CompoundDistribution:
+    """The finest of ``grids`` (built by :func:`_build`, coarsest first) with the two before it
+    attached as ``coarse`` and ``coarse.coarse`` (gross and net), for the errors."""
+    dist = None
+    for fine in grids[-3:]:
+        if dist is not None:
+            net = None if fine.net is None else dataclasses.replace(fine.net, coarse=dist.net)
+            fine = dataclasses.replace(fine, coarse=dist, net=net)
+        dist = fine
+    return dist
 
-    def _check_alpha(self, alpha: float) -> None:
-        if isinstance(alpha, bool) or not 0.0 < float(alpha) < 1.0:
-            raise ValueError(f"alpha must be strictly between 0 and 1, got {alpha!r}")
-        if self.tail_mass > self.tail_tol * (1.0 - alpha):
+
+def _raw_var(dist: CompoundDistribution, alpha: float) -> float:
+    """VaR on the grid ignoring ``holds_up_to`` (inf if the grid's cdf never reaches alpha)."""
+    try:
+        return dataclasses.replace(dist, holds_up_to=np.inf).var(alpha)
+    except ValueError:
+        return np.inf
+
+
+def _span_needed(prob: _Problem, dist: CompoundDistribution) -> float:
+    """Grid span at which one claim above the severity grid's end exceeds VaR (gross and net)."""
+    v = _raw_var(dist, prob.alpha)
+    need = prob.pad * (v + 2.0 * dist.h)
+    if dist.net is not None and np.isfinite(need):
+        v_net = _raw_var(dist.net, prob.alpha)
+        if not np.isfinite(v_net):
+            return np.inf
+        if not np.isfinite(dist.net.holds_up_to):       # nothing beyond the grid for the net
+            return max(need, v_net + 2.0 * dist.h)
+        xs = max(v_net, dist.h) * np.logspace(0, 12, 2000)
+        reach = np.flatnonzero(prob.g_net(xs) >= v_net + 2.0 * dist.h)
+        need = max(need, prob.pad * xs[reach[0]] if reach.size else np.inf)
+    return need
+
+
+def _fit_span(prob: _Problem, span: float, n: int) -> tuple[float, CompoundDistribution]:
+    """Adjust the span on ``n`` points until the grid holds VaR with a margin and little overflow."""
+    floor = 0.0                                       # set when widened against overflow
+    for _ in range(60):
+        dist = _build(prob, span, n)
+        need = _span_needed(prob, dist)
+        overflow = max(dist.overflow_mass, dist.net.overflow_mass if dist.net else 0.0)
+        if need > span:
+            span = _MARGIN * need if np.isfinite(need) else 4.0 * span
+        elif overflow > prob.tail_tol * (1.0 - prob.alpha):
+            span = floor = 2.0 * span
+        elif need < span / (2 * _MARGIN) and span > floor:
+            span = max(_MARGIN * need, floor)
+        else:
+            return span, dist
+    raise ValueError(f"FFT grid: no span holds the distribution at alpha={prob.alpha}")
+
+
+def _first_span(prob: _Problem) -> float:
+    """A first guess: the single-loss approximation, or E[N] E[min(X, it)] when larger."""
+    u = min((1.0 - prob.alpha) / prob.freq.mean, 0.5)
+    sla = float(np.asarray(prob.sev.isf(np.array([u * prob.s_h])), dtype=float)[0])
+    if not (np.isfinite(sla) and sla > 0):
+        raise ValueError(f"severity quantile at survival {u * prob.s_h:.3g} is {sla}: cannot size the grid")
+    body = prob.freq.mean * partial_integral(prob.sev, prob.s_h, 1.0, lambda x: np.minimum(x, sla))
+    return 2.0 * prob.pad * max(sla, body)
+
+
+def _converged(dist: CompoundDistribution, rtol: float) -> bool:
+    for d in (dist, dist.net) if dist.net is not None else (dist,):
+        m = d.measures()
+        if not m.var_error <= rtol * abs(m.var):
+            return False
+        if m.es_exists and not m.es_error <= rtol * abs(m.es):
+            return False
+    return True
+
+
+def _auto_grid(prob: _Problem) -> CompoundDistribution:
+    n = _FIRST_POINTS
+    span, fine = _fit_span(prob, _first_span(prob), n)
+    grids = [fine]
+    while True:
+        if len(grids) >= 3:
+            dist = _chain(grids)
+            if _converged(dist, prob.rtol):
+                return dist
+        if 2 * n > _MAX_POINTS:
+            raise ValueError(f"FFT grid could not reach rtol={prob.rtol} within {_MAX_POINTS} "
+                             "points; pass a larger rtol or a user grid (h, n_points)")
+        n *= 2
+        fine = _build(prob, span, n)
+        if _span_needed(prob, fine) > span:           # VaR moved beyond the grid: start again
+            span, fine = _fit_span(prob, span, n)
+            grids = []
+        grids = grids[-2:] + [fine]
+
+
+def _user_grid(prob: _Problem, h, n_points) -> CompoundDistribution:
+    if h is not None and n_points is not None:
+        n, span = int(n_points), float(h) * int(n_points)
+    else:
+        span = _fit_span(prob, _first_span(prob), _FIRST_POINTS)[0]
+        n = int(n_points) if n_points is not None else int(np.ceil(span / h))
+        if n > _MAX_POINTS:
+            raise ValueError(f"h={h:g} needs {n} grid points to hold the tail at alpha={prob.alpha} "
+                             f"(more than {_MAX_POINTS}); use a larger h")
+        span = float(h) * n if h is not None else span
+    dist = _chain([_build(prob, span, n // 4), _build(prob, span, n // 2), _build(prob, span, n)])
+    for d in (dist, dist.net) if dist.net is not None else (dist,):
+        try:
+            d.var(prob.alpha)
+        except ValueError:
             raise ValueError(
-                f"the {self.kind} FFT grid cannot hold the tail at alpha={alpha}: probability "
-                f"beyond the grid {self.tail_mass:.3g} exceeds tail_tol x (1 - alpha) = "
-                f"{self.tail_tol * (1 - alpha):.3g}; rebuild with compound_fft(..., alpha={alpha})")
-
-    def var(self, alpha: float) -> float:
-        """Value at risk: smallest grid point with ``cdf >= alpha``."""
-        self._check_alpha(alpha)
-        k = int(np.searchsorted(self._cum, alpha, side="left"))
-        return k * self.h
-
-    def es(self, alpha: float) -> float:
-        """Expected shortfall ``VaR + E[(S - VaR)^+] / (1 - alpha)`` (tail beyond the grid to first order)."""
-        v = self.var(alpha)
-        excess = float(self.pmf @ np.maximum(self.x - v, 0.0))
-        excess += max(self.tail_mean - v * self.tail_prob, 0.0)
-        return v + excess / (1.0 - alpha)
+                f"FFT grid (h={span / n:g}, n_points={n}) cannot hold the tail at "
+                f"alpha={prob.alpha}: the {d.kind} distribution is represented up to "
+                f"{min(d.holds_up_to, span):.4g} KRW only; use a larger h or n_points, or leave "
+                "both None for an automatic grid") from None
+    return dist
 
 
-# --------------------------------------------------------------------------- pieces
-def _pgf(frequency: Any):
-    """PGF of the claim count as a function of a complex array, and E[N]."""
-    if isinstance(frequency, (int, float, np.integer, np.floating)):
-        lam = _frequency_mean(frequency)
-        return (lambda z: np.exp(lam * (z - 1.0))), lam
-    dist = frequency_distribution(frequency)
-    name = getattr(dist.dist, "name", "")
-    shapes, loc = dist.dist._parse_args(*dist.args, **dist.kwds)[:2]
-    if loc != 0:
-        raise ValueError(f"compound_fft needs an unshifted frequency (loc=0), got loc={loc}")
-    if name == "poisson":
-        lam = float(shapes[0])
-        return (lambda z: np.exp(lam * (z - 1.0))), lam
-    if name == "nbinom":
-        r, p = float(shapes[0]), float(shapes[1])
-        return (lambda z: (p / (1.0 - (1.0 - p) * z)) ** r), r * (1.0 - p) / p
-    if name == "binom":
-        m, p = float(shapes[0]), float(shapes[1])
-        return (lambda z: (1.0 - p + p * z) ** m), m * p
-    raise TypeError(f"compound_fft supports Poisson, negative binomial and binomial frequencies, "
-                    f"got scipy.stats.{name}")
-
-
-def _partial_integral(sev, s_h: float, u_hi: float, g=None, n: int = 3000) -> float:
-    """``∫_0^{u_hi} g(x(u)) du`` with ``x(u) = isf(u S(H))`` (= E[g(X); S(X|H) < u_hi])."""
-    if u_hi <= 0:
-        return 0.0
-    u = u_hi * np.unique(np.concatenate([np.logspace(-18, 0, n), np.linspace(0, 1, n + 1)[1:]]))
-    x = np.asarray(sev.isf(u * s_h), dtype=float)
-    y = x if g is None else np.asarray(g(x), dtype=float)
-    if not np.all(np.isfinite(y)):
-        return float("inf")
-    body = float(np.sum(np.diff(u) * (y[1:] + y[:-1]) / 2.0))
-    if y[0] <= 0:
-        return body
-    # power-law extrapolation of the integrand below the smallest u: y ~ c u^(-xi)
-    xi = max(0.0, -np.log(y[1] / y[0]) / np.log(u[1] / u[0])) if y[1] > 0 else 0.0
-    return float("inf") if xi >= 0.999 else body + u[0] * y[0] / (1.0 - xi)
-
-
-def _retained(policy):
-    def g(x):
-        x = np.asarray(x, dtype=float)
-        rec = np.asarray(policy.recover(x), dtype=float)
-        if rec.shape != x.shape or np.any(rec < -1e-9 * np.abs(x)) or np.any(rec > x * (1 + 1e-12)):
-            raise ValueError("policy.recover(losses) must return per-event recoveries with the "
-                             "same shape as losses and 0 <= recovery <= loss")
-        return x - rec
-    return g
-
-
-def _discretise(sev, s_h: float, threshold: float, h: float, m: int) -> tuple[np.ndarray, float]:
-    """Mass-dispersal pmf on ``0..(m-1)h`` of the severity above the threshold; and S(top|H).
-
-    Local moment matching of order 1 (Gerber 1982): the probability of each interval
-    ``[kh, (k+1)h]`` is split between its two end points so that the interval's mass and
-    first moment are kept exactly; the first moment comes from ``∫ S(t) dt`` over the
-    interval (Simpson's rule, or 16-point Gauss-Legendre where the interval holds more than
-    1% of the probability). The pmf's mean is thus ``E[X; X <= top]`` up to quadrature error.
-    """
-    def surv(t):
-        t = np.asarray(t, dtype=float)
-        return np.where(t <= threshold, 1.0,
-                        np.minimum(np.asarray(sev.sf(np.maximum(t, threshold)), dtype=float) / s_h, 1.0))
-
-    a = np.arange(m - 1) * h
-    b = a + h
-    lo = np.clip(threshold, a, b)                   # S = 1 on [a, lo]
-    s = surv(np.arange(m) * h)
-    s_lo = s[:-1].copy()
-    inside = lo > a
-    s_lo[inside] = surv(lo[inside])
-    integral = (lo - a) + (b - lo) / 6.0 * (s_lo + 4.0 * surv((lo + b) / 2.0) + s[1:])
-    steep = np.flatnonzero(s[:-1] - s[1:] > 0.01)
-    if steep.size:
-        nodes, weights = np.polynomial.legendre.leggauss(16)
-        half = (b[steep] - lo[steep]) / 2.0
-        t = (lo[steep] + half)[:, None] + half[:, None] * nodes[None, :]
-        integral[steep] = (lo[steep] - a[steep]) + half * (surv(t) @ weights)
-    upper = np.clip((integral - h * s[1:]) / h, 0.0, None)     # mass moved to the right end
-    upper = np.minimum(upper, s[:-1] - s[1:])
-    pmf = np.zeros(m)
-    pmf[:-1] += (s[:-1] - s[1:]) - upper
-    pmf[1:] += upper
-    return np.maximum(pmf, 0.0), float(s[-1])
-
-
-def _align_h(h0: float, threshold: float) -> float:
-    """Shrink ``h0`` slightly so that the threshold falls on a grid point."""
-    if threshold < h0:
-        return h0
-    return threshold / np.ceil(threshold / h0)
-
-
-def _spread(pmf: np.ndarray, values: np.ndarray, h: float) -> np.ndarray:
-    """Move mass ``pmf[k]`` to ``values[k]``, split linearly between the neighbouring grid points."""
-    pos = values / h
-    lo = np.floor(pos).astype(np.int64)
-    w = pos - lo
-    out = np.bincount(lo, weights=pmf * (1 - w), minlength=pmf.size + 1)
-    out += np.bincount(lo + 1, weights=pmf * w, minlength=pmf.size + 1)
-    out[pmf.size - 1] += out[pmf.size:].sum()   # only rounding-level weights land here
-    return out[: pmf.size]
-
-
-def _aggregate(sev_pmf: np.ndarray, n: int, pgf, tilts: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-    """Aggregate pmf on ``n`` points: exponentially tilted FFT, PGF, inverse FFT, untilt."""
-    down, up = tilts
-    agg = sfft.irfft(pgf(sfft.rfft(sev_pmf * down, n)), n)
-    agg *= up
-    return np.maximum(agg, 0.0, out=agg)
-
-
-def _auto_top(sev, s_h: float, lam: float, alpha: float, tail_tol: float) -> float:
-    u_tail = tail_tol * (1.0 - alpha) / lam
-    if u_tail >= 1.0:
-        raise ValueError(f"expected count {lam:g} too small for alpha={alpha}: nothing to hold")
-    top = float(np.asarray(sev.isf(np.array([u_tail * s_h])))[0])
-    if not np.isfinite(top) or top <= 0:
-        raise ValueError(f"severity quantile at survival {u_tail * s_h:.3g} is {top}: cannot size the grid")
-    return top
-
-
-def _build(sev, s_h, threshold, h, m, n, pgf, lam, means, g_net, alpha, tail_tol):
-    sev_pmf, u_top = _discretise(sev, s_h, threshold, h, m)
-    tail_prob = lam * u_top
-    theta = _TILT / n
-    tilts = (np.exp(-theta * np.arange(m)), np.exp(theta * np.arange(n)))
-
-    def one(pmf, g, exact, kind, net=None):
-        agg = _aggregate(pmf, n, pgf, tilts)
-        tail_mean = lam * _partial_integral(sev, s_h, u_top, g)
-        return CompoundDistribution(h, agg, lam * exact, max(1.0 - float(agg.sum()), 0.0),
-                                    tail_mean, tail_prob, alpha, tail_tol, kind, net)
-
-    net = None
-    if g_net is not None:
-        net_pmf = _spread(sev_pmf, g_net(np.arange(m) * h), h)
-        net = one(net_pmf, g_net, means[1], "net")
-    return one(sev_pmf, None, means[0], "gross", net)
-
-
-def _check_options(alpha, tail_tol, rtol, pad, h, n_points) -> None:
-    if isinstance(alpha, bool) or not 0.0 < float(alpha) < 1.0:
-        raise ValueError(f"alpha must be strictly between 0 and 1, got {alpha!r}")
+# --------------------------------------------------------------------------- entry point
+def _check_options(alpha, tail_tol, rtol, pad, h, n_points) -> float:
+    alpha = check_level(alpha)
     if not 0.0 < tail_tol < 1.0:
         raise ValueError(f"tail_tol must be in (0, 1), got {tail_tol!r}")
     if not rtol > 0:
         raise ValueError(f"rtol must be > 0, got {rtol!r}")
-    if not (isinstance(pad, int) and pad >= 2):
-        raise ValueError(f"pad must be an integer >= 2, got {pad!r}")
+    if not (isinstance(pad, (int, np.integer)) and pad >= 1):
+        raise ValueError(f"pad must be an integer >= 1, got {pad!r}")
     if h is not None and not (np.isfinite(h) and h > 0):
         raise ValueError(f"h must be a finite grid span > 0, got {h!r}")
     if n_points is not None and not (isinstance(n_points, (int, np.integer)) and 8 <= n_points <= _MAX_POINTS):
         raise ValueError(f"n_points must be an integer in [8, {_MAX_POINTS}], got {n_points!r}")
+    return alpha
+
+
+def _problem(frequency, severity, policy, threshold, severity_cap, options) -> _Problem:
+    thr = resolve_threshold(severity, threshold)
+    sev = severity_distribution(severity, check_cap(severity_cap, thr))
+    cap = float(getattr(sev, "cap", np.inf))
+    base = getattr(sev, "base", sev) if np.isfinite(cap) else sev
+    s_h = survival_at(sev, thr)
+    freq = claim_count(frequency)
+    if not freq.mean > 0:
+        raise ValueError(f"the expected annual count must be > 0, got {freq.mean}")
+    g_net = retained(policy) if policy is not None else None
+    exact = {"gross": freq.mean * partial_integral(sev, s_h, 1.0)}
+    flag = True if np.isfinite(cap) else finite_mean_of(severity)
+    exists = {"gross": bool(np.isfinite(exact["gross"]) if flag is None else flag)}
+    if g_net is not None:
+        exact["net"] = freq.mean * partial_integral(sev, s_h, 1.0, g_net)
+        exists["net"] = exists["gross"] or bool(np.isfinite(exact["net"]))
+    return _Problem(sev, base, cap, s_h, thr, freq, g_net, exact, exists, *options)
 
 
 def compound_fft(frequency: Any, severity: Any, policy: Any = None, *, threshold: float | None = None,
-                 alpha: float = 0.999, tail_tol: float = 0.01, rtol: float = 0.002,
-                 h: float | None = None, n_points: int | None = None, pad: int = 2,
-                 ) -> CompoundDistribution:
+                 alpha: float = 0.999, tail_tol: float = 0.01, rtol: float = 2e-4,
+                 h: float | None = None, n_points: int | None = None, pad: int = 1,
+                 severity_cap: float | None = None) -> CompoundDistribution:
     """Annual aggregate loss of one cell by FFT, gross and (with ``policy``) net of a layer.
 
     Parameters
@@ -295,86 +288,60 @@ def compound_fft(frequency: Any, severity: Any, policy: Any = None, *, threshold
     frequency : frozen scipy ``poisson``/``nbinom``/``binom`` (or object with ``.dist``), or a
         number (Poisson mean). Annual count of losses above ``threshold``.
     severity : frozen scipy continuous distribution, fit result with ``.dist``/``.threshold``,
-        or object with vectorised ``isf``/``sf`` or ``ppf``/``cdf``.
-    policy : object with ``.recover(losses) -> recoveries`` (per occurrence), optional.
+        :class:`~opwb.engine.distributions.CappedSeverity`, or object with vectorised
+        ``isf``/``sf`` or ``ppf``/``cdf``. Loss amounts in KRW.
+    policy : object with ``.recover(losses) -> recoveries`` (per occurrence, KRW), optional.
     threshold : float, optional
-        Defaults to ``severity.threshold`` when present, else 0.
-    alpha, tail_tol : float
-        The grid must hold the distribution up to ``alpha``: the probability beyond the grid
-        may be at most ``tail_tol · (1 - alpha)``.
+        Collection threshold (KRW); defaults to ``severity.threshold`` when present, else 0.
+    alpha : float
+        The level (fraction, e.g. 0.999) the grid is designed for: VaR and ES at ``alpha`` (and
+        at lower levels) are held and their errors controlled.
+    tail_tol : float
+        Largest probability, as a share of ``1 - alpha``, that small claims alone sum beyond
+        the grid's end (that mass enters ES exactly; the bound keeps its wrap-around small).
     rtol : float
-        Auto grid: refined until ``|discretisation_error| <= rtol`` (gross and net).
+        Automatic grid: ``h`` is halved until the reported error of VaR and of ES at ``alpha``
+        (gross and net) is at most ``rtol`` times the figure.
     h, n_points : optional
-        A user grid (span; aggregate grid length). One may be given and the other chosen;
-        a grid that cannot hold the tail at ``alpha`` raises ``ValueError``.
+        A user grid: step (KRW) and aggregate grid length. One may be given and the other
+        chosen; errors are still reported (from the same span at step ``2h``).
     pad : int
-        Aggregate grid length / severity grid length (zero padding against aliasing).
+        Aggregate grid length / severity grid length (>= 1). Exponential tilting handles
+        wrap-around, so 1 (the default) suffices.
+    severity_cap : float, optional
+        Maximum single loss (KRW): a loss above it counts as the cap (censoring), as in
+        :class:`opwb.engine.simulate.CellModel`. A ``CappedSeverity`` severity is capped too
+        (the lower cap applies).
 
     Returns
     -------
     CompoundDistribution
-        The gross distribution; ``.net`` is the retained one when ``policy`` is given.
+        The gross distribution; ``.net`` is the retained one when ``policy`` is given. Its
+        :meth:`~CompoundDistribution.measures` gives VaR and ES with their errors;
+        ``es_exists`` is False (ES NaN there, ``es()`` raising) when the severity has an
+        infinite mean and no cap.
+
+    Raises
+    ------
+    ValueError
+        Bad options (a level given as a percentage, ...); a grid that cannot hold the
+        distribution at ``alpha``; no grid within 2**24 points reaching ``rtol``.
+    TypeError
+        A frequency other than Poisson, negative binomial or binomial.
 
     Examples
     --------
     >>> from scipy import stats
     >>> d = compound_fft(stats.poisson(25), stats.lognorm(2.0, scale=np.exp(16.0)))
-    >>> abs(d.discretisation_error) < 0.002
+    >>> m = d.measures()                                   # at alpha = 0.999
+    >>> m.var_error <= 2e-4 * m.var and m.es_error <= 2e-4 * m.es
     True
+    >>> compound_fft(50, stats.genpareto(1.1, scale=2e7)).measures().es_exists
+    False
     """
-    _check_options(alpha, tail_tol, rtol, pad, h, n_points)
-    sev = severity_distribution(severity)
-    thr = resolve_threshold(severity, threshold)
-    s_h = survival_at(sev, thr)
-    pgf, lam = _pgf(frequency)
-    if not lam > 0:
-        raise ValueError(f"the expected annual count must be > 0, got {lam}")
-    g_net = _retained(policy) if policy is not None else None
-    means = (_partial_integral(sev, s_h, 1.0),
-             _partial_integral(sev, s_h, 1.0, g_net) if g_net is not None else None)
-    args = (pgf, lam, means, g_net, float(alpha), float(tail_tol))
+    alpha = _check_options(alpha, tail_tol, rtol, pad, h, n_points)
+    prob = _problem(frequency, severity, policy, threshold, severity_cap,
+                    (alpha, float(tail_tol), float(rtol), int(pad)))
     if h is not None or n_points is not None:
-        return _user_grid(sev, s_h, thr, h, n_points, pad, args)
-    top = _auto_top(sev, s_h, lam, alpha, tail_tol / 2.0)
-    m0, budget = 2 ** 16, tail_tol * (1.0 - alpha)
-    while True:
-        hh = _align_h(top / m0, thr)
-        m = int(np.ceil(top / hh)) + 1
-        n = sfft.next_fast_len(pad * m, real=True)
-        dist = _build(sev, s_h, thr, hh, m, n, *args)
-        while max(dist.tail_mass, dist.net.tail_mass if dist.net else 0.0) > budget:
-            m, n = 2 * m, sfft.next_fast_len(2 * n, real=True)    # widen: the sum outgrows the grid
-            if n > _MAX_POINTS:
-                raise ValueError(f"FFT grid cannot hold the tail at alpha={alpha} within "
-                                 f"{_MAX_POINTS} points (mass beyond the grid {dist.tail_mass:.3g})")
-            dist = _build(sev, s_h, thr, hh, m, n, *args)
-        errs = [dist.discretisation_error] + ([dist.net.discretisation_error] if dist.net else [])
-        if not any(abs(e) > rtol for e in errs):
-            return dist
-        if 2 * n > _MAX_POINTS:
-            raise ValueError(f"FFT grid could not reach rtol={rtol} within {_MAX_POINTS} points "
-                             f"(discretisation errors {errs}); pass a larger rtol or a user grid")
-        m0 *= 2
-
-
-def _user_grid(sev, s_h, thr, h, n_points, pad, args) -> CompoundDistribution:
-    pgf, lam, means, g_net, alpha, tail_tol = args
-    if n_points is not None:
-        m = int(n_points) // pad
-        if h is None:
-            h = _auto_top(sev, s_h, lam, alpha, tail_tol / 2.0) / (m - 1)
-    else:
-        m = int(np.ceil(_auto_top(sev, s_h, lam, alpha, tail_tol / 2.0) / h)) + 1
-        if pad * m > _MAX_POINTS:
-            raise ValueError(f"h={h:g} needs {pad * m} grid points to hold the tail at alpha={alpha} "
-                             f"(more than {_MAX_POINTS}); use a larger h")
-    n = int(n_points) if n_points is not None else sfft.next_fast_len(pad * m, real=True)
-    dist = _build(sev, s_h, thr, float(h), m, n, *args)
-    beyond = max(dist.tail_mass, dist.tail_prob)
-    if beyond > tail_tol * (1.0 - alpha):
-        raise ValueError(
-            f"FFT grid (h={h:g}, n_points={n}) cannot hold the tail at alpha={alpha}: probability "
-            f"beyond the grid (top {(n - 1) * h:.4g}) is {beyond:.3g} > tail_tol x (1 - alpha) = "
-            f"{tail_tol * (1 - alpha):.3g}; use a larger h or n_points, or leave both None for "
-            "an automatic grid")
-    return dist
+        return _user_grid(prob, h, n_points)
+    return _auto_grid(prob)

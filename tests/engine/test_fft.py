@@ -113,12 +113,16 @@ def test_cross_method_table(lognormal_cell):
 
 
 def test_infinite_mean_severity_still_gives_var():
-    # GPD shape 1.2 has no mean: the discretisation error is undefined (NaN), ES infinite,
-    # and VaR is close to the single-loss approximation (exact in the limit for such tails).
+    # GPD shape 1.2 has no mean: the discretisation error is undefined (NaN), ES does not
+    # exist (refused, NaN in measures), and VaR is close to the single-loss approximation
+    # (exact in the limit for such tails).
     sev = stats.genpareto(1.2, loc=1e7, scale=5e7)
     dist = compound_fft(stats.poisson(10), sev, threshold=1e7)
-    assert np.isnan(dist.discretisation_error)
-    assert dist.es(0.999) == np.inf
+    assert np.isnan(dist.discretisation_error) and not dist.es_exists
+    with pytest.raises(ValueError, match="expected shortfall does not exist"):
+        dist.es(0.999)
+    m = dist.measures(0.999)
+    assert np.isnan(m.es) and not m.es_exists and m.var == dist.var(0.999)
     assert dist.var(0.999) == pytest.approx(sla_var(10, sev, 0.999, threshold=1e7), rel=0.05)
 
 
@@ -133,12 +137,18 @@ def test_a_grid_that_cannot_hold_the_tail_is_refused():
 
 def test_bad_inputs_raise_clear_errors():
     sev = stats.lognorm(1.0)
-    with pytest.raises(ValueError, match="alpha must be strictly between 0 and 1"):
+    with pytest.raises(ValueError, match="alpha must be a probability level strictly between 0 and 1"):
         compound_fft(5, sev, alpha=1.0)
-    with pytest.raises(ValueError, match="alpha must be strictly between 0 and 1"):
+    with pytest.raises(ValueError, match="alpha must be a probability level strictly between 0 and 1"):
         compound_fft(5, sev).var(0.0)
-    with pytest.raises(ValueError, match="alpha must be strictly between 0 and 1"):
+    with pytest.raises(ValueError, match="alpha must be a probability level strictly between 0 and 1"):
         sla_var(5, sev, 1.5)
+    with pytest.raises(ValueError, match="a percentage. Use 0.999"):
+        compound_fft(5, sev, alpha=99.9)
+    with pytest.raises(ValueError, match="a percentage. Use 0.999"):
+        compound_fft(5, sev).es(99.9)
+    with pytest.raises(ValueError, match="severity_cap must be above the threshold"):
+        compound_fft(5, sev, threshold=1e6, severity_cap=1e5)
     with pytest.raises(TypeError, match="Poisson, negative binomial and binomial"):
         compound_fft(stats.geom(0.3), sev)
     with pytest.raises(ValueError, match="expected annual count must be > 0"):
