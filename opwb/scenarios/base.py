@@ -201,8 +201,8 @@ def baseline_capital(base: ScenarioBase, settings: ScenarioSettings) -> float:
     key = ("baseline", settings.alpha, str(settings.valuation_date),
            settings.haircut_convention, settings.aggregation)
     if key not in base._cache:
-        without = Programme(tuple(p for p in base.programme.policies
-                                  if p.key != BBB_POLICY_ID))
+        # the bond at a zero limit, not removed: the other policies keep their wording slices
+        without = base.programme.replace_policy(BBB_POLICY_ID, limit=0.0)
         hc = view_haircuts(without, "regulatory", valuation_date=settings.valuation_date,
                            convention=settings.haircut_convention)
         reg = apply_programme(without, base.sim, seed=base.seed, haircuts=hc)
