@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from opwb.data.levels import check_level
+from opwb.data.taxonomy import event_type_of
 from opwb.engine.distributions import (
     check_cap,
     resolve_threshold,
@@ -113,7 +114,8 @@ def cross_method_table(model, sim, alpha: float = 0.999, *, policies=None, level
         policy = policies.get(cell)
         try:
             dist = compound_fft(cm.frequency, cm.severity, policy, threshold=cm.threshold,
-                                alpha=alpha, severity_cap=cm.severity_cap, **fft_options)
+                                alpha=alpha, severity_cap=cm.severity_cap,
+                                event_type=event_type_of(cell), **fft_options)
         except (ValueError, TypeError) as exc:
             dist = exc
         sla = sla_var(cm.frequency, cm.severity, alpha, threshold=cm.threshold,

@@ -97,7 +97,7 @@ def _one(prob: _Problem, pmf, q, top, g_top, g, h, n, kind) -> CompoundDistribut
     agg = aggregate(pmf, n, fq.pgf)
     m1 = float((pmf * np.arange(pmf.size)).sum() * h)             # E[X_d; X <= top]
     p_any, deficit = (float(fq.any_beyond(q)), float(fq.deficit(q))) if q > 0 else (0.0, 0.0)
-    e_top, e_err = partial_with_error(prob.sev, prob.s_h, q, g) if q > 0 else (0.0, 0.0)
+    e_top, e_err = partial_with_error(prob.base, prob.s_h, q, g, prob.cap) if q > 0 else (0.0, 0.0)
     tail_mean = fq.mean * e_top + deficit * m1
     return CompoundDistribution(
         h, agg, prob.exact[kind], max(1.0 - float(agg.sum()), 0.0), tail_mean, p_any,
@@ -258,6 +258,37 @@ def _check_options(alpha, tail_tol, rtol, pad, h, n_points) -> float:
     return alpha
 
 
+def check_policy_terms(policy: Any, event_type: str | None) -> None:
+    """Refuse a policy term the FFT cannot apply (never a silent default).
+
+    The FFT applies a per-occurrence layer (deductible, limit, coinsurance) to every loss of
+    the cell. An annual aggregate limit depends on the year's other claims and a coverage
+    share below 1 on which losses fall within the wording: neither is a function of one
+    loss, so such a policy raises :class:`ValueError` (use the Monte Carlo engine,
+    :func:`opwb.insurance.apply.apply_programme`). A policy with a coverage mapping needs
+    ``event_type`` to say which share applies.
+    """
+    if policy is None:
+        return
+    agg = getattr(policy, "aggregate_limit", np.inf)
+    if agg is not None and np.isfinite(agg):
+        raise ValueError(
+            f"the policy has an annual aggregate limit ({agg:,.0f} KRW), which the FFT cannot "
+            "apply (it depends on the year's other claims); use the Monte Carlo engine "
+            "(opwb.apply_programme) or a policy without it")
+    if getattr(policy, "cover", None) is None or not hasattr(policy, "covers"):
+        return
+    if event_type is None:
+        raise ValueError("the policy covers event types by share (its 'cover'); pass "
+                         "event_type= to say which share applies to this cell")
+    share = float(policy.covers(event_type))
+    if share != 1.0:
+        raise ValueError(
+            f"the policy covers {share:.0%} of {event_type} losses (a coverage share), which "
+            "the FFT cannot apply to a cell's every loss; use the Monte Carlo engine "
+            "(opwb.apply_programme)")
+
+
 def _problem(frequency, severity, policy, threshold, severity_cap, options) -> _Problem:
     thr = resolve_threshold(severity, threshold)
     sev = severity_distribution(severity, check_cap(severity_cap, thr))
@@ -268,11 +299,11 @@ def _problem(frequency, severity, policy, threshold, severity_cap, options) -> _
     if not freq.mean > 0:
         raise ValueError(f"the expected annual count must be > 0, got {freq.mean}")
     g_net = retained(policy) if policy is not None else None
-    exact = {"gross": freq.mean * partial_integral(sev, s_h, 1.0)}
+    exact = {"gross": freq.mean * partial_integral(base, s_h, 1.0, cap=cap)}
     flag = True if np.isfinite(cap) else finite_mean_of(severity)
     exists = {"gross": bool(np.isfinite(exact["gross"]) if flag is None else flag)}
     if g_net is not None:
-        exact["net"] = freq.mean * partial_integral(sev, s_h, 1.0, g_net)
+        exact["net"] = freq.mean * partial_integral(base, s_h, 1.0, g_net, cap=cap)
         exists["net"] = exists["gross"] or bool(np.isfinite(exact["net"]))
     return _Problem(sev, base, cap, s_h, thr, freq, g_net, exact, exists, *options)
 
@@ -280,7 +311,8 @@ def _problem(frequency, severity, policy, threshold, severity_cap, options) -> _
 def compound_fft(frequency: Any, severity: Any, policy: Any = None, *, threshold: float | None = None,
                  alpha: float = 0.999, tail_tol: float = 0.01, rtol: float = 2e-4,
                  h: float | None = None, n_points: int | None = None, pad: int = 1,
-                 severity_cap: float | None = None) -> CompoundDistribution:
+                 severity_cap: float | None = None,
+                 event_type: str | None = None) -> CompoundDistribution:
     """Annual aggregate loss of one cell by FFT, gross and (with ``policy``) net of a layer.
 
     Parameters
@@ -312,6 +344,9 @@ def compound_fft(frequency: Any, severity: Any, policy: Any = None, *, threshold
         Maximum single loss (KRW): a loss above it counts as the cap (censoring), as in
         :class:`opwb.engine.simulate.CellModel`. A ``CappedSeverity`` severity is capped too
         (the lower cap applies).
+    event_type : str, optional
+        The cell's event type, needed when ``policy`` covers event types by share; the FFT
+        applies the policy only when that share is 1 (:func:`check_policy_terms`).
 
     Returns
     -------
@@ -325,7 +360,8 @@ def compound_fft(frequency: Any, severity: Any, policy: Any = None, *, threshold
     ------
     ValueError
         Bad options (a level given as a percentage, ...); a grid that cannot hold the
-        distribution at ``alpha``; no grid within 2**24 points reaching ``rtol``.
+        distribution at ``alpha``; no grid within 2**24 points reaching ``rtol``; a policy
+        term the FFT cannot apply (an aggregate limit, a coverage share below 1).
     TypeError
         A frequency other than Poisson, negative binomial or binomial.
 
@@ -340,6 +376,7 @@ def compound_fft(frequency: Any, severity: Any, policy: Any = None, *, threshold
     False
     """
     alpha = _check_options(alpha, tail_tol, rtol, pad, h, n_points)
+    check_policy_terms(policy, event_type)
     prob = _problem(frequency, severity, policy, threshold, severity_cap,
                     (alpha, float(tail_tol), float(rtol), int(pad)))
     if h is not None or n_points is not None:

@@ -161,3 +161,22 @@ def test_bad_inputs_raise_clear_errors():
             return 2.0 * np.asarray(x)
     with pytest.raises(ValueError, match="0 <= recovery <= loss"):
         compound_fft(5, sev, Broken())
+
+
+def test_policy_terms_the_fft_cannot_apply_are_refused():
+    """Issue 11, finding 6: compound_fft used to ignore a policy's aggregate limit and
+    coverage share without a word."""
+    from scipy import stats
+
+    import opwb
+    sev = stats.lognorm(2.0, scale=np.exp(16.0))
+    with pytest.raises(ValueError, match="annual aggregate limit .* the FFT cannot apply"):
+        opwb.compound_fft(25, sev, opwb.Policy(3e9, 4e10, aggregate_limit=8e10))
+    bond = opwb.Policy(3e9, 4e10, cover={"IF": 0.9, "EF": 1.0})
+    with pytest.raises(ValueError, match="pass event_type="):
+        opwb.compound_fft(25, sev, bond)
+    with pytest.raises(ValueError, match="covers 90% of IF losses"):
+        opwb.compound_fft(25, sev, bond, event_type="IF")
+    full = opwb.compound_fft(25, sev, bond, event_type="EF")
+    plain = opwb.compound_fft(25, sev, opwb.Policy(3e9, 4e10))
+    assert full.net.var(0.999) == plain.net.var(0.999)
