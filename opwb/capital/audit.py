@@ -1,5 +1,9 @@
-"""The capital audit table: economic and regulatory views of the programme, policy by
-policy, with eligibility and haircuts, for the validator's file.
+"""The capital audit table: economic and regulatory views of the programme, event type by
+event type and policy by policy, with eligibility and haircuts, for the validator's file.
+
+Every additive column of the event-type table sums to its ``TOTAL`` row for every
+aggregation, and the policies' relief sums to the total recognised benefit (allocation
+rules: :mod:`opwb.capital.allocation`).
 """
 from __future__ import annotations
 
@@ -9,10 +13,16 @@ import pandas as pd
 
 from opwb.capital.ama import BASEL_CAP, Aggregation, capital_summary
 
-__all__ = ["audit_table"]
+__all__ = ["ADDITIVE_COLUMNS", "audit_table"]
 
+#: Columns of the event-type table whose event-type rows sum to the ``TOTAL`` row (KRW).
+ADDITIVE_COLUMNS: tuple[str, ...] = (
+    "gross_loss_mean", "ceded_mean", "recognised_mean", "standalone_capital_gross",
+    "standalone_benefit", "capital_gross", "capital_net_economic", "capital_net_modelled",
+    "benefit", "recognised_benefit", "capital_net",
+)
+_SE_COLUMNS = ("capital_gross_se", "benefit_se", "recognised_benefit_se", "capital_net_se")
 
-# -- audit table: gross → ceded → recognised → net capital ------------------------------------
 
 def audit_table(economic: Any, regulatory: Any, *, eligibility: pd.DataFrame | None = None,
                 alpha: float = 0.999, aggregation: Aggregation = "sum",
@@ -23,40 +33,61 @@ def audit_table(economic: Any, regulatory: Any, *, eligibility: pd.DataFrame | N
     Parameters
     ----------
     economic, regulatory : ProgrammeResult
-        The two views from :func:`opwb.insurance.eligibility.apply_views` (same simulation and seed).
+        The two views from :func:`opwb.insurance.eligibility.apply_views` (same simulation
+        and seed).
     eligibility : DataFrame, optional
-        :func:`opwb.insurance.eligibility.eligibility_table` output, joined to the policy table.
-    Other parameters as in :func:`capital_summary`.
+        :func:`opwb.insurance.eligibility.eligibility_table` output, joined to the policy
+        table.
+    Other parameters as in :func:`opwb.capital.ama.capital_summary`.
 
     Returns
     -------
     dict of DataFrame
-        ``"event_types"``: per event type and a ``TOTAL`` row (chosen aggregation): mean
-        annual gross loss, ceded (contractual) and recognised recovery, gross capital, net
-        capital in the economic view, modelled regulatory net capital, benefit, benefit
-        recognised after the cap, net capital. ``"policies"``: per policy: eligibility,
-        haircut, mean ceded and recognised recovery, capital relief (allocated as in
-        :func:`capital_summary`). ``"cap"``: one row with the cap test.
+        ``"event_types"``: per event type and a ``TOTAL`` row (the chosen aggregation):
+        mean annual gross loss, ceded (contractual) and recognised recovery; stand-alone
+        gross capital and benefit (their ``TOTAL`` is the "sum" aggregation's); the chosen
+        total's gross capital, economic-view net capital, modelled regulatory net capital,
+        benefit, recognised benefit after the 20% cap (Basel II para 677) and net capital,
+        allocated to the event types (:data:`ADDITIVE_COLUMNS` sum to ``TOTAL``); standard
+        errors ``*_se`` (not additive; ``TOTAL`` holds the total's). ``"policies"``: per
+        policy: eligibility, haircut, mean ceded and recognised recovery, allocated benefit
+        and relief (summing to the total recognised benefit) with its standard error and
+        share. ``"cap"``: one row with the cap test.
+
+    Raises
+    ------
+    ValueError
+        As :func:`opwb.capital.ama.capital_summary`.
     """
-    kw = dict(alpha=alpha, aggregation=aggregation, correlation=correlation,
-              el_offset=el_offset, cap=cap, seed=seed)
+    kw = {"alpha": alpha, "aggregation": aggregation, "correlation": correlation,
+          "el_offset": el_offset, "cap": cap, "seed": seed}
     eco, reg = capital_summary(economic, **kw), capital_summary(regulatory, **kw)
+    r_et, e_et = reg.by_event_type, eco.by_event_type
     ceded = {et: x.mean() for et, x in economic.ceded_by_event_type.items()}
     recog = {et: x.mean() for et, x in regulatory.recovery_by_event_type.items()}
     et = pd.DataFrame({
-        "gross_loss_mean": reg.by_event_type["gross_el"],
+        "gross_loss_mean": r_et["gross_el"],
         "ceded_mean": pd.Series(ceded), "recognised_mean": pd.Series(recog),
-        "capital_gross": reg.by_event_type["capital_gross"],
-        "capital_net_economic": eco.by_event_type["capital_net_modelled"],
-        "capital_net_modelled": reg.by_event_type["capital_net_modelled"],
-        "benefit": reg.by_event_type["benefit"],
-        "recognised_benefit": reg.by_event_type["recognised_benefit"],
-        "capital_net": reg.by_event_type["capital_net"],
+        "standalone_capital_gross": r_et["standalone_capital_gross"],
+        "standalone_benefit": r_et["standalone_benefit"],
+        "capital_gross": r_et["capital_gross"], "capital_gross_se": r_et["capital_gross_se"],
+        "capital_net_economic": e_et["capital_net_modelled"],
+        "capital_net_modelled": r_et["capital_net_modelled"],
+        "benefit": r_et["benefit"], "benefit_se": r_et["benefit_se"],
+        "recognised_benefit": r_et["recognised_benefit"],
+        "recognised_benefit_se": r_et["recognised_benefit_se"],
+        "capital_net": r_et["capital_net"], "capital_net_se": r_et["capital_net_se"],
     })
-    tot, eco_tot = reg.totals.loc[aggregation], eco.totals.loc[aggregation]
-    et.loc["TOTAL"] = [tot["gross_el"], sum(ceded.values()), sum(recog.values()),
-                       reg.cap.gross, eco_tot["capital_net_modelled"], reg.cap.net_modelled,
-                       reg.cap.benefit, reg.cap.recognised_benefit, reg.cap.net]
+    tot, basel_sum, eco_tot = reg.total, reg.totals.loc["sum"], eco.total
+    et.loc["TOTAL"] = pd.Series({
+        "gross_loss_mean": tot["gross_el"], "ceded_mean": sum(ceded.values()),
+        "recognised_mean": sum(recog.values()),
+        "standalone_capital_gross": basel_sum["capital_gross"],
+        "standalone_benefit": basel_sum["benefit"],
+        "capital_net_economic": eco_tot["capital_net_modelled"],
+        **{c: tot[c] for c in ("capital_gross", "capital_net_modelled", "benefit",
+                               "recognised_benefit", "capital_net", *_SE_COLUMNS)},
+    })
     et.index.name = "event_type"
     pol = pd.DataFrame({
         "ceded_mean": {p: economic.ceded_by_policy[p].mean() for p in economic.policy_ids},
@@ -64,8 +95,8 @@ def audit_table(economic: Any, regulatory: Any, *, eligibility: pd.DataFrame | N
                                    for p in economic.policy_ids},
         "recognised_mean": {p: regulatory.recovery_by_policy[p].mean()
                             for p in regulatory.policy_ids},
-        "relief": reg.by_policy["relief"] if len(reg.by_policy) else 0.0,
     })
+    pol = pol.join(reg.by_policy[["benefit", "relief", "relief_se", "share"]])
     pol.index.name = "policy_id"
     if eligibility is not None:
         cols = ["name", "insurer", "insurer_rating", "eligible", "reasons", "haircut",
