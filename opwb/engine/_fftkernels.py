@@ -54,29 +54,45 @@ def claim_count(frequency: Any) -> Freq:
                     f"got scipy.stats.{name}")
 
 
-def partial_integral(sev, s_h: float, u_hi: float, g=None, n: int = 3000) -> float:
-    """``∫_0^{u_hi} g(x(u)) du`` with ``x(u) = isf(u S(H))`` (= E[g(X); S(X|H) < u_hi])."""
+def partial_integral(sev, s_h: float, u_hi: float, g=None, n: int = 3000, cap: float = np.inf
+                     ) -> float:
+    """``∫_0^{u_hi} g(x(u)) du`` with ``x(u) = isf(u S(H))`` (= E[g(X); S(X|H) < u_hi]).
+
+    Trapezoidal rule on nodes dense near 0 (log-spaced from 1e-18) and a power-law tail
+    below the smallest node (inf when the integrand grows like ``u^-xi``, ``xi >= 0.999``:
+    no mean). With a finite ``cap`` (``sev`` uncensored), ``x(u) = min(isf, cap)``: the part
+    ``u < S(cap | H)`` is ``g(cap) S(cap | H)`` exactly and only the rest is integrated.
+    """
     if u_hi <= 0:
         return 0.0
-    u = u_hi * np.unique(np.concatenate([np.logspace(-18, 0, n), np.linspace(0, 1, n + 1)[1:]]))
+    u_lo = 0.0
+    if np.isfinite(cap):
+        u_lo = min(float(np.asarray(sev.sf(np.array([cap])), dtype=float)[0]) / s_h, u_hi)
+    atom = 0.0
+    if u_lo > 0:
+        atom = u_lo * float(cap if g is None else np.asarray(g(np.array([cap])), dtype=float)[0])
+        if u_lo >= u_hi:
+            return atom
+    t = np.unique(np.concatenate([np.logspace(-18, 0, n), np.linspace(0, 1, n + 1)[1:]]))
+    u = u_lo + (u_hi - u_lo) * (t if u_lo == 0 else np.concatenate([[0.0], t]))
     x = np.asarray(sev.isf(u * s_h), dtype=float)
     y = x if g is None else np.asarray(g(x), dtype=float)
     if not np.all(np.isfinite(y)):
         return float("inf")
-    body = float(np.sum(np.diff(u) * (y[1:] + y[:-1]) / 2.0))
-    if y[0] <= 0:
+    body = atom + float(np.sum(np.diff(u) * (y[1:] + y[:-1]) / 2.0))
+    if u_lo > 0 or y[0] <= 0:
         return body
     # power-law extrapolation of the integrand below the smallest u: y ~ c u^(-xi)
     xi = max(0.0, -np.log(y[1] / y[0]) / np.log(u[1] / u[0])) if y[1] > 0 else 0.0
     return float("inf") if xi >= 0.999 else body + u[0] * y[0] / (1.0 - xi)
 
 
-def partial_with_error(sev, s_h, u_hi, g=None) -> tuple[float, float]:
+def partial_with_error(sev, s_h, u_hi, g=None, cap: float = np.inf) -> tuple[float, float]:
     """:func:`partial_integral` and its quadrature error (change from half the nodes)."""
-    fine = partial_integral(sev, s_h, u_hi, g)
+    fine = partial_integral(sev, s_h, u_hi, g, cap=cap)
     if not np.isfinite(fine) or fine == 0:
         return fine, 0.0
-    return fine, abs(fine - partial_integral(sev, s_h, u_hi, g, n=1500))
+    return fine, abs(fine - partial_integral(sev, s_h, u_hi, g, n=1500, cap=cap))
 
 
 def retained(policy):
