@@ -19,13 +19,17 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-__all__ = ["MAN", "EOK", "JO", "format_krw", "to_eok", "from_eok", "eok_formatter"]
+__all__ = ["EOK", "JO", "MAN", "NOT_EXISTING", "eok_formatter", "format_krw", "format_krw_with_se",
+           "from_eok", "round_to_se", "to_eok"]
 
 MAN = 1e4   # 만
 EOK = 1e8   # 억
 JO = 1e12   # 조
 
 _UNITS = {"조": JO, "억": EOK, "만": MAN, "": 1.0}
+
+#: How a figure that does not exist (NaN: e.g. the ES of a tail with no mean) is shown.
+NOT_EXISTING = "존재하지 않음"
 
 
 def to_eok(amount):
@@ -81,3 +85,118 @@ def eok_formatter(digits: int = 0):
     def _fmt(value, _pos=None):
         return format_krw(value, unit="억", digits=digits)
     return _fmt
+
+
+def round_to_se(value: float, se: float) -> tuple[float, float, int | None]:
+    """Round a Monte Carlo figure to its standard error.
+
+    Rule: the standard error keeps two significant digits; the value is rounded to the same
+    decimal position (``decimals`` places; negative for tens, hundreds, ...). When rounding
+    carries the error to a third digit (99.7 → 100) the position moves one place left.
+    Rounding is Python's :func:`round` of the float: to nearest, exact ties to even
+    (1,165 to tens is 1,160).
+
+    Parameters
+    ----------
+    value : float
+        The figure (any unit).
+    se : float
+        Its standard error (same unit, >= 0).
+
+    Returns
+    -------
+    (value, se, decimals)
+        Both rounded and the decimal position; when ``se`` is 0, infinite or NaN (or the
+        value is not finite) nothing is rounded and ``decimals`` is None.
+
+    Raises
+    ------
+    ValueError
+        A negative standard error.
+
+    Examples
+    --------
+    >>> round_to_se(8230.12, 163.45)
+    (8230.0, 160.0, -1)
+    >>> round_to_se(12.3456, 0.0234)
+    (12.346, 0.023, 3)
+    >>> round_to_se(512.0, 99.7)        # the error rounds to 100: tens, not units
+    (510.0, 100.0, -1)
+    """
+    v, s = float(value), float(se)
+    if s < 0:
+        raise ValueError(f"a standard error is never negative, got {se!r}")
+    if not (math.isfinite(v) and math.isfinite(s) and s > 0):
+        return v, s, None
+    decimals = 1 - math.floor(math.log10(s))
+    if round(s, decimals) >= 10.0 ** (2 - decimals):
+        decimals -= 1
+    return float(round(v, decimals)), float(round(s, decimals)), decimals
+
+
+def _fixed(x: float, decimals: int) -> str:
+    text = f"{x:,.{max(decimals, 0)}f}"
+    return text[1:] if text.startswith("-") and text.strip("-0.,") == "" else text   # no "-0"
+
+
+def format_krw_with_se(value: float, se: float,
+                       unit: Literal["auto", "조", "억", "만", ""] = "억") -> str:
+    """A KRW figure and its standard error in one unit, rounded by :func:`round_to_se`.
+
+    ``"8,230 ± 160억원"``: value and error share the unit and the number of decimals
+    (trailing zeros kept). Special cases:
+
+    * value NaN: the quantity does not exist (opwb uses NaN only so, e.g. the ES of a tail
+      with no mean): :data:`NOT_EXISTING` ("존재하지 않음");
+    * error 0: the figure is exact: :func:`format_krw` of the value alone;
+    * error infinite (an interval with no upper bound): the value to two significant
+      digits and "(상한 없음)", no upper bound;
+    * error NaN (no valid error could be given): :func:`format_krw` of the value and
+      "(표준오차 없음)".
+
+    Parameters
+    ----------
+    value, se : float
+        Amount and its standard error, KRW.
+    unit : {"auto", "조", "억", "만", ""}
+        Display unit; ``"auto"`` picks it from the larger of ``|value|`` and ``se``.
+
+    Raises
+    ------
+    ValueError
+        Unknown unit; a negative standard error.
+
+    Examples
+    --------
+    >>> format_krw_with_se(823_012_000_000, 16_345_000_000)
+    '8,230 ± 160억원'
+    >>> format_krw_with_se(1.234e9, 3.1e7)
+    '12.34 ± 0.31억원'
+    >>> format_krw_with_se(-2.5e10, 1.04e9)
+    '-250 ± 10억원'
+    >>> format_krw_with_se(1.2e12, 5e10, unit="auto")
+    '1.200 ± 0.050조원'
+    >>> format_krw_with_se(float("nan"), float("nan"))
+    '존재하지 않음'
+    >>> format_krw_with_se(1.1648e11, float("inf"))
+    '1,200억원 (상한 없음)'
+    """
+    if unit not in ("auto", *_UNITS):
+        raise ValueError(f"unit must be one of 'auto', '조', '억', '만', ''; got {unit!r}")
+    v, s = float(value), float(se)
+    if s < 0:
+        raise ValueError(f"a standard error is never negative, got {se!r}")
+    if math.isnan(v):
+        return NOT_EXISTING
+    u = _auto_unit(max(abs(v), s if math.isfinite(s) else 0.0)) if unit == "auto" else unit
+    if not math.isfinite(v) or s == 0:
+        return format_krw(v, unit=u)
+    if math.isnan(s):
+        return f"{format_krw(v, unit=u)} (표준오차 없음)"
+    scale = _UNITS[u]
+    if math.isinf(s):
+        x = v / scale
+        d = 1 - math.floor(math.log10(abs(x))) if x != 0 else 0
+        return f"{_fixed(round(x, d), d)}{u}원 (상한 없음)"
+    rv, rs, d = round_to_se(v / scale, s / scale)
+    return f"{_fixed(rv, d)} ± {_fixed(rs, d)}{u}원"
