@@ -17,9 +17,15 @@ _EXPORTS = {
         "BBB_POLICY_ID", "CD_EVENT_ID", "DEFAULT_SEVERITY_CAP", "ScenarioSettings", "ScenarioBase",
         "cell_models", "fit_cell_models", "build_scenario_base", "baseline_capital"
     ], "base"),
+    **dict.fromkeys(["BondContext", "BondOutcome", "BOND_ID", "without_bond"], "bond"),
     **dict.fromkeys([
-        "ScenarioResult", "evaluate", "METRIC_LABELS", "compare", "format_comparison"
+        "ScenarioResult", "evaluate", "evaluate_many", "difference", "DIFFERENCE_KEYS",
+        "METRIC_LABELS", "compare", "format_comparison"
     ], "evaluation"),
+    **dict.fromkeys(["FigureContext", "context"], "figures"),
+    **dict.fromkeys([
+        "PremiumModel", "QuotedPremium", "TechnicalPremium", "FixedPremium", "as_premium_model"
+    ], "premium"),
     **dict.fromkeys(["cap_sensitivity"], "sensitivity"),
 }
 

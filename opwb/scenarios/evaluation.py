@@ -4,28 +4,30 @@ alternative (:func:`evaluate`) and a table of several (:func:`compare`).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from opwb.capital.ama import capital_summary
-from opwb.engine import riskmeasures as rm
-from opwb.insurance.apply import apply_programme
-from opwb.insurance.eligibility import view_haircuts
-from opwb.insurance.programme import Programme
 from opwb.scenarios.alternatives import Alternative, check_alternative
-from opwb.scenarios.base import BBB_POLICY_ID, ScenarioBase, ScenarioSettings, baseline_capital
+from opwb.scenarios.base import ScenarioBase, ScenarioSettings
+from opwb.scenarios.figures import context
 
 __all__ = [
-    "ScenarioResult", "evaluate", "METRIC_LABELS", "compare", "format_comparison",
+    "ScenarioResult", "evaluate", "evaluate_many", "difference", "DIFFERENCE_KEYS",
+    "METRIC_LABELS", "compare", "format_comparison",
 ]
 
 
 @dataclass(frozen=True)
 class ScenarioResult:
-    """Figures for one alternative on one base (amounts in KRW, probabilities in [0, 1])."""
+    """Figures for one alternative on one base (amounts in KRW, probabilities in [0, 1]).
+
+    ``metrics`` holds every figure and, under ``<name>_se``, its Monte Carlo standard error
+    (see :mod:`opwb.scenarios.figures`). A figure that does not exist (the ES of an
+    infinite-mean model without a cap) is NaN.
+    """
 
     alternative: Alternative
     include_cd: bool
@@ -34,83 +36,66 @@ class ScenarioResult:
     annual_net: np.ndarray = field(repr=False)
     annual_gross_if: np.ndarray = field(repr=False)
     annual_net_if: np.ndarray = field(repr=False)
+    annual_recovery: np.ndarray | None = field(default=None, repr=False)
+    _arrays: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __getitem__(self, key: str) -> float:
         return self.metrics[key]
+
+    def estimate(self, key: str) -> tuple[float, float]:
+        """(value, standard error) of a figure."""
+        return self.metrics[key], self.metrics[f"{key}_se"]
 
 
 def evaluate(base: ScenarioBase, alternative: Alternative,
              settings: ScenarioSettings = ScenarioSettings()) -> ScenarioResult:
     """Apply the programme with the bond set to ``alternative``; return management's figures.
 
-    Raises ``ValueError`` (with the reasons) for meaningless inputs.
+    Every figure comes with its standard error (``<name>_se``). Raises ``ValueError`` (with
+    the reasons) for meaningless inputs.
     """
-    alt = check_alternative(alternative)
-    prog = base.programme.replace_policy(BBB_POLICY_ID, **alt.policy_changes())
-    cache = base._cache
-    econ = apply_programme(prog, base.sim, seed=base.seed, reuse=cache.get("econ"))
-    hc = view_haircuts(prog, "regulatory", valuation_date=settings.valuation_date,
-                       convention=settings.haircut_convention)
-    reg = apply_programme(prog, base.sim, seed=base.seed, haircuts=hc, reuse=cache.get("reg"))
-    cache.update(econ=econ, reg=reg)
-    bond = Programme((prog[BBB_POLICY_ID],))
-    detail = apply_programme(bond, base.sim, seed=base.seed, keep_events=True,
-                             default=False, delay=False)
-    metrics = _bond_metrics(base, alt, econ, detail)
-    metrics.update(_risk_metrics(econ, settings))
-    metrics.update(_capital_metrics(base, alt, reg, settings, metrics))
-    net_if = econ.annual_net_by_event_type["IF"]
-    return ScenarioResult(alt, base.include_cd, metrics, econ.annual_gross, econ.annual_net,
-                          econ.gross_by_event_type["IF"], net_if)
+    return evaluate_many(base, [alternative], settings)[0]
 
 
-def _bond_metrics(base: ScenarioBase, alt: Alternative, econ, detail) -> dict[str, float]:
-    ceded = econ.ceded_by_policy[BBB_POLICY_ID]
-    mean, se = rm.mean_with_se(ceded)
-    hit = np.zeros(base.n_years, dtype=bool)
-    per_event_cap = alt.coinsurance * alt.limit * (1 - 1e-12)
-    for (pid, cell), paid in (detail.event_ceded_by_policy or {}).items():
-        years = base.sim.events[cell].year
-        hit[years[paid >= per_event_cap]] = True
-    if math.isfinite(alt.aggregate_limit):
-        hit |= detail.ceded_by_policy[BBB_POLICY_ID] >= alt.coinsurance * alt.aggregate_limit * (1 - 1e-12)
-    return {
-        "expected_recovery": mean, "expected_recovery_se": se,
-        "expected_recognised_recovery": float(np.mean(econ.recovery_by_policy[BBB_POLICY_ID])),
-        "p_claim": float(np.mean(econ.claims_by_policy[BBB_POLICY_ID] > 0)),
-        "p_exhaust": float(np.mean(hit)),
-        "premium": alt.premium,
-        "loss_ratio": mean / alt.premium if alt.premium > 0 else math.inf,
-    }
-
-
-def _risk_metrics(econ, settings: ScenarioSettings) -> dict[str, float]:
-    out = {}
-    gross, net = econ.annual_gross, econ.annual_net
-    net_if = econ.annual_net_by_event_type["IF"]
-    for n in settings.return_periods:
-        out[f"retained_if_1in{n}"] = rm.var(net_if, 1 - 1 / n)
-        out[f"retained_total_1in{n}"] = rm.var(net, 1 - 1 / n)
-    out["gross_var"], out["gross_var_se"] = rm.var_with_se(gross, settings.alpha)
-    out["net_var"], out["net_var_se"] = rm.var_with_se(net, settings.alpha)
-    out["net_es"], out["net_es_se"] = rm.es_with_se(net, settings.alpha)
-    out["economic_relief"] = out["gross_var"] - out["net_var"]
+def evaluate_many(base: ScenarioBase, alternatives: Sequence[Alternative],
+                  settings: ScenarioSettings = ScenarioSettings()) -> list[ScenarioResult]:
+    """:func:`evaluate` for several alternatives at once (the bond's payments for
+    alternatives that differ only in the limit are computed together); each result equals
+    what :func:`evaluate` gives for that alternative."""
+    alts = [check_alternative(a) for a in alternatives]
+    ctx = context(base, settings)
+    out = []
+    for alt, outcome in zip(alts, ctx.bond.outcomes(alts)):
+        figs, arrays = ctx.figures(alt, outcome)
+        out.append(ScenarioResult(alt, base.include_cd, figs, arrays["gross"], arrays["net"],
+                                  arrays["gross_if"], arrays["net_if"], arrays["recovery"],
+                                  arrays))
     return out
 
 
-def _capital_metrics(base, alt, reg, settings, metrics) -> dict[str, float]:
-    summary = capital_summary(reg, alpha=settings.alpha, aggregation=settings.aggregation)
-    relief_bond = baseline_capital(base, settings) - summary.cap.net
-    saving = settings.cost_of_capital * relief_bond
-    return {
-        "regulatory_gross_capital": summary.cap.gross,
-        "regulatory_net_capital": summary.cap.net,
-        "regulatory_relief": summary.cap.recognised_benefit,
-        "cap_binds": float(summary.cap.binds),
-        "bond_regulatory_relief": relief_bond,
-        "capital_saving": saving,
-        "net_benefit": metrics["expected_recovery"] - alt.premium + saving,
-    }
+DIFFERENCE_KEYS = ("net_benefit", "expected_recovery", "premium", "bond_regulatory_relief",
+                   "net_var", "net_es", "retained_if_1in100")
+
+
+def difference(base: ScenarioBase, a: ScenarioResult, b: ScenarioResult,
+               settings: ScenarioSettings = ScenarioSettings(), *, z: float = 1.96
+               ) -> pd.DataFrame:
+    """Figures of ``a`` minus those of ``b`` (both evaluated on ``base`` with ``settings``),
+    with paired standard errors: the two share every simulated year, so the error of the
+    difference is far smaller than either figure's.
+
+    Returns a DataFrame indexed by figure (:data:`DIFFERENCE_KEYS`) with ``difference``,
+    ``se`` and ``distinguishable`` (``|difference| > z · se``: False means the data cannot
+    tell the two alternatives apart on that figure).
+    """
+    ctx = context(base, settings)
+    d = ctx.difference(a.metrics, a._arrays, b.metrics, b._arrays)
+    rows = {k: {"difference": d[k][0], "se": d[k][1],
+                "distinguishable": bool(abs(d[k][0]) > z * d[k][1]) if np.isfinite(d[k][1])
+                else False} for k in DIFFERENCE_KEYS}
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.index.name = "figure"
+    return out
 
 
 METRIC_LABELS: dict[str, str] = {

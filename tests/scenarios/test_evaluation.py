@@ -154,3 +154,28 @@ def test_default_models_give_capital_near_the_generators(data):
         assert band[0] < ratio < band[1], (cd, v, ref)
         table = base.sim.risk_table()
         assert table["mean_exists"].all() and np.isfinite(table.loc["total", "es"])
+
+
+def test_every_figure_carries_a_standard_error_and_matches_the_whole_programme(bases):
+    """The bond's figures are computed on their own and added to the rest of the programme
+    (opwb.scenarios.bond); they equal applying the whole programme with the bond changed."""
+    from opwb.capital import capital_summary
+    from opwb.engine import var
+    from opwb.insurance import apply_programme, view_haircuts
+    base, settings = bases[True], sc.ScenarioSettings()
+    for alt in (Alternative("400", 400 * EOK, 30 * EOK, 50 * EOK),
+                Alternative("agg", 400 * EOK, 30 * EOK, 50 * EOK, aggregate_limit=600 * EOK)):
+        res = sc.evaluate(base, alt, settings)
+        figures = [k for k in res.metrics if not k.endswith("_se")]
+        assert all(f"{k}_se" in res.metrics for k in figures)
+        assert all(np.isfinite(res.metrics[f"{k}_se"]) or k == "loss_ratio" for k in figures)
+        prog = base.programme.replace_policy("BBB", **alt.policy_changes())
+        econ = apply_programme(prog, base.sim, seed=base.seed)
+        hc = view_haircuts(prog, "regulatory", valuation_date=settings.valuation_date)
+        reg = apply_programme(prog, base.sim, seed=base.seed, haircuts=hc)
+        np.testing.assert_allclose(res.annual_net, econ.annual_net, rtol=1e-12, atol=1.0)
+        assert res["net_var"] == pytest.approx(var(econ.annual_net, 0.999), rel=1e-12)
+        assert res["expected_recovery"] == pytest.approx(econ.ceded_by_policy["BBB"].mean())
+        cap = capital_summary(reg).cap
+        assert res["regulatory_net_capital"] == pytest.approx(cap.net, rel=1e-12)
+        assert res["regulatory_relief"] == pytest.approx(cap.recognised_benefit, rel=1e-9)
