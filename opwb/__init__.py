@@ -55,6 +55,9 @@ _LAZY = {
     "Alternative": "scenarios.alternatives", "load_alternatives": "scenarios.alternatives",
     "build_scenario_base": "scenarios.base", "ScenarioSettings": "scenarios.base",
     "evaluate": "scenarios.evaluation", "compare": "scenarios.evaluation",
+    "evaluate_many": "scenarios.evaluation", "difference": "scenarios.evaluation",
+    "frontier": "scenarios.frontier", "QuotedPremium": "scenarios.premium",
+    "TechnicalPremium": "scenarios.premium",
 }
 
 

@@ -10,20 +10,34 @@ Carlo standard errors (``riskmeasures``). It may import :mod:`opwb.data` and
 from opwb._lazy import attach
 
 _EXPORTS = {
+    **dict.fromkeys([
+        "NO_ES", "CompoundDistribution", "CompoundMeasures", "step_error"
+    ], "compound"),
     **dict.fromkeys(["cross_method_table", "sla_var"], "crosscheck"),
     **dict.fromkeys([
         "frequency_distribution", "frequency_mean", "severity_distribution", "resolve_threshold",
         "survival_at", "CappedSeverity", "capped", "finite_mean_of", "check_cap"
     ], "distributions"),
-    **dict.fromkeys(["CompoundDistribution", "compound_fft"], "fft"),
+    **dict.fromkeys(["compound_fft"], "fft"),
     **dict.fromkeys([
-        "var", "es", "var_with_se", "es_with_se", "var_interval", "mean_with_se", "risk_summary"
+        "LIGHT_XI", "MIN_EXCEEDANCES", "Estimate", "TailFit", "check_sample", "fit_tail",
+        "kth_smallest", "light_differences", "n_exceedances", "quantile_rank", "sample_es",
+        "sample_var", "tail_share"
+    ], "precision"),
+    **dict.fromkeys([
+        "diff_es_with_se", "diff_estimate", "diff_mean_with_se", "diff_var_with_se", "es",
+        "es_estimate", "es_interval", "es_with_se", "mean_with_se", "risk_summary", "var",
+        "var_estimate", "var_interval", "var_with_se"
     ], "riskmeasures"),
     **dict.fromkeys([
         "BLOCK_YEARS", "CellModel", "CellEvents", "SimulatedLosses", "simulate_losses",
         "annual_retained"
     ], "simulate"),
     **dict.fromkeys(["event_uniforms", "stream_key"], "streams"),
+    **dict.fromkeys([
+        "NeedFullSample", "Candidates", "TopYears", "TopBlock", "candidates", "var_with_se_top",
+        "es_top", "diff_var_top", "var_with_se_block", "es_block", "diff_var_block"
+    ], "topyears"),
 }
 
 __getattr__, __dir__, __all__ = attach(__name__, _EXPORTS)

@@ -17,14 +17,18 @@ _EXPORTS = {
         "BBB_POLICY_ID", "CD_EVENT_ID", "DEFAULT_SEVERITY_CAP", "ScenarioSettings", "ScenarioBase",
         "cell_models", "fit_cell_models", "build_scenario_base", "baseline_capital"
     ], "base"),
-    **dict.fromkeys(["BondContext", "BondOutcome", "BOND_ID", "without_bond"], "bond"),
+    **dict.fromkeys([
+        "BondContext", "BondBlock", "BondOutcome", "BOND_ID", "without_bond"
+    ], "bond"),
     **dict.fromkeys([
         "ScenarioResult", "evaluate", "evaluate_many", "difference", "DIFFERENCE_KEYS",
         "METRIC_LABELS", "compare", "format_comparison"
     ], "evaluation"),
     **dict.fromkeys(["FigureContext", "context"], "figures"),
+    **dict.fromkeys(["frontier", "structure_name", "FRONTIER_KEYS", "template_of"], "frontier"),
     **dict.fromkeys([
-        "PremiumModel", "QuotedPremium", "TechnicalPremium", "FixedPremium", "as_premium_model"
+        "PremiumModel", "QuotedPremium", "TechnicalPremium", "FixedPremium", "LayerStatistics",
+        "as_premium_model", "premium_model_name"
     ], "premium"),
     **dict.fromkeys(["cap_sensitivity"], "sensitivity"),
 }

@@ -64,12 +64,12 @@ def evaluate_many(base: ScenarioBase, alternatives: Sequence[Alternative],
     what :func:`evaluate` gives for that alternative."""
     alts = [check_alternative(a) for a in alternatives]
     ctx = context(base, settings)
-    out = []
-    for alt, outcome in zip(alts, ctx.bond.outcomes(alts)):
-        figs, arrays = ctx.figures(alt, outcome)
-        out.append(ScenarioResult(alt, base.include_cd, figs, arrays["gross"], arrays["net"],
-                                  arrays["gross_if"], arrays["net_if"], arrays["recovery"],
-                                  arrays))
+    out: list[ScenarioResult | None] = [None] * len(alts)
+    for idx, block in ctx.bond.blocks(alts):
+        for i, (figs, arrays) in zip(idx, ctx.figures(block)):
+            out[i] = ScenarioResult(alts[i], base.include_cd, figs, arrays["gross"],
+                                    arrays["net"], arrays["gross_if"], arrays["net_if"],
+                                    arrays["recovery"], arrays)
     return out
 
 

@@ -1,19 +1,23 @@
-"""Management's figures for a BBB alternative, each with its Monte Carlo standard error.
+"""Management's figures for BBB alternatives, each with its Monte Carlo standard error.
 
 :class:`FigureContext` holds what every alternative on one scenario base and one setting
 shares: the gross losses and their VaR, the programme without the bond in the economic and
 the regulatory view, the gross regulatory capital and the baseline without the bond.
-:meth:`FigureContext.figures` turns the bond's payments (:mod:`opwb.scenarios.bond`) into
-the figures; every one carries ``<name>_se``.
+:meth:`FigureContext.figures` turns a block of the bond's payments
+(:class:`opwb.scenarios.bond.BondBlock`: alternatives that differ only in the limit) into
+the figures of each alternative, computed for the whole block at once; every figure
+carries ``<name>_se``. Quantile figures of the varying net losses come from their largest
+years (:mod:`opwb.engine.topyears`: the candidates are the largest years of the net losses
+without the bond, an upper bound of every alternative's) — exactly the full-sample figures.
 
 Standard errors (all on the same simulated years):
 
 - means (expected recovery): the sample standard error; probabilities: binomial;
 - VaR and 1-in-N losses: order statistics (:func:`opwb.engine.riskmeasures.var_with_se`);
-- net ES: :func:`opwb.engine.riskmeasures.es_estimate` (``bounded`` when the model is
-  capped: every loss is then bounded and the empirical estimator's error is valid);
-- differences of two VaRs of the same years (economic relief, the bond's regulatory
-  relief): paired, :func:`opwb.engine.riskmeasures.diff_var_with_se` (Bahadur);
+- net ES: the sample ES with its influence-function error when the model is capped (every
+  loss bounded), else :func:`opwb.engine.riskmeasures.es_estimate` (heavy-tail aware);
+- differences of two VaRs of the same years (economic relief, the benefit, the bond's
+  regulatory relief): paired, :func:`opwb.engine.riskmeasures.diff_var_with_se` (Bahadur);
 - regulatory capital under the "sum" aggregation: event types' errors combined as
   independent (root sum of squares), as :func:`opwb.capital.ama.capital_summary` does;
   where the 20% cap binds, the capped branch's error;
@@ -22,29 +26,57 @@ Standard errors (all on the same simulated years):
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 
 import numpy as np
 
 from opwb.capital.ama import BASEL_CAP, apply_cap
 from opwb.engine import riskmeasures as rm
-from opwb.scenarios.alternatives import Alternative
-from opwb.scenarios.bond import BondContext, BondOutcome
+from opwb.engine.topyears import (NeedFullSample, TopBlock, TopYears, candidates,
+                                  diff_var_block, diff_var_top, es_block, var_with_se_block,
+                                  var_with_se_top)
+from opwb.scenarios.bond import BondBlock, BondContext
 
 __all__ = ["FigureContext", "context"]
 
 
-@dataclass
-class _Capital:
-    """Regulatory capital of one set of net losses: figures and their pieces."""
-
-    k_net_modelled: float
-    k_net_modelled_se: float
-    per_et: dict[str, tuple[float, float]] = field(default_factory=dict)
-
-
 def _rss(values) -> float:
     return float(math.sqrt(sum(v * v for v in values)))
+
+
+def _rss_rows(arrays) -> np.ndarray:
+    return np.sqrt(np.sum([np.asarray(a) ** 2 for a in arrays], axis=0))
+
+
+class _Net:
+    """Annual net losses of a block's alternatives: ``base`` (shape (n,)) less each of
+    ``recoveries`` (shape (k, n)), on any columns (years) — the same arithmetic whether
+    computed on a few candidate years or on all (results memoised for all years)."""
+
+    def __init__(self, base: np.ndarray, recoveries: list, k: int):
+        self.base, self.recoveries, self.k = base, recoveries, k
+        self._all = None
+
+    def __call__(self, cols) -> np.ndarray:
+        full = isinstance(cols, slice)
+        if full and self._all is not None:
+            return self._all
+        b = self.base[cols]
+        if not self.recoveries:
+            x = np.tile(b, (self.k, 1))
+        else:
+            x = b - self.recoveries[0][:, cols]
+            for r in self.recoveries[1:]:
+                x -= r[:, cols]
+        if full:
+            self._all = x
+        return x
+
+
+def _row_means(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean of every row of ``x`` (shape (k, n)) and its standard error ``sd / sqrt(n)``
+    (:func:`opwb.engine.riskmeasures.mean_with_se` row by row)."""
+    n = x.shape[1]
+    return x.mean(axis=1), x.std(axis=1, ddof=1) / math.sqrt(n)
 
 
 class FigureContext:
@@ -53,105 +85,180 @@ class FigureContext:
     def __init__(self, base, settings):
         self.base, self.settings = base, settings
         self.bond = BondContext(base, settings.valuation_date, settings.haircut_convention)
-        a = settings.alpha
+        a, n = settings.alpha, base.n_years
         econ0 = self.bond.econ0
         self.ets = tuple(econ0.event_types)
-        self.gross = {et: np.asarray(econ0.gross_by_event_type[et]) for et in self.ets}
-        self.gross_total = econ0.annual_gross
         self.bounded = base.severity_cap is not None
-        self.gross_var = rm.var_with_se(self.gross_total, a)
+        self.gross = {et: np.asarray(econ0.gross_by_event_type[et]) for et in self.ets}
+        self.gross_total = np.asarray(econ0.annual_gross)
         rec_e = self.bond.recovery_without("economic")
         rec_r = self.bond.recovery_without("regulatory")
         self.net0_econ = {et: self.gross[et] - rec_e[et] for et in self.ets}
         self.net0_reg = {et: self.gross[et] - rec_r[et] for et in self.ets}
-        self.var_gross_et = {et: rm.var_with_se(self.gross[et], a) for et in self.ets}
+        self.net0_total = np.sum([self.net0_econ[et] for et in self.ets], axis=0)
+        self.net0_if = self.net0_econ.get("IF", np.zeros(n))
+        self.net0_reg_total = np.sum([self.net0_reg[et] for et in self.ets], axis=0)
+        low = min([a, *(1 - 1 / p for p in settings.return_periods)])
+        # generous candidate sets: a large recovery can move a year far down the ranking
+        self.cand = {"total": candidates(self.net0_total, low, margin=2.5),
+                     "retained IF": candidates(self.net0_if, low, margin=2.5),
+                     "regulatory": candidates(self.net0_reg_total, a, margin=20, extra=2000),
+                     **{("regulatory", et): candidates(self.net0_reg[et], a, margin=20,
+                                                       extra=2000) for et in self.ets}}
+        own = lambda x: TopYears.of(x, candidates(x, a, margin=3))  # noqa: E731
+        self.gross_top = own(self.gross_total)
+        self.gross_et_top = {et: own(self.gross[et]) for et in self.ets}
+        self.net0_reg_top = {et: own(self.net0_reg[et]) for et in self.ets}
+        self.gross_var = var_with_se_top(self.gross_top, a)
+        var_g = {et: var_with_se_top(self.gross_et_top[et], a) for et in self.ets}
         if settings.aggregation == "sum":
-            self.k_gross = sum(v for v, _ in self.var_gross_et.values())
-            self.k_gross_se = _rss(s for _, s in self.var_gross_et.values())
+            self.k_gross = sum(v for v, _ in var_g.values())
+            self.k_gross_se = _rss(se for _, se in var_g.values())
         else:
-            self.k_gross, self.k_gross_se = rm.var_with_se(self.gross_total, a)
-        self.var_net0_et = {et: rm.var_with_se(self.net0_reg[et], a) for et in self.ets}
-        self.baseline = self._capital(self.net0_reg, changed=())
-        self.baseline_cap = apply_cap(self.k_gross, self.k_gross - self.baseline.k_net_modelled,
-                                      cap=BASEL_CAP)
+            self.k_gross, self.k_gross_se = self.gross_var
+        self.var_net0_et = {et: var_with_se_top(self.net0_reg_top[et], a) for et in self.ets}
+        self.benefit_se0 = {et: diff_var_top(self.gross_et_top[et], self.net0_reg_top[et], a)[1]
+                            for et in self.ets}
+        if settings.aggregation == "sum":
+            k0 = sum(v for v, _ in self.var_net0_et.values())
+        else:
+            k0 = rm.var(self.net0_reg_total, a)
+        self.baseline_cap = apply_cap(self.k_gross, self.k_gross - k0, cap=BASEL_CAP)
+        floor = {et: self.gross_et_top[et].scaled(1 - BASEL_CAP) for et in self.ets}
+        self.to_floor_se = _rss(diff_var_top(self.net0_reg_top[et], floor[et], a)[1]
+                                for et in self.ets)
 
-    # -- regulatory capital ------------------------------------------------------------------
-    def _capital(self, net_reg: dict[str, np.ndarray], changed=()) -> _Capital:
-        a = self.settings.alpha
-        if self.settings.aggregation == "sum":
-            per = {et: (rm.var_with_se(net_reg[et], a) if et in changed
-                        else self.var_net0_et[et]) for et in self.ets}
-            return _Capital(sum(v for v, _ in per.values()), _rss(s for _, s in per.values()),
-                            per)
-        total = np.sum([net_reg[et] for et in self.ets], axis=0)
-        v, s = rm.var_with_se(total, a)
-        return _Capital(v, s)
+    # -- a block of alternatives -----------------------------------------------------------
+    def figures(self, block: BondBlock, *, keep_arrays: bool = True
+                ) -> list[tuple[dict[str, float], dict]]:
+        """The figures (with ``_se``) of every alternative of ``block`` and, with
+        ``keep_arrays``, its annual arrays (else an empty dict: a frontier of many
+        structures keeps only figures)."""
+        try:
+            return self._figures(block, False, keep_arrays)
+        except NeedFullSample:          # a rank outside the candidate years: use every year
+            return self._figures(block, True, keep_arrays)
 
-    def _relief_se(self, net_reg: dict[str, np.ndarray], cap1, changed) -> float:
-        """Paired error of (baseline net capital − this net capital)."""
-        a = self.settings.alpha
-        capped0, capped1 = self.baseline_cap.binds, cap1.binds
-        if capped0 and capped1:
-            return 0.0
-        if self.settings.aggregation == "sum":
-            ets = changed if not capped1 else self.ets
-            other = (lambda et: net_reg[et]) if not capped1 else \
-                (lambda et: (1 - BASEL_CAP) * self.gross[et])
-            return _rss(rm.diff_var_with_se(self.net0_reg[et], other(et), a)[1] for et in ets)
-        t0 = np.sum([self.net0_reg[et] for et in self.ets], axis=0)
-        t1 = (np.sum([net_reg[et] for et in self.ets], axis=0) if not capped1
-              else (1 - BASEL_CAP) * self.gross_total)
-        return rm.diff_var_with_se(t0, t1, a)[1]
+    def _top(self, net, family, full: bool) -> TopBlock:
+        """The block's variants ``net(columns)`` on the family's candidate years; the full
+        sample is computed only if a figure needs it."""
+        n = self.base.n_years
+        if full:
+            return TopBlock(n, np.arange(n), net(slice(None)), -math.inf)
+        cand = self.cand[family]
+        return TopBlock(n, cand.years, net(cand.years), cand.floor,
+                        source=lambda: net(slice(None)))
 
-    # -- one alternative -----------------------------------------------------------------------
-    def figures(self, alt: Alternative, out: BondOutcome) -> tuple[dict[str, float], dict]:
-        """(figures with ``_se``, annual arrays: gross, net, gross IF, net IF, bond
-        recovery)."""
-        s, n = self.settings, self.base.n_years
-        a = s.alpha
-        changed = tuple(out.recovery_economic)
-        net_e = {et: (self.net0_econ[et] - out.recovery_economic[et] if et in changed
-                      else self.net0_econ[et]) for et in self.ets}
-        net_r = {et: (self.net0_reg[et] - out.recovery_regulatory[et] if et in changed
-                      else self.net0_reg[et]) for et in self.ets}
-        net_total = np.sum([net_e[et] for et in self.ets], axis=0)
-        f: dict[str, float] = {"premium": alt.premium, "premium_se": 0.0}
-        f["expected_recovery"], f["expected_recovery_se"] = rm.mean_with_se(out.ceded)
-        rec_total = np.sum([out.recovery_economic[et] for et in changed], axis=0) \
-            if changed else np.zeros(n)
+    def _figures(self, block: BondBlock, full: bool, keep_arrays: bool):
+        s, n, a = self.settings, self.base.n_years, self.settings.alpha
+        alts = block.alternatives
+        k = len(alts)
+        rec_e = block.recovery_economic
+        net_total = _Net(self.net0_total, list(rec_e.values()), k)
+        net_if = _Net(self.net0_if, [rec_e["IF"]] if "IF" in rec_e else [], k)
+        net_reg = {et: _Net(self.net0_reg[et], [r], k)
+                   for et, r in block.recovery_regulatory.items()}
+        tot = self._top(net_total, "total", full)
+        nif = self._top(net_if, "retained IF", full)
+        reg = {et: self._top(x, ("regulatory", et), full) for et, x in net_reg.items()}
+        f: dict[str, np.ndarray] = {}
+        f["premium"] = np.array([alt.premium for alt in alts])
+        f["premium_se"] = np.zeros(k)
+        f["expected_recovery"], f["expected_recovery_se"] = _row_means(block.ceded)
+        rec = _Net(np.zeros(n), [-r for r in rec_e.values()], k)(slice(None))
         f["expected_recognised_recovery"], f["expected_recognised_recovery_se"] = \
-            rm.mean_with_se(rec_total)
-        inf_ratio = alt.premium <= 0
-        f["loss_ratio"] = math.inf if inf_ratio else f["expected_recovery"] / alt.premium
-        f["loss_ratio_se"] = math.nan if inf_ratio else f["expected_recovery_se"] / alt.premium
-        for key, hit in (("p_claim", out.claims > 0), ("p_exhaust", out.hit)):
-            p = float(np.mean(hit))
-            f[key], f[f"{key}_se"] = p, math.sqrt(p * (1 - p) / n)
-        net_if = net_e.get("IF", np.zeros(n))
+            _row_means(rec)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            paid = f["premium"] > 0
+            f["loss_ratio"] = np.where(paid, f["expected_recovery"] / f["premium"], math.inf)
+            f["loss_ratio_se"] = np.where(paid, f["expected_recovery_se"] / f["premium"],
+                                          math.nan)
+        for key, hit in (("p_claim", block.claims > 0), ("p_exhaust", block.hit)):
+            p = hit.mean(axis=1)
+            f[key], f[f"{key}_se"] = p, np.sqrt(p * (1 - p) / n)
         for period in s.return_periods:
             q = 1 - 1 / period
             f[f"retained_if_1in{period}"], f[f"retained_if_1in{period}_se"] = \
-                rm.var_with_se(net_if, q)
+                var_with_se_block(nif, q)
             f[f"retained_total_1in{period}"], f[f"retained_total_1in{period}_se"] = \
-                rm.var_with_se(net_total, q)
-        f["gross_var"], f["gross_var_se"] = self.gross_var
-        f["net_var"], f["net_var_se"] = rm.var_with_se(net_total, a)
-        es = rm.es_estimate(net_total, a, bounded=self.bounded)
-        f["net_es"], f["net_es_se"] = (es.value, es.se) if es.exists else (math.nan, math.nan)
-        f["economic_relief"], f["economic_relief_se"] = rm.diff_var_with_se(
-            self.gross_total, net_total, a)
-        f.update(self._regulatory(alt, net_r, changed, f))
-        return f, {"gross": self.gross_total, "net": net_total,
-                   "gross_if": self.gross.get("IF", np.zeros(n)), "net_if": net_if,
-                   "recovery": out.ceded, "reg_net": {et: net_r[et] for et in changed},
-                   "cap_binds": bool(f["cap_binds"])}
+                var_with_se_block(tot, q)
+        f["gross_var"] = np.full(k, self.gross_var[0])
+        f["gross_var_se"] = np.full(k, self.gross_var[1])
+        f["net_var"], f["net_var_se"] = var_with_se_block(tot, a)
+        if self.bounded:
+            f["net_es"], f["net_es_se"] = es_block(tot, a)
+        else:
+            full_net = net_total(slice(None))
+            est = [rm.es_estimate(full_net[j], a) for j in range(k)]
+            f["net_es"] = np.array([e.value if e.exists else math.nan for e in est])
+            f["net_es_se"] = np.array([e.se if e.exists else math.nan for e in est])
+        f["economic_relief"], f["economic_relief_se"] = diff_var_block(self.gross_top, tot, a)
+        self._regulatory(alts, reg, block.recovery_regulatory, f, full)
+        rows = []
+        if keep_arrays:
+            nt, ni = net_total(slice(None)), net_if(slice(None))
+            nr = {et: x(slice(None)) for et, x in net_reg.items()}
+        for j in range(k):
+            figs = {key: float(v[j]) for key, v in f.items()}
+            arrays = {}
+            if keep_arrays:
+                arrays = {"gross": self.gross_total, "net": nt[j], "net_if": ni[j],
+                          "gross_if": self.gross.get("IF", np.zeros(n)),
+                          "recovery": block.ceded[j], "cap_binds": bool(figs["cap_binds"]),
+                          "reg": {et: x[j] for et, x in nr.items()}}
+            rows.append((figs, arrays))
+        return rows
+
+    def _regulatory(self, alts, reg: dict[str, TopBlock], rec_r: dict[str, np.ndarray],
+                    f: dict, full: bool) -> None:
+        s, a, k = self.settings, self.settings.alpha, len(alts)
+        if s.aggregation == "sum":
+            per = {et: var_with_se_block(reg[et], a) if et in reg else
+                   (np.full(k, self.var_net0_et[et][0]), np.full(k, self.var_net0_et[et][1]))
+                   for et in self.ets}
+            k_mod = np.sum([v for v, _ in per.values()], axis=0)
+            k_mod_se = _rss_rows(se for _, se in per.values())
+            benefit_se = _rss_rows(diff_var_block(self.gross_et_top[et], reg[et], a)[1]
+                                   if et in reg else np.full(k, self.benefit_se0[et])
+                                   for et in self.ets)
+            relief_se = _rss_rows(diff_var_block(self.net0_reg_top[et], reg[et], a)[1]
+                                  for et in reg)
+        else:
+            tb = self._top(_Net(self.net0_reg_total, list(rec_r.values()), k), "regulatory",
+                           full)
+            k_mod, k_mod_se = var_with_se_block(tb, a)
+            benefit_se = diff_var_block(self.gross_top, tb, a)[1]
+            relief_se = diff_var_block(TopYears.of(self.net0_reg_total,
+                                                   self.cand["regulatory"]), tb, a)[1]
+        res = [apply_cap(self.k_gross, self.k_gross - km, cap=BASEL_CAP) for km in k_mod]
+        binds = np.array([r.binds for r in res])
+        net = np.array([r.net for r in res])
+        f["regulatory_gross_capital"] = np.full(k, self.k_gross)
+        f["regulatory_gross_capital_se"] = np.full(k, self.k_gross_se)
+        f["regulatory_net_capital"] = net
+        f["regulatory_net_capital_se"] = np.where(binds, (1 - BASEL_CAP) * self.k_gross_se,
+                                                  k_mod_se)
+        f["regulatory_relief"] = np.array([r.recognised_benefit for r in res])
+        f["regulatory_relief_se"] = np.where(binds, BASEL_CAP * self.k_gross_se, benefit_se)
+        f["cap_binds"], f["cap_binds_se"] = binds.astype(float), np.zeros(k)
+        relief = self.baseline_cap.net - net
+        if self.baseline_cap.binds:
+            relief_se = np.where(binds, 0.0, relief_se)
+        else:
+            relief_se = np.where(binds, self.to_floor_se, relief_se)
+        f["bond_regulatory_relief"], f["bond_regulatory_relief_se"] = relief, relief_se
+        f["capital_saving"] = s.cost_of_capital * relief
+        f["capital_saving_se"] = s.cost_of_capital * relief_se
+        f["net_benefit"] = f["expected_recovery"] - f["premium"] + f["capital_saving"]
+        f["net_benefit_se"] = np.sqrt(f["expected_recovery_se"] ** 2
+                                      + f["capital_saving_se"] ** 2)
 
     # -- differences between two alternatives --------------------------------------------------
-    def _reg_side(self, arrays: dict, et: str) -> np.ndarray:
-        """The array whose VaR is this alternative's net regulatory capital for ``et``."""
+    def _side(self, arrays: dict, et: str) -> np.ndarray:
+        """The array whose VaR is an alternative's net regulatory capital for ``et``."""
         if arrays["cap_binds"]:
             return (1 - BASEL_CAP) * self.gross[et]
-        return arrays["reg_net"].get(et, self.net0_reg[et])
+        return arrays["reg"].get(et, self.net0_reg[et])
 
     def difference(self, fa: dict, arr_a: dict, fb: dict, arr_b: dict) -> dict[str, tuple]:
         """Figures of alternative A minus those of B, with paired standard errors:
@@ -164,54 +271,24 @@ class FigureContext:
         out["net_var"] = rm.diff_var_with_se(arr_a["net"], arr_b["net"], a)
         out["net_es"] = rm.diff_es_with_se(arr_a["net"], arr_b["net"], a,
                                            bounded=self.bounded)
-        out["retained_if_1in100"] = rm.diff_var_with_se(arr_a["net_if"], arr_b["net_if"], 0.99)
-        # relief A − relief B = net capital B − net capital A
+        out["retained_if_1in100"] = rm.diff_var_with_se(arr_a["net_if"], arr_b["net_if"],
+                                                        0.99)
         if arr_a["cap_binds"] and arr_b["cap_binds"]:
-            relief = (0.0, 0.0)
+            relief_se = 0.0
         elif self.settings.aggregation == "sum":
-            pairs = [rm.diff_var_with_se(self._reg_side(arr_b, et), self._reg_side(arr_a, et), a)
-                     for et in self.ets]
-            relief = (fa["bond_regulatory_relief"] - fb["bond_regulatory_relief"],
-                      _rss(se for _, se in pairs))
+            relief_se = _rss(rm.diff_var_with_se(self._side(arr_b, et), self._side(arr_a, et),
+                                                 a)[1] for et in self.ets)
         else:
-            tb = np.sum([self._reg_side(arr_b, et) for et in self.ets], axis=0)
-            ta = np.sum([self._reg_side(arr_a, et) for et in self.ets], axis=0)
-            relief = (fa["bond_regulatory_relief"] - fb["bond_regulatory_relief"],
-                      rm.diff_var_with_se(tb, ta, a)[1])
-        out["bond_regulatory_relief"] = relief
+            tb, ta = (np.sum([self._side(x, et) for et in self.ets], axis=0)
+                      for x in (arr_b, arr_a))
+            relief_se = rm.diff_var_with_se(tb, ta, a)[1]
+        out["bond_regulatory_relief"] = (fa["bond_regulatory_relief"]
+                                         - fb["bond_regulatory_relief"], relief_se)
         coc = self.settings.cost_of_capital
-        se_rec = out["expected_recovery"][1]
         out["net_benefit"] = (fa["net_benefit"] - fb["net_benefit"],
-                              math.sqrt(se_rec ** 2 + (coc * relief[1]) ** 2))
+                              math.sqrt(out["expected_recovery"][1] ** 2
+                                        + (coc * relief_se) ** 2))
         return out
-
-    def _regulatory(self, alt: Alternative, net_r, changed, f) -> dict[str, float]:
-        s = self.settings
-        cap1 = self._capital(net_r, changed)
-        res = apply_cap(self.k_gross, self.k_gross - cap1.k_net_modelled, cap=BASEL_CAP)
-        k_net_se = (1 - BASEL_CAP) * self.k_gross_se if res.binds else cap1.k_net_modelled_se
-        if res.binds:
-            benefit_se = BASEL_CAP * self.k_gross_se
-        elif s.aggregation == "sum":
-            benefit_se = _rss(rm.diff_var_with_se(self.gross[et], net_r[et], s.alpha)[1]
-                              for et in self.ets)
-        else:
-            benefit_se = rm.diff_var_with_se(
-                self.gross_total, np.sum([net_r[et] for et in self.ets], axis=0), s.alpha)[1]
-        relief = self.baseline_cap.net - res.net
-        relief_se = self._relief_se(net_r, res, changed)
-        saving = s.cost_of_capital * relief
-        saving_se = s.cost_of_capital * relief_se
-        return {
-            "regulatory_gross_capital": res.gross, "regulatory_gross_capital_se": self.k_gross_se,
-            "regulatory_net_capital": res.net, "regulatory_net_capital_se": k_net_se,
-            "regulatory_relief": res.recognised_benefit, "regulatory_relief_se": benefit_se,
-            "cap_binds": float(res.binds), "cap_binds_se": 0.0,
-            "bond_regulatory_relief": relief, "bond_regulatory_relief_se": relief_se,
-            "capital_saving": saving, "capital_saving_se": saving_se,
-            "net_benefit": f["expected_recovery"] - alt.premium + saving,
-            "net_benefit_se": math.sqrt(f["expected_recovery_se"] ** 2 + saving_se ** 2),
-        }
 
 
 def context(base, settings) -> FigureContext:

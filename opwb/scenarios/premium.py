@@ -33,7 +33,7 @@ from opwb.engine.riskmeasures import var
 from opwb.scenarios.alternatives import Alternative
 
 __all__ = ["PremiumModel", "QuotedPremium", "TechnicalPremium", "FixedPremium",
-           "as_premium_model"]
+           "LayerStatistics", "as_premium_model", "premium_model_name"]
 
 PremiumModel = Callable[[float, float], float]
 
@@ -106,22 +106,52 @@ class TechnicalPremium:
         mean, v = self.expected_and_var(deductible, limit)
         return mean * (1 + self.loading) + self.cost_of_capital * max(v - mean, 0.0)
 
+    def prepare(self, pairs) -> None:
+        """Compute the layer statistics of many (deductible, limit) pairs at once (a
+        frontier's grid) when the statistics source can (:class:`LayerStatistics`)."""
+        if hasattr(self.expected_and_var, "prepare"):
+            self.expected_and_var.prepare(pairs)
+
     @classmethod
     def for_base(cls, context, *, loading: float = 0.25, cost_of_capital: float = 0.06,
                  template: Alternative | None = None) -> "TechnicalPremium":
         """From a :class:`opwb.scenarios.bond.BondContext`: the layer's payments on the base's
         simulated years (contractual, before delay and default)."""
-        tmpl = template or Alternative("layer", 1.0, 0.0, 0.0)
-        cache: dict[tuple[float, float], tuple[float, float]] = {}
+        return cls(LayerStatistics(context, template), loading, cost_of_capital)
 
-        def stats(deductible: float, limit: float) -> tuple[float, float]:
-            key = (float(deductible), float(limit))
-            if key not in cache:
-                alt = tmpl.replace(deductible=deductible, limit=limit, premium=0.0)
-                ceded = context.outcomes([alt])[0].ceded
-                cache[key] = (float(ceded.mean()), var(ceded, 0.995))
-            return cache[key]
-        return cls(stats, loading, cost_of_capital)
+
+class LayerStatistics:
+    """Mean and 99.5% VaR of a layer's simulated annual payments (contractual, before delay
+    and default), read off a :class:`opwb.scenarios.bond.BondContext`; cached by
+    (deductible, limit), computed for many limits of one deductible together."""
+
+    def __init__(self, context, template: Alternative | None = None):
+        self.context = context
+        self.template = template or Alternative("layer", 1.0, 0.0, 0.0)
+        self._cache: dict[tuple[float, float], tuple[float, float]] = {}
+
+    def prepare(self, pairs) -> None:
+        todo = [(float(d), float(L)) for d, L in pairs
+                if (float(d), float(L)) not in self._cache]
+        alts = [self.template.replace(name="layer", deductible=d, limit=L, premium=0.0)
+                for d, L in dict.fromkeys(todo)]
+        for idx, block in self.context.blocks(alts):
+            for j, i in enumerate(idx):
+                ceded = block.ceded[j]
+                self._cache[(alts[i].deductible, alts[i].limit)] = (float(ceded.mean()),
+                                                                    var(ceded, 0.995))
+
+    def __call__(self, deductible: float, limit: float) -> tuple[float, float]:
+        key = (float(deductible), float(limit))
+        if key not in self._cache:
+            self.prepare([key])
+        return self._cache[key]
+
+
+def premium_model_name(model) -> str:
+    """The name shown beside a premium from ``model`` (its ``name``, else "user function")."""
+    name = getattr(model, "name", None)
+    return str(name) if name else "사용자 보험료 함수 (user premium function)"
 
 
 def as_premium_model(premium) -> PremiumModel:
