@@ -35,8 +35,9 @@ _EXPORTS = {
     ], "simulate"),
     **dict.fromkeys(["event_uniforms", "stream_key"], "streams"),
     **dict.fromkeys([
-        "NeedFullSample", "Candidates", "TopYears", "TopBlock", "candidates", "var_with_se_top",
-        "es_top", "diff_var_top", "var_with_se_block", "es_block", "diff_var_block"
+        "NeedFullSample", "Candidates", "TopYears", "SparseBlock", "candidates", "var_with_se_top",
+        "es_top", "diff_var_top", "var_with_se_sparse", "es_sparse", "diff_var_sparse",
+        "sparse_means"
     ], "topyears"),
 }
 

@@ -32,9 +32,9 @@ import numpy as np
 
 from opwb.engine.precision import quantile_rank
 
-__all__ = ["NeedFullSample", "Candidates", "TopYears", "TopBlock", "candidates",
-           "var_with_se_top", "es_top", "diff_var_top", "var_with_se_block", "es_block",
-           "diff_var_block"]
+__all__ = ["NeedFullSample", "Candidates", "TopYears", "SparseBlock", "candidates",
+           "var_with_se_top", "es_top", "diff_var_top", "var_with_se_sparse", "es_sparse",
+           "diff_var_sparse", "sparse_means"]
 
 
 class NeedFullSample(LookupError):
@@ -166,123 +166,157 @@ def diff_var_top(tx: TopYears, ty: TopYears, alpha: float) -> tuple[float, float
 
 
 # --------------------------------------------------------------------------- many variants
-class TopBlock:
-    """:class:`TopYears` of ``k`` variants at once: values of shape (k, m) on shared
-    candidate years. Every figure is returned per variant (arrays of shape (k,)). When a
-    rank a figure needs lies outside the candidates, the block widens itself to every
-    year of ``source`` — the full sample of shape (k, n), or a function giving it — so the
-    figures stay exact."""
+class SparseBlock:
+    """``k`` variants of one sample that differ from a common base in a few years:
+    ``x_j = base + add_j`` with ``add_j >= 0`` non-zero only in the years listed for row
+    ``j`` (the net losses under many BBB limits: the loss net of an unlimited layer plus,
+    in the rare years where a loss exceeds the limit, the excess the limit leaves).
 
-    __slots__ = ("n", "years", "values", "floor", "_source", "_desc")
+    Row ``j``'s largest values are the base's largest values outside its listed years
+    merged with its listed years' values; figures therefore cost the depth of the ranks
+    asked for plus the listed years, not the sample size.
 
-    #: ranks from the top up to this depth come from one cached sort; deeper ones from a
-    #: partition at exactly the ranks asked for
-    SORTED_DEPTH = 4096
+    Parameters
+    ----------
+    base : ndarray, shape (n,)
+    rows, years, adds : ndarray
+        The listed (row, year, addition) triples, sorted by row (each (row, year) once).
+    k : int
+        Number of variants.
+    """
 
-    def __init__(self, n: int, years: np.ndarray, values: np.ndarray, floor: float,
-                 source=None):
-        self.n, self.years, self.values, self.floor = int(n), years, values, float(floor)
-        self._source = source
-        self._desc = np.empty((values.shape[0], 0))
+    def __init__(self, base: np.ndarray, rows: np.ndarray, years: np.ndarray,
+                 adds: np.ndarray, k: int):
+        self.base = np.asarray(base, dtype=float)
+        self.n, self.k = self.base.size, int(k)
+        self.years, self.adds = np.asarray(years, dtype=np.int64), np.asarray(adds, float)
+        self.starts = np.searchsorted(np.asarray(rows), np.arange(self.k + 1))
+        self._bv = np.empty(0)
+        self._by = np.empty(0, dtype=np.int64)
+        self._scratch = np.zeros(self.n, dtype=bool)
+        self._top: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
-    @classmethod
-    def of(cls, xs: np.ndarray, cand: Candidates) -> "TopBlock":
-        """Variants ``xs`` (shape (k, n), each at most the bound) on ``cand``."""
-        xs = np.atleast_2d(np.asarray(xs, dtype=float))
-        if cand.years.size >= xs.shape[1]:
-            return cls(xs.shape[1], np.arange(xs.shape[1]), xs, -math.inf)
-        return cls(xs.shape[1], cand.years, xs[:, cand.years], cand.floor, xs)
+    def dense(self, j: int) -> np.ndarray:
+        """Variant ``j`` in full (shape (n,))."""
+        s = slice(self.starts[j], self.starts[j + 1])
+        x = self.base.copy()
+        x[self.years[s]] += self.adds[s]
+        return x
 
-    def widen(self) -> bool:
-        """Use every year of the source sample; False when there is nothing to widen to."""
-        if self._source is None:
-            return False
-        src = self._source() if callable(self._source) else self._source
-        self.years, self.values = np.arange(self.n), np.atleast_2d(src)
-        self.floor, self._source = -math.inf, None
-        self._desc = np.empty((self.values.shape[0], 0))
-        return True
+    def _base_top(self, depth: int) -> tuple[np.ndarray, np.ndarray]:
+        """The base's ``depth`` largest values and their years, descending (cached)."""
+        if depth > self._bv.size and self._bv.size < self.n:
+            depth = min(self.n, max(depth, 2 * self._bv.size, 256))
+            if depth >= self.n:
+                years = np.argsort(-self.base, kind="stable")
+            else:
+                part = np.argpartition(-self.base, depth - 1)[:depth]
+                years = part[np.argsort(-self.base[part], kind="stable")]
+            self._bv, self._by = self.base[years], years
+        return self._bv, self._by
 
-    def _largest(self, depth: int) -> np.ndarray:
-        """The ``depth`` largest candidate values of every variant, descending: shape
-        (k, ≥ depth) (cached; one partial sort serves every later, shallower request)."""
-        m = self.values.shape[1]
-        if depth > self._desc.shape[1]:
-            depth = min(m, max(depth, 2 * self._desc.shape[1], 64))
-            neg = -self.values
-            if depth < m:
-                neg = np.partition(neg, depth - 1, axis=1)[:, :depth]
-            self._desc = -np.sort(neg, axis=1)
-        return self._desc
+    def top(self, j: int, depth: int) -> tuple[np.ndarray, np.ndarray]:
+        """Variant ``j``'s ``depth`` largest values (descending) and their years."""
+        cached = self._top.get(j)
+        if cached is not None and cached[0].size >= min(depth, self.n):
+            return cached
+        s = slice(self.starts[j], self.starts[j + 1])
+        ys = self.years[s]
+        new = self.base[ys] + self.adds[s]
+        bv, by = self._base_top(depth + ys.size)
+        self._scratch[ys] = True
+        keep = ~self._scratch[by]
+        self._scratch[ys] = False
+        kv, ky = bv[keep][:depth], by[keep][:depth]
+        order = np.argsort(-new, kind="stable")
+        nv, ny = new[order], ys[order]
+        pos = np.searchsorted(-kv, -nv, side="right") + np.arange(nv.size)
+        total = kv.size + nv.size
+        vals, yrs = np.empty(total), np.empty(total, dtype=np.int64)
+        is_new = np.zeros(total, dtype=bool)
+        is_new[pos] = True
+        vals[pos], yrs[pos] = nv, ny
+        vals[~is_new], yrs[~is_new] = kv, ky
+        out = (vals[:depth], yrs[:depth])
+        self._top[j] = out
+        return out
 
-    def kth_smallest(self, ks) -> np.ndarray:
-        """The ``ks``-th smallest values (1-based) of every variant: shape (k, len(ks))."""
+    def kth_smallest(self, j: int, ks) -> np.ndarray:
+        """Variant ``j``'s ``ks``-th smallest values (1-based)."""
         r = self.n - np.asarray(ks, dtype=np.int64)
-        while True:
-            if np.all(r < self.values.shape[1]):
-                depth = int(r.max()) + 1
-                if depth <= max(self.SORTED_DEPTH, self._desc.shape[1]):
-                    out = self._largest(depth)[:, r]
-                else:
-                    uniq = np.unique(r)
-                    out = -np.partition(-self.values, uniq, axis=1)[:, r]
-                if not np.any(out < self.floor):
-                    return out
-            if not self.widen():
-                raise NeedFullSample("a rank lies outside the candidate years")
-
-    def var_at_least(self, v: np.ndarray) -> None:
-        """Make sure every year outside the candidates lies at or below ``v`` (per
-        variant), widening to the full sample if not."""
-        if np.any(self.floor > v) and not self.widen():
-            raise NeedFullSample("years outside the candidates may exceed VaR")
+        return self.top(j, int(r.max()) + 1)[0][r]
 
 
-def var_with_se_block(top: TopBlock, alpha: float) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`var_with_se_top` for every variant of a block: (values, errors)."""
-    n = top.n
+def _ranks(n: int, alpha: float) -> tuple[int, int, int, float]:
     k = quantile_rank(n, alpha)
     d = np.sqrt(n * alpha * (1.0 - alpha))
     lo, hi = int(min(max(np.floor(k - d), 1), n)), int(min(max(np.ceil(k + d), 1), n))
-    q = top.kth_smallest([k, lo, hi])
-    width = (q[:, 2] - q[:, 1]) * d / max(hi - lo, 1) if hi > lo else np.zeros(len(q))
+    return k, lo, hi, float(d)
+
+
+def var_with_se_sparse(sb: SparseBlock, alpha: float) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`var_with_se_top` for every variant of a :class:`SparseBlock`: (values,
+    errors), shape (k,) each."""
+    k, lo, hi, d = _ranks(sb.n, alpha)
+    q = np.array([sb.kth_smallest(j, [k, lo, hi]) for j in range(sb.k)]).reshape(sb.k, 3)
+    width = (q[:, 2] - q[:, 1]) * d / max(hi - lo, 1) if hi > lo else np.zeros(sb.k)
     return q[:, 0], width
 
 
-def es_block(top: TopBlock, alpha: float) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`es_top` for every variant of a block: (values, errors)."""
-    n = top.n
-    v = top.kth_smallest([quantile_rank(n, alpha)])[:, 0]
-    top.var_at_least(v)
-    excess = np.maximum(top.values - v[:, None], 0.0)
-    mean = excess.sum(axis=1) / n
-    m = excess.shape[1]
-    var = (np.sum((excess - mean[:, None]) ** 2, axis=1) + (n - m) * mean * mean) / (n - 1)
-    return v + mean / (1.0 - alpha), np.sqrt(var) / ((1.0 - alpha) * math.sqrt(n))
+def es_sparse(sb: SparseBlock, alpha: float) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`es_top` for every variant of a :class:`SparseBlock`: (values, errors)."""
+    n = sb.n
+    r = n - quantile_rank(n, alpha)
+    values, errors = np.empty(sb.k), np.empty(sb.k)
+    for j in range(sb.k):
+        top = sb.top(j, r + 1)[0]
+        v = top[r]
+        excess = np.maximum(top - v, 0.0)
+        mean = excess.sum() / n
+        var = (np.sum((excess - mean) ** 2) + (n - excess.size) * mean * mean) / (n - 1)
+        values[j] = v + mean / (1.0 - alpha)
+        errors[j] = math.sqrt(var) / ((1.0 - alpha) * math.sqrt(n))
+    return values, errors
 
 
-def diff_var_block(fixed: TopYears, block: TopBlock, alpha: float, *, sign: int = 1
-                   ) -> tuple[np.ndarray, np.ndarray]:
-    """``VaR(fixed) − VaR(row)`` for every row of ``block`` (``sign = -1``: row − fixed),
-    with the paired error of :func:`diff_var_top`."""
+def diff_var_sparse(fixed: TopYears, sb: SparseBlock, alpha: float, *, sign: int = 1
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """``VaR(fixed) − VaR(row)`` for every variant of ``sb`` (``sign = -1``: row − fixed),
+    with the paired (Bahadur) error of :func:`diff_var_top`."""
     vx, sx = var_with_se_top(fixed, alpha)
-    vy, sy = var_with_se_block(block, alpha)
-    block.var_at_least(vy)
     if fixed.floor > vx:
         raise NeedFullSample("years outside the candidates may exceed VaR")
-    n = block.n
-    above_x = fixed.years[fixed.values > vx]
+    vy, sy = var_with_se_sparse(sb, alpha)
+    n = sb.n
     mask_x = np.zeros(n, dtype=bool)
-    mask_x[above_x] = True
-    above_y = block.values > vy[:, None]                     # (k, m)
-    n_y = above_y.sum(axis=1)
-    both = (above_y & mask_x[block.years][None, :]).sum(axis=1)
-    px = 1.0 - above_x.size / n
-    py = 1.0 - n_y / n
-    both_below = (n - above_x.size - n_y + both) / n
-    den = np.sqrt(px * (1 - px) * py * (1 - py))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rho = np.where(den > 0, np.clip((both_below - px * py) / np.where(den > 0, den, 1.0),
-                                        -1.0, 1.0), 0.0)
-    se = np.sqrt(np.maximum(sx * sx + sy * sy - 2.0 * rho * sx * sy, 0.0))
+    mask_x[fixed.years[fixed.values > vx]] = True
+    n_x = int(mask_x.sum())
+    r = n - quantile_rank(n, alpha)
+    se = np.empty(sb.k)
+    px = 1.0 - n_x / n
+    for j in range(sb.k):
+        vals, yrs = sb.top(j, r + 1)
+        above = yrs[vals > vy[j]]
+        py = 1.0 - above.size / n
+        both_below = (n - n_x - above.size + int(mask_x[above].sum())) / n
+        den = math.sqrt(px * (1 - px) * py * (1 - py))
+        rho = min(max((both_below - px * py) / den, -1.0), 1.0) if den > 0 else 0.0
+        se[j] = math.sqrt(max(sx * sx + sy[j] ** 2 - 2.0 * rho * sx * sy[j], 0.0))
     return sign * (vx - vy), se
+
+
+def sparse_means(base: np.ndarray, rows: np.ndarray, years: np.ndarray, adds: np.ndarray,
+                 k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Means and standard errors ``sd / sqrt(n)`` of ``x_j = base + add_j`` (the sparse
+    triples of :class:`SparseBlock`; ``adds`` of any sign), without forming the rows:
+    ``Σ(x_j − m_j)² = Σa² + 2Σ a·c_j + Σc_j² − n·δ_j²`` with ``a = base − mean(base)``,
+    ``c_j`` the additions and ``δ_j = Σc_j / n``."""
+    n = base.size
+    mb = base.mean()
+    a = base - mb
+    ss = float(np.dot(a, a))
+    delta = np.bincount(rows, adds, minlength=k) / n
+    cross = np.bincount(rows, a[years] * adds, minlength=k)
+    sq = np.bincount(rows, adds * adds, minlength=k)
+    var = np.maximum(ss + 2.0 * cross + sq - n * delta * delta, 0.0) / (n - 1)
+    return mb + delta, np.sqrt(var / n)

@@ -18,7 +18,7 @@ _EXPORTS = {
         "cell_models", "fit_cell_models", "build_scenario_base", "baseline_capital"
     ], "base"),
     **dict.fromkeys([
-        "BondContext", "BondBlock", "BondOutcome", "BOND_ID", "without_bond"
+        "BondContext", "BondBlock", "BondOutcome", "Excess", "BOND_ID", "without_bond"
     ], "bond"),
     **dict.fromkeys([
         "ScenarioResult", "evaluate", "evaluate_many", "difference", "DIFFERENCE_KEYS",

@@ -10,10 +10,13 @@ bond's own, and the bond's own is the same arithmetic as
 ``coinsurance · min(loss − deductible, limit)`` inside the bond's wording slice, the annual
 aggregate charged in order of occurrence, payments after the horizon (delay), insurer
 default by year, the regulatory haircut. Alternatives that share every term but the limit
-(and have no aggregate limit) are computed together, one column per limit.
+(and have no aggregate limit) are computed together as a :class:`BondBlock`: the layer with
+no limit, summed by year once, less each limit's :class:`Excess` — ``c · (x − L)`` for the
+rare events whose excess ``x`` over the deductible passes the limit ``L`` — so a block of
+many limits costs little more than one.
 
-:class:`BondContext` holds what is shared; :meth:`BondContext.outcomes` gives one
-:class:`BondOutcome` per alternative.
+:class:`BondContext` holds what is shared; :meth:`BondContext.blocks` gives the blocks,
+:meth:`BondContext.outcomes` one :class:`BondOutcome` (annual arrays) per alternative.
 """
 from __future__ import annotations
 
@@ -31,7 +34,7 @@ from opwb.insurance.policy import default_probability
 from opwb.insurance.programme import Programme
 from opwb.scenarios.alternatives import Alternative
 
-__all__ = ["BondContext", "BondBlock", "BondOutcome", "BOND_ID", "without_bond"]
+__all__ = ["BondContext", "BondBlock", "BondOutcome", "Excess", "BOND_ID", "without_bond"]
 
 BOND_ID = "BBB"
 DELAY_PROBABILITY = 0.1   # apply_programme's default: the scenario uses the same
@@ -46,21 +49,94 @@ def without_bond(programme: Programme) -> Programme:
 
 
 @dataclass(frozen=True)
+class Excess:
+    """Per-alternative corrections in the few years they touch: for every (row, year) pair
+    listed once (sorted by row, then year), the amounts to **subtract** from the block's
+    unlimited figures — contractual payments (``ceded``), recognised recovery in the
+    economic and in the regulatory view."""
+
+    rows: np.ndarray
+    years: np.ndarray
+    ceded: np.ndarray
+    economic: np.ndarray
+    regulatory: np.ndarray
+
+    @classmethod
+    def empty(cls) -> "Excess":
+        z = np.zeros(0)
+        return cls(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), z, z, z)
+
+    @classmethod
+    def combine(cls, parts: Sequence["Excess"], n: int) -> "Excess":
+        """One correction per (row, year), summing ``parts`` (e.g. over event types)."""
+        parts = [p for p in parts if p.rows.size]
+        if not parts:
+            return cls.empty()
+        if len(parts) == 1:
+            return parts[0]
+        rows = np.concatenate([p.rows for p in parts])
+        years = np.concatenate([p.years for p in parts])
+        keys, inv = np.unique(rows * n + years, return_inverse=True)
+        sums = [np.bincount(inv, np.concatenate([getattr(p, f) for p in parts]),
+                            minlength=keys.size).astype(float)
+                for f in ("ceded", "economic", "regulatory")]
+        return cls(keys // n, keys % n, *sums)
+
+    def of_row(self, j: int) -> slice:
+        lo, hi = np.searchsorted(self.rows, [j, j + 1])
+        return slice(int(lo), int(hi))
+
+
+@dataclass(frozen=True)
 class BondBlock:
     """The bond's annual figures for ``k`` alternatives sharing deductible, coinsurance and
-    rating: arrays of shape (k, n_years) (rows in the order of ``alternatives``)."""
+    rating (rows in the order of ``alternatives``), held as the figures of the layer with
+    no limit (shape (n_years,), KRW) less each alternative's :class:`Excess` — what the
+    limit leaves to the bank in the rare years a loss exceeds it.
+
+    ``ceded``, ``economic``, ``regulatory``: the unlimited layer's contractual payments and
+    recognised recovery (economic; regulatory after the haircut) by covered event type;
+    ``excess`` the corrections by event type; ``claims`` the paid claims per year (the same
+    for every limit); ``hit_rows``, ``hit_years``: the (row, year) pairs in which a payment
+    reached the per-occurrence limit or the year's payments the aggregate limit.
+    """
 
     alternatives: tuple[Alternative, ...]
-    ceded: np.ndarray
-    recovery_economic: dict[str, np.ndarray]
-    recovery_regulatory: dict[str, np.ndarray]
+    ceded: dict[str, np.ndarray]
+    economic: dict[str, np.ndarray]
+    regulatory: dict[str, np.ndarray]
+    excess: dict[str, Excess]
     claims: np.ndarray
-    hit: np.ndarray
+    hit_rows: np.ndarray
+    hit_years: np.ndarray
+
+    @property
+    def k(self) -> int:
+        return len(self.alternatives)
+
+    def total_excess(self) -> Excess:
+        """The corrections summed over event types."""
+        n = self.claims.size
+        return Excess.combine(list(self.excess.values()), n)
+
+    def _dense(self, base: np.ndarray, ex: Excess, field: str, j: int) -> np.ndarray:
+        s = ex.of_row(j)
+        out = base.copy()
+        out[ex.years[s]] -= getattr(ex, field)[s]
+        return out
 
     def row(self, j: int) -> "BondOutcome":
-        return BondOutcome(self.ceded[j], {et: r[j] for et, r in self.recovery_economic.items()},
-                           {et: r[j] for et, r in self.recovery_regulatory.items()},
-                           self.claims[j], self.hit[j])
+        """Alternative ``j``'s annual figures in full (:class:`BondOutcome`)."""
+        n = self.claims.size
+        ceded = self._dense(np.sum([self.ceded[et] for et in self.ceded], axis=0),
+                            self.total_excess(), "ceded", j)
+        econ = {et: self._dense(self.economic[et], self.excess[et], "economic", j)
+                for et in self.economic}
+        reg = {et: self._dense(self.regulatory[et], self.excess[et], "regulatory", j)
+               for et in self.regulatory}
+        hit = np.zeros(n, dtype=bool)
+        hit[self.hit_years[self.hit_rows == j]] = True
+        return BondOutcome(ceded, econ, reg, self.claims, hit)
 
 
 @dataclass(frozen=True)
@@ -196,68 +272,129 @@ class BondContext:
         return self._defaults[rating]
 
     def _block(self, alts: Sequence[Alternative]) -> BondBlock:
-        """Alternatives sharing deductible, coinsurance and rating (rows: their limits)."""
+        """Alternatives sharing deductible, coinsurance and rating (rows: their limits).
+
+        Per event the bond pays ``c · min(x, L)`` with ``x = loss − d``: the unlimited
+        layer's ``c · x`` less ``c · (x − L)`` for the events above ``d + L``. The first is
+        summed by year once for the block; the second only over those rare events."""
+        if any(math.isfinite(a.aggregate_limit) for a in alts):
+            if len(alts) > 1:
+                raise ValueError("alternatives with an aggregate limit are computed alone")
+            return self._aggregate_block(alts[0])
         n = self.base.n_years
         first = alts[0]
         d, c = first.deductible, first.coinsurance
         limits = np.array([a.limit for a in alts], dtype=float)
-        aggregates = [a.aggregate_limit for a in alts]
         k = limits.size
-        covered = tuple(dict.fromkeys(event_type_of(c) for c in self.cells))
+        dy = self._default_years(first.insurer_rating)
+        hc = self.haircut(first)                 # the same rating: the same haircut
+        defaulted = np.zeros(n, dtype=bool)
+        defaulted[dy] = True
         ceded: dict[str, np.ndarray] = {}
-        delayed: dict[str, np.ndarray] = {}
-        claims = np.zeros(k * n, dtype=np.int64)
-        hit = np.zeros((k, n), dtype=bool)
+        prompt: dict[str, np.ndarray] = {}
+        parts: dict[str, list] = {}
+        claims = np.zeros(n, dtype=np.int64)
+        hit_keys = []
+        for cell in self.cells:
+            et = event_type_of(cell)
+            _, loss, year, late = self._events(cell, d)
+            pay = loss - d
+            if c != 1.0:
+                pay = c * pay
+            paid = np.bincount(year, pay, minlength=n)
+            held = np.bincount(year[~late], pay[~late], minlength=n)
+            ceded[et] = ceded[et] + paid if et in ceded else paid
+            prompt[et] = prompt[et] + held if et in prompt else held
+            claims += np.bincount(year, minlength=n)
+            # the rare events above the smallest limit, largest first
+            big = np.flatnonzero(loss - d >= limits.min() * (1 - 1e-12))
+            big = big[np.argsort(-(loss[big] - d), kind="stable")]
+            x = loss[big] - d
+            counts = np.searchsorted(-x, -limits, side="left")        # x > L
+            hits = np.searchsorted(-x, -limits * (1 - 1e-12), side="right")  # x ≥ L(1−ε)
+            rows = np.repeat(np.arange(k), hits)
+            ev = np.concatenate([np.arange(h) for h in hits]) if k else np.zeros(0, int)
+            hit_keys.append(rows * n + year[big][ev])
+            rows = np.repeat(np.arange(k), counts)
+            ev = np.concatenate([np.arange(m) for m in counts]).astype(np.int64)
+            over = c * (x[ev] - limits[rows]) if c != 1.0 else x[ev] - limits[rows]
+            parts.setdefault(et, []).append((rows, year[big][ev], over, ~late[big][ev]))
+        hit_keys = np.unique(np.concatenate(hit_keys)) if hit_keys else np.zeros(0, np.int64)
+        economic, regulatory, excess = {}, {}, {}
+        for et in ceded:
+            rec = prompt[et]
+            if dy.size and LGD > 0:
+                rec[dy] -= LGD * rec[dy]
+            economic[et] = rec
+            regulatory[et] = rec - rec * hc if hc > 0 else rec
+            rows = np.concatenate([p[0] for p in parts[et]])
+            years = np.concatenate([p[1] for p in parts[et]])
+            over = np.concatenate([p[2] for p in parts[et]])
+            on_time = np.concatenate([p[3] for p in parts[et]])
+            keys, inv = np.unique(rows * n + years, return_inverse=True)
+            ex_c = np.bincount(inv, over, minlength=keys.size).astype(float)
+            ex_e = np.bincount(inv, over * on_time, minlength=keys.size).astype(float)
+            yrs = keys % n
+            if dy.size and LGD > 0:
+                hit_dy = defaulted[yrs]
+                ex_e[hit_dy] -= LGD * ex_e[hit_dy]
+            ex_r = ex_e - ex_e * hc if hc > 0 else ex_e
+            excess[et] = Excess(keys // n, yrs, ex_c, ex_e, ex_r)
+        return BondBlock(tuple(alts), ceded, economic, regulatory, excess, claims,
+                         hit_keys // n, hit_keys % n)
+
+    def _aggregate_block(self, alt: Alternative) -> BondBlock:
+        """One alternative with an annual aggregate limit: payments event by event, the
+        aggregate charged in order of occurrence (as apply_programme); no corrections."""
+        n = self.base.n_years
+        d, c, limit = alt.deductible, alt.coinsurance, alt.limit
+        ceded: dict[str, np.ndarray] = {}
+        prompt: dict[str, np.ndarray] = {}
+        claims = np.zeros(n, dtype=np.int64)
+        hit = np.zeros(n, dtype=bool)
         picked = []
         for cell in self.cells:
             idx, loss, year, late = self._events(cell, d)
-            pay = np.minimum.outer(limits, loss - d)                  # (limits, events)
+            pay = np.minimum(loss - d, limit)
             if c != 1.0:
-                pay *= c
+                pay = c * pay
             picked.append((cell, idx, year, late, pay))
-        if any(math.isfinite(a) for a in aggregates):
-            self._charge(picked, aggregates)
+        self._charge(picked, alt.aggregate_limit)
         for cell, idx, year, late, pay in picked:
             et = event_type_of(cell)
-            flat = (year[None, :] + n * np.arange(k)[:, None]).ravel()
-            paid = np.bincount(flat, pay.ravel(), minlength=k * n).reshape(k, n)
-            held = np.bincount(flat, (pay * late).ravel(), minlength=k * n).reshape(k, n)
+            paid = np.bincount(year, pay, minlength=n)
+            held = np.bincount(year[~late], pay[~late], minlength=n)
             ceded[et] = ceded[et] + paid if et in ceded else paid
-            delayed[et] = delayed[et] + held if et in delayed else held
-            claims += np.bincount(flat[pay.ravel() > 0], minlength=k * n)
-            rows, events = np.nonzero(pay >= c * limits[:, None] * (1 - 1e-12))
-            hit[rows, year[events]] = True
-        dy = self._default_years(first.insurer_rating)
-        hc = self.haircut(first)                 # the same rating: the same haircut
-        total = None
-        rec_e, rec_r = {}, {}
-        for et in covered:
-            total = ceded[et] if total is None else total + ceded[et]
-            rec = ceded[et] - delayed[et]
+            prompt[et] = prompt[et] + held if et in prompt else held
+            claims += np.bincount(year[pay > 0], minlength=n)
+            hit[year[pay >= c * limit * (1 - 1e-12)]] = True
+        total = np.sum([ceded[et] for et in ceded], axis=0)
+        hit |= total >= c * alt.aggregate_limit * (1 - 1e-12)
+        dy = self._default_years(alt.insurer_rating)
+        hc = self.haircut(alt)
+        economic, regulatory = {}, {}
+        for et in ceded:
+            rec = prompt[et]
             if dy.size and LGD > 0:
-                rec[:, dy] -= LGD * rec[:, dy]
-            rec_e[et] = rec
-            rec_r[et] = rec - rec * hc if hc > 0 else rec
-        for j, alt in enumerate(alts):
-            if math.isfinite(alt.aggregate_limit):
-                hit[j] |= total[j] >= c * alt.aggregate_limit * (1 - 1e-12)
-        return BondBlock(tuple(alts), total, rec_e, rec_r, claims.reshape(k, n), hit)
+                rec[dy] -= LGD * rec[dy]
+            economic[et] = rec
+            regulatory[et] = rec - rec * hc if hc > 0 else rec
+        hy = np.flatnonzero(hit)
+        return BondBlock((alt,), ceded, economic, regulatory,
+                         {et: Excess.empty() for et in ceded}, claims,
+                         np.zeros(hy.size, dtype=np.int64), hy)
 
-    def _charge(self, picked: list, aggregates: Sequence[float]) -> None:
-        """Annual aggregate limits, charged in order of occurrence (as apply_programme)."""
+    def _charge(self, picked: list, aggregate: float) -> None:
+        """The annual aggregate limit, charged in order of occurrence (as apply_programme)."""
         sim, seed = self.base.sim, self.base.seed
         years = np.concatenate([year for _, _, year, _, _ in picked])
         times = np.concatenate([sim.event_draws(seed, "time", c)[idx]
                                 for c, idx, _, _, _ in picked])
         order = np.lexsort((times, years))
-        pays = np.concatenate([pay for *_, pay in picked], axis=1)
-        for j, agg in enumerate(aggregates):
-            if not math.isfinite(agg):
-                continue
-            capped = np.empty(pays.shape[1])
-            capped[order] = _aggregate(years[order], pays[j, order], np.zeros(sim.n_years), agg)
-            pays[j] = capped
+        pays = np.concatenate([pay for *_, pay in picked])
+        capped = np.empty(pays.size)
+        capped[order] = _aggregate(years[order], pays[order], np.zeros(sim.n_years), aggregate)
         start = 0
         for i, (c, idx, year, late, _) in enumerate(picked):
-            picked[i] = (c, idx, year, late, pays[:, start:start + idx.size])
+            picked[i] = (c, idx, year, late, capped[start:start + idx.size])
             start += idx.size

@@ -5,10 +5,11 @@ shares: the gross losses and their VaR, the programme without the bond in the ec
 the regulatory view, the gross regulatory capital and the baseline without the bond.
 :meth:`FigureContext.figures` turns a block of the bond's payments
 (:class:`opwb.scenarios.bond.BondBlock`: alternatives that differ only in the limit) into
-the figures of each alternative, computed for the whole block at once; every figure
-carries ``<name>_se``. Quantile figures of the varying net losses come from their largest
-years (:mod:`opwb.engine.topyears`: the candidates are the largest years of the net losses
-without the bond, an upper bound of every alternative's) — exactly the full-sample figures.
+the figures of each alternative; every figure carries ``<name>_se``. A block's net losses
+are those with an unlimited layer plus, in the few years a loss passes a limit, the excess
+it leaves; quantile, ES and mean figures are read from that sparse form
+(:class:`opwb.engine.topyears.SparseBlock`, :func:`opwb.engine.topyears.sparse_means`) —
+the same numbers as on the full annual arrays, without forming them.
 
 Standard errors (all on the same simulated years):
 
@@ -31,8 +32,8 @@ import numpy as np
 
 from opwb.capital.ama import BASEL_CAP, apply_cap
 from opwb.engine import riskmeasures as rm
-from opwb.engine.topyears import (NeedFullSample, TopBlock, TopYears, candidates,
-                                  diff_var_block, diff_var_top, es_block, var_with_se_block,
+from opwb.engine.topyears import (SparseBlock, TopYears, candidates, diff_var_sparse,
+                                  diff_var_top, es_sparse, sparse_means, var_with_se_sparse,
                                   var_with_se_top)
 from opwb.scenarios.bond import BondBlock, BondContext
 
@@ -43,40 +44,19 @@ def _rss(values) -> float:
     return float(math.sqrt(sum(v * v for v in values)))
 
 
+_NONE = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0))
+
+
+def _sum(arrays, n: int) -> np.ndarray:
+    """Sum of (n,) arrays, in order (zeros when there are none)."""
+    out = None
+    for x in arrays:
+        out = x if out is None else out + x
+    return np.zeros(n) if out is None else out
+
+
 def _rss_rows(arrays) -> np.ndarray:
     return np.sqrt(np.sum([np.asarray(a) ** 2 for a in arrays], axis=0))
-
-
-class _Net:
-    """Annual net losses of a block's alternatives: ``base`` (shape (n,)) less each of
-    ``recoveries`` (shape (k, n)), on any columns (years) — the same arithmetic whether
-    computed on a few candidate years or on all (results memoised for all years)."""
-
-    def __init__(self, base: np.ndarray, recoveries: list, k: int):
-        self.base, self.recoveries, self.k = base, recoveries, k
-        self._all = None
-
-    def __call__(self, cols) -> np.ndarray:
-        full = isinstance(cols, slice)
-        if full and self._all is not None:
-            return self._all
-        b = self.base[cols]
-        if not self.recoveries:
-            x = np.tile(b, (self.k, 1))
-        else:
-            x = b - self.recoveries[0][:, cols]
-            for r in self.recoveries[1:]:
-                x -= r[:, cols]
-        if full:
-            self._all = x
-        return x
-
-
-def _row_means(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mean of every row of ``x`` (shape (k, n)) and its standard error ``sd / sqrt(n)``
-    (:func:`opwb.engine.riskmeasures.mean_with_se` row by row)."""
-    n = x.shape[1]
-    return x.mean(axis=1), x.std(axis=1, ddof=1) / math.sqrt(n)
 
 
 class FigureContext:
@@ -98,17 +78,11 @@ class FigureContext:
         self.net0_total = np.sum([self.net0_econ[et] for et in self.ets], axis=0)
         self.net0_if = self.net0_econ.get("IF", np.zeros(n))
         self.net0_reg_total = np.sum([self.net0_reg[et] for et in self.ets], axis=0)
-        low = min([a, *(1 - 1 / p for p in settings.return_periods)])
-        # generous candidate sets: a large recovery can move a year far down the ranking
-        self.cand = {"total": candidates(self.net0_total, low, margin=2.5),
-                     "retained IF": candidates(self.net0_if, low, margin=2.5),
-                     "regulatory": candidates(self.net0_reg_total, a, margin=20, extra=2000),
-                     **{("regulatory", et): candidates(self.net0_reg[et], a, margin=20,
-                                                       extra=2000) for et in self.ets}}
         own = lambda x: TopYears.of(x, candidates(x, a, margin=3))  # noqa: E731
         self.gross_top = own(self.gross_total)
         self.gross_et_top = {et: own(self.gross[et]) for et in self.ets}
         self.net0_reg_top = {et: own(self.net0_reg[et]) for et in self.ets}
+        self.net0_reg_total_top = own(self.net0_reg_total)
         self.gross_var = var_with_se_top(self.gross_top, a)
         var_g = {et: var_with_se_top(self.gross_et_top[et], a) for et in self.ets}
         if settings.aggregation == "sum":
@@ -134,102 +108,89 @@ class FigureContext:
         """The figures (with ``_se``) of every alternative of ``block`` and, with
         ``keep_arrays``, its annual arrays (else an empty dict: a frontier of many
         structures keeps only figures)."""
-        try:
-            return self._figures(block, False, keep_arrays)
-        except NeedFullSample:          # a rank outside the candidate years: use every year
-            return self._figures(block, True, keep_arrays)
-
-    def _top(self, net, family, full: bool) -> TopBlock:
-        """The block's variants ``net(columns)`` on the family's candidate years; the full
-        sample is computed only if a figure needs it."""
-        n = self.base.n_years
-        if full:
-            return TopBlock(n, np.arange(n), net(slice(None)), -math.inf)
-        cand = self.cand[family]
-        return TopBlock(n, cand.years, net(cand.years), cand.floor,
-                        source=lambda: net(slice(None)))
-
-    def _figures(self, block: BondBlock, full: bool, keep_arrays: bool):
         s, n, a = self.settings, self.base.n_years, self.settings.alpha
         alts = block.alternatives
         k = len(alts)
-        rec_e = block.recovery_economic
-        net_total = _Net(self.net0_total, list(rec_e.values()), k)
-        net_if = _Net(self.net0_if, [rec_e["IF"]] if "IF" in rec_e else [], k)
-        net_reg = {et: _Net(self.net0_reg[et], [r], k)
-                   for et, r in block.recovery_regulatory.items()}
-        tot = self._top(net_total, "total", full)
-        nif = self._top(net_if, "retained IF", full)
-        reg = {et: self._top(x, ("regulatory", et), full) for et, x in net_reg.items()}
+        ex = block.total_excess()
+        econ = block.economic
+        # net losses: the unlimited layer's net losses plus each limit's excess
+        net_total = SparseBlock(self.net0_total - _sum(econ.values(), n),
+                                ex.rows, ex.years, ex.economic, k)
+        ex_if = block.excess.get("IF")
+        net_if = (SparseBlock(self.net0_if - econ["IF"], ex_if.rows, ex_if.years,
+                              ex_if.economic, k) if ex_if is not None else
+                  SparseBlock(self.net0_if, *_NONE, k))
+        reg = {et: SparseBlock(self.net0_reg[et] - r, block.excess[et].rows,
+                               block.excess[et].years, block.excess[et].regulatory, k)
+               for et, r in block.regulatory.items()}
         f: dict[str, np.ndarray] = {}
         f["premium"] = np.array([alt.premium for alt in alts])
         f["premium_se"] = np.zeros(k)
-        f["expected_recovery"], f["expected_recovery_se"] = _row_means(block.ceded)
-        rec = _Net(np.zeros(n), [-r for r in rec_e.values()], k)(slice(None))
+        f["expected_recovery"], f["expected_recovery_se"] = sparse_means(
+            _sum(block.ceded.values(), n), ex.rows, ex.years, -ex.ceded, k)
         f["expected_recognised_recovery"], f["expected_recognised_recovery_se"] = \
-            _row_means(rec)
+            sparse_means(_sum(econ.values(), n), ex.rows, ex.years, -ex.economic, k)
         with np.errstate(divide="ignore", invalid="ignore"):
             paid = f["premium"] > 0
             f["loss_ratio"] = np.where(paid, f["expected_recovery"] / f["premium"], math.inf)
             f["loss_ratio_se"] = np.where(paid, f["expected_recovery_se"] / f["premium"],
                                           math.nan)
-        for key, hit in (("p_claim", block.claims > 0), ("p_exhaust", block.hit)):
-            p = hit.mean(axis=1)
+        p_claim = float(np.count_nonzero(block.claims)) / n
+        p_hit = np.bincount(block.hit_rows, minlength=k) / n
+        for key, p in (("p_claim", np.full(k, p_claim)), ("p_exhaust", p_hit)):
             f[key], f[f"{key}_se"] = p, np.sqrt(p * (1 - p) / n)
-        for period in s.return_periods:
+        for period in sorted(s.return_periods):       # the deepest rank first
             q = 1 - 1 / period
             f[f"retained_if_1in{period}"], f[f"retained_if_1in{period}_se"] = \
-                var_with_se_block(nif, q)
+                var_with_se_sparse(net_if, q)
             f[f"retained_total_1in{period}"], f[f"retained_total_1in{period}_se"] = \
-                var_with_se_block(tot, q)
+                var_with_se_sparse(net_total, q)
         f["gross_var"] = np.full(k, self.gross_var[0])
         f["gross_var_se"] = np.full(k, self.gross_var[1])
-        f["net_var"], f["net_var_se"] = var_with_se_block(tot, a)
+        f["net_var"], f["net_var_se"] = var_with_se_sparse(net_total, a)
         if self.bounded:
-            f["net_es"], f["net_es_se"] = es_block(tot, a)
+            f["net_es"], f["net_es_se"] = es_sparse(net_total, a)
         else:
-            full_net = net_total(slice(None))
-            est = [rm.es_estimate(full_net[j], a) for j in range(k)]
+            est = [rm.es_estimate(net_total.dense(j), a) for j in range(k)]
             f["net_es"] = np.array([e.value if e.exists else math.nan for e in est])
             f["net_es_se"] = np.array([e.se if e.exists else math.nan for e in est])
-        f["economic_relief"], f["economic_relief_se"] = diff_var_block(self.gross_top, tot, a)
-        self._regulatory(alts, reg, block.recovery_regulatory, f, full)
+        f["economic_relief"], f["economic_relief_se"] = diff_var_sparse(self.gross_top,
+                                                                        net_total, a)
+        self._regulatory(block, reg, f)
         rows = []
-        if keep_arrays:
-            nt, ni = net_total(slice(None)), net_if(slice(None))
-            nr = {et: x(slice(None)) for et, x in net_reg.items()}
         for j in range(k):
             figs = {key: float(v[j]) for key, v in f.items()}
             arrays = {}
             if keep_arrays:
-                arrays = {"gross": self.gross_total, "net": nt[j], "net_if": ni[j],
+                arrays = {"gross": self.gross_total, "net": net_total.dense(j),
+                          "net_if": net_if.dense(j),
                           "gross_if": self.gross.get("IF", np.zeros(n)),
-                          "recovery": block.ceded[j], "cap_binds": bool(figs["cap_binds"]),
-                          "reg": {et: x[j] for et, x in nr.items()}}
+                          "recovery": block.row(j).ceded, "cap_binds": bool(figs["cap_binds"]),
+                          "reg": {et: x.dense(j) for et, x in reg.items()}}
             rows.append((figs, arrays))
         return rows
 
-    def _regulatory(self, alts, reg: dict[str, TopBlock], rec_r: dict[str, np.ndarray],
-                    f: dict, full: bool) -> None:
-        s, a, k = self.settings, self.settings.alpha, len(alts)
+    def _regulatory(self, block: BondBlock, reg: dict[str, SparseBlock], f: dict) -> None:
+        s, a, k = self.settings, self.settings.alpha, block.k
         if s.aggregation == "sum":
-            per = {et: var_with_se_block(reg[et], a) if et in reg else
+            per = {et: var_with_se_sparse(reg[et], a) if et in reg else
                    (np.full(k, self.var_net0_et[et][0]), np.full(k, self.var_net0_et[et][1]))
                    for et in self.ets}
             k_mod = np.sum([v for v, _ in per.values()], axis=0)
             k_mod_se = _rss_rows(se for _, se in per.values())
-            benefit_se = _rss_rows(diff_var_block(self.gross_et_top[et], reg[et], a)[1]
+            benefit_se = _rss_rows(diff_var_sparse(self.gross_et_top[et], reg[et], a)[1]
                                    if et in reg else np.full(k, self.benefit_se0[et])
                                    for et in self.ets)
-            relief_se = _rss_rows(diff_var_block(self.net0_reg_top[et], reg[et], a)[1]
+            relief_se = _rss_rows(diff_var_sparse(self.net0_reg_top[et], reg[et], a)[1]
                                   for et in reg)
         else:
-            tb = self._top(_Net(self.net0_reg_total, list(rec_r.values()), k), "regulatory",
-                           full)
-            k_mod, k_mod_se = var_with_se_block(tb, a)
-            benefit_se = diff_var_block(self.gross_top, tb, a)[1]
-            relief_se = diff_var_block(TopYears.of(self.net0_reg_total,
-                                                   self.cand["regulatory"]), tb, a)[1]
+            ex = block.total_excess()
+            tb = SparseBlock(self.net0_reg_total - _sum(block.regulatory.values(),
+                                                        self.base.n_years),
+                             ex.rows, ex.years, ex.regulatory, k)
+            k_mod, k_mod_se = var_with_se_sparse(tb, a)
+            benefit_se = diff_var_sparse(self.gross_top, tb, a)[1]
+            relief_se = diff_var_sparse(self.net0_reg_total_top, tb, a)[1]
         res = [apply_cap(self.k_gross, self.k_gross - km, cap=BASEL_CAP) for km in k_mod]
         binds = np.array([r.binds for r in res])
         net = np.array([r.net for r in res])

@@ -137,7 +137,7 @@ class LayerStatistics:
                 for d, L in dict.fromkeys(todo)]
         for idx, block in self.context.blocks(alts):
             for j, i in enumerate(idx):
-                ceded = block.ceded[j]
+                ceded = block.row(j).ceded
                 self._cache[(alts[i].deductible, alts[i].limit)] = (float(ceded.mean()),
                                                                     var(ceded, 0.995))
 
