@@ -56,7 +56,7 @@ _LAZY = {
     "build_scenario_base": "scenarios.base", "ScenarioSettings": "scenarios.base",
     "evaluate": "scenarios.evaluation", "compare": "scenarios.evaluation",
     "evaluate_many": "scenarios.evaluation", "difference": "scenarios.evaluation",
-    "frontier": "scenarios.frontier", "QuotedPremium": "scenarios.premium",
+    "frontier": "scenarios.frontier", "recommend": "scenarios.recommend", "QuotedPremium": "scenarios.premium",
     "TechnicalPremium": "scenarios.premium",
 }
 

@@ -20,7 +20,7 @@ import math
 from typing import Literal
 
 __all__ = ["EOK", "JO", "MAN", "NOT_EXISTING", "eok_formatter", "format_krw", "format_krw_with_se",
-           "from_eok", "round_to_se", "to_eok"]
+           "from_eok", "has_final_consonant", "round_to_se", "to_eok", "with_particle"]
 
 MAN = 1e4   # 만
 EOK = 1e8   # 억
@@ -200,3 +200,51 @@ def format_krw_with_se(value: float, se: float,
         return f"{_fixed(round(x, d), d)}{u}원 (상한 없음)"
     rv, rs, d = round_to_se(v / scale, s / scale)
     return f"{_fixed(rv, d)} ± {_fixed(rs, d)}{u}원"
+
+
+_PARTICLES = {"은": ("은", "는"), "는": ("은", "는"), "이": ("이", "가"), "가": ("이", "가"),
+              "을": ("을", "를"), "를": ("을", "를"), "과": ("과", "와"), "와": ("과", "와"),
+              "으로": ("으로", "로"), "로": ("으로", "로")}
+_DIGIT_FINAL = "0136780"          # 영 일 삼 육 칠 팔 십 end in a consonant
+
+
+def has_final_consonant(word: str) -> bool:
+    """Whether the last sound of ``word`` ends in a consonant (받침), which decides the
+    particle: Hangul syllables by their code point (U+AC00 + 28·(…) + final), a final digit
+    by its Korean reading, a final Latin letter as read in Korean (l, m, n, r: consonant).
+
+    Examples
+    --------
+    >>> has_final_consonant("보상한도"), has_final_consonant("공제금액"), has_final_consonant("50억")
+    (False, True, True)
+    """
+    for ch in reversed(word.strip()):
+        if "가" <= ch <= "힣":
+            return (ord(ch) - 0xAC00) % 28 != 0
+        if ch.isdigit():
+            return ch in _DIGIT_FINAL
+        if ch.isalpha():
+            return ch.lower() in "lmnr"
+    return False
+
+
+def with_particle(word: str, particle: str) -> str:
+    """``word`` followed by the correct form of ``particle`` (은/는, 이/가, 을/를, 과/와,
+    으로/로), chosen by :func:`has_final_consonant` — never "은(는)".
+
+    Examples
+    --------
+    >>> with_particle("보상한도", "은"), with_particle("공제금액", "는"), with_particle("한도", "을")
+    ('보상한도는', '공제금액은', '한도를')
+    >>> with_particle("1,000억원", "이"), with_particle("보험", "으로")
+    ('1,000억원이', '보험으로')
+    """
+    try:
+        final, bare = _PARTICLES[particle]
+    except KeyError:
+        raise ValueError(f"unknown particle {particle!r}; expected one of "
+                         f"{sorted(_PARTICLES)}") from None
+    if particle in ("으로", "로") and word.strip() and "가" <= word.strip()[-1] <= "힣" \
+            and (ord(word.strip()[-1]) - 0xAC00) % 28 == 8:      # ㄹ final takes 로
+        return word + "로"
+    return word + (final if has_final_consonant(word) else bare)

@@ -30,6 +30,7 @@ _EXPORTS = {
         "PremiumModel", "QuotedPremium", "TechnicalPremium", "FixedPremium", "LayerStatistics",
         "as_premium_model", "premium_model_name"
     ], "premium"),
+    **dict.fromkeys(["Recommendation", "recommend", "APPETITE_LABELS"], "recommend"),
     **dict.fromkeys(["cap_sensitivity"], "sensitivity"),
 }
 

@@ -12,7 +12,7 @@ Examples
 >>> alternative_problems(alt)
 []
 >>> alternative_problems(alt.replace(deductible=-1e8))
-['공제금액은(는) 0 이상이어야 합니다 (deductible must be ≥ 0): -1억원']
+['공제금액은 0 이상이어야 합니다 (deductible must be ≥ 0): -1억원']
 """
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ from opwb.data.tableio import (
     parse_text,
     read_table,
 )
-from opwb.data.units import format_krw
+from opwb.data.units import format_krw, with_particle
 
 __all__ = ["Alternative", "alternative_problems", "check_alternative", "load_alternatives",
            "ALTERNATIVE_COLUMNS"]
@@ -78,11 +78,17 @@ def alternative_problems(alt: Alternative) -> list[str]:
                           ("aggregate_limit", "연간 총한도", "aggregate limit")):
         value = getattr(alt, field)
         if value is None or math.isnan(value):
-            out.append(f"{ko}을(를) 입력하세요 ({en} is missing)")
+            out.append(f"{with_particle(ko, '을')} 입력하세요 ({en} is missing)")
         elif value < 0:
-            out.append(f"{ko}은(는) 0 이상이어야 합니다 ({en} must be ≥ 0): {format_krw(value)}")
+            out.append(f"{with_particle(ko, '은')} 0 이상이어야 합니다 ({en} must be ≥ 0): "
+                       f"{format_krw(value)}")
     if not out and alt.limit == 0:
         out.append("보상한도는 0보다 커야 합니다 (limit must be > 0)")
+    if not out and alt.deductible > alt.limit:
+        out.append("공제금액이 보상한도보다 큽니다 (deductible above the limit): "
+                   f"{format_krw(alt.deductible)} > {format_krw(alt.limit)}. 보상한도는 공제금액을 "
+                   "넘는 손실에서 보험사가 지급하는 최대 금액입니다 (the limit is the most the "
+                   "insurer pays above the deductible)")
     if not out and alt.aggregate_limit < alt.limit:
         out.append("연간 총한도가 건당 보상한도보다 작습니다 (aggregate limit below the "
                    f"per-occurrence limit): {format_krw(alt.aggregate_limit)} < "

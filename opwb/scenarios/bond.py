@@ -115,9 +115,16 @@ class BondBlock:
         return len(self.alternatives)
 
     def total_excess(self) -> Excess:
-        """The corrections summed over event types."""
-        n = self.claims.size
-        return Excess.combine(list(self.excess.values()), n)
+        """The corrections summed over event types (computed once)."""
+        if "_total" not in self.__dict__:
+            self.__dict__["_total"] = Excess.combine(list(self.excess.values()),
+                                                     self.claims.size)
+        return self.__dict__["_total"]
+
+    def ceded_row(self, j: int) -> np.ndarray:
+        """Alternative ``j``'s contractual payments by year (shape (n_years,), KRW)."""
+        return self._dense(np.sum([self.ceded[et] for et in self.ceded], axis=0),
+                           self.total_excess(), "ceded", j)
 
     def _dense(self, base: np.ndarray, ex: Excess, field: str, j: int) -> np.ndarray:
         s = ex.of_row(j)
@@ -128,8 +135,7 @@ class BondBlock:
     def row(self, j: int) -> "BondOutcome":
         """Alternative ``j``'s annual figures in full (:class:`BondOutcome`)."""
         n = self.claims.size
-        ceded = self._dense(np.sum([self.ceded[et] for et in self.ceded], axis=0),
-                            self.total_excess(), "ceded", j)
+        ceded = self.ceded_row(j)
         econ = {et: self._dense(self.economic[et], self.excess[et], "economic", j)
                 for et in self.economic}
         reg = {et: self._dense(self.regulatory[et], self.excess[et], "regulatory", j)

@@ -165,7 +165,7 @@ class FigureContext:
                 arrays = {"gross": self.gross_total, "net": net_total.dense(j),
                           "net_if": net_if.dense(j),
                           "gross_if": self.gross.get("IF", np.zeros(n)),
-                          "recovery": block.row(j).ceded, "cap_binds": bool(figs["cap_binds"]),
+                          "recovery": block.ceded_row(j), "cap_binds": bool(figs["cap_binds"]),
                           "reg": {et: x.dense(j) for et, x in reg.items()}}
             rows.append((figs, arrays))
         return rows

@@ -96,7 +96,8 @@ def frontier(base: ScenarioBase, *, deductibles: Sequence[float], limits: Sequen
     -------
     DataFrame
         One row per structure, ordered by deductible then limit: ``name``, ``deductible``,
-        ``limit`` (KRW), ``premium_model`` (the premium model's name) and every figure of
+        ``limit``, ``aggregate_limit`` (KRW), ``coinsurance``, ``insurer_rating`` (the
+        structure's terms), ``premium_model`` (the premium model's name) and every figure of
         :data:`FRONTIER_KEYS` with its standard error ``<name>_se`` (KRW; probabilities as
         fractions; ``cap_binds`` 0/1). Row by row equal to :func:`evaluate` of
         ``template.replace(deductible=d, limit=L, premium=premium(d, L))``.
@@ -143,6 +144,9 @@ def frontier(base: ScenarioBase, *, deductibles: Sequence[float], limits: Sequen
     out = pd.DataFrame({"name": [a.name for a in alts],
                         "deductible": [a.deductible for a in alts],
                         "limit": [a.limit for a in alts],
+                        "aggregate_limit": [a.aggregate_limit for a in alts],
+                        "coinsurance": [a.coinsurance for a in alts],
+                        "insurer_rating": [a.insurer_rating for a in alts],
                         "premium_model": name})
     cols = {}
     for key in FRONTIER_KEYS:

@@ -57,12 +57,23 @@ class QuotedPremium:
     ----------
     quotes : sequence of Alternative
         Quoted structures (at least one; distinct limits).
+    name : str, optional
+        Shown beside every premium.
+    layer_cost : callable ``(deductible, limit) -> KRW``, optional
+        The layer's expected annual loss. Given, the interpolated premium is adjusted from
+        the quotes' deductible at that limit (interpolated like the rate on line) to the
+        structure's deductible by the ratio of expected layer losses — the loss-elimination
+        (deductible credit) relativity of pricing practice (Klugman, Panjer & Willmot,
+        *Loss Models*, §8.2) — so a higher deductible costs less; the quotes themselves
+        are reproduced. :meth:`with_deductible_credit` builds it from a scenario base.
     """
 
     quotes: tuple[Alternative, ...]
     name: str = "견적 보간 (quotes interpolated by rate on line)"
+    layer_cost: Callable[[float, float], float] | None = None
 
-    def __init__(self, quotes: Sequence[Alternative], name: str | None = None):
+    def __init__(self, quotes: Sequence[Alternative], name: str | None = None,
+                 layer_cost: Callable[[float, float], float] | None = None):
         quotes = tuple(sorted(quotes, key=lambda a: a.limit))
         if not quotes:
             raise ValueError("QuotedPremium needs at least one quote")
@@ -70,15 +81,49 @@ class QuotedPremium:
         if len(set(limits)) != len(limits) or min(limits) <= 0:
             raise ValueError(f"quotes need distinct positive limits, got {limits}")
         object.__setattr__(self, "quotes", quotes)
+        object.__setattr__(self, "layer_cost", layer_cost)
         if name is not None:
             object.__setattr__(self, "name", name)
+        elif layer_cost is not None:
+            object.__setattr__(self, "name", "견적 보간 + 공제금액 조정 (quotes by rate on "
+                                             "line, deductible credit from expected layer "
+                                             "loss)")
+
+    @classmethod
+    def with_deductible_credit(cls, quotes: Sequence[Alternative], context
+                               ) -> "QuotedPremium":
+        """Quotes with the deductible credit from the expected layer losses simulated on
+        a :class:`opwb.scenarios.bond.BondContext`."""
+        return cls(quotes, layer_cost=LayerStatistics(context).mean)
+
+    def quoted_deductible(self, limit: float) -> float:
+        """The quotes' deductible at ``limit`` (linear in log-limit, flat beyond)."""
+        x = np.log([q.limit for q in self.quotes])
+        return float(np.interp(math.log(limit), x, [q.deductible for q in self.quotes]))
+
+    def prepare(self, pairs) -> None:
+        """Compute the layer costs of a grid at once (when the layer cost can)."""
+        prep = getattr(getattr(self.layer_cost, "__self__", None), "prepare", None)
+        if prep is not None:
+            pairs = list(pairs)
+            prep(pairs + [(self.quoted_deductible(L), L) for _, L in pairs])
 
     def __call__(self, deductible: float, limit: float) -> float:
         if not limit > 0:
             raise ValueError(f"limit must be > 0, got {limit!r}")
         x = np.log([q.limit for q in self.quotes])
         rol = np.array([q.premium / q.limit for q in self.quotes])
-        return float(np.interp(math.log(limit), x, rol) * limit)
+        premium = float(np.interp(math.log(limit), x, rol) * limit)
+        if self.layer_cost is None:
+            return premium
+        d_ref = self.quoted_deductible(limit)
+        if deductible == d_ref:
+            return premium
+        ref = self.layer_cost(d_ref, limit)
+        if not ref > 0:
+            raise ValueError(f"the layer {limit:,.0f} xs {d_ref:,.0f} has no expected loss; "
+                             "the deductible credit is undefined")
+        return premium * self.layer_cost(deductible, limit) / ref
 
 
 @dataclass(frozen=True)
@@ -137,7 +182,7 @@ class LayerStatistics:
                 for d, L in dict.fromkeys(todo)]
         for idx, block in self.context.blocks(alts):
             for j, i in enumerate(idx):
-                ceded = block.row(j).ceded
+                ceded = block.ceded_row(j)
                 self._cache[(alts[i].deductible, alts[i].limit)] = (float(ceded.mean()),
                                                                     var(ceded, 0.995))
 
@@ -146,6 +191,10 @@ class LayerStatistics:
         if key not in self._cache:
             self.prepare([key])
         return self._cache[key]
+
+    def mean(self, deductible: float, limit: float) -> float:
+        """The layer's expected annual payments (KRW)."""
+        return self(deductible, limit)[0]
 
 
 def premium_model_name(model) -> str:

@@ -98,7 +98,7 @@ def test_limit_400_to_1000_then_bad_input(served_app, chromium, screenshot, api)
         page.wait_for_selector('.opwb-result[data-state="error"]', state="attached",
                                timeout=30_000)
         message = page.inner_text(".opwb-error")
-        assert "입력 오류" in message and "공제금액은(는) 0 이상이어야 합니다" in message
+        assert "입력 오류" in message and "공제금액은 0 이상이어야 합니다" in message
         assert "Traceback" not in page.inner_text("body")
         screenshot(page, "app-bad-input")
 

@@ -54,7 +54,7 @@ def test_limit_change_updates_outputs_to_the_api_values(setup):
 def test_bad_inputs_show_a_message_not_a_traceback(setup):
     bases, alts, _ = setup
     dash = ScenarioDashboard(bases, alts, initial=1)
-    for control, value, fragment in ((dash.deductible, -5, "공제금액은(는) 0 이상"),
+    for control, value, fragment in ((dash.deductible, -5, "공제금액은 0 이상"),
                                      (dash.coinsurance, 150, "100% 이하"),
                                      (dash.aggregate, 100, "연간 총한도가 건당 보상한도보다 작습니다")):
         good = control.value

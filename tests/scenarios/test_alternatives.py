@@ -29,14 +29,15 @@ def test_alternatives_file_errors_name_line_and_column(tmp_path):
 
 
 @pytest.mark.parametrize("change,fragment", [
-    ({"deductible": -1 * EOK}, "공제금액은(는) 0 이상"),
-    ({"limit": -400 * EOK}, "보상한도은(는) 0 이상"),
-    ({"premium": -1.0}, "보험료은(는) 0 이상"),
+    ({"deductible": -1 * EOK}, "공제금액은 0 이상"),
+    ({"limit": -400 * EOK}, "보상한도는 0 이상"),
+    ({"premium": -1.0}, "보험료는 0 이상"),
     ({"limit": 0.0}, "보상한도는 0보다 커야"),
     ({"coinsurance": 1.2}, "100% 이하"),
     ({"coinsurance": 0.0}, "0%보다 크고"),
     ({"aggregate_limit": 100 * EOK}, "연간 총한도가 건당 보상한도보다 작습니다"),
     ({"insurer_rating": "A++"}, "알 수 없는 신용등급"),
+    ({"deductible": 500 * EOK}, "공제금액이 보상한도보다 큽니다"),
 ])
 def test_meaningless_inputs_are_explained(change, fragment):
     alt = Alternative("x", limit=400 * EOK, deductible=30 * EOK, premium=50 * EOK)
