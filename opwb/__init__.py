@@ -56,7 +56,9 @@ _LAZY = {
     "build_scenario_base": "scenarios.base", "ScenarioSettings": "scenarios.base",
     "evaluate": "scenarios.evaluation", "compare": "scenarios.evaluation",
     "evaluate_many": "scenarios.evaluation", "difference": "scenarios.evaluation",
-    "frontier": "scenarios.frontier", "recommend": "scenarios.recommend", "QuotedPremium": "scenarios.premium",
+    "frontier": "scenarios.frontier", "recommend": "scenarios.recommend",
+    "scenario_bases": "scenarios.spec", "ScenarioSpec": "scenarios.spec",
+    "DEFAULT_SPEC": "scenarios.spec", "management_answer": "scenarios.answer", "QuotedPremium": "scenarios.premium",
     "TechnicalPremium": "scenarios.premium",
 }
 

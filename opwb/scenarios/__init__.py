@@ -14,6 +14,9 @@ _EXPORTS = {
         "ALTERNATIVE_COLUMNS"
     ], "alternatives"),
     **dict.fromkeys([
+        "ManagementAnswer", "management_answer", "premium_model_for", "structure_ko"
+    ], "answer"),
+    **dict.fromkeys([
         "BBB_POLICY_ID", "CD_EVENT_ID", "DEFAULT_SEVERITY_CAP", "ScenarioSettings", "ScenarioBase",
         "cell_models", "fit_cell_models", "build_scenario_base", "baseline_capital"
     ], "base"),
@@ -32,6 +35,10 @@ _EXPORTS = {
     ], "premium"),
     **dict.fromkeys(["Recommendation", "recommend", "APPETITE_LABELS"], "recommend"),
     **dict.fromkeys(["cap_sensitivity"], "sensitivity"),
+    **dict.fromkeys([
+        "ScenarioSpec", "DEFAULT_SPEC", "Appetite", "DEFAULT_APPETITE", "scenario_bases",
+        "bundled_inputs", "precision", "Precision", "current_cover"
+    ], "spec"),
 }
 
 __getattr__, __dir__, __all__ = attach(__name__, _EXPORTS)

@@ -78,21 +78,26 @@ DIFFERENCE_KEYS = ("net_benefit", "expected_recovery", "premium", "bond_regulato
 
 
 def difference(base: ScenarioBase, a: ScenarioResult, b: ScenarioResult,
-               settings: ScenarioSettings = ScenarioSettings(), *, z: float = 1.96
-               ) -> pd.DataFrame:
+               settings: ScenarioSettings = ScenarioSettings(), *, z: float = 1.96,
+               keys: Sequence[str] = DIFFERENCE_KEYS) -> pd.DataFrame:
     """Figures of ``a`` minus those of ``b`` (both evaluated on ``base`` with ``settings``),
     with paired standard errors: the two share every simulated year, so the error of the
     difference is far smaller than either figure's.
 
-    Returns a DataFrame indexed by figure (:data:`DIFFERENCE_KEYS`) with ``difference``,
+    Returns a DataFrame indexed by figure (``keys``, default :data:`DIFFERENCE_KEYS`) with
+    ``difference``,
     ``se`` and ``distinguishable`` (``|difference| > z · se``: False means the data cannot
     tell the two alternatives apart on that figure).
     """
     ctx = context(base, settings)
-    d = ctx.difference(a.metrics, a._arrays, b.metrics, b._arrays)
+    unknown = set(keys) - set(DIFFERENCE_KEYS)
+    if unknown:
+        raise ValueError(f"no paired difference for {sorted(unknown)}; expected figures of "
+                         f"{DIFFERENCE_KEYS}")
+    d = ctx.difference(a.metrics, a._arrays, b.metrics, b._arrays, keys)
     rows = {k: {"difference": d[k][0], "se": d[k][1],
                 "distinguishable": bool(abs(d[k][0]) > z * d[k][1]) if np.isfinite(d[k][1])
-                else False} for k in DIFFERENCE_KEYS}
+                else False} for k in keys}
     out = pd.DataFrame.from_dict(rows, orient="index")
     out.index.name = "figure"
     return out

@@ -221,35 +221,50 @@ class FigureContext:
             return (1 - BASEL_CAP) * self.gross[et]
         return arrays["reg"].get(et, self.net0_reg[et])
 
-    def difference(self, fa: dict, arr_a: dict, fb: dict, arr_b: dict) -> dict[str, tuple]:
+    def difference(self, fa: dict, arr_a: dict, fb: dict, arr_b: dict,
+                   keys=None) -> dict[str, tuple]:
         """Figures of alternative A minus those of B, with paired standard errors:
-        ``{name: (difference, se)}`` for net benefit, expected recovery, the bond's
-        regulatory relief, net VaR, net ES and the 1-in-100 retained internal-fraud loss."""
+        ``{name: (difference, se)}`` for ``keys`` (default all: net benefit, expected
+        recovery, premium, the bond's regulatory relief, net VaR, net ES and the 1-in-100
+        retained internal-fraud loss)."""
         a = self.settings.alpha
-        out = {"premium": (fa["premium"] - fb["premium"], 0.0)}
-        out["expected_recovery"] = rm.diff_mean_with_se(arr_a["recovery"], arr_b["recovery"],
-                                                        bounded=True)
-        out["net_var"] = rm.diff_var_with_se(arr_a["net"], arr_b["net"], a)
-        out["net_es"] = rm.diff_es_with_se(arr_a["net"], arr_b["net"], a,
-                                           bounded=self.bounded)
-        out["retained_if_1in100"] = rm.diff_var_with_se(arr_a["net_if"], arr_b["net_if"],
-                                                        0.99)
+        want = set(keys) if keys is not None else {
+            "premium", "expected_recovery", "net_var", "net_es", "retained_if_1in100",
+            "bond_regulatory_relief", "net_benefit"}
+        out = {}
+        if "premium" in want:
+            out["premium"] = (fa["premium"] - fb["premium"], 0.0)
+        if "net_var" in want:
+            out["net_var"] = rm.diff_var_with_se(arr_a["net"], arr_b["net"], a)
+        if "net_es" in want:
+            out["net_es"] = rm.diff_es_with_se(arr_a["net"], arr_b["net"], a,
+                                               bounded=self.bounded)
+        if "retained_if_1in100" in want:
+            out["retained_if_1in100"] = rm.diff_var_with_se(arr_a["net_if"], arr_b["net_if"],
+                                                            0.99)
+        if want & {"expected_recovery", "bond_regulatory_relief", "net_benefit"}:
+            rec = rm.diff_mean_with_se(arr_a["recovery"], arr_b["recovery"], bounded=True)
+            relief_se = self._relief_difference_se(arr_a, arr_b)
+            coc = self.settings.cost_of_capital
+            out["expected_recovery"] = rec
+            out["bond_regulatory_relief"] = (fa["bond_regulatory_relief"]
+                                             - fb["bond_regulatory_relief"], relief_se)
+            out["net_benefit"] = (fa["net_benefit"] - fb["net_benefit"],
+                                  math.sqrt(rec[1] ** 2 + (coc * relief_se) ** 2))
+        return {k: v for k, v in out.items() if k in want}
+
+    def _relief_difference_se(self, arr_a: dict, arr_b: dict) -> float:
+        """Paired error of the difference of two alternatives' regulatory relief."""
+        a = self.settings.alpha
         if arr_a["cap_binds"] and arr_b["cap_binds"]:
-            relief_se = 0.0
-        elif self.settings.aggregation == "sum":
-            relief_se = _rss(rm.diff_var_with_se(self._side(arr_b, et), self._side(arr_a, et),
-                                                 a)[1] for et in self.ets)
-        else:
-            tb, ta = (np.sum([self._side(x, et) for et in self.ets], axis=0)
-                      for x in (arr_b, arr_a))
-            relief_se = rm.diff_var_with_se(tb, ta, a)[1]
-        out["bond_regulatory_relief"] = (fa["bond_regulatory_relief"]
-                                         - fb["bond_regulatory_relief"], relief_se)
-        coc = self.settings.cost_of_capital
-        out["net_benefit"] = (fa["net_benefit"] - fb["net_benefit"],
-                              math.sqrt(out["expected_recovery"][1] ** 2
-                                        + (coc * relief_se) ** 2))
-        return out
+            return 0.0
+        if self.settings.aggregation == "sum":
+            sides = [(self._side(arr_b, et), self._side(arr_a, et)) for et in self.ets]
+            return _rss(rm.diff_var_with_se(xb, xa, a)[1] for xb, xa in sides
+                        if xb is not xa)             # an event type the bond leaves alone
+        tb, ta = (np.sum([self._side(x, et) for et in self.ets], axis=0)
+                  for x in (arr_b, arr_a))
+        return rm.diff_var_with_se(tb, ta, a)[1]
 
 
 def context(base, settings) -> FigureContext:

@@ -23,6 +23,7 @@ ceiling is named as borderline in the reasons.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -221,15 +222,13 @@ def recommend(table: pd.DataFrame, *, max_premium: float | None = None,
                          index=near.index)
     paired = base is not None
     if paired:
-        from opwb.scenarios.evaluation import difference, evaluate_many
         settings = ScenarioSettings() if settings is None else settings
-        rows = [best, *[r for i, r in near.iterrows() if i != best.name]]
-        alts = [_alternative(r) for r in rows]
-        results = evaluate_many(base, alts, settings)
+        others = [r for i, r in near.iterrows() if i != best.name]
+        found = _paired_net_benefit(base, settings, _alternative(best),
+                                    [_alternative(r) for r in others])
         diffs.loc[best.name, "difference_se"] = 0.0
-        for r, res in zip(rows[1:], results[1:]):
-            d = difference(base, res, results[0], settings, z=z).loc["net_benefit"]
-            diffs.loc[r.name, ["difference", "difference_se"]] = [d["difference"], d["se"]]
+        for r, (d, se) in zip(others, found):
+            diffs.loc[r.name, ["difference", "difference_se"]] = [d, se]
     else:
         diffs["difference_se"] = eligible.loc[near.index, "net_benefit_se"] + nb_se
         diffs.loc[best.name, "difference_se"] = 0.0
@@ -244,6 +243,23 @@ def recommend(table: pd.DataFrame, *, max_premium: float | None = None,
     return Recommendation(best, tuple(reasons), indist, int(len(eligible)), appetite, paired,
                           str(table.attrs.get("premium_model", best.get("premium_model", ""))),
                           table.attrs.get("include_cd"))
+
+
+def _paired_net_benefit(base: ScenarioBase, settings: ScenarioSettings, best: Alternative,
+                        others: list[Alternative]) -> list[tuple[float, float]]:
+    """Net benefit of each of ``others`` minus ``best`` with its paired error (cached on the
+    base: moving the appetite asks the same pairs again)."""
+    from opwb.scenarios.evaluation import difference, evaluate_many
+    cache = base._cache.setdefault(("paired net benefit", settings), {})
+    key = lambda alt: dataclasses.astuple(alt.replace(name=""))  # noqa: E731
+    todo = [a for a in others if (key(best), key(a)) not in cache]
+    if todo:
+        results = evaluate_many(base, [best, *todo], settings)
+        for alt, res in zip(todo, results[1:]):
+            d = difference(base, res, results[0], settings,
+                           keys=("net_benefit",)).loc["net_benefit"]
+            cache[(key(best), key(alt))] = (float(d["difference"]), float(d["se"]))
+    return [cache[(key(best), key(a))] for a in others]
 
 
 def _alternative(row: pd.Series) -> Alternative:
