@@ -20,7 +20,8 @@ import math
 from typing import Literal
 
 __all__ = ["EOK", "JO", "MAN", "NOT_EXISTING", "eok_formatter", "format_krw", "format_krw_with_se",
-           "from_eok", "has_final_consonant", "round_to_se", "to_eok", "with_particle"]
+           "format_krw_row", "from_eok", "has_final_consonant", "round_to_se", "to_eok",
+           "with_particle"]
 
 MAN = 1e4   # 만
 EOK = 1e8   # 억
@@ -248,3 +249,49 @@ def with_particle(word: str, particle: str) -> str:
             and (ord(word.strip()[-1]) - 0xAC00) % 28 == 8:      # ㄹ final takes 로
         return word + "로"
     return word + (final if has_final_consonant(word) else bare)
+
+
+def format_krw_row(pairs, unit: Literal["조", "억", "만", ""] = "억", *,
+                   with_se: bool = True) -> list[str]:
+    """Several KRW figures shown side by side (a table row) in one unit with the same
+    decimals: each is rounded as :func:`round_to_se` would round the least precise of them,
+    so "8억원" never stands beside "8.8억원".
+
+    Parameters
+    ----------
+    pairs : iterable of (value, se)
+        Amounts and standard errors, KRW (``se`` 0 for exact figures, NaN for a value that
+        does not exist → :data:`NOT_EXISTING`).
+    unit : {"조", "억", "만", ""}
+    with_se : bool
+        Show ``± se`` after each value that has one.
+
+    Examples
+    --------
+    >>> format_krw_row([(8.04e8, 0.3e8), (8.8e8, 0.02e8)])   # both to 0.30's places
+    ['8.04 ± 0.30억원', '8.80 ± 0.02억원']
+    >>> format_krw_row([(16e8, 0.0), (2391e8, 65e8)], with_se=False)
+    ['16억원', '2,391억원']
+    """
+    if unit not in _UNITS:
+        raise ValueError(f"unit must be one of '조', '억', '만', ''; got {unit!r}")
+    scale = _UNITS[unit]
+    pairs = [(float(v), float(s)) for v, s in pairs]
+    places = [round_to_se(v / scale, s / scale)[2] for v, s in pairs
+              if math.isfinite(v) and math.isfinite(s) and s > 0]
+    if places:
+        decimals = min(places)
+    else:                   # exact figures: whole 억 when they all are, else one decimal
+        whole = all(not math.isfinite(v) or abs(v / scale - round(v / scale)) < 1e-9
+                    for v, _ in pairs)
+        decimals = 0 if whole else 1
+    out = []
+    for v, s in pairs:
+        if math.isnan(v):
+            out.append(NOT_EXISTING)
+            continue
+        text = _fixed(round(v / scale, decimals), decimals)
+        if with_se and math.isfinite(s) and s > 0:
+            text += f" ± {_fixed(round(s / scale, decimals), decimals)}"
+        out.append(f"{text}{unit}원")
+    return out

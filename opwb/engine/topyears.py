@@ -314,7 +314,7 @@ def sparse_means(base: np.ndarray, rows: np.ndarray, years: np.ndarray, adds: np
     n = base.size
     mb = base.mean()
     a = base - mb
-    ss = float(np.dot(a, a))
+    ss = float(np.einsum("i,i->", a, a))          # not BLAS: no thread start-up per call
     delta = np.bincount(rows, adds, minlength=k) / n
     cross = np.bincount(rows, a[years] * adds, minlength=k)
     sq = np.bincount(rows, adds * adds, minlength=k)

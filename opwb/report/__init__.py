@@ -15,8 +15,8 @@ _EXPORTS = {
     ], "deck"),
     **dict.fromkeys(["export_excel", "EOK_FORMAT", "AMOUNT_COLUMNS"], "excel"),
     **dict.fromkeys([
-        "STATUS_KO", "eok_text", "severity_table_ko", "chosen_models_ko", "takeaways_ko",
-        "truncation_effect_ko", "cap_sensitivity_ko", "wrapped"
+        "STATUS_KO", "frontier_ko", "reasons_markdown", "eok_text", "severity_table_ko",
+        "chosen_models_ko", "takeaways_ko", "truncation_effect_ko", "cap_sensitivity_ko", "wrapped"
     ], "tables"),
 }
 

@@ -24,7 +24,7 @@ from opwb.data.schema import collected
 from opwb.fitting.families import SEVERITY_FAMILIES
 from opwb.fitting.mle import fit_severity
 
-__all__ = ["STATUS_KO", "eok_text", "severity_table_ko", "chosen_models_ko", "takeaways_ko",
+__all__ = ["STATUS_KO", "frontier_ko", "reasons_markdown", "eok_text", "severity_table_ko", "chosen_models_ko", "takeaways_ko",
            "truncation_effect_ko", "cap_sensitivity_ko", "wrapped"]
 
 STATUS_KO = {"ok": "정상 (ok)", "edge": "경계 (edge)", "degenerate": "퇴화 (degenerate)",
@@ -165,3 +165,37 @@ def wrapped(frame: pd.DataFrame, *, caption: str | None = None, hide_index: bool
     if caption:
         styler = styler.set_caption(html.escape(caption))
     return styler
+
+
+_FRONTIER_COLUMNS = {
+    "premium": "연간 보험료", "expected_recovery": "기대 보험금", "p_exhaust": "한도 소진 확률",
+    "retained_if_1in100": "내부사취 보유손실 (100년 1회)", "net_var": "보험 후 VaR 99.9%",
+    "bond_regulatory_relief": "BBB 규제자본 경감", "net_benefit": "기대 순편익",
+}
+
+
+def frontier_ko(table: pd.DataFrame, *, eligible=None) -> pd.DataFrame:
+    """A frontier (:func:`opwb.scenarios.frontier.frontier`) for reading: Korean headers,
+    amounts in 억원 rounded to their standard errors (one decimal position per column, the
+    least precise row's), probabilities in %, and whether each structure is within the risk
+    appetite (``eligible``: booleans per row, optional)."""
+    from opwb.data.units import format_krw_row
+    out = pd.DataFrame({"보상한도": [f"{x / 1e8:,.0f}억원" for x in table["limit"]],
+                        "공제금액": [f"{x / 1e8:,.0f}억원" for x in table["deductible"]]})
+    for col, ko in _FRONTIER_COLUMNS.items():
+        if col == "p_exhaust":
+            out[ko] = [f"{v:.2%}" for v in table[col]]
+        elif col == "premium":
+            out[ko] = [f"{v / 1e8:,.1f}억원" for v in table[col]]
+        else:
+            out[ko] = format_krw_row(zip(table[col], table[f"{col}_se"]), unit="억")
+    if eligible is not None:
+        out["위험선호 충족"] = ["예" if e else "아니오" for e in eligible]
+    out.attrs = {}
+    return out
+
+
+def reasons_markdown(rec) -> str:
+    """A recommendation's reasons (:class:`opwb.scenarios.recommend.Recommendation`) as a
+    Markdown list."""
+    return "\n".join(f"- {r}" for r in rec.reasons)

@@ -24,8 +24,8 @@ _EXPORTS = {
         "BondContext", "BondBlock", "BondOutcome", "Excess", "BOND_ID", "without_bond"
     ], "bond"),
     **dict.fromkeys([
-        "ScenarioResult", "evaluate", "evaluate_many", "difference", "DIFFERENCE_KEYS",
-        "METRIC_LABELS", "compare", "format_comparison"
+        "ScenarioResult", "evaluate", "evaluate_cached", "evaluate_many", "difference",
+        "DIFFERENCE_KEYS", "METRIC_LABELS", "compare", "format_comparison"
     ], "evaluation"),
     **dict.fromkeys(["FigureContext", "context"], "figures"),
     **dict.fromkeys(["frontier", "structure_name", "FRONTIER_KEYS", "template_of"], "frontier"),

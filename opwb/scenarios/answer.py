@@ -17,7 +17,7 @@ import pandas as pd
 from opwb.data.units import format_krw, format_krw_with_se, with_particle
 from opwb.scenarios.alternatives import Alternative
 from opwb.scenarios.base import ScenarioBase
-from opwb.scenarios.evaluation import difference, evaluate
+from opwb.scenarios.evaluation import difference, evaluate_cached
 from opwb.scenarios.figures import context
 from opwb.scenarios.frontier import frontier
 from opwb.scenarios.premium import QuotedPremium
@@ -54,6 +54,7 @@ class ManagementAnswer:
     recommendations: Mapping[bool, Recommendation | str]
     versus_current: Mapping[bool, pd.DataFrame | None]
     current: Alternative
+    paired: bool = True
 
     def ok(self, cd: bool = True) -> bool:
         return isinstance(self.recommendations[cd], Recommendation)
@@ -103,7 +104,7 @@ def _versus(base: ScenarioBase, alt: Alternative, current: Alternative, settings
     key = (alt.deductible, alt.limit, alt.premium, alt.aggregate_limit, alt.coinsurance,
            alt.insurer_rating)
     if key not in cache:
-        a, b = evaluate(base, alt, settings), evaluate(base, current, settings)
+        a, b = evaluate_cached(base, alt, settings), evaluate_cached(base, current, settings)
         cache[key] = difference(base, a, b, settings,
                                 keys=("net_benefit", "expected_recovery", "premium",
                                       "bond_regulatory_relief"))
@@ -113,8 +114,8 @@ def _versus(base: ScenarioBase, alt: Alternative, current: Alternative, settings
 def management_answer(bases: Mapping[bool, ScenarioBase], quotes: Sequence[Alternative], *,
                       appetite: Appetite = DEFAULT_APPETITE,
                       spec: ScenarioSpec = DEFAULT_SPEC,
-                      frontiers: Mapping[bool, pd.DataFrame] | None = None
-                      ) -> ManagementAnswer:
+                      frontiers: Mapping[bool, pd.DataFrame] | None = None,
+                      paired: bool = True) -> ManagementAnswer:
     """Frontier, recommendation and comparison with the cover in force, for both bases.
 
     Parameters
@@ -129,6 +130,10 @@ def management_answer(bases: Mapping[bool, ScenarioBase], quotes: Sequence[Alter
         Grid and settings.
     frontiers : mapping, optional
         Frontier tables already computed for these bases (an appetite change re-uses them).
+    paired : bool
+        Find the indistinguishable structures with paired errors (default); ``False``
+        uses the upper bound of :func:`opwb.scenarios.recommend.recommend` — the same
+        recommended structure, faster, a possibly longer list.
 
     Returns
     -------
@@ -145,10 +150,11 @@ def management_answer(bases: Mapping[bool, ScenarioBase], quotes: Sequence[Alter
                                   premium=premium_model_for(base, quotes, spec),
                                   settings=settings)
         try:
-            rec = recommend(tables[cd], base=base, settings=settings, **appetite.as_kwargs())
+            rec = recommend(tables[cd], base=base if paired else None, settings=settings,
+                            **appetite.as_kwargs())
         except ValueError as exc:
             recs[cd], versus[cd] = str(exc), None
             continue
         recs[cd] = rec
         versus[cd] = _versus(base, rec.alternative(), current, settings)
-    return ManagementAnswer(spec, appetite, tables, recs, versus, current)
+    return ManagementAnswer(spec, appetite, tables, recs, versus, current, paired)

@@ -162,6 +162,11 @@ class BondOutcome:
     hit: np.ndarray
 
 
+def _sum_by_year(year: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """Annual sums (shape (n,), float) of event values; zeros when there are no events."""
+    return np.bincount(year, values, minlength=n).astype(float, copy=False)
+
+
 class BondContext:
     """What every evaluation of the bond on ``base`` with one valuation setting shares.
 
@@ -307,8 +312,8 @@ class BondContext:
             pay = loss - d
             if c != 1.0:
                 pay = c * pay
-            paid = np.bincount(year, pay, minlength=n)
-            held = np.bincount(year[~late], pay[~late], minlength=n)
+            paid = _sum_by_year(year, pay, n)
+            held = _sum_by_year(year[~late], pay[~late], n)
             ceded[et] = ceded[et] + paid if et in ceded else paid
             prompt[et] = prompt[et] + held if et in prompt else held
             claims += np.bincount(year, minlength=n)
@@ -368,8 +373,8 @@ class BondContext:
         self._charge(picked, alt.aggregate_limit)
         for cell, idx, year, late, pay in picked:
             et = event_type_of(cell)
-            paid = np.bincount(year, pay, minlength=n)
-            held = np.bincount(year[~late], pay[~late], minlength=n)
+            paid = _sum_by_year(year, pay, n)
+            held = _sum_by_year(year[~late], pay[~late], n)
             ceded[et] = ceded[et] + paid if et in ceded else paid
             prompt[et] = prompt[et] + held if et in prompt else held
             claims += np.bincount(year[pay > 0], minlength=n)

@@ -3,6 +3,7 @@ alternative (:func:`evaluate`) and a table of several (:func:`compare`).
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from opwb.scenarios.base import ScenarioBase, ScenarioSettings
 from opwb.scenarios.figures import context
 
 __all__ = [
-    "ScenarioResult", "evaluate", "evaluate_many", "difference", "DIFFERENCE_KEYS",
+    "ScenarioResult", "evaluate", "evaluate_cached", "evaluate_many", "difference", "DIFFERENCE_KEYS",
     "METRIC_LABELS", "compare", "format_comparison",
 ]
 
@@ -55,6 +56,24 @@ def evaluate(base: ScenarioBase, alternative: Alternative,
     the reasons) for meaningless inputs.
     """
     return evaluate_many(base, [alternative], settings)[0]
+
+
+def evaluate_cached(base: ScenarioBase, alternative: Alternative,
+                    settings: ScenarioSettings = ScenarioSettings(), *,
+                    keep: int = 8) -> ScenarioResult:
+    """:func:`evaluate`, remembered on the base for the last ``keep`` alternatives of each
+    setting (the cover in force and the recommendation are asked for again and again)."""
+    from collections import OrderedDict
+    cache = base._cache.setdefault(("results", settings), OrderedDict())
+    key = dataclasses.astuple(alternative)
+    if key in cache:
+        cache.move_to_end(key)
+        return cache[key]
+    res = evaluate(base, alternative, settings)
+    cache[key] = res
+    while len(cache) > keep:
+        cache.popitem(last=False)
+    return res
 
 
 def evaluate_many(base: ScenarioBase, alternatives: Sequence[Alternative],
@@ -134,32 +153,44 @@ def compare(bases: Mapping[bool, ScenarioBase] | ScenarioBase,
     """Metrics (rows, :data:`METRIC_LABELS` order) × alternatives (columns), in KRW.
 
     With several bases (e.g. ``{True: with_cd, False: without_cd}``) the columns are a
-    MultiIndex (CD incident included?, alternative name).
+    MultiIndex (CD incident included?, alternative name). ``attrs["se"]`` holds the
+    standard errors in the same shape (:func:`format_comparison` rounds to them).
     """
     if isinstance(bases, ScenarioBase):
         bases = {bases.include_cd: bases}
-    cols, data = [], []
+    cols, data, ses = [], [], []
     for cd, base in bases.items():
         for alt in alternatives:
             res = evaluate(base, alt, settings)
             cols.append(("CD 사건 포함" if cd else "CD 사건 제외", alt.name))
             data.append([res.metrics[k] for k in METRIC_LABELS])
-    frame = pd.DataFrame(np.array(data).T, index=list(METRIC_LABELS),
-                         columns=pd.MultiIndex.from_tuples(cols, names=["data", "alternative"]))
+            ses.append([res.metrics[f"{k}_se"] for k in METRIC_LABELS])
+    index = pd.MultiIndex.from_tuples(cols, names=["data", "alternative"])
+    frame = pd.DataFrame(np.array(data).T, index=list(METRIC_LABELS), columns=index)
+    frame.attrs["se"] = pd.DataFrame(np.array(ses).T, index=list(METRIC_LABELS),
+                                     columns=index)
     return frame
 
 
 def format_comparison(table: pd.DataFrame) -> pd.DataFrame:
-    """The :func:`compare` table as display text: 억원, percentages, Korean row labels."""
-    from opwb.data.units import format_krw
+    """The :func:`compare` table as display text: Korean row labels, amounts in 억원 with
+    their standard errors, every row with the same decimals (rounded to the least precise
+    figure of the row: :func:`opwb.data.units.format_krw_row`), probabilities in %."""
+    from opwb.data.units import format_krw_row
+    se = table.attrs.get("se")
+    if se is None:
+        raise ValueError("format_comparison needs the standard errors compare() attaches "
+                         "(table.attrs['se'])")
     out = table.copy().astype(object)
     for key in table.index:
-        row = table.loc[key]
+        row, err = table.loc[key], se.loc[key]
         if key in _PERCENT:
-            out.loc[key] = [f"{v:.1%}" if math.isfinite(v) else "—" for v in row]
+            out.loc[key] = [f"{v:.1%} ± {e:.1%}" if math.isfinite(v) and e > 0 else
+                            (f"{v:.1%}" if math.isfinite(v) else "—") for v, e in zip(row, err)]
         elif key == "cap_binds":
             out.loc[key] = ["예" if v else "아니오" for v in row]
         else:
-            out.loc[key] = [format_krw(v, unit="억", digits=1) for v in row]
+            out.loc[key] = format_krw_row(zip(row, err), unit="억")
     out.index = [METRIC_LABELS[k] for k in table.index]
+    out.attrs = {}
     return out

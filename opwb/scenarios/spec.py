@@ -143,7 +143,7 @@ def scenario_bases(spec: ScenarioSpec = DEFAULT_SPEC, *, losses: pd.DataFrame | 
     return out
 
 
-def current_cover(base: ScenarioBase, name: str = "2005년 계약 (현행)"):
+def current_cover(base: ScenarioBase, name: str = "현행 2005년 계약"):
     """The bond in force on ``base`` (the programme's BBB) as an Alternative — the
     reference every answer is compared with."""
     from opwb.scenarios.alternatives import Alternative

@@ -1,26 +1,30 @@
-"""The Voila app as a manager uses it: open it in headless Chromium, change the BBB limit
-from 400억 to 1,000억, check the page's figures against the Python API, enter a bad value.
+"""The Voila app as a manager uses it, in headless Chromium, at a workshop laptop's 1024×768
+and at 1440×900: the answer is on the first screen, a risk-appetite change changes it
+within a second, a bad value leaves no result looking current, and the page works with every
+request that leaves 127.0.0.1 blocked.
 
-The app is started exactly as the README says (``python3 workbench.py app``); screenshots
-go to ``test-artifacts/`` (look at them: Korean must render, no code may show).
+The app is started exactly as the README says (``python3 workbench.py app``); the figures
+on the page are checked against the Python API on the same specification. Screenshots go to
+``test-artifacts/`` (look at them: Korean must render, nothing may overlap).
 """
 from __future__ import annotations
 
 import ast
 import json
+import re
+import time
 
 import pytest
 
 import opwb
-from opwb import scenarios as sc
-from opwb.data.losses import load_losses
-from opwb.data.programme_table import load_programme
-from opwb.insurance.programme import Programme
-from opwb.scenarios.alternatives import load_alternatives
+from opwb.scenarios.answer import management_answer, structure_ko
+from opwb.scenarios.spec import DEFAULT_SPEC, Appetite, bundled_inputs, scenario_bases
 
 pytestmark = pytest.mark.browser
 NOTEBOOK = opwb.DATA_DIR.parent / "notebooks" / "03_bbb_scenarios.ipynb"
+ANSWER_OK = '.opwb-answer-state[data-state="ok"]'
 RESULT_OK = '.opwb-result[data-state="ok"]'
+EOK = opwb.EOK
 
 
 def notebook_parameters() -> dict:
@@ -34,23 +38,41 @@ def notebook_parameters() -> dict:
 
 @pytest.fixture(scope="module")
 def api():
-    """The same computation through the Python API, for the app's default inputs."""
+    """The app's answer through the Python API, and an appetite that changes it."""
     p = notebook_parameters()
-    losses = load_losses(opwb.data_path("losses.csv"), threshold=opwb.COLLECTION_THRESHOLD)
-    prog = Programme.from_frame(load_programme(opwb.data_path("insurance_programme.csv")))
-    alts = load_alternatives(opwb.data_path("bbb_alternatives.csv"))
-    base = sc.build_scenario_base(losses, prog, include_cd=True, n_years=p["n_years"],
-                                  seed=p["seed"])
-    settings = sc.ScenarioSettings(cost_of_capital=p["cost_of_capital"],
-                                   valuation_date=p["valuation_date"])
-    return base, alts[p["initial_alternative"]], settings
+    assert (p["n_years"], p["seed"]) == (DEFAULT_SPEC.n_years, DEFAULT_SPEC.seed)
+    bases = scenario_bases(DEFAULT_SPEC)
+    _, _, quotes = bundled_inputs()
+    appetite = Appetite(p["max_premium_eok"] * EOK)
+    first = management_answer(bases, quotes, appetite=appetite)
+    rec = first.recommendations[True]
+    ceiling = int(rec.structure["retained_if_1in100"] // EOK) - 1
+    second = management_answer(bases, quotes, frontiers=first.frontiers,
+                               appetite=Appetite(appetite.max_premium, ceiling * EOK))
+    assert not second.recommendations[True].same_structure(rec)
+    return first, ceiling, second
 
 
-def result_data(page, selector: str = RESULT_OK) -> dict:
-    """Wait for the result marker matching ``selector`` (the final values) and read it."""
-    page.wait_for_selector(selector, state="attached", timeout=30_000)
+def blocked_outside(page, port: int) -> list[str]:
+    """Abort every request that does not go to the app on 127.0.0.1; return their URLs."""
+    seen: list[str] = []
+
+    def route(r):
+        url = r.request.url
+        if url.startswith(f"http://127.0.0.1:{port}/") or url.startswith(
+                f"ws://127.0.0.1:{port}/") or url.startswith("data:") or url.startswith("blob:"):
+            r.continue_()
+        else:
+            seen.append(url)
+            r.abort()
+    page.route("**/*", route)
+    return seen
+
+
+def data_of(page, selector: str) -> dict:
     return page.eval_on_selector(
-        selector, "el => Object.fromEntries(Array.from(el.attributes, a => [a.name.replace(/^data-/, ''), a.value]))")
+        selector, "el => Object.fromEntries(Array.from(el.attributes, a => "
+                  "[a.name.replace(/^data-/, ''), a.value]))")
 
 
 def enter(page, control: str, value: str) -> None:
@@ -59,51 +81,83 @@ def enter(page, control: str, value: str) -> None:
     box.press("Enter")
 
 
-def test_limit_400_to_1000_then_bad_input(served_app, chromium, screenshot, api):
-    base, alt, settings = api
-    page = chromium.new_page(viewport={"width": 1400, "height": 1000})
+def test_answer_first_then_appetite_then_bad_input_at_1024(served_app, chromium, screenshot,
+                                                           api):
+    first, ceiling, second = api
+    page = chromium.new_page(viewport={"width": 1024, "height": 768}, locale="ko-KR")
+    outside = blocked_outside(page, served_app.port)
     try:
         page.goto(served_app.url, wait_until="domcontentloaded", timeout=180_000)
-        page.wait_for_selector(RESULT_OK, timeout=180_000)
-        assert page.locator(".opwb-limit input").input_value() == "400"
-        first = result_data(page)
-        start = sc.evaluate(base, alt, settings)
-        assert float(first["net-var"]) == pytest.approx(start["net_var"], rel=1e-12)
-        assert float(first["expected-recovery"]) == pytest.approx(start["expected_recovery"],
-                                                                  rel=1e-12)
-        screenshot(page, "app-400")
-
-        enter(page, "limit", "1000")
-        after = result_data(page, f'{RESULT_OK}[data-limit="{1000 * opwb.EOK!r}"]')
-        expect = sc.evaluate(base, alt.replace(limit=1000 * opwb.EOK), settings)
-        fell = float(first["net-var"]) - float(after["net-var"])
-        rose = float(after["expected-recovery"]) - float(first["expected-recovery"])
-        assert fell == pytest.approx(start["net_var"] - expect["net_var"], rel=1e-9, abs=1.0)
-        assert rose == pytest.approx(expect["expected_recovery"] - start["expected_recovery"],
-                                     rel=1e-9)
-        assert fell >= 0 and rose > 0
+        page.wait_for_selector(ANSWER_OK, timeout=180_000)
+        page.wait_for_selector(RESULT_OK, state="attached", timeout=60_000)
+        page.wait_for_timeout(500)
+        rec = first.recommendations[True]
+        data = data_of(page, ANSWER_OK)
+        assert (float(data["rec-limit"]), float(data["rec-deductible"])) == \
+            (rec.limit, rec.deductible)
+        # the answer and the appetite controls are in the first viewport, no scrolling
+        card = page.locator(ANSWER_OK).bounding_box()
+        control = page.locator(".opwb-max-retained input").bounding_box()
+        assert card["y"] >= 0 and card["y"] + card["height"] <= 768
+        assert control["y"] + control["height"] <= 768
+        sentence = page.inner_text(ANSWER_OK)
+        assert structure_ko(rec.deductible, rec.limit) in sentence
+        assert re.search(r"[+-]?[\d,.]+ ± [\d,.]+억원", sentence)
+        assert "CD 사건을" in sentence and "(는)" not in sentence
         text = page.inner_text("body")
-        assert "1,000억원" in text and "보험 후 VaR" in text
-        assert "import opwb" not in text and "Traceback" not in text  # no code, no tracebacks
-        # Hangul is drawn with a real font, not as missing-glyph boxes of one width
-        widths = page.evaluate("""() => {
-            const c = document.createElement('canvas').getContext('2d');
-            c.font = '20px sans-serif';
-            return [c.measureText('보험금한도').width, c.measureText('\\u0378\\u0378\\u0378\\u0378\\u0378').width,
-                    c.measureText('가').width, c.measureText('힣').width]; }""")
-        assert widths[0] != pytest.approx(widths[1]) and widths[2] > 0
-        screenshot(page, "app-1000")
+        assert "Traceback" not in text and "import opwb" not in text
+        assert "Executing" not in text
+        screenshot(page, "app-1024-answer")
 
-        enter(page, "deductible", "-5")
+        # a risk-appetite change: the recommendation changes within a second
+        new = second.recommendations[True]
+        enter(page, "max-retained", str(ceiling))
+        t0 = time.monotonic()
+        page.wait_for_selector(f'{ANSWER_OK}[data-rec-limit="{new.limit!r}"]'
+                               f'[data-rec-deductible="{new.deductible!r}"]', timeout=1_000)
+        took = time.monotonic() - t0
+        assert structure_ko(new.deductible, new.limit) in page.inner_text(ANSWER_OK)
+        screenshot(page, "app-1024-appetite")
+
+        # a bad value: an error, and no result left looking current
+        enter(page, "max-premium", "-5")
+        page.wait_for_selector('.opwb-answer-state[data-state="error"]', timeout=10_000)
+        assert page.locator(ANSWER_OK).count() == 0
+        assert "0 이상의 금액" in page.inner_text(".opwb-answer")
+        opacity = page.eval_on_selector(".opwb-stale", "el => getComputedStyle(el).opacity")
+        assert float(opacity) < 0.5
+        screenshot(page, "app-1024-bad-input")
+        enter(page, "max-premium", "70")
+        page.wait_for_selector(ANSWER_OK, timeout=10_000)
+        assert page.locator(".opwb-stale").count() == 0
+    finally:
+        page.close()
+    print(f"appetite change shown after {took:.2f} s; blocked outside requests: {outside}")
+
+
+def test_answer_at_1440_and_explorer_matches_api(served_app, chromium, screenshot, api):
+    first, _, _ = api
+    page = chromium.new_page(viewport={"width": 1440, "height": 900}, locale="ko-KR")
+    blocked_outside(page, served_app.port)
+    try:
+        page.goto(served_app.url, wait_until="domcontentloaded", timeout=180_000)
+        page.wait_for_selector(ANSWER_OK, timeout=180_000)
+        page.wait_for_selector(RESULT_OK, state="attached", timeout=60_000)
+        card = page.locator(ANSWER_OK).bounding_box()
+        assert card["y"] + card["height"] <= 900
+        enter(page, "limit", "1000")
+        page.wait_for_selector(f'{RESULT_OK}[data-limit="{1000 * EOK!r}"]', timeout=30_000)
+        from opwb import scenarios as sc
+        _, _, quotes = bundled_inputs()
+        expect = sc.evaluate(scenario_bases(DEFAULT_SPEC)[True],
+                             quotes[1].replace(limit=1000 * EOK), DEFAULT_SPEC.settings)
+        got = data_of(page, RESULT_OK)
+        assert float(got["net-var"]) == expect["net_var"]
+        assert float(got["expected-recovery"]) == expect["expected_recovery"]
+        enter(page, "deductible", "2000")
         page.wait_for_selector('.opwb-result[data-state="error"]', state="attached",
-                               timeout=30_000)
-        message = page.inner_text(".opwb-error")
-        assert "입력 오류" in message and "공제금액은 0 이상이어야 합니다" in message
-        assert "Traceback" not in page.inner_text("body")
-        screenshot(page, "app-bad-input")
-
-        enter(page, "deductible", "30")
-        page.wait_for_selector(f'{RESULT_OK}[data-limit="{1000 * opwb.EOK!r}"]', timeout=30_000)
-        assert page.inner_text(".opwb-error").strip() == ""
+                               timeout=10_000)
+        assert "공제금액이 보상한도보다 큽니다" in page.inner_text(".opwb-error")
+        screenshot(page, "app-1440-explorer-bad")
     finally:
         page.close()

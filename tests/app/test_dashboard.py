@@ -1,4 +1,8 @@
-"""The management dashboard driven through its widgets (the browser test drives the page)."""
+"""The management dashboard driven through its widgets (the browser test drives the page).
+
+Small bases (10,000 years) keep it quick; every figure the dashboard shows is checked against
+the API on the same bases.
+"""
 from __future__ import annotations
 
 import re
@@ -7,89 +11,133 @@ import pytest
 
 import opwb
 from opwb import scenarios as sc
-from opwb.app.dashboard import ScenarioDashboard
-from opwb.data.losses import load_losses
-from opwb.data.programme_table import load_programme
-from opwb.insurance.programme import Programme
-from opwb.scenarios.alternatives import load_alternatives
+from opwb.app.dashboard import ScenarioDashboard, parse_ceiling, parse_date
+from opwb.scenarios.answer import management_answer
+from opwb.scenarios.spec import DEFAULT_SPEC, Appetite, bundled_inputs, scenario_bases
 
 EOK = opwb.EOK
+SPEC = DEFAULT_SPEC.replace(n_years=10_000, seed=3)
 
 
 @pytest.fixture(scope="module")
 def setup():
-    losses = load_losses(opwb.data_path("losses.csv"), threshold=opwb.COLLECTION_THRESHOLD)
-    prog = Programme.from_frame(load_programme(opwb.data_path("insurance_programme.csv")))
-    alts = load_alternatives(opwb.data_path("bbb_alternatives.csv"))
+    _, _, quotes = bundled_inputs()
 
-    def rebuild(cd, n, progress=None):
-        return sc.build_scenario_base(losses, prog, include_cd=cd, n_years=n, seed=3,
-                                      progress=progress)
-    bases = {cd: rebuild(cd, 10_000) for cd in (True, False)}
-    return bases, alts, rebuild
+    def rebuild(n, progress=None):
+        return scenario_bases(SPEC.replace(n_years=n), progress=progress)
+    return rebuild(SPEC.n_years), quotes, rebuild
 
 
-def _data(dash):
-    return dict(re.findall(r'data-([a-z-]+)="([^"]*)"', dash.status.value))
+def _data(html: str) -> dict:
+    return dict(re.findall(r'data-([a-z-]+)="([^"]*)"', html))
 
 
-def test_limit_change_updates_outputs_to_the_api_values(setup):
-    bases, alts, _ = setup
-    dash = ScenarioDashboard(bases, alts, initial=1)
-    assert dash.limit.value == 400 and dash.deductible.value == 30
-    before = _data(dash)
-    dash.limit.value = 1_000
-    after = _data(dash)
-    assert after["state"] == "ok" and float(after["limit"]) == 1_000 * EOK
-    expect = sc.evaluate(bases[True], alts[1].replace(limit=1_000 * EOK))
-    assert float(after["net-var"]) == expect["net_var"]
-    assert float(after["expected-recovery"]) == expect["expected_recovery"]
-    assert float(after["net-var"]) <= float(before["net-var"])
-    assert float(after["expected-recovery"]) > float(before["expected-recovery"])
-    assert dash.picker.value == -1  # edited terms are no longer the named alternative
-    assert dash.chart.value[:8] == b"\x89PNG\r\n\x1a\n"
-    assert "1,000억원" in dash.status.value and "기대 연간 보험금" in dash.table.value
+def _changing_ceiling(bases, quotes):
+    """A ceiling on the retained 1-in-100 internal-fraud loss (억원) just below the
+    recommended structure's, and the recommendation it leads to (through the API)."""
+    first = management_answer(bases, quotes, spec=SPEC).recommendations[True]
+    eok = int(first.structure["retained_if_1in100"] // EOK) - 1
+    ans = management_answer(bases, quotes, spec=SPEC,
+                            appetite=Appetite(70 * EOK, eok * EOK))
+    rec = ans.recommendations[True]
+    assert not isinstance(rec, str) and not rec.same_structure(first)
+    return eok, rec
 
 
-def test_bad_inputs_show_a_message_not_a_traceback(setup):
-    bases, alts, _ = setup
-    dash = ScenarioDashboard(bases, alts, initial=1)
-    for control, value, fragment in ((dash.deductible, -5, "공제금액은 0 이상"),
+def test_the_answer_comes_first_and_equals_the_api(setup):
+    bases, quotes, _ = setup
+    dash = ScenarioDashboard(bases, quotes, spec=SPEC)
+    api = management_answer(bases, quotes, spec=SPEC)
+    rec = api.recommendations[True]
+    data = _data(dash.answer_html.value)
+    assert data["state"] == "ok"
+    assert (float(data["rec-limit"]), float(data["rec-deductible"])) == (rec.limit, rec.deductible)
+    assert api.sentence_ko(True) in dash.answer_html.value.replace("&#x27;", "'")
+    assert re.search(r"보상한도 [\d,]+억원 · 공제금액 [\d,]+억원", dash.answer_html.value)
+    assert "(는)" not in dash.widget.children[1].children[0].value
+    assert dash.heatmap.value[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "현행 계약과 권고 비교" in dash.compare_html.value
+
+
+def test_a_risk_appetite_change_changes_the_recommendation(setup):
+    bases, quotes, _ = setup
+    eok, expected = _changing_ceiling(bases, quotes)
+    dash = ScenarioDashboard(bases, quotes, spec=SPEC)
+    dash.max_retained.value = str(eok)
+    data = _data(dash.answer_html.value)
+    assert (float(data["rec-limit"]), float(data["rec-deductible"])) == \
+        (expected.limit, expected.deductible)
+    dash.max_premium.value = "5"                   # nothing costs 5억: the binding ceiling named
+    assert _data(dash.answer_html.value)["state"] == "none"
+    assert "max_premium" in dash.answer_html.value
+
+
+def test_bad_inputs_grey_the_results_instead_of_leaving_them_looking_current(setup):
+    bases, quotes, _ = setup
+    dash = ScenarioDashboard(bases, quotes, spec=SPEC)
+    dash.max_premium.value = "-5"
+    assert _data(dash.answer_html.value)["state"] == "error"
+    assert "0 이상의 금액" in dash.answer_html.value
+    assert "opwb-stale" in dash.frontier_part._dom_classes
+    dash.max_premium.value = "70"
+    assert _data(dash.answer_html.value)["state"] == "ok"
+    assert "opwb-stale" not in dash.frontier_part._dom_classes
+    for control, value, fragment in ((dash.deductible, 500, "공제금액이 보상한도보다 큽니다"),
                                      (dash.coinsurance, 150, "100% 이하"),
                                      (dash.aggregate, 100, "연간 총한도가 건당 보상한도보다 작습니다")):
         good = control.value
         control.value = value
-        assert fragment in dash.error.value and "opwb-message" in dash.error.value
-        assert _data(dash)["state"] == "error"
+        assert _data(dash.status.value)["state"] == "error" and fragment in dash.error.value
+        assert "opwb-stale" in dash.explore_part._dom_classes
         control.value = good
-        assert dash.error.value == "" and _data(dash)["state"] == "ok"
+        assert _data(dash.status.value)["state"] == "ok" and dash.error.value == ""
+        assert "opwb-stale" not in dash.explore_part._dom_classes
 
 
-def test_picker_cd_toggle_and_settings(setup):
-    bases, alts, _ = setup
-    dash = ScenarioDashboard(bases, alts, initial=0)
-    dash.picker.value = 2
-    assert (dash.limit.value, dash.deductible.value, dash.premium.value) == (1_000, 50, 70)
-    with_cd = float(_data(dash)["expected-recovery"])
+def test_explorer_figures_equal_the_api_and_cd_toggle_switches_base(setup):
+    bases, quotes, _ = setup
+    dash = ScenarioDashboard(bases, quotes, spec=SPEC, initial=1)
+    assert dash.limit.value == 400 and dash.deductible.value == 30
+    dash.limit.value = 1_000
+    after = _data(dash.status.value)
+    expect = sc.evaluate(bases[True], quotes[1].replace(limit=1_000 * EOK), SPEC.settings)
+    assert float(after["net-var"]) == expect["net_var"]
+    assert float(after["expected-recovery"]) == expect["expected_recovery"]
+    assert dash.picker.value == ("custom", 0)
     dash.cd.value = False
-    assert _data(dash)["include-cd"] == "0"
-    assert float(_data(dash)["expected-recovery"]) == \
-        sc.evaluate(bases[False], alts[2])["expected_recovery"] < with_cd
-    dash.cost_of_capital.value = 0.2
-    alt, settings = dash.current()
-    assert settings.cost_of_capital == 0.2 and dash.last["capital_saving"] == pytest.approx(
-        0.2 * dash.last["bond_regulatory_relief"])
+    after = _data(dash.status.value)
+    expect = sc.evaluate(bases[False], quotes[1].replace(limit=1_000 * EOK), SPEC.settings)
+    assert after["include-cd"] == "0" and float(after["net-var"]) == expect["net_var"]
+    rec = management_answer(bases, quotes, spec=SPEC).recommendations[False]
+    assert float(_data(dash.answer_html.value)["rec-limit"]) == rec.limit
+    dash.picker.value = ("recommended", 0)
+    assert dash.limit.value * EOK == rec.limit and dash.deductible.value * EOK == rec.deductible
 
 
-def test_resimulate_reports_progress_and_uses_the_new_years(setup):
-    bases, alts, rebuild = setup
+def test_dates_are_iso_and_ceilings_blank_or_positive():
+    assert parse_date("2006-12-31") == "2006-12-31"
+    for bad in ("12/31/20", "2006-13-01", "", "06-12-31"):
+        with pytest.raises(ValueError, match="YYYY-MM-DD"):
+            parse_date(bad)
+    assert parse_ceiling("", "x") is None and parse_ceiling("1,000", "x") == 1_000 * EOK
+    for bad in ("-1", "abc", "inf"):
+        with pytest.raises(ValueError):
+            parse_ceiling(bad, "x")
+
+
+def test_settings_change_and_more_years(setup):
+    bases, quotes, rebuild = setup
+    dash = ScenarioDashboard(bases, quotes, spec=SPEC, rebuild=rebuild,
+                             n_years_options=(20_000,))
+    dash.valuation.value = "12/31/20"
+    assert _data(dash.answer_html.value)["state"] == "error"
+    assert "YYYY-MM-DD" in dash.answer_html.value
+    dash.valuation.value = "2007-06-30"                 # a shorter residual term: more haircut
+    assert _data(dash.answer_html.value)["state"] == "ok"
     seen = []
-    dash = ScenarioDashboard(dict(bases), alts, initial=1, rebuild=rebuild,
-                             n_years_options=(10_000, 20_000))
-    dash.progress.observe(lambda ch: seen.append(ch["new"]), names="value")
-    dash.n_years.value = 20_000
-    dash._resimulate()
-    assert all(b.n_years == 20_000 for b in dash.bases.values())
-    assert seen == sorted(seen) and seen[-1] == 1.0 and len(seen) >= 4
-    assert "20,000년 시뮬레이션 완료" in dash.progress_text.value
-    assert not dash.run.disabled and _data(dash)["state"] == "ok"
+    dash.progress.observe(lambda c: seen.append(c["new"]), names="value")
+    dash.run.click()
+    assert dash.bases[True].n_years == 20_000 and seen and max(seen) == pytest.approx(1.0)
+    assert "20,000년" in dash.head.value and "20,000년" in dash.precision_html.value
+    expect = sc.evaluate(dash.bases[True], dash.chosen(), dash.settings())
+    assert float(_data(dash.status.value)["net-var"]) == expect["net_var"]

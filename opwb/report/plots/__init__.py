@@ -14,7 +14,9 @@ _EXPORTS = {
         "plot_severity_panels", "plot_severity_ecdf", "plot_strategy_matrix", "plot_claims_record",
         "plot_incident_layers", "plot_external_comparison"
     ], "losses"),
-    **dict.fromkeys(["plot_layer_bands", "plot_exceedance", "scenario_png"], "scenario"),
+    **dict.fromkeys([
+        "plot_layer_bands", "plot_exceedance", "plot_frontier", "scenario_png", "frontier_png"
+    ], "scenario"),
     **dict.fromkeys([
         "KOREAN_FONT", "EVENT_TYPE_COLORS", "korean_font_files", "use_korean_font"
     ], "style"),

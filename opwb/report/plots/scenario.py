@@ -9,10 +9,11 @@ from matplotlib.ticker import FuncFormatter
 
 from opwb.data.units import EOK
 from opwb.insurance.policy import layer_split
-from opwb.report.plots.style import _cell, _num, _styled
+from opwb.report.plots.style import _num, _styled
 from opwb.scenarios.alternatives import Alternative
 
-__all__ = ["plot_layer_bands", "plot_exceedance", "scenario_png"]
+__all__ = ["plot_layer_bands", "plot_exceedance", "plot_frontier", "scenario_png",
+           "frontier_png"]
 
 _EXPENSE, _INSURER, _CAPITAL = "#95a5a6", "#2980b9", "#c0392b"
 
@@ -32,8 +33,8 @@ def plot_layer_bands(alternatives: Sequence[Alternative], loss: float, *,
                label="자본 부담 (capital)")
         top = loss / EOK
         for p, (e, i, c) in zip(pos, parts):
-            ax.text(p, top * 1.01, f"보험 {_short(i)}억 / 자본 {_short(c)}억", ha="center",
-                    va="bottom", fontsize=8)
+            ax.text(p, top * 1.01, f"비용 {_short(e)} · 보험 {_short(i)} · 자본 {_short(c)}억",
+                    ha="center", va="bottom", fontsize=8)
         if highlight is not None:
             for bar in ax.patches[highlight::len(alternatives)]:
                 bar.set_linewidth(2.0)
@@ -49,7 +50,10 @@ def plot_layer_bands(alternatives: Sequence[Alternative], loss: float, *,
 
 
 def _short(v: float) -> str:
-    return "0" if abs(v) < 0.005 else _cell(v)
+    """억원 amount of a band: whole numbers without decimals (5, 30, 595), else one."""
+    if abs(v) < 0.005:
+        return "0"
+    return f"{v:,.0f}" if abs(v - round(v)) < 0.05 else f"{v:,.1f}"
 
 
 def _exceedance(x: np.ndarray, max_period: float = np.inf) -> tuple[np.ndarray, np.ndarray]:
@@ -69,27 +73,97 @@ def _exceedance(x: np.ndarray, max_period: float = np.inf) -> tuple[np.ndarray, 
 def plot_exceedance(gross: np.ndarray, nets: dict[str, np.ndarray], *, ax: Axes | None = None,
                     title: str = "연간 손실 초과 곡선 (exceedance curve)",
                     alpha: float = 0.999) -> Axes:
-    """Annual loss against return period (log axes), gross and net of each alternative."""
+    """Annual loss against return period (log axes), gross and net of each alternative.
+
+    Each curve has its own colour, dash pattern and width (they are told apart in print
+    too); the capital's return period ``1/(1 − alpha)`` is a labelled vertical line."""
     with _styled(ax, (7, 4)) as ax:
         horizon = 10 / (1 - alpha)  # ten times the capital return period
         p, v = _exceedance(gross, horizon)
-        ax.plot(p, v / EOK, color="black", lw=1.6, label="보험 전 (gross)")
-        colors = ["#2980b9", "#27ae60", "#8e44ad", "#e67e22", "#16a085"]
-        for (name, net), col in zip(nets.items(), colors * 4):
+        ax.plot(p, v / EOK, color="black", lw=2.0, label="보험 전 (gross)")
+        styles = [("#2980b9", (0, (6, 2)), 1.6), ("#e67e22", (0, (2, 1.5)), 1.8),
+                  ("#27ae60", (0, (8, 2, 2, 2)), 1.4), ("#8e44ad", (0, (1, 1)), 1.6),
+                  ("#16a085", (0, (4, 1, 1, 1)), 1.4)]
+        for (name, net), (col, dash, lw) in zip(nets.items(), styles * 4):
             p, v = _exceedance(net, horizon)
-            ax.plot(p, v / EOK, color=col, lw=1.2, ls="--", label=f"보험 후 (net): {name}")
-        ax.axvline(1 / (1 - alpha), color="#c0392b", lw=0.8, ls=":")
-        ax.text(1 / (1 - alpha), ax.get_ylim()[0], f" {alpha:.1%}", color="#c0392b",
-                fontsize=8, va="bottom")
+            ax.plot(p, v / EOK, color=col, lw=lw, ls=dash, label=f"보험 후: {name}")
+        period = 1 / (1 - alpha)
+        ax.axvline(period, color="#c0392b", lw=0.9, ls=":")
         ax.set_xscale("log")
         ax.set_yscale("log")
+        ax.set_xlim(1.8, horizon * 1.6)
+        ax.text(period, 0.98, f"{period:,.0f}년 ({alpha:.1%})", color="#c0392b", fontsize=8,
+                ha="center", va="top", transform=ax.get_xaxis_transform(),
+                bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.0})
         ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _p: f"{x:,.0f}년"))
         ax.yaxis.set_major_formatter(FuncFormatter(_num))
-        ax.set_xlabel("재현기간 (return period, 년)")
+        ax.set_xlabel("재현기간 (return period)")
         ax.set_ylabel("연간 손실 (억원)")
         ax.set_title(title)
-        ax.legend(loc="upper left", fontsize=8)
+        ax.legend(loc="lower right", fontsize=8)
     return ax
+
+
+def plot_frontier(table, *, value: str = "net_benefit", eligible=None,
+                  recommended: tuple[float, float] | None = None,
+                  named: Sequence[Alternative] = (), ax: Axes | None = None,
+                  title: str = "구조별 기대 순편익 (net benefit, 억원/년)") -> Axes:
+    """The frontier as a heat map: deductible (rows) × limit (columns), coloured by
+    ``value`` (KRW, shown in 억원); structures outside the risk appetite (``eligible``
+    False) are greyed and hatched, ``named`` alternatives on the grid are circled and
+    named, the ``recommended`` (deductible, limit) is boxed with a star."""
+    from matplotlib.colors import TwoSlopeNorm
+    from matplotlib.patches import Rectangle
+
+    ds = np.unique(table["deductible"].to_numpy(float))
+    ls = np.unique(table["limit"].to_numpy(float))
+    grid = np.full((ds.size, ls.size), np.nan)
+    ok = np.ones((ds.size, ls.size), dtype=bool)
+    el = (np.ones(len(table), dtype=bool) if eligible is None
+          else np.asarray(eligible, dtype=bool))
+    for (d, L, v), e in zip(table[["deductible", "limit", value]].to_numpy(float), el):
+        i, j = np.searchsorted(ds, d), np.searchsorted(ls, L)
+        grid[i, j], ok[i, j] = v / EOK, e
+    with _styled(ax, (7, 4)) as ax:
+        finite = grid[np.isfinite(grid)]
+        span = max(abs(finite).max(), 1e-9) if finite.size else 1.0
+        norm = TwoSlopeNorm(vcenter=0.0, vmin=-span, vmax=span)
+        shown = np.where(ok, grid, np.nan)
+        ax.imshow(shown, cmap="RdYlGn", norm=norm, aspect="auto", origin="upper")
+        for i in range(ds.size):
+            for j in range(ls.size):
+                if np.isnan(grid[i, j]):
+                    ax.add_artist(Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor="white",
+                                           edgecolor="#eeeeee"))
+                    continue
+                if not ok[i, j]:
+                    ax.add_artist(Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor="#e5e5e5",
+                                           hatch="///", edgecolor="#bbbbbb", lw=0.0))
+                ax.text(j, i, f"{grid[i, j]:,.0f}", ha="center", va="center", fontsize=7.5,
+                        color="#555555" if not ok[i, j] else "black")
+        for alt in named:
+            if alt.deductible in ds and alt.limit in ls:
+                i, j = np.searchsorted(ds, alt.deductible), np.searchsorted(ls, alt.limit)
+                ax.add_artist(_named_marker(j, i))
+        if recommended is not None and recommended[0] in ds and recommended[1] in ls:
+            i, j = np.searchsorted(ds, recommended[0]), np.searchsorted(ls, recommended[1])
+            ax.add_artist(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="black",
+                                   lw=2.4))
+            ax.text(j + 0.42, i - 0.38, "★", ha="right", va="top", fontsize=10,
+                    color="black")
+        ax.set_xticks(range(ls.size), [f"{x / EOK:,.0f}" for x in ls], fontsize=8)
+        ax.set_yticks(range(ds.size), [f"{x / EOK:,.0f}" for x in ds], fontsize=8)
+        ax.set_xlabel("보상한도 (limit, 억원)")
+        ax.set_ylabel("공제금액 (deductible, 억원)")
+        ax.grid(False)
+        ax.set_title(title)
+    return ax
+
+
+def _named_marker(x: float, y: float):
+    """The marker of a named alternative on the heat map."""
+    from matplotlib.patches import Circle
+    return Circle((x, y), 0.44, fill=False, edgecolor="#1f3a93", lw=1.6, ls="--")
 
 
 def scenario_png(alternatives: Sequence[Alternative], loss: float, gross: np.ndarray,
@@ -97,15 +171,33 @@ def scenario_png(alternatives: Sequence[Alternative], loss: float, gross: np.nda
                  alpha: float = 0.999, dpi: int = 90) -> bytes:
     """The layer bands and the exceedance curves side by side, as PNG bytes (for widgets;
     uses a bare Figure, so nothing is displayed or kept by pyplot)."""
-    import io
-
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(13, 4.6))  # fixed margins: constrained layout would draw twice
     left, right = fig.subplots(1, 2)
     plot_layer_bands(alternatives, loss, ax=left, highlight=highlight)
     plot_exceedance(gross, nets, ax=right, alpha=alpha)
-    fig.subplots_adjust(left=0.06, right=0.99, bottom=0.11, top=0.93, wspace=0.17)
+    fig.subplots_adjust(left=0.06, right=0.985, bottom=0.12, top=0.92, wspace=0.26)
+    return _png(fig, dpi)
+
+
+def frontier_png(table, *, eligible=None, recommended=None, named=(), dpi: int = 90,
+                 size: tuple[float, float] = (7.2, 4.2)) -> bytes:
+    """:func:`plot_frontier` as PNG bytes."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=size)
+    ax = fig.subplots()
+    plot_frontier(table, eligible=eligible, recommended=recommended, named=named, ax=ax)
+    fig.text(0.5, 0.01, "★ 굵은 테두리 = 권고   점선 원 = 보험사 견적   빗금 = 위험선호 밖",
+             ha="center", va="bottom", fontsize=8, color="#444444",
+             fontfamily=ax.title.get_fontfamily())
+    fig.subplots_adjust(left=0.1, right=0.99, bottom=0.19, top=0.9)
+    return _png(fig, dpi)
+
+
+def _png(fig, dpi: int) -> bytes:
+    import io
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi)
     return buf.getvalue()
