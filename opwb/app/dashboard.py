@@ -345,17 +345,15 @@ class ScenarioDashboard:
         else:
             body = (f"<div class='opwb-error-card opwb-answer-state' {data}>"
                     f"{html.escape(ans.sentence_ko(cd))}</div>")
+        if not sentence_only:         # the evidence first, so the sentence arrives last
+            eligible = self._eligible(table, ans.appetite)
+            self.heatmap.value = frontier_png(
+                table, eligible=eligible, named=self.quotes,
+                recommended=(rec.deductible, rec.limit) if ok else None)
+            self.compare_html.value = self._compare_html(rec if ok else None, cd)
+            self.frontier_part.remove_class("opwb-stale")
         self.answer_html.value = body
-        if sentence_only:
-            return
-        eligible = self._eligible(table, ans.appetite)
-        self.heatmap.value = frontier_png(
-            table, eligible=eligible, named=self.quotes,
-            recommended=(rec.deductible, rec.limit) if ok else None)
-        self.compare_html.value = self._compare_html(rec if ok else None, cd)
-        for part in (self.frontier_part, self.answer_html):
-            part.remove_class("opwb-stale")
-        if self.picker.value[0] == "recommended":
+        if not sentence_only and self.picker.value[0] == "recommended":
             self._fill_recommended()
 
     @staticmethod

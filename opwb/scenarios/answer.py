@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from opwb.data.units import format_krw, format_krw_with_se, with_particle
+from opwb.data.units import format_krw, format_krw_row, format_krw_with_se, with_particle
 from opwb.scenarios.alternatives import Alternative
 from opwb.scenarios.base import ScenarioBase
 from opwb.scenarios.evaluation import difference, evaluate_cached
@@ -91,7 +91,7 @@ class ManagementAnswer:
             other_text = (f"CD 사건을 {without} 권고가 {with_particle(alt, '으로')} 바뀝니다"
                           + (" (다만 이 모형에서 두 구조의 순편익은 통계적으로 구별되지 "
                              "않습니다)." if close else "."))
-        premium = format_krw(float(rec.structure["premium"]), unit="억", digits=0)
+        premium = format_krw_row([(float(rec.structure["premium"]), 0.0)])[0]
         return (f"권고: {structure_ko(rec.deductible, rec.limit)} (연 보험료 {premium}). "
                 f"{with_particle(self.current.name, '과')} 비교한 기대 순편익은 연 {gain}"
                 f"{clear}입니다. {other_text}")
