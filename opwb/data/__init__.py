@@ -44,7 +44,9 @@ _EXPORTS = {
     ], "taxonomy"),
     **dict.fromkeys(["decode_text", "detect_delimiter", "read_text"], "textread"),
     **dict.fromkeys([
-        "MAN", "EOK", "JO", "format_krw", "to_eok", "from_eok", "eok_formatter"
+        "EOK", "JO", "MAN", "NOT_EXISTING", "eok_formatter", "format_krw", "format_krw_with_se",
+        "format_krw_row", "from_eok", "has_final_consonant", "round_to_se", "to_eok",
+        "with_particle"
     ], "units"),
 }
 

@@ -157,6 +157,18 @@ def test_slides_work_offline_in_chromium(deck, chromium, artifacts_dir):
     assert HANGUL.search(page.inner_text("section.present h2"))
     assert fonts and all(re.search(r"Nanum|CJK", f["familyName"]) for f in fonts), fonts
     assert page.evaluate("Array.from(document.fonts).every(f => f.status !== 'error')")
+    # the title slide names no command lines or file paths; no slide shows raw printed
+    # output (monospace); the deck ends with the recommendation
+    title = page.inner_text("section >> nth=0")
+    assert "python -m" not in title and "data/" not in title and ".csv" not in title
+    assert page.locator("section .jp-RenderedText pre, section .output_stream pre").count() == 0
+    page.evaluate(f"Reveal.slide({n_slides - 1})")
+    page.wait_for_function(f"Reveal.getIndices().h === {n_slides - 1}", timeout=5_000)
+    page.wait_for_timeout(300)
+    last = page.inner_text("section.present")
+    assert "권고" in page.inner_text("section.present h2") and "보상한도" in last
+    assert re.search(r"± [\d,.]+억원", last), last[:300]
+    page.screenshot(path=str(artifacts_dir / "deck_slide_last.png"))
     context.close()
     assert blocked == [], f"the slides tried to load remote resources: {blocked}"
     assert errors == [], errors
