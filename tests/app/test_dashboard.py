@@ -5,6 +5,7 @@ the API on the same bases.
 """
 from __future__ import annotations
 
+import math
 import re
 
 import pytest
@@ -141,3 +142,26 @@ def test_settings_change_and_more_years(setup):
     assert "20,000년" in dash.head.value and "20,000년" in dash.precision_html.value
     expect = sc.evaluate(dash.bases[True], dash.chosen(), dash.settings())
     assert float(_data(dash.status.value)["net-var"]) == expect["net_var"]
+
+
+def _decimals(text: str) -> int:
+    return len(text.split(".")[1]) if "." in text else -(len(text.replace(",", "")) -
+                                                          len(text.replace(",", "").rstrip("0")))
+
+
+def test_displayed_digits_never_exceed_the_precision(setup):
+    """Every "value ± error" on the page shows no more decimals than the error supports:
+    two significant digits of the error fix the last digit (opwb.data.units.round_to_se)."""
+    bases, quotes, _ = setup
+    dash = ScenarioDashboard(bases, quotes, spec=SPEC, initial=2)
+    pages = dash.answer_html.value + dash.compare_html.value + dash.table.value
+    pairs = re.findall(r"(-?[\d,]+(?:\.\d+)?) ± ([\d,]+(?:\.\d+)?)(억원|%)?", pages)
+    assert len(pairs) > 15
+    for value, error, _unit in pairs:
+        se = float(error.replace(",", ""))
+        if se == 0:
+            continue
+        allowed = 1 - int(math.floor(math.log10(se)))    # two significant digits of the error
+        assert _decimals(value) <= allowed, (value, error)
+        if "." in value or "." in error:             # shown to the same decimal place
+            assert _decimals(value) == _decimals(error), (value, error)

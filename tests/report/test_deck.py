@@ -168,6 +168,12 @@ def test_slides_work_offline_in_chromium(deck, chromium, artifacts_dir):
     last = page.inner_text("section.present")
     assert "권고" in page.inner_text("section.present h2") and "보상한도" in last
     assert re.search(r"± [\d,.]+억원", last), last[:300]
+    # the same answer as the app and the API give on the shared specification
+    from opwb.scenarios import DEFAULT_SPEC, Appetite, management_answer, scenario_bases
+    from opwb.scenarios.spec import bundled_inputs
+    answer = management_answer(scenario_bases(DEFAULT_SPEC), bundled_inputs()[2],
+                               appetite=Appetite(70 * 1e8))
+    assert " ".join(answer.sentence_ko(True).split()) in " ".join(last.split())
     page.screenshot(path=str(artifacts_dir / "deck_slide_last.png"))
     context.close()
     assert blocked == [], f"the slides tried to load remote resources: {blocked}"
