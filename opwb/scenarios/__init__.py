@@ -34,6 +34,7 @@ _EXPORTS = {
         "as_premium_model", "premium_model_name"
     ], "premium"),
     **dict.fromkeys(["Recommendation", "recommend", "APPETITE_LABELS"], "recommend"),
+    **dict.fromkeys(["RunLength", "enough_years"], "runlength"),
     **dict.fromkeys(["cap_sensitivity"], "sensitivity"),
     **dict.fromkeys([
         "ScenarioSpec", "DEFAULT_SPEC", "Appetite", "DEFAULT_APPETITE", "scenario_bases",

@@ -1,0 +1,39 @@
+"""The shared specification: precision of the headline figure and enough years (issue 11)."""
+from __future__ import annotations
+
+import pytest
+
+from opwb.scenarios.evaluation import evaluate
+from opwb.scenarios.runlength import enough_years
+from opwb.scenarios.spec import (DEFAULT_SPEC, current_cover, precision, scenario_bases)
+
+
+def test_precision_and_the_years_a_target_needs():
+    p = precision({"net_var": 100.0, "net_var_se": 4.0}, 10_000, 0.02)
+    assert not p.met and p.relative_se == pytest.approx(0.04)
+    assert p.years_needed == 40_000                 # (4% / 2%)² × 10,000: error ∝ 1/√n
+    p = precision({"net_var": 100.0, "net_var_se": 1.0}, 10_000, 0.02)
+    assert p.met and p.years_needed == 10_000
+    assert "목표 충족" in p.describe_ko() and "1.0%" in p.describe_ko()
+
+
+def test_enough_years_rebuilds_to_meet_the_target_within_the_budget():
+    start = DEFAULT_SPEC.replace(n_years=5_000, seed=11)
+    bases = scenario_bases(start)
+    assert scenario_bases(start) is bases            # built once per process and spec
+    r = evaluate(bases[True], current_cover(bases[True]), start.settings)
+    rse = r["net_var_se"] / r["net_var"]
+    spec = start.replace(target_precision=rse / 2)   # needs about 4x the years
+    run = enough_years(spec, time_budget=300, max_years=200_000)
+    assert run.spec.n_years >= precision(r.metrics, 5_000, rse / 2).years_needed
+    # met, or stopped at a stated limit (the error's own noise at few tail years)
+    assert run.precision.met or "미달" in run.note, run.note
+    assert "다시 모의실험" in run.note and f"{run.spec.n_years:,}년" in run.note
+    assert run.precision.relative_se == pytest.approx(
+        evaluate(run.bases[True], current_cover(run.bases[True]), run.spec.settings)["net_var_se"]
+        / evaluate(run.bases[True], current_cover(run.bases[True]), run.spec.settings)["net_var"])
+    tight = enough_years(spec, time_budget=1e-9)      # no time: the run it has, said so
+    assert tight.spec.n_years == 5_000 and not tight.precision.met
+    assert "한도" in tight.note
+    with pytest.raises(ValueError, match="max_years"):
+        enough_years(spec, max_years=1_000)
