@@ -115,8 +115,11 @@ def scenario_bases(spec: ScenarioSpec = DEFAULT_SPEC, *, losses: pd.DataFrame | 
     progress : callable ``(fraction, text)``, optional
         Progress of the two builds.
     cache : bool
-        Reuse the bases built earlier in this process for the bundled data and the same
-        ``spec`` (own data is never cached: it stays in the caller's hands).
+        For the bundled data: reuse the bases built earlier in this process for the same
+        ``spec``, else load them from the on-disk store of :mod:`opwb.scenarios.store`
+        (built and written there once, then shared read-only by every process, e.g. the
+        app's kernels; bit-identical to building them). Own data is never cached: it
+        stays in the caller's hands.
 
     Returns
     -------
@@ -131,16 +134,22 @@ def scenario_bases(spec: ScenarioSpec = DEFAULT_SPEC, *, losses: pd.DataFrame | 
         b_losses, b_prog, _ = bundled_inputs()
         losses = b_losses if losses is None else losses
         programme = b_prog if programme is None else programme
-    out = {}
-    for i, cd in enumerate((True, False)):
-        step = None if progress is None else \
-            (lambda f, text, i=i: progress((i + f) / 2, text))
-        out[cd] = build_scenario_base(losses, programme, include_cd=cd, n_years=spec.n_years,
-                                      seed=spec.seed, severity_cap=spec.severity_cap,
-                                      progress=step)
-    if cache and bundled:
-        _BASES[key] = out
-    return out
+
+    def build() -> dict[bool, ScenarioBase]:
+        out = {}
+        for i, cd in enumerate((True, False)):
+            step = None if progress is None else \
+                (lambda f, text, i=i: progress((i + f) / 2, text))
+            out[cd] = build_scenario_base(losses, programme, include_cd=cd,
+                                          n_years=spec.n_years, seed=spec.seed,
+                                          severity_cap=spec.severity_cap, progress=step)
+        return out
+
+    if not (cache and bundled):
+        return build()
+    from opwb.scenarios.store import bundled_bases
+    _BASES[key] = bundled_bases(spec, build, losses, programme, progress=progress)
+    return _BASES[key]
 
 
 def current_cover(base: ScenarioBase, name: str = "현행 2005년 계약"):

@@ -1,0 +1,404 @@
+"""An on-disk store of the scenario bases built from the bundled illustrative data.
+
+Building the two scenario bases of :func:`opwb.scenarios.spec.scenario_bases` (100,000
+simulated years with and without the CD incident, and the capital baseline without the
+bond) takes seconds of CPU. The app starts one kernel per page, so without a store every
+visitor would pay for it again. :func:`bundled_bases` builds them once, writes them here,
+and every later process — every kernel of the app, every notebook — loads them in a
+fraction of a second:
+
+* **Only the bundled data is stored.** The store is used only when no losses or programme
+  of the user were given: loss data of a user is confidential and is never written
+  anywhere the user did not ask for.
+* **Bit-identical.** The stored arrays are the built arrays (``.npy``, same dtype and
+  bytes); everything else (fitted models, programme) is rebuilt from the bundled files as
+  :func:`opwb.scenarios.base.build_scenario_base` does. A test compares both ways field
+  by field.
+* **Shared memory.** Arrays are opened memory-mapped and read-only: the kernels of the app
+  share one copy in the page cache instead of holding ~300 MB each, and code that would
+  write into a stored array fails loudly instead of changing it. Arrays that are equal in
+  both bases (the cells the CD incident does not touch) are one file.
+* **Keyed by everything that fixes the numbers**: the specification's years, seed and
+  severity cap, the bundled data files, the source of the layers that build the bases
+  (``opwb.data``, ``fitting``, ``engine``, ``insurance``, ``capital`` and the scenario
+  base), and the numpy, scipy and Python versions. A change to any of them gives a new
+  key, hence a new build; only the :data:`KEEP` most recently used entries are kept.
+* **Safe with several processes**: a lock file makes one process build while the others
+  wait and then load; an entry appears by an atomic rename, complete or not at all. A
+  damaged or unreadable entry is rebuilt; an unwritable cache directory only means the
+  bases are built in memory.
+
+The cache directory is ``$OPWB_CACHE_DIR`` when set, else ``$XDG_CACHE_HOME/opwb``, else
+``~/.cache/opwb``; entries live in its ``scenario-bases/`` folder (about 0.4 GB each).
+
+Examples
+--------
+>>> from opwb.scenarios.spec import DEFAULT_SPEC
+>>> from opwb.scenarios.store import cache_key
+>>> key = cache_key(DEFAULT_SPEC)
+>>> len(key), key == cache_key(DEFAULT_SPEC.replace(seed=2005))
+(24, True)
+>>> key == cache_key(DEFAULT_SPEC.replace(seed=1))
+False
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import json
+import os
+import shutil
+import sys
+import time
+from collections.abc import Callable, Mapping
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["cache_dir", "cache_key", "entry_path", "bundled_bases", "load_bases",
+           "save_bases", "KEEP", "FORMAT"]
+
+FORMAT = 1
+"""Version of the entry layout; part of the key."""
+KEEP = 3
+"""Entries kept (most recently used first); older ones are removed after a new write."""
+FOLDER = "scenario-bases"
+_SOURCES = ("data", "fitting", "engine", "insurance", "capital",
+            "scenarios/base.py", "scenarios/store.py", "_lazy.py")
+"""The parts of opwb (relative to the package) whose source fixes the stored numbers."""
+_BUNDLED_SKIP = {"README.md"}
+_STALE_TMP = 3600.0  # seconds after which an unfinished write of a crashed process is removed
+
+
+class _Unstorable(TypeError):
+    """A value the store does not know how to write (the bases are then kept in memory)."""
+
+
+# ---------------------------------------------------------------------------- where and what
+def cache_dir() -> Path:
+    """The opwb cache directory: ``$OPWB_CACHE_DIR``, ``$XDG_CACHE_HOME/opwb`` or
+    ``~/.cache/opwb`` (the first that is set)."""
+    if os.environ.get("OPWB_CACHE_DIR"):
+        return Path(os.environ["OPWB_CACHE_DIR"]).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base).expanduser() / "opwb"
+
+
+def _files_digest(paths: list[Path], root: Path) -> str:
+    h = hashlib.sha256()
+    for path in sorted(paths):
+        h.update(str(path.relative_to(root)).encode() + b"\0")
+        h.update(path.read_bytes())
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+@functools.lru_cache(maxsize=1)
+def _source_digest() -> str:
+    """Hash of the source of the layers that build the bases, taken once per process: the
+    code this process runs is the code it imported, whatever is edited afterwards."""
+    package = Path(__file__).resolve().parents[1]
+    sources: list[Path] = []
+    for part in _SOURCES:
+        path = package / part
+        sources += sorted(path.rglob("*.py")) if path.is_dir() else [path]
+    return _files_digest(sources, package)
+
+
+def cache_key(spec) -> str:
+    """The key of the bases of ``spec`` built from the bundled data (24 hex digits).
+
+    It hashes the format version, ``spec.n_years``, ``spec.seed`` and
+    ``spec.severity_cap``, the bundled data files, the source files of the layers that
+    build the bases, and the numpy, scipy and Python versions.
+    """
+    import scipy
+
+    from opwb.data.bundled import DATA_DIR
+
+    data = [p for p in DATA_DIR.iterdir() if p.is_file() and p.name not in _BUNDLED_SKIP]
+    head = {"format": FORMAT, "n_years": int(spec.n_years), "seed": int(spec.seed),
+            "severity_cap": None if spec.severity_cap is None else float(spec.severity_cap),
+            "numpy": np.__version__, "scipy": scipy.__version__,
+            "python": sys.version.split()[0], "byteorder": sys.byteorder,
+            "source": _source_digest(), "data": _files_digest(data, DATA_DIR)}
+    return hashlib.sha256(json.dumps(head, sort_keys=True).encode()).hexdigest()[:24]
+
+
+def entry_path(spec) -> Path:
+    """The folder that holds (or would hold) the stored bases of ``spec``."""
+    return cache_dir() / FOLDER / cache_key(spec)
+
+
+# ---------------------------------------------------------------------------- encoding
+_DATACLASSES = ("opwb.engine.simulate:SimulatedLosses", "opwb.engine.simulate:CellEvents")
+
+
+class _Writer:
+    """Writes arrays into ``folder`` once per content (content-addressed ``.npy`` names)."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.written: set[str] = set()
+
+    def array(self, arr: np.ndarray) -> str:
+        if arr.dtype.hasobject:
+            raise _Unstorable("object arrays are not stored")
+        arr = np.ascontiguousarray(arr)
+        h = hashlib.blake2b(digest_size=16)
+        h.update(f"{arr.dtype.str}{arr.shape}".encode())
+        h.update(arr.view(np.uint8).reshape(-1) if arr.size else b"")
+        name = h.hexdigest() + ".npy"
+        if name not in self.written:
+            np.save(self.folder / name, arr, allow_pickle=False)
+            self.written.add(name)
+        return name
+
+
+def _encode(value: Any, out: _Writer) -> Any:
+    """A JSON-able description of ``value``; arrays go to files."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, np.ndarray):
+        return {"npy": out.array(value)}
+    if isinstance(value, np.generic):
+        if value.dtype.hasobject:
+            raise _Unstorable(type(value).__name__)
+        return {"scalar": value.dtype.str, "value": value.item()}
+    if isinstance(value, (int, float)):
+        return value
+    if isinstance(value, tuple):
+        return {"tuple": [_encode(v, out) for v in value]}
+    if isinstance(value, list):
+        return {"list": [_encode(v, out) for v in value]}
+    if isinstance(value, dict):
+        return {"dict": [[_encode(k, out), _encode(v, out)] for k, v in value.items()]}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        name = f"{type(value).__module__}:{type(value).__qualname__}"
+        if name not in _DATACLASSES:
+            raise _Unstorable(name)
+        return {"dataclass": name,
+                "fields": {f.name: _encode(getattr(value, f.name), out)
+                           for f in dataclasses.fields(value)}}
+    raise _Unstorable(type(value).__name__)
+
+
+def _decode(desc: Any, folder: Path) -> Any:
+    if desc is None or isinstance(desc, (bool, str, int, float)):
+        return desc
+    if "npy" in desc:
+        path = folder / desc["npy"]
+        if path.stat().st_size == 0:
+            raise ValueError(f"{path} is empty")
+        # a plain ndarray over the read-only map (not the np.memmap subclass)
+        return np.asarray(np.load(path, mmap_mode="r", allow_pickle=False))
+    if "scalar" in desc:
+        return np.dtype(desc["scalar"]).type(desc["value"])
+    if "tuple" in desc:
+        return tuple(_decode(v, folder) for v in desc["tuple"])
+    if "list" in desc:
+        return [_decode(v, folder) for v in desc["list"]]
+    if "dict" in desc:
+        return {_decode(k, folder): _decode(v, folder) for k, v in desc["dict"]}
+    if "dataclass" in desc:
+        if desc["dataclass"] not in _DATACLASSES:
+            raise ValueError(f"unknown class {desc['dataclass']!r}")
+        module, qualname = desc["dataclass"].split(":")
+        cls = getattr(__import__(module, fromlist=[qualname]), qualname)
+        values = {k: _decode(v, folder) for k, v in desc["fields"].items()}
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        if set(values) != set(fields):
+            raise ValueError(f"stored fields of {qualname} differ from the class's")
+        obj = cls(**{k: v for k, v in values.items() if fields[k].init})
+        for k, v in values.items():
+            if not fields[k].init:
+                object.__setattr__(obj, k, v)
+        return obj
+    raise ValueError(f"cannot read {desc!r}")
+
+
+def _plain_cache(cache: Mapping) -> dict:
+    """The entries of a base's ``_cache`` worth storing: numbers under keys of plain
+    values (the capital baseline); objects built later by evaluations are left out."""
+    def plain(v):
+        return (v is None or isinstance(v, (bool, int, float, str, np.number))
+                or (isinstance(v, tuple) and all(map(plain, v))))
+    return {k: v for k, v in cache.items()
+            if plain(k) and isinstance(v, (int, float, np.number)) and not isinstance(v, bool)}
+
+
+# ---------------------------------------------------------------------------- reading, writing
+def _rebuild_base(stored: Mapping, losses, programme, sim):
+    """A ScenarioBase around a stored simulation, with the models and programme rebuilt
+    exactly as :func:`opwb.scenarios.base.build_scenario_base` builds them."""
+    from opwb.fitting.modelset import models_for
+    from opwb.scenarios.base import CD_EVENT_ID, ScenarioBase, cell_models
+    from opwb.data.schema import COLLECTION_THRESHOLD
+
+    include_cd = bool(stored["include_cd"])
+    data = losses if include_cd else losses[losses["event_id"] != CD_EVENT_ID]
+    models = models_for(data, COLLECTION_THRESHOLD, allow_infinite_mean=True)
+    cells = cell_models(models, severity_cap=stored["cap_in"])
+    base = ScenarioBase(include_cd, int(stored["n_years"]), int(stored["seed"]), cells,
+                        {cell: m.severity for cell, m in models.items()}, sim, programme,
+                        models, next(iter(cells.values())).severity_cap if cells else None)
+    base._cache.update(stored["cache"])
+    return base
+
+
+def load_bases(spec, losses, programme, folder: Path | None = None):
+    """The stored bases of ``spec`` (``{True: ..., False: ...}``), or None when there is
+    no complete entry for its key.
+
+    ``losses`` and ``programme`` must be the bundled ones (:func:`~opwb.scenarios.spec.
+    bundled_inputs`): the models are rebuilt from them around the stored simulations.
+    """
+    folder = entry_path(spec) if folder is None else Path(folder)
+    manifest = folder / "manifest.json"
+    if not manifest.is_file():
+        return None
+    head = json.loads(manifest.read_text(encoding="utf-8"))
+    if head.get("format") != FORMAT or head.get("key") != folder.name:
+        raise ValueError(f"{manifest} does not describe entry {folder.name}")
+    out = {}
+    for item in head["bases"]:
+        stored = {"include_cd": item["include_cd"], "n_years": item["n_years"],
+                  "seed": item["seed"], "cap_in": item["cap_in"],
+                  "cache": _decode(item["cache"], folder)}
+        out[bool(item["include_cd"])] = _rebuild_base(stored, losses, programme,
+                                                      _decode(item["sim"], folder))
+    try:
+        os.utime(manifest)  # most recently used: kept by the pruning
+    except OSError:
+        pass
+    return out
+
+
+def save_bases(spec, bases: Mapping[bool, Any], root: Path | None = None,
+               key: str | None = None) -> Path:
+    """Write ``bases`` (built from the bundled data for ``spec``) as the entry of its key
+    (default :func:`cache_key`) in ``root`` (default the store's folder); return the entry's
+    folder. The entry appears complete or not at all (written aside, then renamed); an
+    existing entry is kept. Files are never rewritten in place, so processes that have
+    entries open (memory-mapped) are never disturbed."""
+    root = cache_dir() / FOLDER if root is None else Path(root)
+    key = cache_key(spec) if key is None else key
+    final = root / key
+    if (final / "manifest.json").is_file():
+        return final
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = root / f".tmp-{key}-{os.getpid()}-{time.monotonic_ns()}"
+    tmp.mkdir()
+    try:
+        writer = _Writer(tmp)
+        items = [{"include_cd": bool(cd), "n_years": int(b.n_years), "seed": int(b.seed),
+                  "cap_in": None if spec.severity_cap is None else float(spec.severity_cap),
+                  "cache": _encode(_plain_cache(b._cache), writer),
+                  "sim": _encode(b.sim, writer)} for cd, b in bases.items()]
+        head = {"format": FORMAT, "key": key, "bases": items,
+                "written": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+        (tmp / "manifest.json").write_text(json.dumps(head), encoding="utf-8")
+        if final.exists():
+            shutil.rmtree(final, ignore_errors=True)  # a damaged entry
+        os.rename(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    _prune(root, keep=final)
+    return final
+
+
+def _prune(root: Path, keep: Path) -> None:
+    """Remove entries beyond the :data:`KEEP` most recently used, and unfinished writes
+    older than an hour. (A process still using a removed entry keeps its open files.)"""
+    now = time.time()
+    entries = []
+    for path in root.iterdir():
+        try:
+            if path.name.startswith(".tmp-"):
+                if now - path.stat().st_mtime > _STALE_TMP:
+                    shutil.rmtree(path, ignore_errors=True)
+            elif path.is_dir() and path != keep:
+                manifest = path / "manifest.json"
+                entries.append(((manifest if manifest.exists() else path).stat().st_mtime, path))
+        except OSError:
+            continue
+    for _, path in sorted(entries, reverse=True)[KEEP - 1:]:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@contextmanager
+def _locked(root: Path):
+    """An exclusive lock on ``root/.lock`` (no lock where ``fcntl`` does not exist)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        yield
+        return
+    with open(root / ".lock", "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def bundled_bases(spec, build: Callable[[], dict], losses, programme,
+                  progress: Callable[[float, str], None] | None = None) -> dict:
+    """The bases of ``spec`` from the bundled data: loaded from the store, else built by
+    ``build()`` and stored.
+
+    Parameters
+    ----------
+    spec : ScenarioSpec
+        Years, seed and severity cap.
+    build : callable
+        Builds ``{True: base, False: base}`` in memory (called at most once).
+    losses, programme
+        The bundled inputs (:func:`opwb.scenarios.spec.bundled_inputs`), never a user's.
+    progress : callable ``(fraction, text)``, optional
+        Told when the bases come from the store.
+
+    Returns
+    -------
+    dict
+        ``{True: with the CD incident, False: without}``.
+
+    Notes
+    -----
+    Whatever goes wrong with the cache directory (not writable, full, a damaged entry),
+    the bases are still returned: built in memory, and stored when possible.
+    """
+    root = cache_dir() / FOLDER
+    with ExitStack() as stack:
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            stack.enter_context(_locked(root))
+        except OSError:
+            return build()
+        key = cache_key(spec)  # once: the sources may change while this runs
+        folder = root / key
+        found = _try_load(spec, losses, programme, folder)
+        if found is not None:
+            if progress is not None:
+                progress(1.0, "저장된 모의실험 결과 사용 (stored simulation)")
+            return found
+        bases = build()
+        try:
+            save_bases(spec, bases, root, key)
+        except (OSError, _Unstorable):
+            return bases  # the bases are fine; only storing them failed
+        # from now on the same (shared, read-only) arrays as every later process
+        return _try_load(spec, losses, programme, folder) or bases
+
+
+def _try_load(spec, losses, programme, folder: Path):
+    """:func:`load_bases`, with a damaged entry removed (and None returned)."""
+    try:
+        return load_bases(spec, losses, programme, folder)
+    except (OSError, ValueError, KeyError, TypeError):
+        shutil.rmtree(folder, ignore_errors=True)
+        return None
