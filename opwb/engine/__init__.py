@@ -1,10 +1,11 @@
 """The aggregate-loss engines: annual losses from frequency and severity, and their risk measures.
 
 Owns the Monte Carlo simulation keyed to (cell, block of years) random streams
-(``simulate``), the adapters from fits and scipy distributions to what the engines draw
-from (``distributions``), the compound distribution by FFT (``fft``), the single-loss
-approximation and the cross-method check (``crosscheck``), and VaR / ES with their Monte
-Carlo standard errors (``riskmeasures``). It may import :mod:`opwb.data` and
+(``simulate``, with its kernel ``_blocks``), running its work units in process, on pools
+or on a Dask cluster (``executors``), the adapters from fits and scipy distributions to
+what the engines draw from (``distributions``), the compound distribution by FFT
+(``fft``), the single-loss approximation and the cross-method check (``crosscheck``), and
+VaR / ES with their Monte Carlo standard errors (``riskmeasures``). It may import :mod:`opwb.data` and
 :mod:`opwb.fitting`; it knows nothing of insurance contracts beyond a policy's ``recover``.
 """
 from opwb._lazy import attach
@@ -30,9 +31,10 @@ _EXPORTS = {
         "var_estimate", "var_interval", "var_with_se"
     ], "riskmeasures"),
     **dict.fromkeys([
-        "BLOCK_YEARS", "CellModel", "CellEvents", "SimulatedLosses", "simulate_losses",
-        "annual_retained"
+        "BLOCK_YEARS", "STREAM_VERSION", "CellModel", "CellEvents", "SimulatedLosses",
+        "simulate_losses", "simulation_tasks", "LossCollector", "annual_retained"
     ], "simulate"),
+    **dict.fromkeys(["run_tasks", "check_client"], "executors"),
     **dict.fromkeys(["event_uniforms", "stream_key"], "streams"),
     **dict.fromkeys([
         "NeedFullSample", "Candidates", "TopYears", "SparseBlock", "candidates", "var_with_se_top",

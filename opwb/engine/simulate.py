@@ -9,22 +9,45 @@ in the far tail where ``F(H)`` is close to 1.
 Reproducibility: the random stream of every (cell, block of :data:`BLOCK_YEARS` years)
 is ``numpy.random.SeedSequence(seed, spawn_key=(cell_key, block))`` -- the same stream as
 ``SeedSequence(seed).spawn`` would give for that position -- with ``cell_key`` derived from
-the cell's name. Results are therefore identical whatever ``chunk_years`` and ``workers``
-are, a cell's losses do not change when other cells are added to the model, and a run of
-``n`` years is the first ``n`` years of any longer run with the same seed.
+the cell's name. A work unit is (cell, a run of blocks) (:mod:`opwb.engine._blocks`), so
+results are identical whatever ``chunk_years``, ``workers`` or Dask ``client`` run them, a
+cell's losses do not change when other cells are added to the model, and a run of ``n``
+years is the first ``n`` years of any longer run with the same seed.
+
+Memory: each unit's years are written into preallocated annual arrays as it finishes
+(at most a few units in flight), counts are 32-bit, and events are kept only above each
+cell's ``keep_events_above`` (where insurance can reach them): the peak is close to the
+result itself.
+
+Changelog of the random streams
+-------------------------------
+- **2** (issue 14): a Poisson cell with mean annual count below
+  :data:`~opwb.engine._blocks.SPARSE_MEAN` (10) draws a block's number of events at once,
+  ``N ~ Poisson(mu · BLOCK_YEARS)``, and each event's year uniformly among the block's
+  years (16-bit integers), instead of one Poisson draw a year: the same law, new numbers
+  for those cells. Every other cell (Poisson with mean 10 or more, negative binomial,
+  other frequencies) draws exactly the numbers of version 1. ``annual_count`` is int32
+  (was int64).
+- **1**: one ``rvs`` of the frozen frequency per block (``BLOCK_YEARS`` counts), then one
+  uniform per event from the same block stream.
 """
 from __future__ import annotations
 
-import hashlib
-import os
-from collections.abc import Mapping
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
 
 from opwb.data.taxonomy import event_type_of
+from opwb.engine._blocks import (
+    BLOCK_YEARS,
+    ChunkResult,
+    ChunkTask,
+    cell_key,
+    count_sampler,
+    run_chunk,
+)
 from opwb.engine.distributions import (
     check_cap,
     finite_mean_of,
@@ -34,16 +57,16 @@ from opwb.engine.distributions import (
     severity_distribution,
     survival_at,
 )
+from opwb.engine.executors import check_client, run_tasks
 from opwb.engine.streams import event_uniforms
 
 __all__ = [
-    "BLOCK_YEARS", "CellModel", "CellEvents", "SimulatedLosses", "simulate_losses",
-    "annual_retained",
+    "BLOCK_YEARS", "STREAM_VERSION", "CellModel", "CellEvents", "SimulatedLosses",
+    "simulate_losses", "simulation_tasks", "LossCollector", "annual_retained",
 ]
 
-
-BLOCK_YEARS = 2000
-"""Years per random-stream block (fixed: changing it changes every simulated number)."""
+STREAM_VERSION = 2
+"""Version of the random streams (see the changelog in this module's docstring)."""
 
 
 # --------------------------------------------------------------------------- model
@@ -182,44 +205,7 @@ class SimulatedLosses:
 
 
 # --------------------------------------------------------------------------- engine
-def _cell_key(name: str) -> int:
-    return int.from_bytes(hashlib.blake2b(name.encode("utf-8"), digest_size=8).digest(), "little")
-
-
-def _simulate_block(freq, sev, s_h: float, seed: int, cell_key: int, block: int, keep_above: float):
-    """One block of BLOCK_YEARS years of one cell: (counts, annual sums, kept years, kept losses)."""
-    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(cell_key, block))))
-    counts = np.asarray(freq.rvs(size=BLOCK_YEARS, random_state=rng), dtype=np.int64)
-    n_events = int(counts.sum())
-    q = rng.random(n_events)
-    np.subtract(1.0, q, out=q)              # in (0, 1]: never isf(0) = inf
-    if s_h != 1.0:
-        q *= s_h
-    loss = np.asarray(sev.isf(q), dtype=float)
-    starts = np.zeros(BLOCK_YEARS, dtype=np.int64)
-    np.cumsum(counts[:-1], out=starts[1:])
-    sums = np.zeros(BLOCK_YEARS)
-    nonempty = counts > 0
-    if n_events:
-        sums[nonempty] = np.add.reduceat(loss, starts[nonempty])
-    kept = np.flatnonzero(loss > keep_above)
-    year = np.searchsorted(np.cumsum(counts), kept, side="right") + block * BLOCK_YEARS
-    return counts, sums, year.astype(np.int64), loss[kept], kept + (block << 32)
-
-
-def _simulate_chunk(args):
-    """Blocks ``first..last-1`` of one cell, truncated to ``n_years`` (a picklable task)."""
-    cell, freq, sev, s_h, seed, first, last, n_years, keep_above = args
-    key = _cell_key(cell)
-    parts = [_simulate_block(freq, sev, s_h, seed, key, b, keep_above) for b in range(first, last)]
-    counts = np.concatenate([p[0] for p in parts])
-    sums = np.concatenate([p[1] for p in parts])
-    year = np.concatenate([p[2] for p in parts])
-    loss = np.concatenate([p[3] for p in parts])
-    ids = np.concatenate([p[4] for p in parts])
-    stop = n_years - first * BLOCK_YEARS
-    mask = year < n_years
-    return cell, first, counts[:stop], sums[:stop], year[mask], loss[mask], ids[mask]
+_cell_key = cell_key     # the stream key of a cell (kept under its old name)
 
 
 def _check_inputs(model, n_years, seed, chunk_years, workers) -> None:
@@ -234,9 +220,10 @@ def _check_inputs(model, n_years, seed, chunk_years, workers) -> None:
             raise ValueError(f"cell names must be non-empty strings, got {name!r}")
         if not isinstance(cell, CellModel):
             raise TypeError(f"model[{name!r}] must be a CellModel, got {type(cell).__name__}")
-    if chunk_years is not None and (not isinstance(chunk_years, (int, np.integer)) or chunk_years < 1):
+    if chunk_years is not None and (isinstance(chunk_years, bool) or not isinstance(
+            chunk_years, (int, np.integer)) or chunk_years < 1):
         raise ValueError(f"chunk_years must be a positive integer or None, got {chunk_years!r}")
-    if not isinstance(workers, (int, np.integer)) or workers < 1:
+    if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1:
         raise ValueError(f"workers must be a positive integer, got {workers!r}")
 
 
@@ -255,6 +242,91 @@ def _keep_levels(model, keep_events_above) -> dict[str, float]:
     return levels
 
 
+def simulation_tasks(model: Mapping[str, CellModel], n_years: int, seed: int, *,
+                     keep_events_above: float | Mapping[str, float] = 0.0,
+                     chunk_years: int | None = None) -> list[ChunkTask]:
+    """The work units of :func:`simulate_losses`: one per (cell, run of blocks of years).
+
+    Each is a picklable :class:`opwb.engine._blocks.ChunkTask`;
+    :func:`opwb.engine._blocks.run_chunk` turns it into a chunk of results and
+    :class:`LossCollector` puts the chunks together. Arguments as for
+    :func:`simulate_losses`.
+    """
+    _check_inputs(model, n_years, seed, chunk_years, 1)
+    levels = _keep_levels(model, keep_events_above)
+    n_blocks = -(-int(n_years) // BLOCK_YEARS)
+    per_chunk = max(1, -(-(chunk_years or 20 * BLOCK_YEARS) // BLOCK_YEARS))
+    tasks = []
+    for name, cell in model.items():
+        counts = count_sampler(frequency_distribution(cell.frequency))
+        sev = cell.severity_sampler()
+        s_h = survival_at(sev, cell.threshold)
+        for first in range(0, n_blocks, per_chunk):
+            tasks.append(ChunkTask(name, counts, sev, s_h, int(seed), first,
+                                   min(first + per_chunk, n_blocks), int(n_years),
+                                   levels[name]))
+    return tasks
+
+
+_NO_COUNTS, _NO_SUMS = np.zeros(0, dtype=np.int32), np.zeros(0)
+
+
+class LossCollector:
+    """Writes chunk results into preallocated annual arrays; :meth:`result` assembles the
+    :class:`SimulatedLosses` once every chunk of every cell has been added.
+
+    Parameters
+    ----------
+    model : mapping cell → CellModel
+    n_years, seed : the run's length and root seed.
+    keep_events_above : float or mapping cell → float, as for :func:`simulate_losses`.
+    """
+
+    def __init__(self, model: Mapping[str, CellModel], n_years: int, seed: int, *,
+                 keep_events_above: float | Mapping[str, float] = 0.0):
+        self.cells = tuple(model)
+        self.n_years, self.seed = int(n_years), int(seed)
+        self.levels = _keep_levels(model, keep_events_above)
+        self.finite = {c: model[c].finite_mean for c in model}
+        self.annual = {c: np.empty(self.n_years) for c in model}
+        self.counts = {c: np.empty(self.n_years, dtype=np.int32) for c in model}
+        self.parts: dict[str, list[ChunkResult]] = {c: [] for c in model}
+        self.filled = {c: 0 for c in model}
+
+    def add(self, part: ChunkResult) -> None:
+        """Write one chunk's years; keep its events (small: only those above the level)."""
+        start = part.first * BLOCK_YEARS
+        self.annual[part.cell][start:start + part.sums.size] = part.sums
+        self.counts[part.cell][start:start + part.counts.size] = part.counts
+        self.filled[part.cell] += part.sums.size
+        self.parts[part.cell].append(ChunkResult(part.cell, part.first, _NO_COUNTS, _NO_SUMS,
+                                                 part.year, part.loss, part.event_id))
+
+    def result(self) -> "SimulatedLosses":
+        """The assembled simulation (raises if a chunk is missing)."""
+        missing = [c for c in self.cells if self.filled[c] != self.n_years]
+        if missing:
+            raise RuntimeError(f"simulation incomplete: cells {missing} lack years")
+        events = {}
+        for c in self.cells:
+            parts = sorted(self.parts.pop(c), key=lambda p: p.first)
+            events[c] = CellEvents(np.concatenate([p.year for p in parts]),
+                                   np.concatenate([p.loss for p in parts]), self.levels[c],
+                                   np.concatenate([p.event_id for p in parts]))
+        return SimulatedLosses(self.n_years, self.seed, self.cells, self.annual, events,
+                               self.counts, dict(self.finite))
+
+
+def collect(model: Mapping[str, CellModel], n_years: int, seed: int,
+            parts: Iterable[ChunkResult], *,
+            keep_events_above: float | Mapping[str, float] = 0.0) -> "SimulatedLosses":
+    """A :class:`SimulatedLosses` from the results of :func:`simulation_tasks`' units."""
+    out = LossCollector(model, n_years, seed, keep_events_above=keep_events_above)
+    for part in parts:
+        out.add(part)
+    return out.result()
+
+
 def simulate_losses(
     model: Mapping[str, CellModel],
     n_years: int,
@@ -264,6 +336,7 @@ def simulate_losses(
     chunk_years: int | None = None,
     workers: int = 1,
     backend: Literal["thread", "process"] = "thread",
+    client: Any = None,
 ) -> SimulatedLosses:
     """Simulate ``n_years`` years of losses for every cell of ``model``.
 
@@ -273,71 +346,46 @@ def simulate_losses(
     n_years : int
         Number of simulated years (> 0).
     seed : int
-        Root seed (>= 0). Same seed → same numbers whatever ``chunk_years``/``workers``.
+        Root seed (>= 0). Same seed → same numbers whatever ``chunk_years``, ``workers``
+        and ``client`` (random streams keyed to (cell, block of years)).
     keep_events_above : float or mapping cell → float
         Events with loss strictly above this level are kept with their year (for insurance);
-        ``+inf`` keeps none. Default 0 keeps every event (memory: 16 bytes per event).
+        ``+inf`` keeps none. Default 0 keeps every event (memory: 24 bytes per event).
     chunk_years : int, optional
         Years per work unit, rounded up to a multiple of :data:`BLOCK_YEARS` (memory/latency
-        trade-off only; default about 20 blocks).
+        trade-off only; default 20 blocks).
     workers : int
-        Parallel workers (threads by default; numpy releases the GIL in the heavy loops).
+        Parallel workers in this process (threads by default; numpy releases the GIL in the
+        heavy loops). Unused with ``client``.
     backend : {"thread", "process"}
         Pool type when ``workers > 1``; ``"process"`` needs a picklable model.
+    client : distributed.Client, optional
+        Run the work units on a Dask cluster (``Client("tcp://scheduler:8786")`` or a
+        ``LocalCluster``); the model must be picklable. None (default): in this process.
 
     Returns
     -------
     SimulatedLosses
+        Annual gross losses (KRW, float64) and counts (int32) per cell, and the kept events.
 
     Examples
     --------
     >>> from scipy import special, stats
     >>> m = {"IF": CellModel(stats.poisson(3), stats.lognorm(2.0, scale=1e8), threshold=1e7)}
     >>> sim = simulate_losses(m, 1000, seed=1, chunk_years=2000)
-    >>> sim.annual_gross["IF"].shape
-    (1000,)
+    >>> sim.annual_gross["IF"].shape, sim.annual_count["IF"].dtype
+    ((1000,), dtype('int32'))
     """
     _check_inputs(model, n_years, seed, chunk_years, workers)
-    levels = _keep_levels(model, keep_events_above)
-    n_blocks = -(-int(n_years) // BLOCK_YEARS)
-    per_chunk = max(1, -(-(chunk_years or 20 * BLOCK_YEARS) // BLOCK_YEARS))
-    tasks = []
-    for name, cell in model.items():
-        freq = frequency_distribution(cell.frequency)
-        sev = cell.severity_sampler()
-        s_h = survival_at(sev, cell.threshold)
-        for first in range(0, n_blocks, per_chunk):
-            tasks.append((name, freq, sev, s_h, int(seed), first, min(first + per_chunk, n_blocks),
-                          int(n_years), levels[name]))
-    if workers == 1 or len(tasks) == 1:
-        results = [_simulate_chunk(t) for t in tasks]
-    else:
-        if backend not in ("thread", "process"):
-            raise ValueError(f"backend must be 'thread' or 'process', got {backend!r}")
-        pool_cls = ThreadPoolExecutor if backend == "thread" else ProcessPoolExecutor
-        with pool_cls(max_workers=min(int(workers), os.cpu_count() or 1, len(tasks))) as pool:
-            results = list(pool.map(_simulate_chunk, tasks))
-    return _assemble(model, results, int(n_years), int(seed), levels)
-
-
-def _assemble(model, results, n_years, seed, levels) -> SimulatedLosses:
-    annual = {c: np.empty(n_years) for c in model}
-    counts = {c: np.empty(n_years, dtype=np.int64) for c in model}
-    years: dict[str, list] = {c: [] for c in model}
-    losses: dict[str, list] = {c: [] for c in model}
-    ids: dict[str, list] = {c: [] for c in model}
-    for cell, first, cnt, sums, year, loss, eid in sorted(results, key=lambda r: (r[0], r[1])):
-        start = first * BLOCK_YEARS
-        annual[cell][start:start + len(sums)] = sums
-        counts[cell][start:start + len(cnt)] = cnt
-        years[cell].append(year)
-        losses[cell].append(loss)
-        ids[cell].append(eid)
-    events = {c: CellEvents(np.concatenate(years[c]), np.concatenate(losses[c]), levels[c],
-                            np.concatenate(ids[c]).astype(np.int64))
-              for c in model}
-    return SimulatedLosses(n_years, seed, tuple(model), annual, events, counts,
-                           {c: model[c].finite_mean for c in model})
+    check_client(client)
+    if backend not in ("thread", "process"):
+        raise ValueError(f"backend must be 'thread' or 'process', got {backend!r}")
+    tasks = simulation_tasks(model, n_years, seed, keep_events_above=keep_events_above,
+                             chunk_years=chunk_years)
+    return collect(model, n_years, seed,
+                   run_tasks(run_chunk, tasks, workers=int(min(workers, len(tasks))),
+                             backend=backend, client=client, name="opwb-simulate"),
+                   keep_events_above=keep_events_above)
 
 
 def annual_retained(sim: SimulatedLosses, cell: str, policy: Any) -> np.ndarray:
