@@ -77,3 +77,25 @@ def test_audit_excel_export(views, tmp_path):
         total["capital_net"])  # amounts are written in 억원
     with pytest.raises(ValueError, match="xlsx"):
         export_excel(tables, tmp_path / "audit.csv")
+
+
+def test_every_audit_figure_carries_its_standard_error(views):
+    """Means carry the sample error sd/sqrt(n) of the annual amounts (computed here from
+    the programme results), capital figures the errors of capital_summary."""
+    v, elig = views
+    tables = audit_table(v["economic"], v["regulatory"], eligibility=elig)
+    et, pol = tables["event_types"], tables["policies"]
+    for col in ADDITIVE_COLUMNS:
+        assert f"{col}_se" in et and (et[f"{col}_se"] >= 0).all(), col
+
+    def se(x):
+        x = np.asarray(x, dtype=float)
+        return x.std(ddof=1) / np.sqrt(x.size)
+    ceded_if = v["economic"].ceded_by_event_type["IF"]
+    assert et.loc["IF", "ceded_mean_se"] == pytest.approx(se(ceded_if), rel=1e-12)
+    total = sum(v["regulatory"].recovery_by_event_type.values())
+    assert et.loc["TOTAL", "recognised_mean_se"] == pytest.approx(se(total), rel=1e-12)
+    assert pol.loc["BBB", "ceded_mean_se"] == pytest.approx(
+        se(v["economic"].ceded_by_policy["BBB"]), rel=1e-12)
+    for col in ("ceded_mean", "recovery_economic_mean", "recognised_mean", "benefit", "relief"):
+        assert f"{col}_se" in pol, col
