@@ -1,5 +1,12 @@
 """Results tables to Excel (.xlsx) for the bank's papers: amounts in 억원, still numbers.
 
+Tables of amounts are written in 억원 (:data:`AMOUNT_COLUMNS`, each ``<amount>_se`` beside
+its amount in the same unit). The scenario figures (:func:`scenario_sheet`) are written
+unscaled in KRW with their standard errors — the number :func:`opwb.scenarios.evaluate`
+returned, to the won — and a text column shows each rounded to its error. Every number is
+written as Excel holds it (:func:`excel_number`: 15 significant digits, amounts in won to
+the won), so what is read back is exactly what was written.
+
 Examples
 --------
 >>> import pandas as pd, tempfile, pathlib
@@ -18,7 +25,19 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["export_excel", "EOK_FORMAT", "AMOUNT_COLUMNS"]
+__all__ = [
+    "AMOUNT_COLUMNS",
+    "EOK_FORMAT",
+    "KRW_COLUMNS",
+    "KRW_FORMAT",
+    "RATIO_COLUMNS",
+    "RATIO_FORMAT",
+    "SCENARIO_COLUMNS",
+    "excel_number",
+    "export_excel",
+    "scenario_sheet",
+    "settings_sheet",
+]
 
 # -- Excel --------------------------------------------------------------------------------------
 
@@ -32,7 +51,21 @@ AMOUNT_COLUMNS: frozenset[str] = frozenset({
     "capital_gross", "capital_net", "capital_net_modelled", "benefit", "recognised_benefit",
     "gross_el", "gross_var", "gross_es", "net_el", "net_var", "net_es", "ceded", "recognised",
     "amount_krw",
+    # capital audit tables (opwb.capital.audit) and the standardised approach
+    "gross_loss_mean", "ceded_mean", "recognised_mean", "recovery_economic_mean",
+    "standalone_capital_gross", "standalone_capital_net_modelled", "standalone_benefit",
+    "capital_net_economic", "relief", "floor", "expected_ceded", "expected_recovery",
+    "lc", "bic", "orc", "bi",
 })
+"""A column named ``<amount>_se`` (the standard error of an amount column) is an amount
+too: a figure and its error are always written in the same unit."""
+#: Excel number format of amounts written in KRW (won), e.g. the scenario figures.
+KRW_FORMAT = '#,##0"원"'
+#: Columns written in KRW (won, unscaled numbers) by default: the scenario sheet's amounts.
+KRW_COLUMNS: frozenset[str] = frozenset({"금액 (원)", "금액 표준오차 (원)"})
+#: Excel number format of fractions shown as percentages (the scenario sheet's ratios).
+RATIO_FORMAT = "0.00%"
+RATIO_COLUMNS: frozenset[str] = frozenset({"비율", "비율 표준오차"})
 _BAD_SHEET_CHARS = set('[]:*?/\\')
 
 
@@ -58,7 +91,22 @@ def _flat(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _excel_value(value: Any, amount: bool) -> Any:
+def excel_number(value: float, *, won: bool = False) -> float:
+    """A number as an Excel cell holds it: 15 significant digits (Excel's precision; the
+    cell then reads back bit for bit), or, for an amount in won, the nearest whole won.
+
+    Examples
+    --------
+    >>> excel_number(0.0010456815882475888), excel_number(3102865150.6650386, won=True)
+    (0.00104568158824759, 3102865151.0)
+    """
+    value = float(value)
+    if not math.isfinite(value):
+        return value
+    return float(round(value)) if won else float(f"{value:.15g}")
+
+
+def _excel_value(value: Any, amount: bool, won: bool = False) -> Any:
     if value is None or value is pd.NaT:
         return None
     if isinstance(value, (tuple, list, set, frozenset)):
@@ -72,34 +120,47 @@ def _excel_value(value: Any, amount: bool) -> Any:
             return None
         if math.isinf(value):
             return "무제한" if value > 0 else "-무제한"
-        return value / 1e8 if amount else value
+        return excel_number(value / 1e8 if amount else value, won=won)
     if isinstance(value, int) and not isinstance(value, bool) and amount:
-        return value / 1e8
+        return excel_number(value / 1e8)
     return value if isinstance(value, (str, int, float, bool)) or value is None else str(value)
 
 
+def _wanted(name: str, columns: Any, default: frozenset[str]) -> set[str]:
+    if columns is None:
+        return set(default)
+    if isinstance(columns, Mapping):
+        return set(columns.get(name, ()))
+    return set(columns)
+
+
+def _numeric(frame: pd.DataFrame, col: str) -> bool:
+    return (pd.api.types.is_numeric_dtype(frame[col])
+            and not pd.api.types.is_bool_dtype(frame[col]))
+
+
 def _amounts_for(name: str, frame: pd.DataFrame, amount_columns: Any) -> set[str]:
-    if amount_columns is None:
-        wanted = AMOUNT_COLUMNS
-    elif isinstance(amount_columns, Mapping):
-        wanted = set(amount_columns.get(name, ()))
-    else:
-        wanted = set(amount_columns)
-    return {c for c in frame.columns
-            if c in wanted and pd.api.types.is_numeric_dtype(frame[c])
-            and not pd.api.types.is_bool_dtype(frame[c])}
+    """Amount columns of ``frame``: those wanted, and the ``_se`` column of each."""
+    wanted = _wanted(name, amount_columns, AMOUNT_COLUMNS)
+    return {c for c in frame.columns if _numeric(frame, c)
+            and (c in wanted or (c.endswith("_se") and c[:-3] in wanted))}
 
 
 def export_excel(tables: Mapping[str, pd.DataFrame], path: str | Path, *,
                  amount_columns: Iterable[str] | Mapping[str, Iterable[str]] | None = None,
+                 krw_columns: Iterable[str] | Mapping[str, Iterable[str]] | None = None,
                  digits: int = 1) -> Path:
     """Write results tables to an ``.xlsx`` workbook, one sheet each, amounts in 억원.
 
     Amount columns hold numbers in 억원 (KRW / 1e8: Excel's thousands-scaling commas
     cannot divide by 1e8) shown with the number format ``#,##0.0"억원"``, so they stay
-    numeric for further calculation. Row 1 of each sheet names the unit, row 2 holds the
-    headers. Infinite amounts (no aggregate limit) are written as the text "무제한", missing
-    values as empty cells.
+    numeric for further calculation; the standard error of an amount (``<amount>_se``) is
+    an amount too. KRW columns (default :data:`KRW_COLUMNS`, the scenario sheet of
+    :func:`scenario_sheet`) hold the amounts unscaled, to the won (``#,##0"원"``), and
+    :data:`RATIO_COLUMNS` fractions shown as percentages. Numbers keep 15 significant
+    digits (:func:`excel_number`), Excel's own precision. Row 1 of each sheet names the
+    unit, row 2 holds the headers. Infinite amounts (no aggregate limit) are written as the
+    text "무제한", missing values as empty cells.
 
     Parameters
     ----------
@@ -108,14 +169,19 @@ def export_excel(tables: Mapping[str, pd.DataFrame], path: str | Path, *,
     path : str or Path
         Target ``.xlsx`` file (parent folders are created).
     amount_columns : iterable of str, or mapping sheet name → iterable, optional
-        Columns in KRW; default :data:`AMOUNT_COLUMNS` (by column name, numeric only).
+        Columns in KRW written in 억원; default :data:`AMOUNT_COLUMNS` (by column name,
+        numeric only).
+    krw_columns : iterable of str, or mapping sheet name → iterable, optional
+        Columns in KRW written unscaled (won); default :data:`KRW_COLUMNS`. A column may
+        not be both.
     digits : int
         Decimals shown in 억원 (0-3).
 
     Raises
     ------
     ValueError
-        Invalid or duplicate sheet names, ``digits`` out of range, no tables.
+        Invalid or duplicate sheet names, ``digits`` out of range, no tables, a column
+        named both an amount in 억원 and one in won.
     """
     from openpyxl import Workbook
     from openpyxl.styles import Font
@@ -135,23 +201,118 @@ def export_excel(tables: Mapping[str, pd.DataFrame], path: str | Path, *,
         sheet = _check_sheet_name(name, seen)
         frame = _flat(table)
         amounts = _amounts_for(name, frame, amount_columns)
+        won = {c for c in frame.columns if c in _wanted(name, krw_columns, KRW_COLUMNS)
+               and _numeric(frame, c)}
+        ratios = {c for c in frame.columns if c in RATIO_COLUMNS and _numeric(frame, c)}
+        if amounts & won:
+            raise ValueError(f"export_excel: sheet {sheet!r}: columns {sorted(amounts & won)} "
+                             "are named both amounts in 억원 and amounts in won")
         ws = wb.create_sheet(sheet)
-        note = "금액 단위: 억원 (1억원 = 100,000,000원)" if amounts else ""
+        note = "; ".join(n for n, on in (("금액 단위: 억원 (1억원 = 100,000,000원)", amounts),
+                                         ("금액 단위: 원 (KRW)", won)) if on)
         ws.append([f"{sheet}" + (f" — {note}" if note else "")])
         ws["A1"].font = Font(bold=True)
         ws.append(list(frame.columns))
         for cell in ws[2]:
             cell.font = Font(bold=True)
         for row in frame.itertuples(index=False, name=None):
-            ws.append([_excel_value(v, c in amounts) for v, c in zip(row, frame.columns)])
+            ws.append([_excel_value(v, c in amounts, c in won)
+                       for v, c in zip(row, frame.columns)])
         for j, col in enumerate(frame.columns, start=1):
             letter = get_column_letter(j)
-            if col in amounts:
+            col_fmt = (fmt if col in amounts else KRW_FORMAT if col in won else
+                       RATIO_FORMAT if col in ratios else None)
+            if col_fmt is not None:
                 for (cell,) in ws.iter_rows(min_row=3, min_col=j, max_col=j):
-                    cell.number_format = fmt
+                    cell.number_format = col_fmt
             ws.column_dimensions[letter].width = min(60, max(10, len(col) + 4))
         ws.freeze_panes = "A3"
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
     return path
+
+
+#: Columns of :func:`scenario_sheet`, in order.
+SCENARIO_COLUMNS: tuple[str, ...] = (
+    "데이터", "대안", "항목", "항목명", "금액 (원)", "금액 표준오차 (원)", "비율", "비율 표준오차",
+    "표시 (표준오차에 맞춰 반올림)")
+
+
+def scenario_sheet(results: Iterable[Any], keys: Iterable[str] | None = None) -> pd.DataFrame:
+    """The figures of scenario results as a sheet: one row per (base, alternative, figure).
+
+    Amounts go to ``금액 (원)`` and ``금액 표준오차 (원)`` in KRW, unscaled (the frame holds the
+    numbers of :func:`opwb.scenarios.evaluate` exactly; :func:`export_excel` writes them to
+    the won); fractions (loss ratio, probabilities) to ``비율`` and ``비율 표준오차``; the 20% cap flag only to the text column, which shows every figure
+    as :func:`opwb.report.scenario_tables.figure_text` does (rounded to its error, 억원).
+    ``항목`` is the figure's name in ``ScenarioResult.metrics``; ``데이터`` says whether the
+    base includes the CD incident.
+
+    Parameters
+    ----------
+    results : iterable of ScenarioResult
+    keys : iterable of str, optional
+        Figures to write (default every figure with a standard error,
+        :func:`opwb.report.scenario_tables.figure_keys`).
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`SCENARIO_COLUMNS`; pass it to :func:`export_excel`.
+
+    Raises
+    ------
+    ValueError
+        No results; a requested figure a result does not have.
+    """
+    from opwb.report.scenario_tables import (
+        CD_LABELS,
+        figure_keys,
+        figure_kind,
+        figure_label,
+        figure_text,
+    )
+    results = list(results)
+    if not results:
+        raise ValueError("scenario_sheet: no results given")
+    rows = []
+    for r in results:
+        m = r.metrics
+        wanted = figure_keys(m) if keys is None else list(keys)
+        missing = [k for k in wanted if k not in m or f"{k}_se" not in m]
+        if missing:
+            raise ValueError(f"scenario_sheet: {r.alternative.name!r} has no figure (with a "
+                             f"standard error) named {missing}")
+        for k in wanted:
+            kind = figure_kind(k)
+            value, se = float(m[k]), float(m[f"{k}_se"])
+            rows.append(dict(zip(SCENARIO_COLUMNS, (
+                CD_LABELS[bool(r.include_cd)], r.alternative.name, k, figure_label(k),
+                value if kind == "krw" else math.nan, se if kind == "krw" else math.nan,
+                value if kind == "ratio" else math.nan, se if kind == "ratio" else math.nan,
+                figure_text(k, value, se)))))
+    return pd.DataFrame(rows, columns=list(SCENARIO_COLUMNS))
+
+
+def settings_sheet(spec: Any, bases: Mapping[bool, Any] | None = None) -> pd.DataFrame:
+    """What fixed the numbers of a workbook: the scenario specification (years, seed,
+    severity cap in KRW, valuation date, α, cost of capital, aggregation, haircut
+    convention) and, per scenario base, the fingerprint of the losses its models were
+    fitted on. Columns ``항목`` (Korean), ``설정`` (the field's name), ``값``.
+    """
+    from opwb.report.scenario_tables import CD_LABELS
+    s = spec.settings
+    rows = [("모의실험 연수", "n_years", int(spec.n_years)), ("시드", "seed", int(spec.seed)),
+            ("단일손실 상한 (원)", "severity_cap",
+             math.inf if spec.severity_cap is None else float(spec.severity_cap)),
+            ("평가일", "valuation_date", str(pd.Timestamp(s.valuation_date).date())
+             if s.valuation_date is not None else None),
+            ("신뢰수준", "alpha", float(s.alpha)),
+            ("자본비용률", "cost_of_capital", float(s.cost_of_capital)),
+            ("합산 방식", "aggregation", s.aggregation),
+            ("잔존기간 할인 방식", "haircut_convention", s.haircut_convention)]
+    for cd, base in (bases or {}).items():
+        rows.append((f"모형 손실 지문 ({CD_LABELS[bool(cd)]})", f"fingerprint_{bool(cd)}",
+                     getattr(base.model_set, "fingerprint", "") or ""))
+    return pd.DataFrame(rows, columns=["항목", "설정", "값"])
