@@ -60,6 +60,7 @@ _LAZY = {
     "scenario_bases": "scenarios.spec", "ScenarioSpec": "scenarios.spec",
     "DEFAULT_SPEC": "scenarios.spec", "management_answer": "scenarios.answer", "QuotedPremium": "scenarios.premium",
     "TechnicalPremium": "scenarios.premium",
+    "parameter_uncertainty": "scenarios.uncertainty",
 }
 
 

@@ -3,8 +3,10 @@
 Owns the alternatives management chooses among (``alternatives``), the scenario base — fitted
 cell models, one stored simulation and its settings, with or without the CD incident
 (``base``) — and evaluating and comparing alternatives on it with common random numbers
-(``evaluation``). It may import every computing layer below it: :mod:`opwb.data`,
-:mod:`opwb.fitting`, :mod:`opwb.engine`, :mod:`opwb.insurance` and :mod:`opwb.capital`.
+(``evaluation``), and how far the figures move with the fitted parameters (parametric
+bootstrap: ``uncertainty``, one world at a time or on a Dask cluster: ``worlds``). It may
+import every computing layer below it: :mod:`opwb.data`, :mod:`opwb.fitting`,
+:mod:`opwb.engine`, :mod:`opwb.insurance` and :mod:`opwb.capital`.
 """
 from opwb._lazy import attach
 
@@ -37,9 +39,17 @@ _EXPORTS = {
     **dict.fromkeys(["RunLength", "enough_years"], "runlength"),
     **dict.fromkeys(["cap_sensitivity"], "sensitivity"),
     **dict.fromkeys([
+        "parameter_uncertainty", "UncertaintyResult", "UNCERTAINTY_FIGURES", "NO_ALTERNATIVE"
+    ], "uncertainty"),
+    **dict.fromkeys(["WorldSpec", "bootstrap_cell", "run_world", "run_worlds"], "worlds"),
+    **dict.fromkeys([
         "ScenarioSpec", "DEFAULT_SPEC", "Appetite", "DEFAULT_APPETITE", "scenario_bases",
         "bundled_inputs", "precision", "Precision", "current_cover"
     ], "spec"),
+    **dict.fromkeys([
+        "cache_dir", "cache_key", "entry_path", "bundled_bases", "load_bases", "save_bases",
+        "KEEP", "FORMAT"
+    ], "store"),
 }
 
 __getattr__, __dir__, __all__ = attach(__name__, _EXPORTS)

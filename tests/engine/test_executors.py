@@ -1,5 +1,6 @@
 """Work units in process, on thread and process pools and on a Dask LocalCluster give the
-same numbers (opwb.engine.executors; simulate_losses with a client).
+same numbers (opwb.engine.executors; simulate_losses and parameter_uncertainty with a
+client).
 
 The cluster is started by the test itself on 127.0.0.1 (two worker processes, no
 dashboard) and closed at the end of the module.
@@ -7,12 +8,15 @@ dashboard) and closed at the end of the module.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
 
 from opwb.engine._blocks import BLOCK_YEARS
 from opwb.engine.executors import check_client, run_tasks
 from opwb.engine.simulate import CellModel, simulate_losses
+from opwb.scenarios.spec import bundled_inputs
+from opwb.scenarios.uncertainty import parameter_uncertainty
 
 
 def _square(x):
@@ -76,3 +80,20 @@ def test_local_cluster_simulation_is_identical_to_in_process(client):
                               keep_events_above={"IF|RB": 0.0, "IF|CB": 5e7, "EF": 1e8})
         _assert_same(ref, got)
     assert set(client.nthreads()) and len(client.nthreads()) == 2
+
+
+def test_local_cluster_parameter_uncertainty_is_identical_to_in_process(client):
+    losses, programme, alts = bundled_inputs()
+    kw = dict(n_worlds=3, n_years=3 * BLOCK_YEARS, seed=5)
+    ref = parameter_uncertainty(losses, programme, alts[1:], **kw)
+    got = parameter_uncertainty(losses, programme, alts[1:], client=client, **kw)
+    pd.testing.assert_frame_equal(ref.table, got.table, check_exact=True)
+    order = ["world", "alternative"]
+    pd.testing.assert_frame_equal(ref.worlds.sort_values(order).reset_index(drop=True),
+                                  got.worlds.sort_values(order).reset_index(drop=True),
+                                  check_exact=True)
+    pd.testing.assert_series_equal(ref.p_best, got.p_best, check_exact=True)
+    fits = ["world", "cell"]
+    pd.testing.assert_frame_equal(ref.fits.sort_values(fits).reset_index(drop=True),
+                                  got.fits.sort_values(fits).reset_index(drop=True),
+                                  check_exact=True)
