@@ -10,9 +10,16 @@ run and re-installed whenever ``pyproject.toml`` changes (a hash of it is kept i
 ``.venv/opwb-install.stamp``); when it is current nothing is printed.
 
 ``app`` then serves the app notebook (``notebooks/03_bbb_scenarios.ipynb`` when it exists,
-else the highest-numbered ``notebooks/NN_*.ipynb``) with Voila on 127.0.0.1 only, with one
-pre-started kernel and idle-kernel culling. The launcher replaces itself with the Voila process
-(``exec``), so SIGTERM or Ctrl+C reach Voila directly and it shuts its kernels down.
+else the highest-numbered ``notebooks/NN_*.ipynb``) with Voila on 127.0.0.1 only:
+``POOL_SIZE`` kernels have executed the notebook before anyone asks for the page, each page
+gets one of them (a new one is prepared in its place); a page's kernel stops shortly after the
+page goes away (``opwb.app.serving.PageKernelManager``) and kernels no page ever connected to
+are culled after ``CULL_IDLE_TIMEOUT`` seconds. The page uses the template in
+``share/jupyter/voila/templates/opwb`` (Korean title and loading text, nothing fetched from
+outside 127.0.0.1). Before starting Voila it compiles opwb's bytecode, so kernels do not
+recompile it when ``PYTHONDONTWRITEBYTECODE`` is set. The launcher replaces itself with the
+Voila process (``exec``), so SIGTERM or Ctrl+C reach Voila directly and it shuts its kernels
+down.
 
 ``test`` first makes sure the Debian packages the tests drive are installed (``chromium``,
 ``fonts-noto-cjk``, ``poppler-utils``), before it even looks at ``.venv``. Missing ones are
@@ -50,8 +57,21 @@ STAMP_NAME = "opwb-install.stamp"
 APP_NOTEBOOK = "03_bbb_scenarios.ipynb"
 DEFAULT_PORT = 8866
 MIN_PYTHON = (3, 11)
-CULL_IDLE_TIMEOUT = 900  # seconds a kernel may sit idle (page closed) before it is stopped
-CULL_INTERVAL = 60
+#: Kernels that have executed the app notebook before anyone asks: five people opening the app
+#: at once each get one at once. Each holds ~0.45 GB of its own (the scenario bases are shared,
+#: memory-mapped); they are prepared one at a time, leaving a core to the pages in use.
+POOL_SIZE = 5
+#: Seconds before a used pool kernel is replaced (lets a burst of page loads finish first).
+POOL_FILL_DELAY = 2
+#: A page's kernel stops this many seconds after the page's last connection closes (at once when
+#: the page's own shutdown request on leaving arrives).
+PAGE_CLOSE_GRACE = 10
+#: Safety net: kernels idle this long with no page connected are stopped (checked every
+#: CULL_INTERVAL s; a kernel handed to a page that never connects goes after about a minute).
+CULL_IDLE_TIMEOUT = 600
+CULL_INTERVAL = 30
+APP_TEMPLATE = "opwb"  # share/jupyter/voila/templates/opwb
+KERNEL_MANAGER = "opwb.app.serving.PageKernelManager"
 PIP_JSON_URL = "https://pypi.org/pypi/pip/json"
 APT_HINT = "sudo apt-get install python3-venv"
 #: Debian packages the tests need, each with the files that show it is installed.
@@ -344,15 +364,38 @@ def ensure_system_packages(root: Path | None = None, euid: int | None = None,
 # Commands
 # ---------------------------------------------------------------------------------------------
 def voila_command(python: Path, notebook: Path, port: int, open_browser: bool) -> list:
-    """The Voila command line the app runs (bound to 127.0.0.1, pre-started kernel, culling)."""
+    """The Voila command line the app runs: bound to 127.0.0.1, the opwb page template, a pool
+    of ``POOL_SIZE`` pre-executed kernels, page kernels stopped when their page goes away,
+    idle-kernel culling as a safety net."""
     cmd = [str(python), "-m", "voila", str(notebook),
            f"--port={port}", "--Voila.ip=127.0.0.1", "--Voila.port_retries=0",
-           "--preheat_kernel=True", "--pool_size=1",
+           f"--template={APP_TEMPLATE}", "--HTMLExporter.language_code=ko",
+           "--preheat_kernel=True", f"--pool_size={POOL_SIZE}",
+           f"--VoilaKernelManager.fill_delay={POOL_FILL_DELAY}",
+           f"--VoilaConfiguration.multi_kernel_manager_class={KERNEL_MANAGER}",
+           f"--PageKernelManager.page_close_grace={PAGE_CLOSE_GRACE}",
            f"--MappingKernelManager.cull_idle_timeout={CULL_IDLE_TIMEOUT}",
            f"--MappingKernelManager.cull_interval={CULL_INTERVAL}"]
     if not open_browser:
         cmd.insert(4, "--no-browser")
     return cmd
+
+
+def app_environment(environ: dict | None = None, root: Path = ROOT) -> dict:
+    """The app's environment: ``environ`` (default ``os.environ``) with the repository's
+    ``share/jupyter`` first on ``JUPYTER_PATH``, where Voila finds the page template."""
+    env = dict(os.environ if environ is None else environ)
+    share = str(Path(root) / "share" / "jupyter")
+    rest = [p for p in env.get("JUPYTER_PATH", "").split(os.pathsep) if p and p != share]
+    env["JUPYTER_PATH"] = os.pathsep.join([share, *rest])
+    return env
+
+
+def compile_bytecode(python: Path, root: Path = ROOT) -> None:
+    """Compile opwb's modules to bytecode (quiet, best effort: a read-only checkout only
+    means each kernel compiles them itself)."""
+    subprocess.run([str(python), "-m", "compileall", "-q", str(Path(root) / "opwb")],
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
 
 
 def port_is_free(port: int) -> bool:
@@ -376,9 +419,11 @@ def cmd_app(args: argparse.Namespace) -> None:
         shown = notebook.relative_to(ROOT)
     except ValueError:
         shown = notebook
+    compile_bytecode(python)
     say(f"serving {shown} at http://127.0.0.1:{args.port}/ (stop with Ctrl+C)")
     os.chdir(ROOT)  # serve from the repository root; kernels run in the notebook's folder
-    os.execv(str(python), voila_command(python, notebook, args.port, not args.no_browser))
+    os.execve(str(python), voila_command(python, notebook, args.port, not args.no_browser),
+              app_environment())
 
 
 def cmd_test(pytest_args: list) -> None:

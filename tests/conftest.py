@@ -5,9 +5,9 @@ Fixtures
 free_port
     A TCP port that is free on 127.0.0.1.
 launch_app
-    Factory ``launch_app(port=None) -> RunningApp``: starts ``python3 workbench.py app --port N
-    --no-browser`` from the repository root (the README's command), waits until the port
-    accepts TCP connections, and stops it with SIGTERM at the end of the test.
+    Factory ``launch_app(port=None, args=()) -> RunningApp``: starts ``python3 workbench.py app
+    --port N --no-browser [ARGS]`` from the repository root (the README's command), waits until
+    the port accepts TCP connections, and stops it with SIGTERM at the end of the test.
 served_app
     One ``RunningApp`` shared by the tests of a module (stopped with SIGTERM afterwards).
 chromium
@@ -153,10 +153,13 @@ def readme_python() -> str:
     return shutil.which("python3") or sys.executable
 
 
-def start_app(port: int | None = None, timeout: float = APP_START_TIMEOUT) -> RunningApp:
-    """Start ``python3 workbench.py app --port N --no-browser`` and wait until it listens."""
+def start_app(port: int | None = None, timeout: float = APP_START_TIMEOUT,
+              args: tuple[str, ...] = ()) -> RunningApp:
+    """Start ``python3 workbench.py app --port N --no-browser [ARGS]`` and wait until it
+    listens."""
     port = find_free_port() if port is None else port
-    command = [readme_python(), "workbench.py", "app", "--port", str(port), "--no-browser"]
+    command = [readme_python(), "workbench.py", "app", "--port", str(port), "--no-browser",
+               *args]
     fd, log_name = tempfile.mkstemp(prefix="opwb-app-", suffix=".log")
     with os.fdopen(fd, "w") as log:
         proc = subprocess.Popen(command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
@@ -188,8 +191,8 @@ def free_port() -> int:
 def launch_app():
     started: list[RunningApp] = []
 
-    def launch(port: int | None = None) -> RunningApp:
-        app = start_app(port)
+    def launch(port: int | None = None, args: tuple[str, ...] = ()) -> RunningApp:
+        app = start_app(port, args=args)
         started.append(app)
         return app
 

@@ -106,7 +106,7 @@ def test_answer_first_then_appetite_then_bad_input_at_1024(served_app, chromium,
         assert "CD 사건을" in sentence and "(는)" not in sentence
         text = page.inner_text("body")
         assert "Traceback" not in text and "import opwb" not in text
-        assert "Executing" not in text
+        assert "Executing" not in text and ".csv" not in text   # no "edit the CSV file"
         screenshot(page, "app-1024-answer")
 
         # a risk-appetite change: the recommendation changes within a second

@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno
 import html.parser
 import json
+import os
 import re
 import socket
 import urllib.request
@@ -98,10 +99,27 @@ def test_app_notebook_choice_follows_the_rule(tmp_path):
 def test_voila_command_binds_loopback_with_preheat_and_culling():
     cmd = workbench.voila_command(Path("python"), Path("nb.ipynb"), 8123, open_browser=False)
     for flag in ("--no-browser", "--port=8123", "--Voila.ip=127.0.0.1", "--Voila.port_retries=0",
-                 "--preheat_kernel=True", "--pool_size=1"):
+                 "--preheat_kernel=True", f"--pool_size={workbench.POOL_SIZE}",
+                 f"--template={workbench.APP_TEMPLATE}",
+                 "--VoilaConfiguration.multi_kernel_manager_class="
+                 "opwb.app.serving.PageKernelManager"):
         assert flag in cmd
+    assert workbench.POOL_SIZE >= 1
     assert any(a.startswith("--MappingKernelManager.cull_idle_timeout=") for a in cmd)
     assert any(a.startswith("--MappingKernelManager.cull_interval=") for a in cmd)
+    # the template and the kernel manager the command names exist
+    template = workbench.ROOT / "share/jupyter/voila/templates" / workbench.APP_TEMPLATE
+    assert (template / "index.html.j2").is_file() and (template / "conf.json").is_file()
+    from opwb.app.serving import PageKernelManager
+    assert PageKernelManager.class_traits()["page_close_grace"]
+
+
+def test_app_environment_puts_the_template_folder_first_on_jupyter_path(tmp_path):
+    share = str(tmp_path / "share" / "jupyter")
+    env = workbench.app_environment({"PATH": "/bin"}, root=tmp_path)
+    assert env == {"PATH": "/bin", "JUPYTER_PATH": share}
+    env = workbench.app_environment({"JUPYTER_PATH": f"/a{os.pathsep}{share}"}, root=tmp_path)
+    assert env["JUPYTER_PATH"] == f"{share}{os.pathsep}/a"
 
 
 def test_readme_app_command_serves_notebook_on_loopback_and_stops_on_sigterm(launch_app):

@@ -1,0 +1,172 @@
+"""Page loads of the app while earlier pages stay open (issue 15: any page within 5 s).
+
+Starts the app exactly as the README does (``python3 workbench.py app``), waits until its
+pre-started kernels have executed the notebook (their CPU time stops growing), then lets
+visitors open the page one after another in Debian's headless Chromium, each as soon as the
+previous visitor's page has rendered (``--gap`` seconds later), every page staying open. A
+page has rendered when Voila's loading screen is gone, the cells are shown, a widget is
+drawn and every image has loaded. Then it reports each kernel's memory (RSS, PSS: shared
+pages split among the processes sharing them, USS: its own), closes every page and counts
+the kernels left a minute later. A second run opens the first page the moment the server
+accepts connections (cold start: the kernels are still executing).
+
+Run: ``.venv/bin/python benchmarks/bench_startup.py [--visitors 5] [--gap 0] [--no-cold]``.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+from _common import print_table, status  # noqa: E402
+from conftest import CHROMIUM, CHROMIUM_ARGS, start_app  # noqa: E402  (the tests' launcher)
+
+TARGET = 5.0  # seconds from opening the page to its rendered dashboard
+RENDERED = """() => {
+    const loading = document.getElementById('loading');
+    const cells = document.getElementById('rendered_cells');
+    return (!loading || loading.style.display === 'none') && cells && cells.style.display !== 'none'
+        && document.querySelector('#rendered_cells .jupyter-widgets, #rendered_cells .widget-box') !== null
+        && Array.from(document.images).every(i => i.complete);
+}"""
+
+
+def _cpu_ticks(pid: int) -> int:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+def wait_until_kernels_idle(app, at_least: int, quiet: float = 2.0, timeout: float = 300.0) -> float:
+    """Seconds until ``at_least`` kernels exist and none has used CPU for ``quiet`` seconds."""
+    t0 = time.perf_counter()
+    last, since = None, time.perf_counter()
+    while time.perf_counter() - t0 < timeout:
+        pids = app.kernel_pids()
+        ticks = sum(map(_cpu_ticks, pids))
+        now = time.perf_counter()
+        if len(pids) < at_least or ticks != last:
+            last, since = ticks, now
+        elif now - since >= quiet:
+            return since - t0
+        time.sleep(0.25)
+    raise RuntimeError(f"kernels still busy after {timeout:.0f} s")
+
+
+def memory_mb(pid: int) -> tuple[float, float, float]:
+    """(RSS, PSS, USS) of a process in MB, from /proc/<pid>/smaps_rollup."""
+    values = {}
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+        key, rest = line.split(":", 1)
+        values[key] = int(rest.split()[0]) / 1024
+    return (values["Rss"], values["Pss"],
+            values["Private_Clean"] + values["Private_Dirty"])
+
+
+def open_page(browser, url: str, timeout: float = 180.0):
+    """A new visitor (own browser context): (page, seconds until the page has rendered)."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="ko-KR")
+    page = context.new_page()
+    t0 = time.perf_counter()
+    page.goto(url, wait_until="commit", timeout=timeout * 1000)
+    page.wait_for_function(RENDERED, timeout=timeout * 1000, polling=50)
+    return page, time.perf_counter() - t0
+
+
+def pool_size() -> int:
+    sys.path.insert(0, str(ROOT))
+    import workbench
+    return workbench.POOL_SIZE
+
+
+def warm_run(browser, visitors: int, gap: float, close_wait: float) -> dict:
+    out: dict = {}
+    t0 = time.perf_counter()
+    app = start_app()
+    try:
+        out["listening"] = time.perf_counter() - t0
+        out["ready"] = out["listening"] + wait_until_kernels_idle(app, pool_size())
+        pages, times = [], []
+        for i in range(visitors):
+            if i and gap:
+                time.sleep(gap)
+            page, took = open_page(browser, app.url)
+            pages.append(page)
+            times.append(took)
+        out["times"] = times
+        time.sleep(2.0)  # let the visitors' kernels settle before measuring them
+        out["memory"] = [memory_mb(p) for p in app.kernel_pids()]
+        out["kernels_open"] = len(out["memory"])
+        for page in pages:
+            page.context.close()
+        time.sleep(close_wait)
+        out["kernels_after_close"] = len(app.kernel_pids())
+    finally:
+        app.cleanup()
+    return out
+
+
+def cold_run(browser) -> float:
+    app = start_app()
+    try:
+        page, took = open_page(browser, app.url)
+        page.context.close()
+        return took
+    finally:
+        app.cleanup()
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--visitors", type=int, default=5, help="pages opened, kept open")
+    parser.add_argument("--gap", type=float, default=0.0,
+                        help="seconds between one page having rendered and the next opening")
+    parser.add_argument("--close-wait", type=float, default=60.0,
+                        help="seconds after closing the pages before counting kernels")
+    parser.add_argument("--no-cold", action="store_true", help="skip the cold-start run")
+    args, _ = parser.parse_known_args(argv)  # run.py passes every script the same arguments
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            warm = warm_run(browser, max(args.visitors, 1), args.gap, args.close_wait)
+            cold = None if args.no_cold else cold_run(browser)
+        finally:
+            browser.close()
+
+    times, pool = warm["times"], pool_size()
+    rss, pss, uss = (statistics.median(m[i] for m in warm["memory"]) for i in range(3))
+    total_pss = sum(m[1] for m in warm["memory"])
+    rows = [("server start → kernels ready", "(info)", f"{warm['ready']:.1f} s", "—",
+             f"listening after {warm['listening']:.1f} s; {pool} kernels pre-executed")]
+    for n in sorted({1, 2, 5, len(times)}):
+        if n <= len(times):
+            rows.append((f"visitor {n}: page rendered", f"≤ {TARGET:g} s", f"{times[n - 1]:.1f} s",
+                         status(times[n - 1] <= TARGET), "earlier pages open" if n > 1 else ""))
+    rows += [
+        ("all visitors", f"≤ {TARGET:g} s", f"max {max(times):.1f} s", status(max(times) <= TARGET),
+         ", ".join(f"{t:.1f}" for t in times) + (f" (gap {args.gap:g} s)" if args.gap else "")),
+        ("memory per kernel (median)", "(info)", f"USS {uss:.0f} MB", "—",
+         f"PSS {pss:.0f} MB, RSS {rss:.0f} MB; {warm['kernels_open']} kernels, "
+         f"total PSS {total_pss / 1024:.1f} GB"),
+        (f"kernels {args.close_wait:g} s after closing all pages", f"≤ {pool} (the pool)",
+         str(warm["kernels_after_close"]), status(warm["kernels_after_close"] <= pool),
+         "closed pages' kernels stopped; the pre-started ones stay"),
+    ]
+    if cold is not None:
+        rows.append(("cold start: first page as the server starts", f"≤ {TARGET:g} s",
+                     f"{cold:.1f} s", status(cold <= TARGET), "kernels still executing"))
+    print_table("App start-up: page loads while earlier pages stay open "
+                "(python3 workbench.py app, headless Chromium)", rows)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
