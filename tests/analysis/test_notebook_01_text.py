@@ -14,7 +14,7 @@ import pytest
 import opwb
 from opwb import analysis
 from opwb.data import load_losses
-from opwb.report import tables
+from opwb.report import loss_tables
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "01_loss_data.ipynb"
 
@@ -89,7 +89,7 @@ def test_no_code_cell_prints_and_tables_go_through_opwb():
 
 def test_generated_summaries_render():
     losses = load_losses(opwb.data_path("losses.csv"), threshold=10_000_000)
-    for text in (tables.load_summary_ko(losses),
-                 tables.incident_summary_ko(analysis.incident_profile(losses, "CD-2005-001"))):
+    for text in (loss_tables.load_summary_ko(losses),
+                 loss_tables.incident_summary_ko(analysis.incident_profile(losses, "CD-2005-001"))):
         assert unrendered_bold(text) == []
         assert "<li>" in mistune.html(text)

@@ -15,6 +15,7 @@ from opwb import analysis
 from opwb.data import load_losses, load_programme
 from opwb.data.losses import LoadReport
 from opwb.data.taxonomy import BUSINESS_LINES, EVENT_TYPES
+from opwb.report import loss_tables as lt
 from opwb.report import tables as t
 
 EOK = 1e8
@@ -84,7 +85,7 @@ def ko(code: str) -> str:
 # -- event types × business lines ---------------------------------------------------------
 
 def test_event_type_summary(raw, losses):
-    out = t.event_type_summary_ko(losses)
+    out = lt.event_type_summary_ko(losses)
     assert_korean_headers(out)
     assert list(out.columns) == ["건수 (건)", "합계 (억원)", "평균 (억원)", "최대 (억원)"]
     assert list(out.index) == [ko(c) for c in EVENT_TYPES] + ["전체"]
@@ -100,7 +101,7 @@ def test_event_type_summary(raw, losses):
 
 
 def test_cross_table_of_means_has_korean_axes_and_all_cells(raw, losses):
-    out = t.cross_table_ko(analysis.cell_table(losses, "mean"), "평균 손실")
+    out = lt.cross_table_ko(analysis.cell_table(losses, "mean"), "평균 손실")
     assert out.index.name == "사건유형"
     assert out.columns.name == "사업부문 · 평균 손실 (억원)"
     assert list(out.index) == [ko(c) for c in EVENT_TYPES]
@@ -115,18 +116,18 @@ def test_cross_table_margins_counts_and_digits():
     table = pd.DataFrame({"RB": [3.0, 0.0, 3.0], "Total": [3.0, 1.0, 4.0]},
                          index=pd.Index(["IF", "DPA", "Total"], name="event_type"))
     table.columns.name = "business_line"
-    out = t.cross_table_ko(table, "손실 건수", unit="건")
+    out = lt.cross_table_ko(table, "손실 건수", unit="건")
     assert out.columns.name == "사업부문 · 손실 건수 (건)"
     assert list(out.index) == ["내부사취 (IF)", "자산손실 (DPA)", "전체"]
     assert out.to_dict("list") == {"소매금융 (RB)": ["3", "0", "3"], "전체": ["3", "1", "4"]}
-    amounts = t.cross_table_ko(table * 1.234567e8, "합계", digits=3)
+    amounts = lt.cross_table_ko(table * 1.234567e8, "합계", digits=3)
     assert amounts.iloc[0, 0] == f"{round(3 * 1.234567, 3):.3f}"
     with pytest.raises(ValueError, match="unit"):
-        t.cross_table_ko(table, "x", unit="원")
+        lt.cross_table_ko(table, "x", unit="원")
 
 
 def test_annual_counts_by_year(raw, losses):
-    out = t.cross_table_ko(analysis.annual_table(losses, "count"), "손실 건수", unit="건")
+    out = lt.cross_table_ko(analysis.annual_table(losses, "count"), "손실 건수", unit="건")
     assert out.index.name == "연도" and out.columns.name == "사건유형 · 손실 건수 (건)"
     counts = raw.groupby([raw["occurrence_date"].dt.year, "event_type"]).size()
     years = range(raw["occurrence_date"].dt.year.min(), raw["occurrence_date"].dt.year.max() + 1)
@@ -138,7 +139,7 @@ def test_annual_counts_by_year(raw, losses):
 # -- largest losses, strategy, claims --------------------------------------------------------
 
 def test_largest_losses(raw, losses, programme):
-    out = t.largest_losses_ko(analysis.largest_losses(losses, 10), programme)
+    out = lt.largest_losses_ko(analysis.largest_losses(losses, 10), programme)
     assert_korean_headers(out)
     assert list(out.columns) == ["순위", "사건번호", "사건유형", "사업부문", "발생일", "총손실 (억원)",
                                  "보험 회수 (억원)", "기타 회수 (억원)", "순손실 (억원)", "보험계약", "내용"]
@@ -157,12 +158,12 @@ def test_largest_losses(raw, losses, programme):
     assert out["내용"].tolist() == top["description"].tolist()      # in full, never cut
     assert out.loc[0, "보험계약"] == "금융기관종합보험 (BBB)"
     # without a programme the policy is shown by its id
-    assert t.largest_losses_ko(analysis.largest_losses(losses, 1)).loc[0, "보험계약"] == "BBB"
+    assert lt.largest_losses_ko(analysis.largest_losses(losses, 1)).loc[0, "보험계약"] == "BBB"
 
 
 def test_strategy_matrix(raw, losses):
     m = analysis.strategy_matrix(losses, impact="quantile", impact_quantile=0.95)
-    out = t.strategy_matrix_ko(m)
+    out = lt.strategy_matrix_ko(m)
     assert_korean_headers(out)
     n_years = raw["occurrence_date"].dt.year.nunique()
     assert n_years == 5
@@ -183,18 +184,18 @@ def test_strategy_matrix(raw, losses):
 
 
 def test_strategy_comparison_headers_name_the_rule(losses):
-    out = t.strategy_comparison_ko(analysis.strategy_matrix(losses, impact_quantile=0.9),
+    out = lt.strategy_comparison_ko(analysis.strategy_matrix(losses, impact_quantile=0.9),
                                    analysis.strategy_matrix(losses, impact="max"))
     assert_korean_headers(out)
     assert list(out.columns) == ["관리 전략 — 영향: 손실금액 90% 분위수",
                                  "관리 전략 — 영향: 최대 손실금액"]
     assert list(out.index) == [ko(c) for c in EVENT_TYPES]
     with pytest.raises(ValueError):
-        t.strategy_comparison_ko()
+        lt.strategy_comparison_ko()
 
 
 def test_claims_record(raw, losses, programme):
-    out = t.claims_record_ko(analysis.claims_record(losses, programme))
+    out = lt.claims_record_ko(analysis.claims_record(losses, programme))
     assert_korean_headers(out)
     prog = pd.read_csv(opwb.data_path("insurance_programme.csv")).set_index("policy_id")
     assert out["보험계약"].tolist() == [f"{prog.loc[p, 'name']} ({p})" for p in prog.index]
@@ -217,7 +218,7 @@ def test_claims_record_policy_missing_from_programme():
                            "recoveries": [1e8], "annual_premium": [np.nan], "n_years": [5],
                            "premiums": [np.nan], "loss_ratio": [np.nan]},
                           index=pd.Index(["XYZ"], name="policy_id"))
-    row = t.claims_record_ko(claims).iloc[0]
+    row = lt.claims_record_ko(claims).iloc[0]
     assert row["누적 보험료 (억원)"] == "—" and row["손해율 (%, 회수 ÷ 누적 보험료)"] == "—"
     assert row["청구 손실 합계 (억원)"] == "2.00"
 
@@ -227,7 +228,7 @@ def test_claims_record_policy_missing_from_programme():
 def test_incident_summary_and_layers(raw, losses):
     limits = [50e8, 100e8, 650e8, 1000e8]
     profile = analysis.incident_profile(losses, "CD-2005-001", deductible=5e8, limits=limits)
-    text = t.incident_summary_ko(profile)
+    text = lt.incident_summary_ko(profile)
     x = float(raw.loc[raw["event_id"] == "CD-2005-001", "gross_loss"].iloc[0])
     if_total = raw.loc[raw["event_type"] == "IF", "gross_loss"].sum()
     assert "`CD-2005-001` · 내부사취 (IF): 총손실 650억원, 보험 회수 50억원" in text
@@ -235,7 +236,7 @@ def test_incident_summary_and_layers(raw, losses):
     assert (f"내부사취 손실 {(raw['event_type'] == 'IF').sum()}건 중 1위, "
             f"내부사취 손실액의 {x / if_total:.1%}") in text
     assert not re.search(r"[A-Za-z]{4,}", text.replace("CD-2005-001", "")), text
-    out = t.incident_layers_ko(profile)
+    out = lt.incident_layers_ko(profile)
     assert_korean_headers(out)
     pay = [min(max(x - 5e8, 0.0), lim) for lim in limits]
     assert_eok(out["공제금액 (억원)"], [5e8] * 4, 1)
@@ -247,7 +248,7 @@ def test_incident_summary_and_layers(raw, losses):
 
 def test_external_comparison(raw, losses):
     ext_raw = pd.read_csv(opwb.data_path("external_losses.csv"))
-    out = t.external_comparison_ko(analysis.external_comparison(
+    out = lt.external_comparison_ko(analysis.external_comparison(
         losses, opwb.load_external_losses(opwb.data_path("external_losses.csv")), n=5))
     assert_korean_headers(out)
     assert list(out.columns) == ["순위", "구분", "기관 또는 사건번호", "연도", "사건유형",
@@ -269,7 +270,7 @@ def test_external_comparison(raw, losses):
 @pytest.mark.parametrize("threshold, shown", [(10_000_000, "1,000만원"), (50_000_000, "5,000만원")])
 def test_load_summary_keeps_the_load_report(raw, threshold, shown):
     df = load_losses(opwb.data_path("losses.csv"), threshold=threshold)
-    text = t.load_summary_ko(df)
+    text = lt.load_summary_ko(df)
     below = raw[raw["gross_loss"] < threshold]
     kept = raw[raw["gross_loss"] >= threshold]
     assert f"`losses.csv`: {len(raw):,}건 읽음, {len(kept):,}건 사용" in text
@@ -287,7 +288,7 @@ def test_load_summary_lists_filled_and_extra_columns():
     df.attrs["load_report"] = LoadReport(
         source="my.xlsx", rows_read=3, rows_loaded=1, threshold=5e7, below_threshold=2,
         below_threshold_total=6e7, defaulted_columns=("policy_id",), extra_columns=("지점",))
-    text = t.load_summary_ko(df, by="discovery")
+    text = lt.load_summary_ko(df, by="discovery")
     assert text.splitlines() == [
         "- 파일 `my.xlsx`: 3건 읽음, 1건 사용",
         "- 수집기준 5,000만원 미만 손실: 2건 (합계 6,000만원), 분석에서 제외하고 따로 집계",
@@ -308,7 +309,7 @@ def test_as_markdown_plain_text_is_the_text():
 # -- display -------------------------------------------------------------------------------
 
 def test_table_ko_wraps_escapes_and_right_aligns_numbers(losses, programme):
-    frame = t.largest_losses_ko(analysis.largest_losses(losses, 3), programme)
+    frame = lt.largest_losses_ko(analysis.largest_losses(losses, 3), programme)
     frame.loc[2, "내용"] = "<script>x</script> & " + "아주 긴 설명 " * 40
     html = t.table_ko(frame, hide_index=True).to_html()
     assert "아주 긴 설명 " * 39 in html                      # nothing cut off
@@ -338,15 +339,15 @@ def test_every_notebook_01_table_renders(losses, programme):
     ext = opwb.load_external_losses(opwb.data_path("external_losses.csv"))
     matrix = analysis.strategy_matrix(losses)
     frames = [
-        (t.event_type_summary_ko(losses), False),
-        (t.cross_table_ko(analysis.cell_table(losses, "mean"), "평균 손실"), False),
-        (t.cross_table_ko(analysis.annual_table(losses, "count"), "손실 건수", unit="건"), False),
-        (t.largest_losses_ko(analysis.largest_losses(losses, 10), programme), True),
-        (t.strategy_matrix_ko(matrix), False),
-        (t.strategy_comparison_ko(matrix, analysis.strategy_matrix(losses, impact="max")), False),
-        (t.claims_record_ko(analysis.claims_record(losses, programme)), True),
-        (t.incident_layers_ko(analysis.incident_profile(losses, "CD-2005-001")), True),
-        (t.external_comparison_ko(analysis.external_comparison(losses, ext)), True),
+        (lt.event_type_summary_ko(losses), False),
+        (lt.cross_table_ko(analysis.cell_table(losses, "mean"), "평균 손실"), False),
+        (lt.cross_table_ko(analysis.annual_table(losses, "count"), "손실 건수", unit="건"), False),
+        (lt.largest_losses_ko(analysis.largest_losses(losses, 10), programme), True),
+        (lt.strategy_matrix_ko(matrix), False),
+        (lt.strategy_comparison_ko(matrix, analysis.strategy_matrix(losses, impact="max")), False),
+        (lt.claims_record_ko(analysis.claims_record(losses, programme)), True),
+        (lt.incident_layers_ko(analysis.incident_profile(losses, "CD-2005-001")), True),
+        (lt.external_comparison_ko(analysis.external_comparison(losses, ext)), True),
     ]
     for frame, hide in frames:
         assert_korean_headers(frame)
