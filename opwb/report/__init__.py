@@ -3,7 +3,8 @@
 Owns the charts (``plots``, the only package that imports matplotlib), the Excel export of
 results tables in 억원 and of scenario figures in KRW with their standard errors (``excel``),
 Korean tables (``tables``; scenario figures rounded to their errors in ``scenario_tables``;
-notebook 04's capital-offset steps in ``capital_tables``) and the offline reveal.js deck,
+notebook 04's capital-offset steps in ``capital_tables``; parameter-uncertainty
+intervals in ``uncertainty_tables``) and the offline reveal.js deck,
 HTML report and PDF (``deck``). It may import every computing layer (:mod:`opwb.data` up to
 :mod:`opwb.scenarios`) and :mod:`opwb.analysis`, never :mod:`opwb.app`.
 """
@@ -30,6 +31,10 @@ _EXPORTS = {
         "audit_policies_ko", "aggregation_ko", "standardised_ko", "consistency_ko",
         "model_source_ko", "bundled_fingerprints", "AGGREGATION_KO"
     ], "capital_tables"),
+    **dict.fromkeys([
+        "P_BEST_COLUMN", "interval_text", "share_text", "uncertainty_ko",
+        "uncertainty_caption_ko", "uncertainty_sentence_ko"
+    ], "uncertainty_tables"),
     **dict.fromkeys([
         "STATUS_KO", "frontier_ko", "reasons_markdown", "eok_text", "severity_table_ko",
         "chosen_models_ko", "takeaways_ko", "truncation_effect_ko", "cap_sensitivity_ko", "wrapped"

@@ -165,3 +165,86 @@ def test_displayed_digits_never_exceed_the_precision(setup):
         assert _decimals(value) <= allowed, (value, error)
         if "." in value or "." in error:             # shown to the same decimal place
             assert _decimals(value) == _decimals(error), (value, error)
+
+
+# ---------------------------------------------------------------------------------------------
+# Parameter uncertainty: behind its own button, in a background thread (issue 14)
+# ---------------------------------------------------------------------------------------------
+def _expected_uncertainty_alternatives(bases, quotes, cd):
+    """The cover in force, the other quotes and the API's recommendation when it is none of
+    them (written here from the API, not read from the dashboard)."""
+    current = sc.current_cover(bases[True])
+    alts = [current] + [q for q in quotes if q.policy_changes() != current.policy_changes()]
+    rec = management_answer(bases, quotes, spec=SPEC).recommendations[cd]
+    if all((a.deductible, a.limit) != (rec.deductible, rec.limit) for a in alts):
+        alts.append(rec.alternative(f"모형 권고 구조 ({rec.alternative().name})"))
+    return alts
+
+
+def test_parameter_uncertainty_runs_once_in_a_thread_and_equals_the_api(setup):
+    import html as _html
+
+    import pandas as pd
+
+    from opwb.report.uncertainty_tables import uncertainty_ko, uncertainty_sentence_ko
+    from opwb.scenarios.uncertainty import parameter_uncertainty
+
+    bases, quotes, _ = setup
+    dash = ScenarioDashboard(bases, quotes, spec=SPEC, uncertainty_worlds=4,
+                             uncertainty_years=2_000)
+    panel = dash.uncertainty
+    assert panel.widget in dash.widget.children[-2:]         # below the rest of the page
+    assert "모수 불확실성 계산" in panel.button.description and panel.result is None
+    dash.cd.value = False                                    # the toggle's base is used
+    seen = []
+    panel.progress.observe(lambda c: seen.append(c["new"]), names="value")
+    panel.button.click()
+    first = panel.thread
+    assert panel.running and panel.button.disabled
+    panel.button.click()                                     # a second press starts nothing
+    assert panel.thread is first
+    first.join(timeout=120)
+    assert not first.is_alive() and not panel.running and not panel.button.disabled
+    assert seen and max(seen) == pytest.approx(1.0) and panel.progress.value == 1.0
+    assert "완료" in panel.status.value
+
+    losses, programme, _ = bundled_inputs()
+    alts = _expected_uncertainty_alternatives(bases, quotes, False)
+    expect = parameter_uncertainty(losses, programme, alts, n_worlds=4, n_years=2_000,
+                                   seed=SPEC.seed, include_cd=False, settings=SPEC.settings)
+    got = panel.result
+    pd.testing.assert_frame_equal(got.table, expect.table, check_exact=True)
+    pd.testing.assert_series_equal(got.p_best, expect.p_best, check_exact=True)
+    shown = _html.unescape(panel.output.value)
+    assert _data(panel.output.value)["state"] == "ok"
+    for text in uncertainty_ko(expect).to_numpy().ravel():
+        assert text in shown, text
+    assert uncertainty_sentence_ko(expect) in shown and "세계 4개 × 모의실험 2,000년" in shown
+    assert "opwb-stale" not in panel.output._dom_classes
+    dash.cd.value = True                                     # other inputs: the result greys
+    assert "opwb-stale" in panel.output._dom_classes
+    dash.cd.value = False
+    assert "opwb-stale" not in panel.output._dom_classes
+
+
+def test_parameter_uncertainty_errors_are_korean_messages(setup, monkeypatch):
+    import opwb.app.uncertainty_panel as up
+
+    bases, quotes, _ = setup
+    dash = ScenarioDashboard(bases, quotes, spec=SPEC, uncertainty_worlds=2,
+                             uncertainty_years=500)
+    panel = dash.uncertainty
+    dash.valuation.value = "12/31/20"                        # a bad input: no run at all
+    panel.button.click()
+    assert panel.thread is None and not panel.button.disabled
+    assert _data(panel.status.value)["state"] == "error" and "YYYY-MM-DD" in panel.status.value
+    dash.valuation.value = "2006-12-31"
+
+    def broken(*_a, **_k):
+        raise ValueError("세계를 적합할 수 없습니다")
+    monkeypatch.setattr(up, "parameter_uncertainty", broken)
+    panel.button.click()
+    panel.thread.join(timeout=30)
+    assert _data(panel.status.value)["state"] == "error"
+    assert "계산하지 못했습니다" in panel.status.value and "Traceback" not in panel.status.value
+    assert not panel.button.disabled and not panel.running and panel.result is None

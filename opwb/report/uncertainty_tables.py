@@ -1,0 +1,167 @@
+"""Parameter uncertainty for people: the intervals of
+:func:`opwb.scenarios.parameter_uncertainty` as a Korean table in 억원, its caption and one
+sentence (notebook 04 and the app show the same text).
+
+The fitted model's figure keeps its Monte Carlo standard error (``"15,220 ± 150억원"``,
+rounded to it). The interval's ends and median are rounded to two significant digits of the
+spread over the worlds (their standard deviation): the interval describes parameter
+uncertainty, so the spread, not the Monte Carlo error, says which digits mean something.
+``p_best`` — the share of worlds in which an alternative has the highest expected net
+benefit — is a percentage with its count of worlds, on the net-benefit row.
+
+Examples
+--------
+>>> interval_text(1_234_567_000_000, 1_634_000_000_000, 98_000_000_000)
+'12,350 – 16,340억원'
+>>> share_text(0.7667, 30)
+'77% (30개 중 23개)'
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+
+from opwb.data.units import EOK, format_krw_with_se, round_to_se
+from opwb.report.scenario_tables import FIGURE_LABELS
+
+__all__ = ["P_BEST_COLUMN", "interval_text", "share_text", "uncertainty_caption_ko",
+           "uncertainty_ko", "uncertainty_sentence_ko"]
+
+#: The column of :func:`uncertainty_ko` holding ``p_best``.
+P_BEST_COLUMN = "순편익 최대인 세계의 비율 (p_best)"
+
+
+def _decimals(spread_eok: float) -> int:
+    """Decimal places (in 억원) kept for a figure whose worlds spread by ``spread_eok``:
+    two significant digits of the spread, none when there is no spread."""
+    _, _, d = round_to_se(0.0, spread_eok) if math.isfinite(spread_eok) else (0, 0, None)
+    return 0 if d is None else d
+
+
+def _eok(value: float, decimals: int) -> str:
+    if not math.isfinite(value):
+        return "—" if math.isnan(value) else ("∞" if value > 0 else "-∞")
+    x = round(value / EOK, decimals)
+    text = f"{x:,.{max(decimals, 0)}f}"
+    return "0" if text.strip("-0.,") == "" else text
+
+
+def interval_text(lower: float, upper: float, spread: float) -> str:
+    """``"a – b억원"``: an interval (KRW) in 억원, rounded to two significant digits of
+    ``spread`` (KRW; the standard deviation over the worlds).
+
+    Parameters
+    ----------
+    lower, upper : float
+        The interval's ends, KRW.
+    spread : float
+        Standard deviation of the figure over the worlds, KRW (NaN or 0: whole 억원).
+    """
+    d = _decimals(spread / EOK)
+    return f"{_eok(lower, d)} – {_eok(upper, d)}억원"
+
+
+def share_text(share: float, n_worlds: int) -> str:
+    """A share of worlds as a percentage with its count, e.g. ``"77% (30개 중 23개)"``.
+
+    Parameters
+    ----------
+    share : float
+        Fraction of the worlds (0–1).
+    n_worlds : int
+        Number of worlds the share is of.
+    """
+    return f"{share:.0%} ({n_worlds}개 중 {round(share * n_worlds)}개)"
+
+
+def _worlds_used(result: Any) -> int:
+    return int(result.n_worlds) - len(result.failures)
+
+
+def uncertainty_ko(result: Any) -> pd.DataFrame:
+    """The intervals of an :class:`~opwb.scenarios.uncertainty.UncertaintyResult` as text.
+
+    Parameters
+    ----------
+    result : UncertaintyResult
+        From :func:`opwb.scenarios.parameter_uncertainty` (amounts KRW).
+
+    Returns
+    -------
+    DataFrame
+        Index (대안, 항목) with Korean figure names; columns: the fitted model's figure
+        ``± Monte Carlo standard error`` (억원), the interval at the result's ``level``
+        (억원), its median (억원), the spread over the worlds (억원) and :data:`P_BEST_COLUMN`
+        (on each alternative's net-benefit row; blank elsewhere).
+
+    Examples
+    --------
+    >>> from opwb.scenarios import bundled_inputs, parameter_uncertainty
+    >>> losses, programme, alts = bundled_inputs()
+    >>> res = parameter_uncertainty(losses, programme, alts[:2], n_worlds=3, n_years=1000)
+    >>> list(uncertainty_ko(res).columns)[1]
+    '90% 구간 (억원)'
+    """
+    pct = f"{result.level:.0%}"
+    used = _worlds_used(result)
+    rows, index = [], []
+    for (alt, figure), r in result.table.iterrows():
+        d = _decimals(r["std"] / EOK)
+        p_best = (share_text(float(result.p_best[alt]), used)
+                  if figure == "net_benefit" and alt in result.p_best.index else "")
+        rows.append({
+            "적합 모형 (fitted, ± 표준오차)": format_krw_with_se(r["fitted"], r["fitted_se"],
+                                                           unit="억"),
+            f"{pct} 구간 (억원)": interval_text(r["lower"], r["upper"], r["std"]),
+            "중앙값 (median, 억원)": _eok(r["median"], d),
+            "세계 간 표준편차 (억원)": _eok(r["std"], d),
+            P_BEST_COLUMN: p_best,
+        })
+        index.append((alt, FIGURE_LABELS.get(figure, figure)))
+    return pd.DataFrame(rows, index=pd.MultiIndex.from_tuples(
+        index, names=["대안 (alternative)", "항목 (figure)"]))
+
+
+def uncertainty_caption_ko(result: Any) -> str:
+    """The table's caption: the number of worlds and years, the seed and the level."""
+    failed = len(result.failures)
+    note = f" · 적합할 수 없어 제외한 세계 {failed}개" if failed else ""
+    return (f"모수 불확실성 (parameter uncertainty): 세계 {result.n_worlds:,}개 × 모의실험 "
+            f"{result.n_years:,}년 (공통 시드 {result.seed}) · {result.level:.0%} 백분위 구간 · "
+            f"억원{note}")
+
+
+def uncertainty_sentence_ko(result: Any, alternative: str | None = None) -> str:
+    """One Korean sentence: the interval of the bond's regulatory relief and net benefit
+    of ``alternative`` and which alternative has the highest net benefit in what share of
+    the worlds.
+
+    Parameters
+    ----------
+    result : UncertaintyResult
+        From :func:`opwb.scenarios.parameter_uncertainty`.
+    alternative : str, optional
+        The alternative described (default: the one best in the most worlds; with no
+        alternative, gross capital).
+    """
+    pct = f"{result.level:.0%}"
+    t = result.table
+    used = _worlds_used(result)
+    if len(result.p_best) == 0:
+        name = t.index.get_level_values(0)[0]
+        r = t.loc[(name, "regulatory_gross_capital")]
+        return (f"{pct} 구간: 보험 반영 전 규제자본 {interval_text(r['lower'], r['upper'], r['std'])}"
+                f" (적합 모형 {format_krw_with_se(r['fitted'], r['fitted_se'])}).")
+    best = str(result.p_best.idxmax())
+    name = best if alternative is None else alternative
+    parts = []
+    for figure, label in (("bond_regulatory_relief", "BBB의 규제자본 경감"),
+                          ("net_benefit", "기대 순편익")):
+        if (name, figure) in t.index:
+            r = t.loc[(name, figure)]
+            parts.append(f"{label} {interval_text(r['lower'], r['upper'], r['std'])}")
+    return (f"{pct} 구간 ({name}): {', '.join(parts)}. 기대 순편익이 가장 큰 대안은 모수 "
+            f"불확실성 세계의 {share_text(float(result.p_best[best]), used)}에서 "
+            f"‘{best}’입니다.")

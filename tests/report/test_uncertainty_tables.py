@@ -1,0 +1,98 @@
+"""Parameter-uncertainty intervals as Korean text (issue 14): headers, 억원 rounded to the
+spread over the worlds, the fitted figure with its Monte Carlo error, p_best as a percentage
+with its count, the caption naming worlds and years."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from opwb.data.units import format_krw_with_se
+from opwb.report.scenario_tables import FIGURE_LABELS
+from opwb.report.uncertainty_tables import (
+    P_BEST_COLUMN,
+    interval_text,
+    share_text,
+    uncertainty_caption_ko,
+    uncertainty_ko,
+    uncertainty_sentence_ko,
+)
+from opwb.scenarios.spec import bundled_inputs
+from opwb.scenarios.uncertainty import UncertaintyResult, parameter_uncertainty
+
+EOK = 1e8
+
+
+def _result(failures=None) -> UncertaintyResult:
+    """A hand-made result with known numbers (KRW)."""
+    rows = []
+    for alt, scale in (("A", 1.0), ("B", 2.0)):
+        for fig, fitted, se, lo, med, hi, sd in (
+                ("regulatory_gross_capital", 15_219e8, 150e8, 12_345.6e8, 15_000e8,
+                 19_876e8, 2_345e8),
+                ("bond_regulatory_relief", 77.5e8 * scale, 4.3e8, 41.26e8, 60e8, 86.04e8,
+                 1.83e8),
+                ("net_benefit", 22.5e8, 2.04e8, -4.2e8, 23e8, 39.9e8, 16e8)):
+            rows.append({"alternative": alt, "figure": fig, "fitted": fitted,
+                         "fitted_se": se, "lower": lo, "median": med, "upper": hi,
+                         "std": sd, "n_worlds": 30})
+    table = pd.DataFrame(rows).set_index(["alternative", "figure"])
+    p_best = pd.Series([0.1, 0.9], index=pd.Index(["A", "B"], name="alternative"),
+                       name="p_best")
+    return UncertaintyResult(table, p_best, pd.DataFrame(), pd.DataFrame(), failures or {},
+                             0.9, 30, 10_000, 2005)
+
+
+def test_interval_and_share_text():
+    # spread 2,345억 → two significant digits: hundreds of 억원
+    assert interval_text(12_345.6e8, 19_876e8, 2_345e8) == "12,300 – 19,900억원"
+    # spread 1.83억 → tenths
+    assert interval_text(41.26e8, 86.04e8, 1.83e8) == "41.3 – 86.0억원"
+    assert interval_text(-4.2e8, 39.9e8, 16e8) == "-4 – 40억원"
+    assert interval_text(10e8, 20e8, math.nan) == "10 – 20억원"       # no spread: whole 억
+    assert share_text(0.9, 30) == "90% (30개 중 27개)"
+    assert share_text(0.0, 4) == "0% (4개 중 0개)"
+
+
+def test_table_headers_values_and_p_best():
+    res = _result()
+    t = uncertainty_ko(res)
+    assert list(t.columns) == ["적합 모형 (fitted, ± 표준오차)", "90% 구간 (억원)",
+                               "중앙값 (median, 억원)", "세계 간 표준편차 (억원)", P_BEST_COLUMN]
+    assert t.index.names == ["대안 (alternative)", "항목 (figure)"]
+    gross = t.loc[("A", FIGURE_LABELS["regulatory_gross_capital"])]
+    assert gross.iloc[0] == format_krw_with_se(15_219e8, 150e8) == "15,220 ± 150억원"
+    assert gross.iloc[1] == "12,300 – 19,900억원"
+    assert gross.iloc[2] == "15,000" and gross.iloc[3] == "2,300"
+    relief = t.loc[("B", FIGURE_LABELS["bond_regulatory_relief"])]
+    assert relief.iloc[0] == "155.0 ± 4.3억원" and relief.iloc[1] == "41.3 – 86.0억원"
+    nb = t.xs(FIGURE_LABELS["net_benefit"], level=1)[P_BEST_COLUMN]
+    assert nb.to_dict() == {"A": "10% (30개 중 3개)", "B": "90% (30개 중 27개)"}
+    others = t.drop(index=FIGURE_LABELS["net_benefit"], level=1)[P_BEST_COLUMN]
+    assert (others == "").all()
+
+
+def test_caption_and_sentence_name_worlds_years_and_the_best_alternative():
+    res = _result(failures={3: "no fit"})
+    cap = uncertainty_caption_ko(res)
+    assert "세계 30개" in cap and "10,000년" in cap and "90%" in cap and "억원" in cap
+    assert "제외한 세계 1개" in cap
+    s = uncertainty_sentence_ko(res)
+    assert s.startswith("90% 구간 (B): BBB의 규제자본 경감 41.3 – 86.0억원")
+    assert "90% (29개 중 26개)에서 ‘B’" in s
+
+
+def test_a_real_result_shows_its_own_numbers():
+    losses, programme, alts = bundled_inputs()
+    res = parameter_uncertainty(losses, programme, alts[:2], n_worlds=3, n_years=1_000,
+                                seed=7)
+    t = uncertainty_ko(res)
+    assert len(t) == len(res.table)
+    for (alt, fig), r in res.table.iterrows():
+        row = t.loc[(alt, FIGURE_LABELS[fig])]
+        assert row.iloc[0] == format_krw_with_se(r["fitted"], r["fitted_se"], unit="억")
+        assert row.iloc[1] == interval_text(r["lower"], r["upper"], r["std"])
+    shares = t.xs(FIGURE_LABELS["net_benefit"], level=1)[P_BEST_COLUMN]
+    counts = [int(s.split("중 ")[1].rstrip("개)")) for s in shares]
+    assert sum(counts) == 3 and np.isclose(res.p_best.sum(), 1.0)
