@@ -4,8 +4,11 @@ Three kinds, each with a name that is shown wherever its premium is shown:
 
 - :class:`QuotedPremium`: insurers' quotes (``data/bbb_alternatives.csv``) interpolated by
   **rate on line** (premium / limit) against the limit, linearly in log-limit between the
-  quotes and flat beyond them; the deductible does not enter (the quotes do not say how
-  the insurer prices it).
+  quotes and flat beyond them. Built on a scenario base
+  (:meth:`QuotedPremium.with_deductible_credit`), a deductible other than the quotes' is
+  credited by the ratio of expected layer losses, and a quote with an annual aggregate
+  limit is first restated without it at the same loading, since the structures priced
+  have none.
 - :class:`TechnicalPremium`: the bank's own price of the layer — expected layer loss ×
   (1 + loading) plus a cost-of-capital charge on the capital the layer consumes, the
   insurer's 99.5% VaR of the layer's annual payments less their mean (the Solvency II
@@ -71,6 +74,8 @@ class QuotedPremium:
     quotes: tuple[Alternative, ...]
     name: str = "견적 보간 (quotes interpolated by rate on line)"
     layer_cost: Callable[[float, float], float] | None = None
+    #: (quote name, quoted premium, premium restated without its aggregate limit), KRW.
+    restated: tuple[tuple[str, float, float], ...] = ()
 
     def __init__(self, quotes: Sequence[Alternative], name: str | None = None,
                  layer_cost: Callable[[float, float], float] | None = None):
@@ -93,8 +98,39 @@ class QuotedPremium:
     def with_deductible_credit(cls, quotes: Sequence[Alternative], context
                                ) -> "QuotedPremium":
         """Quotes with the deductible credit from the expected layer losses simulated on
-        a :class:`opwb.scenarios.bond.BondContext`."""
-        return cls(quotes, layer_cost=LayerStatistics(context).mean)
+        a :class:`opwb.scenarios.bond.BondContext`.
+
+        The structures priced have no annual aggregate limit. A quote that has one (the
+        2005 cover: 50억 per occurrence, 100억 a year) is first restated without it, at the
+        same loading: its premium × E[payments without the aggregate] / E[payments with
+        it] (the same loss-cost relativity as the deductible credit). Otherwise the
+        interpolation would price more cover (no annual cap) at the capped quote's premium.
+        The restated quotes are :attr:`quotes`; :attr:`restated` names each change.
+        """
+        stats = LayerStatistics(context)
+        restated, changes = [], []
+        for q in quotes:
+            if math.isfinite(q.aggregate_limit):
+                terms = stats.template.replace(name="layer", deductible=q.deductible,
+                                               limit=q.limit, premium=0.0)
+                capped = stats.expected(terms.replace(aggregate_limit=q.aggregate_limit))
+                free = stats.expected(terms)
+                if not capped > 0:
+                    raise ValueError(f"quote {q.name!r}: its layer has no expected loss; "
+                                     "its aggregate limit cannot be priced out")
+                factor = free / capped
+                restated.append(q.replace(premium=q.premium * factor,
+                                          aggregate_limit=math.inf))
+                changes.append((q.name, q.premium, q.premium * factor))
+            else:
+                restated.append(q)
+        model = cls(restated, layer_cost=stats.mean)
+        if changes:
+            object.__setattr__(model, "name", "견적 보간 + 공제금액·연간총한도 조정 (quotes by "
+                                              "rate on line, deductible and aggregate-limit "
+                                              "credit from expected layer loss)")
+        object.__setattr__(model, "restated", tuple(changes))
+        return model
 
     def quoted_deductible(self, limit: float) -> float:
         """The quotes' deductible at ``limit`` (linear in log-limit, flat beyond)."""
@@ -195,6 +231,16 @@ class LayerStatistics:
     def mean(self, deductible: float, limit: float) -> float:
         """The layer's expected annual payments (KRW)."""
         return self(deductible, limit)[0]
+
+    def expected(self, terms: Alternative) -> float:
+        """Expected annual contractual payments (KRW) of a layer with ``terms`` (its
+        aggregate limit and coinsurance included), on the same stored events."""
+        key = ("terms", terms.deductible, terms.limit, terms.aggregate_limit,
+               terms.coinsurance, terms.insurer_rating)
+        if key not in self._cache:
+            (_, block), = self.context.blocks([terms])
+            self._cache[key] = (float(block.ceded_row(0).mean()), math.nan)
+        return self._cache[key][0]
 
 
 def premium_model_name(model) -> str:

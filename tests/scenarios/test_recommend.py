@@ -96,8 +96,19 @@ def test_paired_errors_on_the_base_narrow_the_indistinguishable_set(base):
         b = sc.evaluate(base, paired.alternative())
         d = sc.difference(base, a, b).loc["net_benefit"]
         assert (row.difference, row.difference_se) == pytest.approx((d["difference"], d["se"]))
-    # quotes reproduced at the quoted structures; a higher deductible costs less
+    # quotes without an aggregate limit reproduced at the quoted structures; the 2005
+    # quote (100억 a year) restated without its aggregate at its own loading, the ratio of
+    # expected recoveries recomputed with evaluate(); a higher deductible costs less
     model = QuotedPremium.with_deductible_credit(quotes, bond)
     for q in quotes:
-        assert model(q.deductible, q.limit) == pytest.approx(q.premium, rel=1e-12)
+        if np.isfinite(q.aggregate_limit):
+            free = q.replace(aggregate_limit=np.inf)
+            ratio = (sc.evaluate(base, free).metrics["expected_recovery"]
+                     / sc.evaluate(base, q).metrics["expected_recovery"])
+            assert ratio > 1.0
+            assert model(q.deductible, q.limit) == pytest.approx(q.premium * ratio, rel=1e-9)
+            assert model.restated == ((q.name, q.premium, pytest.approx(q.premium * ratio)),)
+            assert "연간총한도" in model.name
+        else:
+            assert model(q.deductible, q.limit) == pytest.approx(q.premium, rel=1e-12)
     assert model(50 * EOK, 400 * EOK) < model(30 * EOK, 400 * EOK) < model(5 * EOK, 400 * EOK)
