@@ -19,7 +19,6 @@ intervals for capital, relief and net benefit when the fitted parameters are unc
 """
 from __future__ import annotations
 
-import datetime as dt
 import html
 import math
 import time
@@ -28,14 +27,16 @@ from dataclasses import replace
 
 import ipywidgets as W
 
+from opwb.app import controls
+from opwb.app.render import (CSS, PAIRED, TABLE_ROWS, compare_table_html,
+                             metrics_table_html, parse_ceiling, parse_date, status_html)
 from opwb.app.uncertainty_panel import DEFAULT_WORLDS, DEFAULT_YEARS, UncertaintyPanel
-from opwb.data.schema import RATING_SCALE
-from opwb.data.units import EOK, format_krw, format_krw_row, format_krw_with_se
+from opwb.data.units import EOK, format_krw
 from opwb.report.plots.scenario import frontier_png, scenario_png
 from opwb.scenarios.alternatives import Alternative, alternative_problems
-from opwb.scenarios.answer import ManagementAnswer, management_answer, structure_ko
+from opwb.scenarios.answer import ManagementAnswer, management_answer
 from opwb.scenarios.base import ScenarioBase, ScenarioSettings
-from opwb.scenarios.evaluation import (METRIC_LABELS, ScenarioResult, difference, evaluate,
+from opwb.scenarios.evaluation import (ScenarioResult, difference, evaluate,
                                        evaluate_cached)
 from opwb.scenarios.recommend import Recommendation
 from opwb.scenarios.spec import (DEFAULT_APPETITE, DEFAULT_SPEC, Appetite, ScenarioSpec,
@@ -43,73 +44,7 @@ from opwb.scenarios.spec import (DEFAULT_APPETITE, DEFAULT_SPEC, Appetite, Scena
 
 __all__ = ["ScenarioDashboard", "TABLE_ROWS", "parse_ceiling", "parse_date"]
 
-TABLE_ROWS = ("premium", "expected_recovery", "p_claim", "p_exhaust", "retained_if_1in100",
-              "retained_if_1in1000", "net_var", "net_es", "bond_regulatory_relief",
-              "regulatory_net_capital", "capital_saving", "net_benefit")
-_PERCENT = {"loss_ratio", "p_claim", "p_exhaust"}
-_PAIRED = ("premium", "expected_recovery", "bond_regulatory_relief", "net_var", "net_es",
-           "retained_if_1in100", "net_benefit")
 Rebuild = Callable[[int, Callable[[float, str], None]], Mapping[bool, ScenarioBase]]
-
-_CSS = """<style>
-.opwb-app {font-size: 14px; max-width: 1180px}
-.opwb-app .opwb-head {border-bottom: 2px solid #1f3a93; margin-bottom: 6px}
-.opwb-app .opwb-head h2 {margin: 0 0 2px 0; font-size: 19px; color: #1f3a93}
-.opwb-app .opwb-note {color:#666; font-size: 12px}
-.opwb-answer-card {background:#eef3fb; border-left: 6px solid #1f3a93; padding: 8px 14px;
-  border-radius: 4px; font-size: 17px; line-height: 1.5}
-.opwb-answer-card .opwb-why {font-size: 12.5px; color:#444; margin-top: 4px}
-.opwb-error-card {background:#fdecea; border-left: 6px solid #b03a2e; padding: 8px 14px;
-  border-radius: 4px; color:#b03a2e; font-size: 14px}
-.opwb-stale {opacity: 0.25; filter: grayscale(1); pointer-events: none}
-.opwb-app table.opwb-metrics {border-collapse: collapse; font-size: 12.5px}
-.opwb-app table.opwb-metrics th, .opwb-app table.opwb-metrics td {padding: 2px 6px;
-  border-bottom: 1px solid #e5e5e5; white-space: nowrap}
-.opwb-app table.opwb-metrics td {text-align: right}
-.opwb-app .opwb-same {color:#888}
-.opwb-app .widget-label {min-width: 0}
-</style>"""
-
-
-def parse_ceiling(text: str, what: str) -> float | None:
-    """An appetite ceiling typed in 억원: blank → None (no ceiling); else a number >= 0.
-
-    Raises ``ValueError`` in Korean naming ``what`` for anything else.
-    """
-    t = (text or "").strip().replace(",", "")
-    if t == "":
-        return None
-    try:
-        v = float(t)
-    except ValueError:
-        raise ValueError(f"{what}: 숫자(억원)를 입력하거나 비워 두세요 (a number in 억원, or "
-                         f"blank for none): {text!r}") from None
-    if not math.isfinite(v) or v < 0:
-        raise ValueError(f"{what}: 0 이상의 금액이어야 합니다 (must be >= 0): {text!r}")
-    return v * EOK
-
-
-def parse_date(text: str) -> str:
-    """A valuation date typed as YYYY-MM-DD (ISO 8601), returned in the same form.
-
-    Raises ``ValueError`` in Korean for anything else (no locale-dependent forms such as
-    12/31/20).
-    """
-    t = (text or "").strip()
-    try:
-        if len(t) != 10:
-            raise ValueError
-        return dt.date.fromisoformat(t).isoformat()
-    except ValueError:
-        raise ValueError(f"평가기준일은 YYYY-MM-DD 형식이어야 합니다 (valuation date as "
-                         f"YYYY-MM-DD): {text!r}") from None
-
-
-def _fmt_row(key: str, results: Sequence[ScenarioResult]) -> list[str]:
-    if key in _PERCENT:
-        return [f"{r[key]:.1%} ± {r[key + '_se']:.1%}" if r[key + "_se"] > 0 else
-                f"{r[key]:.1%}" for r in results]
-    return format_krw_row([(r[key], r[key + "_se"]) for r in results], unit="억")
 
 
 class ScenarioDashboard:
@@ -172,124 +107,20 @@ class ScenarioDashboard:
 
     # -- construction ---------------------------------------------------------------------
     def _build(self, appetite: Appetite, n_years_options: Sequence[int]) -> None:
-        def text(value, placeholder, width="120px"):
-            return W.Text(value=value, placeholder=placeholder, continuous_update=False,
-                          layout=W.Layout(width=width))
+        controls.build(self, appetite, n_years_options)
 
-        def eok(v):
-            return "" if v is None else f"{v / EOK:,.0f}"
-
-        self.max_premium = text(eok(appetite.max_premium), "없음")
-        self.max_retained = text(eok(appetite.max_retained_if_1in100), "없음")
-        self.max_capital = text(eok(appetite.max_net_capital), "없음")
-        self.cd = W.ToggleButtons(options=[("CD 사건 포함", True), ("CD 사건 제외", False)],
-                                  value=True, style={"button_width": "110px"})
-        self.answer_html = W.HTML()
-        self.heatmap = W.Image(format="png", layout=W.Layout(width="440px", min_width="440px"))
-        self.compare_html = W.HTML()
-        self.picker = W.Dropdown(options=self._picker_options(), layout=W.Layout(width="330px"))
-        self.limit = W.FloatText(layout=W.Layout(width="110px"))
-        self.deductible = W.FloatText(layout=W.Layout(width="110px"))
-        self.premium = W.FloatText(layout=W.Layout(width="110px"))
-        self.aggregate = W.FloatText(layout=W.Layout(width="110px"))
-        self.coinsurance = W.FloatText(layout=W.Layout(width="80px"))
-        self.rating = W.Dropdown(options=list(RATING_SCALE), layout=W.Layout(width="80px"))
-        self.premium_hint = W.HTML()
-        self.valuation = text(str(self.spec.settings.valuation_date)[:10], "YYYY-MM-DD")
-        self.cost_of_capital = W.FloatSlider(
-            value=self.spec.settings.cost_of_capital, min=0.0, max=0.3, step=0.01,
-            readout_format=".0%", continuous_update=False, layout=W.Layout(width="260px"))
-        self.n_years = W.Dropdown(options=[(f"{n:,}년", n) for n in n_years_options],
-                                  layout=W.Layout(width="120px"))
-        self.run = W.Button(description="더 긴 시뮬레이션 실행", disabled=self.rebuild is None,
-                            layout=W.Layout(width="170px"))
-        self.progress = W.FloatProgress(value=0.0, min=0.0, max=1.0,
-                                        layout=W.Layout(width="200px", visibility="hidden"))
-        self.progress_text = W.HTML()
-        self.precision_html = W.HTML()
-        self.error = W.HTML()
-        self.status = W.HTML()
-        self.table = W.HTML()
-        self.chart = W.Image(format="png", layout=W.Layout(width="100%"))
-        for w, cls in ((self.max_premium, "max-premium"), (self.max_retained, "max-retained"),
-                       (self.max_capital, "max-capital"), (self.cd, "cd"),
-                       (self.answer_html, "answer"), (self.heatmap, "heatmap"),
-                       (self.compare_html, "compare"), (self.picker, "picker"),
-                       (self.limit, "limit"), (self.deductible, "deductible"),
-                       (self.premium, "premium"), (self.aggregate, "aggregate"),
-                       (self.coinsurance, "coinsurance"), (self.rating, "rating"),
-                       (self.valuation, "valuation"), (self.cost_of_capital, "coc"),
-                       (self.run, "rerun"), (self.progress, "progress"),
-                       (self.error, "error"), (self.status, "status"), (self.table, "table"),
-                       (self.chart, "chart"), (self.precision_html, "precision")):
-            w.add_class(f"opwb-{cls}")
-        for w in (self.max_premium, self.max_retained, self.max_capital):
-            w.observe(lambda _c: self.update_answer(), names="value")
-        self.cd.observe(self._cd_changed, names="value")
-        for w in (self.limit, self.deductible, self.premium, self.aggregate, self.coinsurance,
-                  self.rating):
-            w.observe(self._terms_changed, names="value")
-        for w in (self.valuation, self.cost_of_capital):
-            w.observe(self._settings_changed, names="value")
-        self.picker.observe(self._picked, names="value")
-        self.run.on_click(self._resimulate)
-
-    def _picker_options(self):
+    def picker_options(self):
+        """The explorer's choices: the quotes, the recommended structure, a custom one."""
         opts = [(a.name, ("quote", i)) for i, a in enumerate(self.quotes)]
         return opts + [("모형 권고 구조 (recommended)", ("recommended", 0)),
                        ("직접 입력 (custom)", ("custom", 0))]
 
     def _layout(self) -> W.Widget:
-        def labelled(label, widget, unit=""):
-            return W.HBox([W.HTML(f"<span style='white-space:nowrap'>{label}</span>"), widget,
-                           W.HTML(f"<span class='opwb-note'>{unit}</span>")],
-                          layout=W.Layout(align_items="center", margin="0 12px 0 0"))
-
-        self.head = W.HTML()
-        self._draw_head()
-        head = self.head
-        appetite = W.VBox([
-            W.HTML("<b>위험선호 (risk appetite)</b> <span class='opwb-note'>— 상한을 바꾸면 "
-                   "권고가 다시 계산됩니다. 비워 두면 상한 없음.</span>"),
-            W.HBox([labelled("연간 보험료 ≤", self.max_premium, "억원"),
-                    labelled("100년 1회 내부사취 보유손실 ≤", self.max_retained, "억원"),
-                    labelled("보험 반영 규제자본 ≤", self.max_capital, "억원")],
-                   layout=W.Layout(flex_flow="row wrap")),
-            W.HBox([W.HTML("손실 데이터 (loss data)&nbsp;"), self.cd, self.precision_html],
-                   layout=W.Layout(align_items="center"))])
-        self.answer_part = W.VBox([self.answer_html, appetite])
-        self.frontier_part = W.HBox([self.heatmap, self.compare_html])
-        terms = W.VBox([
-            W.HTML("<b>대안 살펴보기 (explore an alternative)</b>"),
-            W.HBox([labelled("대안", self.picker)]),
-            W.HBox([labelled("보상한도", self.limit, "억원"),
-                    labelled("공제금액", self.deductible, "억원"),
-                    labelled("연간 보험료", self.premium, "억원"), self.premium_hint],
-                   layout=W.Layout(flex_flow="row wrap")),
-            W.HBox([labelled("연간 총한도", self.aggregate, "억원 (0 = 없음)"),
-                    labelled("보험사 분담", self.coinsurance, "%"),
-                    labelled("보험사 신용등급", self.rating)],
-                   layout=W.Layout(flex_flow="row wrap"))])
-        settings = W.VBox([
-            W.HBox([labelled("평가기준일", self.valuation, "YYYY-MM-DD"),
-                    labelled("자본비용률", self.cost_of_capital)],
-                   layout=W.Layout(flex_flow="row wrap")),
-            W.HBox([labelled("모의실험 연수", self.n_years), self.run, self.progress,
-                    self.progress_text], layout=W.Layout(align_items="center"))])
-        advanced = W.Accordion(children=[settings])
-        advanced.set_title(0, "평가 설정과 모의실험 (settings)")
-        self.explore_part = W.VBox([self.table, self.chart])
-        foot = W.HTML("<div class='opwb-note' style='margin-top:8px'>데이터: 2005년 CD 사건"
-                      "(650억원)을 제외하면 예시용 합성 데이터입니다. 보험료는 견적을 보상한도에 "
-                      "대한 요율(rate on line)로 보간하고 공제금액 차이는 모형의 기대 보험금 "
-                      "비율로 조정합니다. 금액은 억원, ± 뒤는 몬테카를로 표준오차입니다.</div>")
-        return W.VBox([head, self.answer_part, self.frontier_part, terms, self.error,
-                       self.status, self.explore_part, advanced, self.uncertainty.widget, foot],
-                      layout=W.Layout(width="100%")).add_class("opwb-app")
+        return controls.layout(self)
 
     def _draw_head(self) -> None:
         self.head.value = (
-            f"{_CSS}<div class='opwb-head'><h2>금융기관종합보험(BBB) 보상한도·공제금액 권고</h2>"
+            f"{CSS}<div class='opwb-head'><h2>금융기관종합보험(BBB) 보상한도·공제금액 권고</h2>"
             f"<div class='opwb-note'>{html.escape(self.spec.describe_ko())}</div></div>")
 
     # -- the answer -------------------------------------------------------------------------
@@ -393,22 +224,7 @@ class ScenarioDashboard:
         base, settings = self.bases[cd], self.answer.spec.settings
         a = evaluate_cached(base, rec.alternative(), settings)
         b = evaluate_cached(base, self.current, settings)
-        full = difference(base, a, b, settings, keys=_PAIRED)
-        rows = []
-        for key in ("premium", "expected_recovery", "retained_if_1in100", "net_var",
-                    "bond_regulatory_relief", "net_benefit"):
-            x, y = (t.removesuffix("억원") for t in _fmt_row(key, [b, a]))
-            diff = full.loc[key]
-            dtext, cls, note = _diff_cell(diff)
-            dtext = dtext.removesuffix("억원")
-            rows.append(f"<tr><th style='text-align:left'>{html.escape(_short_label(key))}</th>"
-                        f"<td>{x}</td><td><b>{y}</b></td><td{cls}>{dtext}{note}</td></tr>")
-        head = ("<tr><th>억원</th><th>현행 (2005년)</th><th>권고</th>"
-                "<th>차이 (권고−현행)</th></tr>")
-        return (f"<div style='margin-left:10px'><b>현행 계약과 권고 비교</b>"
-                f"<table class='opwb-metrics'>{head}{''.join(rows)}</table>"
-                "<div class='opwb-note'>± 는 표준오차, 차이의 ± 는 같은 모의실험 연도를 공유한 "
-                "대응(paired) 표준오차. † 0과 통계적으로 구별되지 않음.</div></div>")
+        return compare_table_html(b, a, difference(base, a, b, settings, keys=PAIRED))
 
     def _answer_error(self, problems: list[str]) -> None:
         items = "".join(f"<li>{html.escape(p)}</li>" for p in problems)
@@ -530,7 +346,7 @@ class ScenarioDashboard:
         try:
             res = evaluate(base, alt, settings)
             ref = evaluate_cached(base, self.current, settings)
-            diff = difference(base, res, ref, settings, keys=_PAIRED)
+            diff = difference(base, res, ref, settings, keys=PAIRED)
             model = self.answer and self.answer.frontiers[self.cd.value].attrs.get(
                 "premium_model", "")
         except Exception as exc:  # shown as a message, never a traceback
@@ -539,7 +355,7 @@ class ScenarioDashboard:
         self.last = res
         self.error.value = ""
         self.explore_part.remove_class("opwb-stale")
-        self.table.value = self._table_html(ref, res, diff)
+        self.table.value = metrics_table_html(ref, res, diff)
         self.premium_hint.value = self._premium_hint(alt, model)
         self.chart.value = scenario_png(
             [self.current, alt], self.band_loss, res.annual_gross,
@@ -559,37 +375,8 @@ class ScenarioDashboard:
         return (f"<span class='opwb-note'>모형 보험료 {format_krw(p, unit='억', digits=0)}"
                 "</span>")
 
-    def _table_html(self, ref: ScenarioResult, res: ScenarioResult, diff) -> str:
-        rows = []
-        for k in TABLE_ROWS:
-            x, y = _fmt_row(k, [ref, res]) if k not in ("cap_binds",) else ("", "")
-            if k in diff.index:
-                dtext, cls, note = _diff_cell(diff.loc[k])
-                dtext += note
-            else:
-                dtext, cls = "", ""
-            rows.append(f"<tr><th style='text-align:left'>{html.escape(METRIC_LABELS[k])}</th>"
-                        f"<td>{x}</td><td><b>{y}</b></td><td{cls}>{dtext}</td></tr>")
-        head = (f"<tr><th></th><th>{html.escape(ref.alternative.name)}</th>"
-                f"<th>{html.escape(res.alternative.name)}</th><th>차이 (선택 − 현행)</th></tr>")
-        cd = "CD 사건 포함" if res.include_cd else "CD 사건 제외"
-        return (f"<table class='opwb-metrics'>{head}{''.join(rows)}</table>"
-                f"<div class='opwb-note'>손실 데이터: {cd}. VaR·ES는 연간 손실의 99.9% "
-                "분위수·기대부족분(보험 후는 모든 보험 반영). 규제자본은 적격 보험만 잔존기간 "
-                "할인 후 인정하며 경감은 총자본의 20% 이내. 차이는 대응 표준오차와 함께.</div>")
-
     def _show_status(self, res: ScenarioResult, seconds: float) -> None:
-        alt = res.alternative
-        data = {"state": "ok", "seq": self._seq, "limit": repr(alt.limit),
-                "deductible": repr(alt.deductible), "include-cd": int(res.include_cd),
-                "net-var": repr(res["net_var"]),
-                "expected-recovery": repr(res["expected_recovery"])}
-        attrs = " ".join(f'data-{k}="{html.escape(str(v))}"' for k, v in data.items())
-        self.status.value = (
-            f"<div class='opwb-result' {attrs} style='color:#1e6b3a;font-size:12px'>✔ "
-            f"{html.escape(structure_ko(alt.deductible, alt.limit))} · "
-            f"{'CD 포함' if res.include_cd else 'CD 제외'} · 보험 후 VaR "
-            f"{format_krw_with_se(res['net_var'], res['net_var_se'])} ({seconds:.2f}초)</div>")
+        self.status.value = status_html(res, seconds, self._seq)
 
     def _explorer_error(self, problems: list[str]) -> None:
         items = "".join(f"<li>{html.escape(p)}</li>" for p in problems)
@@ -633,19 +420,3 @@ def _seconds(n_worlds: int, n_years: int) -> float:
     (measured: 100 worlds × 10,000 years with four alternatives, 30.5 s; about 0.03 ms a
     world-year), at least 1."""
     return max(1.0, 30.5 * n_worlds * n_years / (DEFAULT_WORLDS * DEFAULT_YEARS))
-
-
-def _diff_cell(d) -> tuple[str, str, str]:
-    """(text, class attribute, mark) of a paired difference: exact differences plain,
-    differences within the error greyed and marked † (not distinguishable from 0)."""
-    text = format_krw_with_se(d["difference"], d["se"])
-    if d["se"] == 0 or d["distinguishable"]:
-        return text, "", ""
-    return text, " class='opwb-same'", " †"
-
-
-def _short_label(key: str) -> str:
-    return {"premium": "연간 보험료", "expected_recovery": "기대 연간 보험금",
-            "retained_if_1in100": "내부사취 보유손실 100년 1회", "net_var": "보험 후 VaR 99.9%",
-            "bond_regulatory_relief": "BBB의 규제자본 경감",
-            "net_benefit": "기대 순편익 (연)"}.get(key, METRIC_LABELS.get(key, key))
