@@ -23,18 +23,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 from _common import print_table, status  # noqa: E402
-from conftest import CHROMIUM, CHROMIUM_ARGS, start_app  # noqa: E402  (the tests' launcher)
+from conftest import CHROMIUM, CHROMIUM_ARGS, RENDERED, start_app  # noqa: E402  (the tests' launcher)
 
 TARGET = 5.0  # seconds from opening the page to its rendered dashboard
-RENDERED = """() => {
-    const loading = document.getElementById('loading');
-    const cells = document.getElementById('rendered_cells');
-    return (!loading || loading.style.display === 'none') && cells && cells.style.display !== 'none'
-        && document.querySelector('#rendered_cells .jupyter-widgets, #rendered_cells .widget-box') !== null
-        && Array.from(document.images).every(i => i.complete);
-}"""
-
-
 def _cpu_ticks(pid: int) -> int:
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()

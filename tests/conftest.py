@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,6 +43,36 @@ CHROMIUM_ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
 APP_START_TIMEOUT = 180.0  # first start may execute a notebook while two test runs share 2 cores
+
+
+#: JavaScript predicate: the Voila page has rendered (loading screen gone, cells shown, a widget
+#: drawn, every image loaded). Shared by the browser tests and benchmarks/bench_startup.py.
+RENDERED = """() => {
+    const loading = document.getElementById('loading');
+    const cells = document.getElementById('rendered_cells');
+    return (!loading || loading.style.display === 'none') && cells && cells.style.display !== 'none'
+        && document.querySelector('#rendered_cells .jupyter-widgets, #rendered_cells .widget-box') !== null
+        && Array.from(document.images).every(i => i.complete);
+}"""
+
+
+def block_outside(target, port: int) -> list[str]:
+    """Abort every request of ``target`` (a Playwright page or browser context) that does not
+    go to the app on 127.0.0.1:``port`` (data: and blob: URLs pass); return the list the
+    aborted URLs are appended to."""
+    outside: list[str] = []
+
+    def route(r):
+        url = r.request.url
+        parts = urllib.parse.urlsplit(url)
+        if parts.scheme in ("data", "blob") or (parts.hostname == "127.0.0.1"
+                                                and parts.port == port):
+            r.continue_()
+        else:
+            outside.append(url)
+            r.abort()
+    target.route("**/*", route)
+    return outside
 
 
 def find_free_port() -> int:

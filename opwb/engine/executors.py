@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from typing import Any
 
-__all__ = ["run_tasks", "check_client", "client_threads"]
+__all__ = ["run_tasks", "check_client", "client_threads", "windowed"]
 
 
 def check_client(client: Any) -> None:
@@ -98,15 +98,22 @@ def _pool(fn, tasks, pool_cls, n: int, window: int) -> Iterator[Any]:
 
 
 def _dask(fn, tasks, client, window: int, name: str) -> Iterator[Any]:
-    from distributed import as_completed
-
-    it = iter(tasks)
     tag = uuid.uuid4().hex[:8]
     count = itertools.count()
 
     def submit(task):
         return client.submit(fn, task, pure=False, key=f"{name}-{tag}-{next(count)}")
 
+    yield from windowed(submit, tasks, window)
+
+
+def windowed(submit: Callable[[Any], Any], items: Iterable[Any], window: int) -> Iterator[Any]:
+    """Results of Dask futures ``submit(item)`` for every item, in the order they finish,
+    with at most ``window`` in flight; each future is released once its result is read,
+    and those still pending are cancelled if the caller stops early."""
+    from distributed import as_completed
+
+    it = iter(items)
     pending = as_completed([submit(t) for t in itertools.islice(it, window)])
     try:
         for fut in pending:

@@ -15,7 +15,6 @@ A *world* is the bank's loss data drawn again from the fitted models, the models
 """
 from __future__ import annotations
 
-import itertools
 import math
 import uuid
 from collections.abc import Iterator, Sequence
@@ -26,7 +25,7 @@ import numpy as np
 
 from opwb.data.errors import DataError
 from opwb.engine._blocks import cell_key, run_chunk
-from opwb.engine.executors import check_client, client_threads
+from opwb.engine.executors import check_client, client_threads, windowed
 from opwb.engine.riskmeasures import var_with_se
 from opwb.engine.simulate import collect, simulate_losses, simulation_tasks
 from opwb.fitting.frequency import FrequencyFit, fit_frequency
@@ -229,8 +228,6 @@ def run_worlds(client: Any, spec: WorldSpec, worlds: Sequence[int], *,
     ``window`` worlds are in flight at once (default: twice the cluster's threads, at
     least 2); results arrive in the order they finish.
     """
-    from distributed import as_completed
-
     check_client(client)
     window = window or max(2, 2 * client_threads(client))
     tag = uuid.uuid4().hex[:8]
@@ -249,16 +246,4 @@ def run_worlds(client: Any, spec: WorldSpec, worlds: Sequence[int], *,
                  for c in spec.model_set for i in range(n_chunks[c])]
         return client.submit(_evaluate_unit, spec_f, world, fits, parts, key=f"{key}-eval")
 
-    it = iter(worlds)
-    pending = as_completed([submit(w) for w in itertools.islice(it, window)])
-    try:
-        for fut in pending:
-            result = fut.result()
-            fut.release()
-            yield result
-            nxt = next(it, None)
-            if nxt is not None:
-                pending.add(submit(nxt))
-    finally:
-        for fut in list(getattr(pending, "futures", ())):
-            fut.cancel()
+    yield from windowed(submit, worlds, window)

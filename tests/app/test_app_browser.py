@@ -19,6 +19,7 @@ import pytest
 import opwb
 from opwb.scenarios.answer import management_answer, structure_ko
 from opwb.scenarios.spec import DEFAULT_SPEC, Appetite, bundled_inputs, scenario_bases
+from tests.conftest import block_outside
 
 pytestmark = pytest.mark.browser
 NOTEBOOK = opwb.DATA_DIR.parent / "notebooks" / "03_bbb_scenarios.ipynb"
@@ -53,22 +54,6 @@ def api():
     return first, ceiling, second
 
 
-def blocked_outside(page, port: int) -> list[str]:
-    """Abort every request that does not go to the app on 127.0.0.1; return their URLs."""
-    seen: list[str] = []
-
-    def route(r):
-        url = r.request.url
-        if url.startswith(f"http://127.0.0.1:{port}/") or url.startswith(
-                f"ws://127.0.0.1:{port}/") or url.startswith("data:") or url.startswith("blob:"):
-            r.continue_()
-        else:
-            seen.append(url)
-            r.abort()
-    page.route("**/*", route)
-    return seen
-
-
 def data_of(page, selector: str) -> dict:
     return page.eval_on_selector(
         selector, "el => Object.fromEntries(Array.from(el.attributes, a => "
@@ -85,7 +70,7 @@ def test_answer_first_then_appetite_then_bad_input_at_1024(served_app, chromium,
                                                            api):
     first, ceiling, second = api
     page = chromium.new_page(viewport={"width": 1024, "height": 768}, locale="ko-KR")
-    outside = blocked_outside(page, served_app.port)
+    outside = block_outside(page, served_app.port)
     try:
         page.goto(served_app.url, wait_until="domcontentloaded", timeout=180_000)
         page.wait_for_selector(ANSWER_OK, timeout=180_000)
@@ -138,7 +123,7 @@ def test_answer_first_then_appetite_then_bad_input_at_1024(served_app, chromium,
 def test_answer_at_1440_and_explorer_matches_api(served_app, chromium, screenshot, api):
     first, _, _ = api
     page = chromium.new_page(viewport={"width": 1440, "height": 900}, locale="ko-KR")
-    blocked_outside(page, served_app.port)
+    block_outside(page, served_app.port)
     try:
         page.goto(served_app.url, wait_until="domcontentloaded", timeout=180_000)
         page.wait_for_selector(ANSWER_OK, timeout=180_000)

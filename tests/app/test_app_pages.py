@@ -22,7 +22,7 @@ import urllib.request
 import pytest
 
 import workbench
-from tests.conftest import cmdline
+from tests.conftest import RENDERED, block_outside, cmdline
 
 from .test_app_launch import fetch
 
@@ -30,13 +30,6 @@ pytestmark = pytest.mark.browser
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
 ENGLISH_PROGRESS = re.compile(r"\b(Executing|Running|Reading)\b")
 PAGE_TIMEOUT = 180_000  # ms: the first page of a fresh server waits for a kernel to execute
-RENDERED = """() => {
-    const loading = document.getElementById('loading');
-    const cells = document.getElementById('rendered_cells');
-    return (!loading || loading.style.display === 'none') && cells && cells.style.display !== 'none'
-        && document.querySelector('#rendered_cells .jupyter-widgets, #rendered_cells .widget-box') !== null
-        && Array.from(document.images).every(i => i.complete);
-}"""
 # Runs before the page's own scripts: keeps every text the loading screen ever shows.
 RECORD_LOADING_TEXTS = """
 window.__loadingTexts = [];
@@ -48,23 +41,6 @@ new MutationObserver(() => {
 }).observe(document, {childList: true, subtree: true, characterData: true});
 """
 KERNEL_ID = "JSON.parse(document.getElementById('jupyter-config-data').textContent).kernelId"
-
-
-def only_local(context, port: int) -> list[str]:
-    """Abort every request of ``context`` that does not go to the app on 127.0.0.1."""
-    outside: list[str] = []
-
-    def route(r):
-        url = r.request.url
-        parts = urllib.parse.urlsplit(url)
-        if parts.scheme in ("data", "blob") or (parts.hostname == "127.0.0.1"
-                                                and parts.port == port):
-            r.continue_()
-        else:
-            outside.append(url)
-            r.abort()
-    context.route("**/*", route)
-    return outside
 
 
 def kernel_alive(app, kernel_id: str) -> bool:
@@ -81,7 +57,7 @@ def kernel_alive(app, kernel_id: str) -> bool:
 def test_page_is_korean_from_the_first_moment_and_works_offline(served_app, chromium,
                                                                 artifacts_dir):
     context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="ko-KR")
-    outside = only_local(context, served_app.port)
+    outside = block_outside(context, served_app.port)
     context.add_init_script(RECORD_LOADING_TEXTS)
     page = context.new_page()
     errors: list[str] = []
