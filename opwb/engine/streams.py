@@ -27,7 +27,7 @@ import hashlib
 
 import numpy as np
 
-__all__ = ["event_uniforms", "stream_key"]
+__all__ = ["event_uniforms", "keyed_uniforms", "stream_key"]
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -61,9 +61,30 @@ def event_uniforms(seed: int, purpose: str, name: str, ids) -> np.ndarray:
         53-bit uniforms.
     """
     x = np.asarray(ids, dtype=np.int64).astype(np.uint64)
+    return _uniforms(x * _GOLDEN + stream_key(seed, purpose, name))
+
+
+def _uniforms(z: np.ndarray) -> np.ndarray:
+    """SplitMix64's mixing of the states ``z`` (uint64), as 53-bit uniforms in [0, 1)."""
     with np.errstate(over="ignore"):
-        z = x * _GOLDEN + stream_key(seed, purpose, name)
         z = (z ^ (z >> np.uint64(30))) * _M1
         z = (z ^ (z >> np.uint64(27))) * _M2
         z ^= z >> np.uint64(31)
     return (z >> np.uint64(11)).astype(np.float64) * (1.0 / 9007199254740992.0)
+
+
+def keyed_uniforms(keys, ids) -> np.ndarray:
+    """Uniforms for every (id, key) pair: shape ``(len(ids), len(keys))``, entry ``[i, b]``
+    the draw :func:`event_uniforms` gives id ``ids[i]`` under the key ``keys[b]`` (from
+    :func:`stream_key`) — e.g. one key per bootstrap replicate, one id per simulated year.
+
+    >>> k = np.array([stream_key(1, "bootstrap", str(b)) for b in range(3)])
+    >>> u = keyed_uniforms(k, [5, 9])
+    >>> bool(u[1, 2] == event_uniforms(1, "bootstrap", "2", [9])[0])
+    True
+    """
+    x = np.asarray(ids, dtype=np.int64).astype(np.uint64)
+    k = np.asarray(keys, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        z = x[:, None] * _GOLDEN + k[None, :]
+    return _uniforms(z)

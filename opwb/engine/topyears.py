@@ -31,10 +31,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from opwb.engine.precision import quantile_rank
+from opwb.engine.streams import keyed_uniforms, stream_key
 
 __all__ = ["NeedFullSample", "Candidates", "TopYears", "SparseBlock", "candidates",
            "var_with_se_top", "es_top", "diff_var_top", "var_with_se_sparse", "es_sparse",
-           "diff_var_sparse", "sparse_means"]
+           "diff_var_sparse", "sparse_means", "BOOTSTRAP_REPLICATES", "YearWeights",
+           "top_rank", "quantile_replicates", "var_replicates", "bootstrap_se",
+           "mean_replicates"]
 
 
 class NeedFullSample(LookupError):
@@ -82,11 +85,23 @@ class TopYears:
         An upper bound of the variant in every other year.
     """
 
-    __slots__ = ("n", "years", "values", "floor", "_desc")
+    __slots__ = ("n", "years", "values", "floor", "_desc", "_reps")
 
     def __init__(self, n: int, years: np.ndarray, values: np.ndarray, floor: float):
         self.n, self.years, self.values, self.floor = int(n), years, values, float(floor)
         self._desc = np.empty(0)
+        self._reps: dict = {}
+
+    def replicates(self, alpha: float, weights: "YearWeights") -> np.ndarray:
+        """Bootstrap replicates of the lower ``alpha``-quantile (shape ``(B,)``):
+        :func:`quantile_replicates` on the candidates (cached per level and weights)."""
+        key = (float(alpha), id(weights))
+        if key not in self._reps:
+            order = np.argsort(-self.values, kind="stable")
+            self._reps[key] = (weights, quantile_replicates(
+                self.values[order], self.years[order], top_rank(self.n, alpha), weights,
+                self.floor))
+        return self._reps[key][1]
 
     @classmethod
     def of(cls, x, cand: Candidates) -> "TopYears":
@@ -194,7 +209,9 @@ class SparseBlock:
         self._bv = np.empty(0)
         self._by = np.empty(0, dtype=np.int64)
         self._scratch = np.zeros(self.n, dtype=bool)
-        self._top: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._top: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._bpos = np.empty(0, dtype=np.int64)
+        self._pb: tuple = (None, np.zeros((1, 0), dtype=np.int32))
 
     def dense(self, j: int) -> np.ndarray:
         """Variant ``j`` in full (shape (n,))."""
@@ -213,10 +230,19 @@ class SparseBlock:
                 part = np.argpartition(-self.base, depth - 1)[:depth]
                 years = part[np.argsort(-self.base[part], kind="stable")]
             self._bv, self._by = self.base[years], years
+            self._bpos = np.full(self.n, -1, dtype=np.int64)
+            self._bpos[years] = np.arange(years.size)
+            self._pb = (None, np.zeros((1, 0), dtype=np.int32))
         return self._bv, self._by
 
     def top(self, j: int, depth: int) -> tuple[np.ndarray, np.ndarray]:
         """Variant ``j``'s ``depth`` largest values (descending) and their years."""
+        vals, yrs, _ = self._merged(j, depth)
+        return vals, yrs
+
+    def _merged(self, j: int, depth: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`top` and, per position, the index in the base's top order of a year the
+        row leaves unchanged (``-1`` for a listed year)."""
         cached = self._top.get(j)
         if cached is not None and cached[0].size >= min(depth, self.n):
             return cached
@@ -227,19 +253,71 @@ class SparseBlock:
         self._scratch[ys] = True
         keep = ~self._scratch[by]
         self._scratch[ys] = False
-        kv, ky = bv[keep][:depth], by[keep][:depth]
+        kidx = np.flatnonzero(keep)[:depth]
+        kv, ky = bv[kidx], by[kidx]
         order = np.argsort(-new, kind="stable")
         nv, ny = new[order], ys[order]
         pos = np.searchsorted(-kv, -nv, side="right") + np.arange(nv.size)
         total = kv.size + nv.size
         vals, yrs = np.empty(total), np.empty(total, dtype=np.int64)
+        src = np.full(total, -1, dtype=np.int64)
         is_new = np.zeros(total, dtype=bool)
         is_new[pos] = True
         vals[pos], yrs[pos] = nv, ny
-        vals[~is_new], yrs[~is_new] = kv, ky
-        out = (vals[:depth], yrs[:depth])
+        vals[~is_new], yrs[~is_new], src[~is_new] = kv, ky, kidx
+        out = (vals[:depth], yrs[:depth], src[:depth])
         self._top[j] = out
         return out
+
+    def _prefix(self, weights: "YearWeights", q: int) -> np.ndarray:
+        """Cumulative bootstrap weights of the base's ``q`` largest years (``(B,)``)."""
+        owner, pb = self._pb
+        if owner is not weights or pb.shape[0] <= q:
+            w = weights.of(self._by)
+            pb = np.zeros((self._by.size + 1, weights.replicates), dtype=np.int32)
+            np.cumsum(w, axis=0, dtype=np.int32, out=pb[1:])
+            self._pb = (weights, pb)
+        return pb[q]
+
+    def replicates(self, j: int, alpha: float, weights: "YearWeights") -> np.ndarray:
+        """Bootstrap replicates (shape ``(B,)``) of variant ``j``'s lower ``alpha``-quantile —
+        exactly :func:`var_replicates` of :meth:`dense` ``(j)`` with the same weights.
+
+        Only a window of ranks around the quantile's rank ``r`` is resampled position by
+        position: the weight of the years ranked above the window is the base's cumulative
+        weight down to the last unchanged year there (shared by all rows), less the weights
+        of the row's listed years among those base years, plus those of its listed years
+        ranked above the window. A replicate whose crossing falls outside the window (its
+        start weight already ``>= r`` or its end weight ``< r``) widens the window."""
+        n, B = self.n, weights.replicates
+        r = top_rank(n, alpha)
+        half = int(math.ceil(4.5 * math.sqrt(r))) + 8
+        s = slice(self.starts[j], self.starts[j + 1])
+        while True:
+            lo, hi = max(0, r - half), min(n, r + half)
+            vals, yrs, src = self._merged(j, hi)
+            hi = min(hi, vals.size)
+            start = np.zeros(B, dtype=np.int64)
+            if lo > 0:
+                head = src[:lo]
+                kept = head[head >= 0]
+                q = int(kept[-1]) + 1 if kept.size else 0
+                ys = self.years[s]
+                bp = self._bpos[ys]
+                removed = ys[(bp >= 0) & (bp < q)]
+                listed_above = yrs[:lo][head < 0]
+                start += self._prefix(weights, q)
+                if removed.size:
+                    start -= weights.of(removed).sum(axis=0, dtype=np.int64)
+                if listed_above.size:
+                    start += weights.of(listed_above).sum(axis=0, dtype=np.int64)
+            idx, ok = _crossing(weights.of(yrs[lo:hi]), start, r)
+            if ok.all():
+                return vals[lo + idx]
+            if lo == 0 and hi >= n:
+                raise ValueError(f"the resampled weight of all {n} years does not reach "
+                                 f"rank {r}: too few years for the bootstrap")
+            half *= 2
 
     def kth_smallest(self, j: int, ks) -> np.ndarray:
         """Variant ``j``'s ``ks``-th smallest values (1-based)."""
@@ -320,3 +398,140 @@ def sparse_means(base: np.ndarray, rows: np.ndarray, years: np.ndarray, adds: np
     sq = np.bincount(rows, adds * adds, minlength=k)
     var = np.maximum(ss + 2.0 * cross + sq - n * delta * delta, 0.0) / (n - 1)
     return mb + delta, np.sqrt(var / n)
+
+
+# --------------------------------------------------------------------------- year bootstrap
+#: Bootstrap replicates per figure: the standard error's own relative error is about
+#: ``1 / sqrt(2 B)`` = 5% (Efron & Tibshirani 1993, §6.4).
+BOOTSTRAP_REPLICATES = 200
+
+_POISSON1_CDF = np.cumsum([math.exp(-1.0) / math.factorial(i) for i in range(20)])
+_POISSON1_CDF[-1] = 1.0 + 1e-9                    # every uniform in [0, 1) maps to <= 19
+
+
+class YearWeights:
+    """Poisson(1) bootstrap weights of simulated years, keyed: ``w_b(y)``, the weight of year
+    ``y`` in replicate ``b < B``, is a function of (``seed``, ``b``, ``y``) only — the
+    uniform :func:`opwb.engine.streams.keyed_uniforms` gives year ``y`` under the key of
+    (``seed``, ``"bootstrap"``, ``"replicate b"``), through Poisson(1)'s inverse CDF.
+
+    Poisson(1) weights are the standard large-``n`` stand-in for the multinomial counts of
+    resampling ``n`` years with replacement (Efron & Tibshirani 1993, *An Introduction to
+    the Bootstrap*, ch. 6; the "Poisson bootstrap"): independent across years, so any subset
+    of years — the candidates of a quantile — has the weights it has in the full resample,
+    and every variant of the same years (every insurance structure) is resampled alike.
+    Rows are drawn when first asked for and kept (``uint8``, ``B`` bytes per year).
+    """
+
+    def __init__(self, seed: int, n: int, replicates: int = BOOTSTRAP_REPLICATES):
+        if replicates < 2:
+            raise ValueError(f"replicates must be >= 2, got {replicates}")
+        self.seed, self.n, self.replicates = int(seed), int(n), int(replicates)
+        self.keys = np.array([stream_key(self.seed, "bootstrap", f"replicate {b}")
+                              for b in range(self.replicates)], dtype=np.uint64)
+        self._w: np.ndarray | None = None
+        self._have: np.ndarray | None = None
+
+    def draw(self, years) -> np.ndarray:
+        """Weights of ``years`` (shape ``(len(years), B)``, ``uint8``), computed afresh."""
+        u = keyed_uniforms(self.keys, np.asarray(years, dtype=np.int64))
+        return np.searchsorted(_POISSON1_CDF, u, side="right").astype(np.uint8)
+
+    def of(self, years) -> np.ndarray:
+        """Weights of ``years`` (shape ``(len(years), B)``, ``uint8``), remembered."""
+        years = np.asarray(years, dtype=np.int64)
+        if self._w is None:
+            self._w = np.zeros((self.n, self.replicates), dtype=np.uint8)
+            self._have = np.zeros(self.n, dtype=bool)
+        missing = years[~self._have[years]]
+        if missing.size:
+            missing = np.unique(missing)
+            self._w[missing] = self.draw(missing)
+            self._have[missing] = True
+        return self._w[years]
+
+
+def top_rank(n: int, alpha: float) -> int:
+    """Rank from the top (1 = largest) of the lower empirical ``alpha``-quantile of ``n``
+    years: ``n - ceil(n alpha) + 1``."""
+    return n - quantile_rank(n, alpha) + 1
+
+
+def _crossing(w: np.ndarray, start: np.ndarray, r: int) -> tuple[np.ndarray, np.ndarray]:
+    """First position where ``start + cumsum(w)`` reaches ``r``, per replicate, and whether
+    it lies in the window (not before it, not after it)."""
+    if w.shape[0] == 0:
+        return np.zeros(start.size, dtype=np.int64), np.zeros(start.size, dtype=bool)
+    cum = np.cumsum(w, axis=0, dtype=np.int64)
+    cum += start
+    hit = cum >= r
+    return hit.argmax(axis=0), hit[-1] & (start < r)
+
+
+def quantile_replicates(values_desc, years, r: int, weights: YearWeights,
+                        floor: float = -math.inf) -> np.ndarray:
+    """Bootstrap replicates of the ``r``-th largest value: for each replicate, the value
+    where the cumulative weight of the years sorted in descending order first reaches ``r``
+    (the lower quantile of the reweighted sample, with the rank held at the original ``r``:
+    its own fluctuation, about ``sqrt(n) (1 - alpha)``, is below one rank).
+
+    ``values_desc``/``years`` are the largest years of the sample, descending; ``floor``
+    bounds every other year. Raises :class:`NeedFullSample` when a replicate's weight does
+    not reach ``r`` among them or its value lies below ``floor``.
+    """
+    v = np.asarray(values_desc, dtype=float)
+    idx, ok = _crossing(weights.of(years), np.zeros(weights.replicates, np.int64), r)
+    if not ok.all():
+        raise NeedFullSample(f"the candidates' resampled weight does not reach rank {r}")
+    q = v[idx]
+    if (q < floor).any():
+        raise NeedFullSample("a replicate's quantile lies below years outside the candidates")
+    return q
+
+
+def var_replicates(x, alpha: float, weights: YearWeights) -> np.ndarray:
+    """Bootstrap replicates (shape ``(B,)``) of the lower ``alpha``-quantile of the full
+    sample ``x`` (one value per simulated year), from its largest
+    ``r + 8 sqrt(r) + 32`` years (``r`` = :func:`top_rank`; more if a replicate needs
+    them)."""
+    x = np.asarray(x, dtype=float)
+    n = x.size
+    r = top_rank(n, alpha)
+    m = r + int(math.ceil(8 * math.sqrt(r))) + 32
+    while True:
+        if m >= n:
+            yrs, floor = np.argsort(-x, kind="stable"), -math.inf
+        else:
+            part = np.argpartition(-x, m - 1)
+            yrs = part[:m][np.argsort(-x[part[:m]], kind="stable")]
+            floor = float(x[part[m:]].max())
+        try:
+            return quantile_replicates(x[yrs], yrs, r, weights, floor)
+        except NeedFullSample:
+            if m >= n:
+                raise ValueError(f"the resampled weight of all {n} years does not reach "
+                                 f"rank {r}: too few years for the bootstrap") from None
+            m *= 2
+
+
+def bootstrap_se(replicates, axis: int = -1) -> np.ndarray:
+    """Standard deviation of bootstrap replicates (``ddof = 1``): the bootstrap standard
+    error (Efron & Tibshirani 1993, eq. 6.6)."""
+    return np.std(np.asarray(replicates, dtype=float), axis=axis, ddof=1)
+
+
+def mean_replicates(x, weights: YearWeights) -> tuple[np.ndarray, float]:
+    """The mean of ``x`` (one value per year) under the same weights, split for speed:
+    ``(dev, rest)`` with ``dev[b] = Σ_S (w_b − 1)(x − x̄) / n`` over the years ``S`` where
+    ``x ≠ 0`` (the weighted mean's deviation from ``x̄``, to first order) and ``rest =
+    x̄² (n − |S|) / n²``, the exact variance (over the weights) of the other years' part
+    ``−x̄ Σ_{not S} (w_b − 1) / n`` — independent of every figure read from the years in
+    ``S`` or the tail. The bootstrap variance of ``mean + θ`` is ``var(dev + θ*) + rest``.
+    """
+    x = np.asarray(x, dtype=float)
+    n = x.size
+    nz = np.flatnonzero(x)
+    mean = float(x.sum()) / n
+    w = weights.of(nz).astype(np.float64) - 1.0
+    dev = ((x[nz] - mean) @ w) / n
+    return dev, mean * mean * (n - nz.size) / (n * n)
