@@ -35,7 +35,8 @@ def build(d, appetite: Appetite, n_years_options: Sequence[int]) -> None:
     d.cd = W.ToggleButtons(options=[("CD 사건 포함", True), ("CD 사건 제외", False)],
                               value=True, style={"button_width": "110px"})
     d.answer_html = W.HTML()
-    d.heatmap = W.Image(format="png", layout=W.Layout(width="440px", min_width="440px"))
+    d.heatmap = W.Image(format="png", layout=W.Layout(width="441px", min_width="441px",
+                                                      height="auto", object_fit="contain"))
     d.compare_html = W.HTML()
     d.picker = W.Dropdown(options=d.picker_options(), layout=W.Layout(width="330px"))
     d.limit = W.FloatText(layout=W.Layout(width="110px"))
@@ -106,7 +107,8 @@ def layout(d) -> W.Widget:
         W.HBox([W.HTML("손실 데이터 (loss data)&nbsp;"), d.cd, d.precision_html],
                layout=W.Layout(align_items="center"))])
     d.answer_part = W.VBox([d.answer_html, appetite])
-    d.frontier_part = W.HBox([d.heatmap, d.compare_html])
+    d.frontier_part = W.HBox([d.heatmap, d.compare_html],
+                             layout=W.Layout(align_items="flex-start"))
     terms = W.VBox([
         W.HTML("<b>대안 살펴보기 (explore an alternative)</b>"),
         W.HBox([labelled("대안", d.picker)]),

@@ -44,6 +44,8 @@ from opwb.scenarios.spec import (DEFAULT_APPETITE, DEFAULT_SPEC, Appetite, Scena
 
 __all__ = ["ScenarioDashboard", "TABLE_ROWS", "parse_ceiling", "parse_date"]
 
+#: The heat map's size: 441 × 306 px at 90 dpi, the width it is shown at (``controls``).
+HEATMAP_INCHES = (4.9, 3.4)
 Rebuild = Callable[[int, Callable[[float, str], None]], Mapping[bool, ScenarioBase]]
 
 
@@ -95,7 +97,9 @@ class ScenarioDashboard:
         self._hold = False
         self._compare_cache: dict = {}
         self._build(appetite, n_years_options)
-        self.uncertainty = UncertaintyPanel(self.uncertainty_inputs, n_worlds=uncertainty_worlds,
+        self.uncertainty = UncertaintyPanel(self.uncertainty_inputs,
+                                            recommended=self.recommended_name,
+                                            n_worlds=uncertainty_worlds,
                                             n_years=uncertainty_years, seconds=_seconds(
                                                 uncertainty_worlds, uncertainty_years))
         self.widget = self._layout()
@@ -153,7 +157,8 @@ class ScenarioDashboard:
             # first the recommendation (the same structure either way), then the paired
             # errors that may shorten the list of indistinguishable structures
             self.answer = management_answer(self.bases, self.quotes, appetite=appetite,
-                                            spec=spec, frontiers=frontiers, paired=False)
+                                            spec=spec, frontiers=frontiers, paired=False,
+                                            compare=[self.cd.value])
             self._draw_answer(time.perf_counter() - t0)
             self.answer = management_answer(self.bases, self.quotes, appetite=appetite,
                                             spec=spec, frontiers=self.answer.frontiers)
@@ -192,8 +197,8 @@ class ScenarioDashboard:
                     f"{html.escape(ans.sentence_ko(cd))}</div>")
         if not sentence_only:         # the evidence first, so the sentence arrives last
             eligible = self._eligible(table, ans.appetite)
-            self.heatmap.value = frontier_png(
-                table, eligible=eligible, named=self.quotes,
+            self.heatmap.value = frontier_png(       # drawn at the size it is shown
+                table, eligible=eligible, named=self.quotes, size=HEATMAP_INCHES, dpi=90,
                 recommended=(rec.deductible, rec.limit) if ok else None)
             self.compare_html.value = self._compare_html(rec if ok else None, cd)
             self.frontier_part.remove_class("opwb-stale")
@@ -224,7 +229,10 @@ class ScenarioDashboard:
         base, settings = self.bases[cd], self.answer.spec.settings
         a = evaluate_cached(base, rec.alternative(), settings)
         b = evaluate_cached(base, self.current, settings)
-        return compare_table_html(b, a, difference(base, a, b, settings, keys=PAIRED))
+        diff = self.answer.versus_current[cd]        # the sentence's own paired differences
+        if diff is None:
+            diff = difference(base, a, b, settings, keys=PAIRED)
+        return compare_table_html(b, a, diff)
 
     def _answer_error(self, problems: list[str]) -> None:
         items = "".join(f"<li>{html.escape(p)}</li>" for p in problems)
@@ -248,11 +256,24 @@ class ScenarioDashboard:
         quotes and the current recommendation (when it is not one of them)."""
         alts = [self.current] + [q for q in self.quotes
                                  if q.policy_changes() != self.current.policy_changes()]
-        rec = self.answer.recommendations[self.cd.value] if self.answer else None
-        if isinstance(rec, Recommendation) and all(
-                (a.deductible, a.limit) != (rec.deductible, rec.limit) for a in alts):
-            alts.append(rec.alternative(f"모형 권고 구조 ({rec.alternative().name})"))
+        name = self.recommended_name()
+        if name is not None and all(a.name != name for a in alts):
+            alts.append(self.answer.recommendations[self.cd.value].alternative(name))
         return alts
+
+    def recommended_name(self) -> str | None:
+        """The recommendation's name in the parameter-uncertainty run: a quote's name when
+        its terms are the quote's (aggregate limit, coinsurance and rating included), else
+        "모형 권고 구조 (…)"; None without a recommendation."""
+        rec = self.answer.recommendations[self.cd.value] if self.answer else None
+        if not isinstance(rec, Recommendation):
+            return None
+        alt = rec.alternative()
+        terms = {k: v for k, v in alt.policy_changes().items() if k != "premium"}
+        for a in [self.current, *self.quotes]:
+            if {k: v for k, v in a.policy_changes().items() if k != "premium"} == terms:
+                return a.name
+        return f"모형 권고 구조 ({alt.name})"
 
     def uncertainty_inputs(self) -> tuple[tuple, dict]:
         """``(key, kwargs)`` of :func:`opwb.scenarios.parameter_uncertainty` for the app's
@@ -372,7 +393,7 @@ class ScenarioDashboard:
                 alt.deductible, alt.limit)
         except ValueError:
             return ""
-        return (f"<span class='opwb-note'>모형 보험료 {format_krw(p, unit='억', digits=0)}"
+        return (f"<span class='opwb-note'>모형 보험료 {format_krw(p, unit='억', digits=2)}"
                 "</span>")
 
     def _show_status(self, res: ScenarioResult, seconds: float) -> None:

@@ -44,6 +44,9 @@ CSS = """<style>
 .opwb-app table.opwb-metrics td {text-align: right}
 .opwb-app .opwb-same {color:#888}
 .opwb-app .widget-label {min-width: 0}
+.opwb-app, .opwb-app .widget-html-content {word-break: keep-all; overflow-wrap: anywhere}
+.opwb-app .opwb-uncertainty {overflow-x: auto; max-width: 100%}
+.opwb-app .opwb-uncertainty table.opwb-metrics th {white-space: normal; min-width: 5em}
 </style>"""
 
 

@@ -74,8 +74,10 @@ class UncertaintyPanel:
     """
 
     def __init__(self, inputs: Inputs, *, n_worlds: int = DEFAULT_WORLDS,
-                 n_years: int = DEFAULT_YEARS, seconds: float = DEFAULT_SECONDS):
+                 n_years: int = DEFAULT_YEARS, seconds: float = DEFAULT_SECONDS,
+                 recommended: Callable[[], str | None] | None = None):
         self.inputs = inputs
+        self.recommended = recommended or (lambda: None)
         self.n_worlds, self.n_years = int(n_worlds), int(n_years)
         self.result: UncertaintyResult | None = None
         self.thread: threading.Thread | None = None
@@ -90,7 +92,7 @@ class UncertaintyPanel:
                                         layout=W.Layout(width="220px"))
         self.status = W.HTML(_note(f"세계 {self.n_worlds}개 × 모의실험 {self.n_years:,}년 — "
                                    "버튼을 누르면 계산합니다."))
-        self.output = W.HTML()
+        self.output = W.HTML(layout=W.Layout(width="100%", overflow="auto"))
         for w, cls in ((self.button, "uncertainty-run"), (self.progress, "uncertainty-progress"),
                        (self.status, "uncertainty-status"),
                        (self.output, "uncertainty-result")):
@@ -130,7 +132,7 @@ class UncertaintyPanel:
             return False
         self.progress.value = 0.0
         self.status.value = _note("계산을 시작합니다… (starting)")
-        self.thread = threading.Thread(target=self._run, args=(key, kwargs),
+        self.thread = threading.Thread(target=self._run, args=(key, kwargs, self.recommended()),
                                        name="opwb-parameter-uncertainty", daemon=True)
         self.thread.start()
         return True
@@ -139,12 +141,13 @@ class UncertaintyPanel:
         self.progress.value = min(max(float(fraction), 0.0), 1.0)
         self.status.value = _note(text.split(" (")[0])
 
-    def _run(self, key: Any, kwargs: Mapping[str, Any]) -> None:
+    def _run(self, key: Any, kwargs: Mapping[str, Any], recommended: str | None = None
+             ) -> None:
         t0 = time.perf_counter()
         try:
             res = parameter_uncertainty(**kwargs, n_worlds=self.n_worlds,
                                         n_years=self.n_years, progress=self._report)
-            body = self._result_html(res)
+            body = self._result_html(res, recommended)
         except Exception as exc:        # shown as a message, never a traceback
             self._finish_error(f"모수 불확실성을 계산하지 못했습니다 (parameter uncertainty "
                                f"failed): {exc}")
@@ -172,13 +175,13 @@ class UncertaintyPanel:
         self.button.disabled = False
 
     @staticmethod
-    def _result_html(res: UncertaintyResult) -> str:
+    def _result_html(res: UncertaintyResult, recommended: str | None = None) -> str:
         table = uncertainty_ko(res).to_html(classes="opwb-metrics", border=0, escape=True)
         attrs = {"state": "ok", "n-worlds": res.n_worlds, "n-years": res.n_years,
                  "seed": res.seed}
         data = " ".join(f'data-{k}="{html.escape(str(v))}"' for k, v in attrs.items())
         return (f"<div class='opwb-uncertainty' {data}>"
-                f"<div style='margin:4px 0'>{html.escape(uncertainty_sentence_ko(res))}</div>"
+                f"<div style='margin:4px 0'>{html.escape(uncertainty_sentence_ko(res, recommended=recommended))}</div>"
                 f"<div class='opwb-note'>{html.escape(uncertainty_caption_ko(res))}</div>"
                 f"{table}<div class='opwb-note'>적합 모형 열의 ± 는 몬테카를로 표준오차, 구간은 "
                 "세계들의 백분위수(모수 불확실성)입니다. 세계마다 분포 계열은 그대로 두고 모수만 "

@@ -133,18 +133,23 @@ def uncertainty_caption_ko(result: Any) -> str:
             f"억원{note}")
 
 
-def uncertainty_sentence_ko(result: Any, alternative: str | None = None) -> str:
-    """One Korean sentence: the interval of the bond's regulatory relief and net benefit
-    of ``alternative`` and which alternative has the highest net benefit in what share of
-    the worlds.
+def uncertainty_sentence_ko(result: Any, alternative: str | None = None, *,
+                            recommended: str | None = None) -> str:
+    """Korean sentences: the interval of the bond's regulatory relief and net benefit of
+    ``alternative``, which alternative has the highest net benefit in what share of the
+    worlds, and — given the ``recommended`` alternative of the fitted model — whether the
+    worlds confirm it. When the fitted figure's Monte Carlo error is a sizeable part of the
+    spread over the worlds, it says that the intervals carry that error too.
 
     Parameters
     ----------
     result : UncertaintyResult
         From :func:`opwb.scenarios.parameter_uncertainty`.
     alternative : str, optional
-        The alternative described (default: the one best in the most worlds; with no
-        alternative, gross capital).
+        The alternative described (default: the recommended one when given, else the one
+        best in the most worlds; with no alternative, gross capital).
+    recommended : str, optional
+        Name of the fitted model's recommendation among the result's alternatives.
     """
     pct = f"{result.level:.0%}"
     t = result.table
@@ -155,13 +160,31 @@ def uncertainty_sentence_ko(result: Any, alternative: str | None = None) -> str:
         return (f"{pct} 구간: 보험 반영 전 규제자본 {interval_text(r['lower'], r['upper'], r['std'])}"
                 f" (적합 모형 {format_krw_with_se(r['fitted'], r['fitted_se'])}).")
     best = str(result.p_best.idxmax())
-    name = best if alternative is None else alternative
+    known = recommended is not None and recommended in result.p_best.index
+    name = alternative or (recommended if known else best)
     parts = []
     for figure, label in (("bond_regulatory_relief", "BBB의 규제자본 경감"),
                           ("net_benefit", "기대 순편익")):
         if (name, figure) in t.index:
             r = t.loc[(name, figure)]
             parts.append(f"{label} {interval_text(r['lower'], r['upper'], r['std'])}")
-    return (f"{pct} 구간 ({name}): {', '.join(parts)}. 기대 순편익이 가장 큰 대안은 모수 "
-            f"불확실성 세계의 {share_text(float(result.p_best[best]), used)}에서 "
-            f"‘{best}’입니다.")
+    share_best = share_text(float(result.p_best[best]), used)
+    if known and recommended != best:
+        lead = (f"적합 모형 기준 권고(‘{recommended}’)는 모수 불확실성을 감안하면 확정적이지 "
+                f"않습니다: 다시 추정한 세계 중 {share_best}에서 ‘{best}’의 기대 순편익이 가장 "
+                f"컸고, 권고 구조는 "
+                f"{share_text(float(result.p_best[recommended]), used)}였습니다. ")
+    elif known:
+        lead = (f"적합 모형 기준 권고(‘{recommended}’)는 다시 추정한 세계 중 {share_best}에서도 "
+                f"기대 순편익이 가장 컸습니다. ")
+    else:
+        lead = f"기대 순편익이 가장 큰 대안은 세계 중 {share_best}에서 ‘{best}’입니다. "
+    text = f"{lead}{pct} 구간 (‘{name}’): {', '.join(parts)}."
+    key = (name, "bond_regulatory_relief")
+    if key in t.index:
+        r = t.loc[key]
+        if r["fitted_se"] > 0.25 * r["std"]:
+            text += (f" 이 구간에는 세계마다 {result.n_years:,}년 모의실험의 몬테카를로 오차"
+                     f"(적합 모형의 경감 {format_krw_with_se(r['fitted'], r['fitted_se'])})도 "
+                     "섞여 있습니다.")
+    return text

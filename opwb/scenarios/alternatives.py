@@ -86,9 +86,10 @@ def alternative_problems(alt: Alternative) -> list[str]:
         out.append("보상한도는 0보다 커야 합니다 (limit must be > 0)")
     if not out and alt.deductible > alt.limit:
         out.append("공제금액이 보상한도보다 큽니다 (deductible above the limit): "
-                   f"{format_krw(alt.deductible)} > {format_krw(alt.limit)}. 보상한도는 공제금액을 "
-                   "넘는 손실에서 보험사가 지급하는 최대 금액입니다 (the limit is the most the "
-                   "insurer pays above the deductible)")
+                   f"{format_krw(alt.deductible)} > {format_krw(alt.limit)}. 보험사 견적이 모두 "
+                   "그렇듯 공제금액은 보상한도 이하여야 합니다. 공제금액을 낮추거나 보상한도를 "
+                   "높이세요 (the quotes, and the premium model built on them, have deductible "
+                   "≤ limit)")
     if not out and alt.aggregate_limit < alt.limit:
         out.append("연간 총한도가 건당 보상한도보다 작습니다 (aggregate limit below the "
                    f"per-occurrence limit): {format_krw(alt.aggregate_limit)} < "

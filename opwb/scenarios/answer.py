@@ -10,7 +10,7 @@ recommendation with the 2005 cover (:func:`opwb.scenarios.evaluation.difference`
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -21,7 +21,7 @@ from opwb.scenarios.evaluation import difference, evaluate_cached
 from opwb.scenarios.figures import context
 from opwb.scenarios.frontier import frontier
 from opwb.scenarios.premium import QuotedPremium
-from opwb.scenarios.recommend import Recommendation, recommend
+from opwb.scenarios.recommend import APPETITE_LABELS, Recommendation, recommend
 from opwb.scenarios.spec import DEFAULT_APPETITE, DEFAULT_SPEC, Appetite, ScenarioSpec, current_cover
 
 __all__ = ["ManagementAnswer", "management_answer", "premium_model_for", "structure_ko"]
@@ -55,6 +55,8 @@ class ManagementAnswer:
     versus_current: Mapping[bool, pd.DataFrame | None]
     current: Alternative
     paired: bool = True
+    #: Per base, the appetite ceilings the cover in force breaks (Korean text, empty: none).
+    current_outside: Mapping[bool, tuple[str, ...]] = field(default_factory=dict)
 
     def ok(self, cd: bool = True) -> bool:
         return isinstance(self.recommendations[cd], Recommendation)
@@ -69,32 +71,86 @@ class ManagementAnswer:
         return not a.same_structure(b)
 
     def sentence_ko(self, cd: bool = True) -> str:
-        """The answer in one Korean sentence (amounts in 억원, rounded to their precision)."""
+        """The answer in one Korean sentence (amounts in 억원, rounded to their precision).
+
+        It leads with the recommendation when its net benefit over the cover in force is
+        distinguishable from zero (paired error), and with "no gain confirmed" when it is
+        not; it says when the recommendation keeps the cover in force's limit and deductible
+        and only drops its aggregate limit, and when the cover in force is outside the
+        appetite (which is why a structure with less net benefit can be recommended).
+        """
         rec = self.recommendations[cd]
         if not isinstance(rec, Recommendation):
-            return ("현재 위험선호를 모두 충족하는 구조가 없습니다. 위험선호 한도를 조정하세요 "
-                    f"({rec})")
+            return f"{_korean_part(rec)}. 위험선호 한도를 조정하세요."
+        if self.versus_current[cd] is None:
+            raise ValueError(f"this answer was not compared with the cover in force on the "
+                             f"base {'with' if cd else 'without'} the CD incident (compare=)")
         vs = self.versus_current[cd].loc["net_benefit"]
-        gain = format_krw_with_se(vs["difference"], vs["se"])
-        gain = ("+" + gain) if vs["difference"] > 0 and not gain.startswith("-") else gain
-        clear = "" if vs["distinguishable"] else " (통계적으로 0과 구별되지 않음)"
+        gain = format_krw_with_se(abs(vs["difference"]), vs["se"])
+        premium = format_krw_row([(float(rec.structure["premium"]), 0.0)])[0]
+        what = f"{structure_ko(rec.deductible, rec.limit)} (연 보험료 {premium})"
+        cur = self.current
+        if (rec.deductible, rec.limit) == (cur.deductible, cur.limit) and \
+                cur.aggregate_limit != float("inf"):
+            what = (f"{structure_ko(rec.deductible, rec.limit)} — 현행과 같은 보상한도·공제금액에 "
+                    f"연간 총한도({format_krw(cur.aggregate_limit, unit='억', digits=0)})를 없앤 "
+                    f"구조 (연 보험료 {premium})")
+        outside = self.current_outside.get(cd, ())
+        why = (f" 현행 계약은 위험선호({', '.join(outside)})를 벗어납니다." if outside else "")
+        versus = with_particle(cur.name, "과")
+        if not vs["distinguishable"]:
+            head = (f"현행 대비 이득은 확인되지 않습니다: 위험선호 안에서 기대 순편익이 가장 큰 "
+                    f"구조는 {what}이지만, {versus}의 기대 순편익 차이는 연 "
+                    f"{'-' if vs['difference'] < 0 else '+'}{gain}으로 0과 통계적으로 구별되지 "
+                    f"않습니다.{why}")
+        elif vs["difference"] > 0:
+            head = (f"권고: {what}. {cur.name}보다 기대 순편익이 연 {gain} "
+                    f"큽니다.{why}")
+        else:
+            head = (f"권고: {what}. {cur.name}보다 기대 순편익은 연 {gain} "
+                    f"작지만 위험선호를 충족하는 구조 가운데 가장 큽니다.{why}")
+        return f"{head} {self._cd_text(cd, rec)}"
+
+    def _cd_text(self, cd: bool, rec: Recommendation) -> str:
         other = self.recommendations[not cd]
         without = "빼면" if cd else "넣으면"
         if not isinstance(other, Recommendation):
-            other_text = f"CD 사건을 {without} 위험선호를 충족하는 구조가 없습니다."
-        elif rec.same_structure(other):
-            other_text = f"CD 사건을 {'빼도' if cd else '넣어도'} 권고는 같습니다."
-        else:
-            alt = structure_ko(other.deductible, other.limit)
-            close = ((rec.indistinguishable.deductible == other.deductible)
-                     & (rec.indistinguishable.limit == other.limit)).any()
-            other_text = (f"CD 사건을 {without} 권고가 {with_particle(alt, '으로')} 바뀝니다"
-                          + (" (다만 이 모형에서 두 구조의 순편익은 통계적으로 구별되지 "
-                             "않습니다)." if close else "."))
-        premium = format_krw_row([(float(rec.structure["premium"]), 0.0)])[0]
-        return (f"권고: {structure_ko(rec.deductible, rec.limit)} (연 보험료 {premium}). "
-                f"{with_particle(self.current.name, '과')} 비교한 기대 순편익은 연 {gain}"
-                f"{clear}입니다. {other_text}")
+            return f"CD 사건을 {without} 위험선호를 충족하는 구조가 없습니다."
+        if rec.same_structure(other):
+            return f"CD 사건을 {'빼도' if cd else '넣어도'} 권고는 같습니다."
+        alt = structure_ko(other.deductible, other.limit)
+        close = ((rec.indistinguishable.deductible == other.deductible)
+                 & (rec.indistinguishable.limit == other.limit)).any()
+        return (f"CD 사건을 {without} 권고가 {with_particle(alt, '으로')} 바뀝니다"
+                + (" (다만 이 모형에서 두 구조의 순편익은 통계적으로 구별되지 않습니다)."
+                   if close else "."))
+
+
+def _korean_part(message: str) -> str:
+    """A bilingual message without its English parentheses ("(max_premium)", "(the lowest
+    any structure reaches is …)") for a manager."""
+    import re
+    return re.sub(r"\s*\([^()]*[A-Za-z][^()]*\)", "", message).strip()
+
+
+def _outside(base: ScenarioBase, current: Alternative, appetite: Appetite, settings
+             ) -> tuple[str, ...]:
+    """The appetite ceilings the cover in force breaks on ``base`` (Korean, with values)."""
+    res = evaluate_cached(base, current, settings)
+    out = []
+    for col, ceiling in (("premium", appetite.max_premium),
+                         ("retained_if_1in100", appetite.max_retained_if_1in100),
+                         ("regulatory_net_capital", appetite.max_net_capital)):
+        if ceiling is not None and res[col] > ceiling:
+            out.append(f"{APPETITE_LABELS[col]} {format_krw(res[col], unit='억', digits=0)} > "
+                       f"{format_krw(ceiling, unit='억', digits=0)}")
+    return tuple(out)
+
+
+#: The figures compared with the cover in force (paired differences), in the sentence and in
+#: the app's comparison table.
+VERSUS_KEYS = ("premium", "expected_recovery", "bond_regulatory_relief", "net_var",
+               "retained_if_1in100", "net_benefit")
 
 
 def _versus(base: ScenarioBase, alt: Alternative, current: Alternative, settings
@@ -106,8 +162,7 @@ def _versus(base: ScenarioBase, alt: Alternative, current: Alternative, settings
     if key not in cache:
         a, b = evaluate_cached(base, alt, settings), evaluate_cached(base, current, settings)
         cache[key] = difference(base, a, b, settings,
-                                keys=("net_benefit", "expected_recovery", "premium",
-                                      "bond_regulatory_relief"))
+                                keys=VERSUS_KEYS)
     return cache[key]
 
 
@@ -115,7 +170,8 @@ def management_answer(bases: Mapping[bool, ScenarioBase], quotes: Sequence[Alter
                       appetite: Appetite = DEFAULT_APPETITE,
                       spec: ScenarioSpec = DEFAULT_SPEC,
                       frontiers: Mapping[bool, pd.DataFrame] | None = None,
-                      paired: bool = True) -> ManagementAnswer:
+                      paired: bool = True, compare: Sequence[bool] | None = None
+                      ) -> ManagementAnswer:
     """Frontier, recommendation and comparison with the cover in force, for both bases.
 
     Parameters
@@ -134,6 +190,10 @@ def management_answer(bases: Mapping[bool, ScenarioBase], quotes: Sequence[Alter
         Find the indistinguishable structures with paired errors (default); ``False``
         uses the upper bound of :func:`opwb.scenarios.recommend.recommend` — the same
         recommended structure, faster, a possibly longer list.
+    compare : sequence of bool, optional
+        The bases on which the recommendation is compared with the cover in force (default:
+        all); on the others ``versus_current`` is None and :meth:`ManagementAnswer.sentence_ko`
+        is not available (the app's first, fast pass compares on the base it shows).
 
     Returns
     -------
@@ -156,5 +216,10 @@ def management_answer(bases: Mapping[bool, ScenarioBase], quotes: Sequence[Alter
             recs[cd], versus[cd] = str(exc), None
             continue
         recs[cd] = rec
-        versus[cd] = _versus(base, rec.alternative(), current, settings)
-    return ManagementAnswer(spec, appetite, tables, recs, versus, current, paired)
+        if compare is None or cd in compare:
+            versus[cd] = _versus(base, rec.alternative(), current, settings)
+        else:
+            versus[cd] = None
+    outside = {cd: _outside(base, current, appetite, settings) for cd, base in bases.items()
+               if compare is None or cd in compare}
+    return ManagementAnswer(spec, appetite, tables, recs, versus, current, paired, outside)

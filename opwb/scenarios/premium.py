@@ -105,7 +105,8 @@ class QuotedPremium:
         same loading: its premium × E[payments without the aggregate] / E[payments with
         it] (the same loss-cost relativity as the deductible credit). Otherwise the
         interpolation would price more cover (no annual cap) at the capped quote's premium.
-        The restated quotes are :attr:`quotes`; :attr:`restated` names each change.
+        The restated quotes are :attr:`quotes`; :attr:`restated` names each change. A
+        premium adjusted from a quote is rounded to :data:`PREMIUM_ROUNDING` (100만원).
         """
         stats = LayerStatistics(context)
         restated, changes = [], []
@@ -147,19 +148,31 @@ class QuotedPremium:
     def __call__(self, deductible: float, limit: float) -> float:
         if not limit > 0:
             raise ValueError(f"limit must be > 0, got {limit!r}")
-        x = np.log([q.limit for q in self.quotes])
-        rol = np.array([q.premium / q.limit for q in self.quotes])
-        premium = float(np.interp(math.log(limit), x, rol) * limit)
+        exact = [q.premium for q in self.quotes if q.limit == limit]
+        if exact:               # a quoted limit: its premium to the won, not rate × limit
+            premium = float(exact[0])
+        else:
+            x = np.log([q.limit for q in self.quotes])
+            rol = np.array([q.premium / q.limit for q in self.quotes])
+            premium = float(np.interp(math.log(limit), x, rol) * limit)
         if self.layer_cost is None:
             return premium
         d_ref = self.quoted_deductible(limit)
         if deductible == d_ref:
-            return premium
+            return _round_premium(premium)
         ref = self.layer_cost(d_ref, limit)
         if not ref > 0:
             raise ValueError(f"the layer {limit:,.0f} xs {d_ref:,.0f} has no expected loss; "
                              "the deductible credit is undefined")
-        return premium * self.layer_cost(deductible, limit) / ref
+        return _round_premium(premium * self.layer_cost(deductible, limit) / ref)
+
+
+PREMIUM_ROUNDING = 1e6
+"""Premiums adjusted from quotes are rounded to 100만원 (KRW 1e6), as premiums are quoted."""
+
+
+def _round_premium(value: float) -> float:
+    return float(round(value / PREMIUM_ROUNDING) * PREMIUM_ROUNDING)
 
 
 @dataclass(frozen=True)

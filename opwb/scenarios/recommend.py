@@ -118,7 +118,8 @@ def _label(col: str) -> str:
 def _show(col: str, value: float) -> str:
     if col.startswith("p_"):
         return f"{value * 100:.2f}%"
-    return format_krw(value, unit="억", digits=0 if abs(value) >= 1e9 else 1)
+    whole = abs(value) >= 1e10 or round(value / 1e8, 1) == round(value / 1e8)
+    return format_krw(value, unit="억", digits=0 if whole else 1)
 
 
 def _appetite(table: pd.DataFrame, max_premium, max_retained_if_1in100, max_net_capital,
@@ -149,14 +150,17 @@ def _binding(table: pd.DataFrame, appetite: dict[str, float]) -> str:
         if not (table[col] <= ceiling).any():
             best = table[col].min()
             key = _ENGLISH.get(col, col)
-            alone.append(f"{_label(col)} ≤ {_show(col, ceiling)} ({key}): the lowest any "
-                         f"structure reaches is {_show(col, best)}")
+            alone.append(f"{_label(col)} ≤ {_show(col, ceiling)} ({key}): 가장 낮은 구조도 "
+                         f"{_show(col, best)}입니다 (the lowest any structure reaches is "
+                         f"{_show(col, best)})")
     if alone:
-        return "no structure meets the risk appetite; binding: " + "; ".join(alone)
+        return ("위험선호를 충족하는 구조가 없습니다 (no structure meets the risk appetite). "
+                "막는 한도 (binding): " + "; ".join(alone))
     names = ", ".join(f"{_label(c)} ≤ {_show(c, v)} ({_ENGLISH.get(c, c)})"
                       for c, v in appetite.items())
-    return ("no structure meets the risk appetite: each ceiling is met by some structure but "
-            f"not all together; binding in combination: {names}")
+    return ("위험선호를 충족하는 구조가 없습니다: 한도마다 충족하는 구조는 있으나 모두를 함께 "
+            "충족하는 구조는 없습니다 (no structure meets the risk appetite: each ceiling is met "
+            f"by some structure but not all together; binding in combination): {names}")
 
 
 def recommend(table: pd.DataFrame, *, max_premium: float | None = None,

@@ -299,8 +299,9 @@ def parameter_uncertainty(losses: pd.DataFrame | None, programme: Programme,
     done: dict[int, dict] = {}
     for k, res in enumerate(results, start=1):
         done[res["world"]] = res
-        report(k / total, f"모수 불확실성: 세계 {k}/{total} (parameter uncertainty: world "
-                          f"{k} of {total})")
+        worlds_done = sum(w != FITTED for w in done)
+        report(k / total, f"모수 불확실성: 세계 {worlds_done}/{n_worlds}개 완료 (parameter "
+                          f"uncertainty: {worlds_done} of {n_worlds} worlds done)")
     return _result(spec, done, int(n_worlds), float(level))
 
 

@@ -70,7 +70,8 @@ def test_a_risk_appetite_change_changes_the_recommendation(setup):
         (expected.limit, expected.deductible)
     dash.max_premium.value = "5"                   # nothing costs 5억: the binding ceiling named
     assert _data(dash.answer_html.value)["state"] == "none"
-    assert "max_premium" in dash.answer_html.value
+    shown = dash.answer_html.value               # in Korean, without the API's code names
+    assert "막는 한도: 연간 보험료 ≤ 5억원" in shown and "max_premium" not in shown
 
 
 def test_bad_inputs_grey_the_results_instead_of_leaving_them_looking_current(setup):
@@ -176,9 +177,14 @@ def _expected_uncertainty_alternatives(bases, quotes, cd):
     current = sc.current_cover(bases[True])
     alts = [current] + [q for q in quotes if q.policy_changes() != current.policy_changes()]
     rec = management_answer(bases, quotes, spec=SPEC).recommendations[cd]
-    if all((a.deductible, a.limit) != (rec.deductible, rec.limit) for a in alts):
-        alts.append(rec.alternative(f"모형 권고 구조 ({rec.alternative().name})"))
-    return alts
+
+    def terms(a):           # every term of the bond but the premium
+        return {k: v for k, v in a.policy_changes().items() if k != "premium"}
+    same = [a.name for a in alts if terms(a) == terms(rec.alternative())]
+    name = same[0] if same else f"모형 권고 구조 ({rec.alternative().name})"
+    if not same:
+        alts.append(rec.alternative(name))
+    return alts, name
 
 
 def test_parameter_uncertainty_runs_once_in_a_thread_and_equals_the_api(setup):
@@ -209,7 +215,7 @@ def test_parameter_uncertainty_runs_once_in_a_thread_and_equals_the_api(setup):
     assert "완료" in panel.status.value
 
     losses, programme, _ = bundled_inputs()
-    alts = _expected_uncertainty_alternatives(bases, quotes, False)
+    alts, recommended = _expected_uncertainty_alternatives(bases, quotes, False)
     expect = parameter_uncertainty(losses, programme, alts, n_worlds=4, n_years=2_000,
                                    seed=SPEC.seed, include_cd=False, settings=SPEC.settings)
     got = panel.result
@@ -219,7 +225,8 @@ def test_parameter_uncertainty_runs_once_in_a_thread_and_equals_the_api(setup):
     assert _data(panel.output.value)["state"] == "ok"
     for text in uncertainty_ko(expect).to_numpy().ravel():
         assert text in shown, text
-    assert uncertainty_sentence_ko(expect) in shown and "세계 4개 × 모의실험 2,000년" in shown
+    assert uncertainty_sentence_ko(expect, recommended=recommended) in shown
+    assert f"적합 모형 기준 권고(‘{recommended}’)" in shown and "세계 4개 × 모의실험 2,000년" in shown
     assert "opwb-stale" not in panel.output._dom_classes
     dash.cd.value = True                                     # other inputs: the result greys
     assert "opwb-stale" in panel.output._dom_classes

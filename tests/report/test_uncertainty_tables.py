@@ -79,8 +79,18 @@ def test_caption_and_sentence_name_worlds_years_and_the_best_alternative():
     assert "세계 30개" in cap and "10,000년" in cap and "90%" in cap and "억원" in cap
     assert "제외한 세계 1개" in cap
     s = uncertainty_sentence_ko(res)
-    assert s.startswith("90% 구간 (B): BBB의 규제자본 경감 41.3 – 86.0억원")
-    assert "90% (29개 중 26개)에서 ‘B’" in s
+    assert s.startswith("기대 순편익이 가장 큰 대안은 세계 중 90% (29개 중 26개)에서 ‘B’입니다.")
+    assert "90% 구간 (‘B’): BBB의 규제자본 경감 41.3 – 86.0억원" in s
+    # the fitted model's recommendation, not confirmed by the worlds: said first
+    s = uncertainty_sentence_ko(res, recommended="A")
+    assert s.startswith("적합 모형 기준 권고(‘A’)는 모수 불확실성을 감안하면 확정적이지 않습니다")
+    assert "세계 중 90% (29개 중 26개)에서 ‘B’" in s and "권고 구조는 10% (29개 중 3개)였습니다" in s
+    assert "90% 구간 (‘A’)" in s
+    s = uncertainty_sentence_ko(res, recommended="B")
+    assert s.startswith("적합 모형 기준 권고(‘B’)는 다시 추정한 세계 중 90% (29개 중 26개)에서도")
+    # the Monte Carlo error is named when it is a sizeable part of the spread
+    # (here the relief's Monte Carlo error, 4.3억, exceeds a quarter of its spread, 1.83억)
+    assert "10,000년 모의실험의 몬테카를로 오차(적합 모형의 경감 155.0 ± 4.3억원)" in s
 
 
 def test_a_real_result_shows_its_own_numbers():

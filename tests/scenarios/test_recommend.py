@@ -106,9 +106,9 @@ def test_paired_errors_on_the_base_narrow_the_indistinguishable_set(base):
             ratio = (sc.evaluate(base, free).metrics["expected_recovery"]
                      / sc.evaluate(base, q).metrics["expected_recovery"])
             assert ratio > 1.0
-            assert model(q.deductible, q.limit) == pytest.approx(q.premium * ratio, rel=1e-9)
+            assert model(q.deductible, q.limit) == round(q.premium * ratio / 1e6) * 1e6
             assert model.restated == ((q.name, q.premium, pytest.approx(q.premium * ratio)),)
             assert "연간총한도" in model.name
-        else:
-            assert model(q.deductible, q.limit) == pytest.approx(q.premium, rel=1e-12)
+        else:           # exactly: a 70억 quote must meet a 70억 ceiling
+            assert model(q.deductible, q.limit) == q.premium
     assert model(50 * EOK, 400 * EOK) < model(30 * EOK, 400 * EOK) < model(5 * EOK, 400 * EOK)

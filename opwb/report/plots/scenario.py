@@ -139,8 +139,9 @@ def plot_frontier(table, *, value: str = "net_benefit", eligible=None,
                 if not ok[i, j]:
                     ax.add_artist(Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor="#e5e5e5",
                                            hatch="///", edgecolor="#bbbbbb", lw=0.0))
+                dark = ok[i, j] and abs(grid[i, j]) > 0.85 * span   # white on the darkest
                 ax.text(j, i, f"{grid[i, j]:,.0f}", ha="center", va="center", fontsize=7.5,
-                        color="#555555" if not ok[i, j] else "black")
+                        color="#555555" if not ok[i, j] else ("white" if dark else "black"))
         for alt in named:
             if alt.deductible in ds and alt.limit in ls:
                 i, j = np.searchsorted(ds, alt.deductible), np.searchsorted(ls, alt.limit)
@@ -192,7 +193,7 @@ def frontier_png(table, *, eligible=None, recommended=None, named=(), dpi: int =
     fig.text(0.5, 0.01, "★ 굵은 테두리 = 권고   점선 원 = 보험사 견적   빗금 = 위험선호 밖",
              ha="center", va="bottom", fontsize=8, color="#444444",
              fontfamily=ax.title.get_fontfamily())
-    fig.subplots_adjust(left=0.1, right=0.99, bottom=0.19, top=0.9)
+    fig.subplots_adjust(left=0.75 / size[0], right=0.99, bottom=0.8 / size[1], top=0.9)
     return _png(fig, dpi)
 
 
