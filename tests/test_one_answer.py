@@ -201,10 +201,12 @@ def test_audit_tables_add_up_to_the_headline(notebook_run, api_results):
                      ("recognised_benefit", "regulatory_relief")):
         total = et.loc["TOTAL", col] * 1e8
         assert total == pytest.approx(current[key], rel=1e-12, abs=1.0), col
-        # the headline's SE is the year bootstrap of the summed, capped capital (issue 11);
-        # the audit table keeps its event types' errors (opwb.capital), so only the
-        # headline's is recomputed here, independently, from the annual arrays
+        # the headline's SE is the year bootstrap of the summed, capped capital (issue 11),
+        # recomputed here independently from the annual arrays; the audit's TOTAL (and so
+        # the Excel sheet) carries that same error
         assert current.metrics[f"{key}_se"] == pytest.approx(ses[key], rel=1e-9), col
+        assert et.loc["TOTAL", f"{col}_se"] * 1e8 == pytest.approx(
+            current.metrics[f"{key}_se"], rel=1e-9), col
         assert et.drop(index="TOTAL")[col].sum() == pytest.approx(et.loc["TOTAL", col],
                                                                   rel=1e-12)
 

@@ -34,6 +34,8 @@ __all__ = [
     "model_source_ko",
     "programme_ko",
     "standardised_ko",
+    "with_headline_errors",
+    "AUDIT_HEADLINE",
 ]
 
 AGGREGATION_KO: dict[str, str] = {
@@ -190,6 +192,41 @@ def standardised_ko(result: Any) -> pd.DataFrame:
                       name="손실"))
 
 
+#: Audit TOTAL columns and the scenario figures (:func:`opwb.scenarios.evaluate`) they equal.
+AUDIT_HEADLINE = (("capital_gross", "regulatory_gross_capital"),
+                  ("recognised_benefit", "regulatory_relief"),
+                  ("capital_net", "regulatory_net_capital"))
+
+
+def with_headline_errors(audit: Mapping[str, pd.DataFrame], metrics: Mapping[str, float]
+                         ) -> dict[str, pd.DataFrame]:
+    """The audit tables with the ``TOTAL`` row's standard errors of gross capital,
+    recognised relief and net capital replaced by the scenario figures' (``metrics`` of
+    :func:`opwb.scenarios.evaluate` for the same cover on the same stored years).
+
+    Why: the totals are the same numbers (to the won), but their error is not the
+    root-sum-square of the event types' errors — the total is a sum of 99.9% quantiles
+    capped at 20% of gross capital, whose error the scenario figures give by a year
+    bootstrap of the summed, capped capital (:mod:`opwb.scenarios.figures`). One figure,
+    one error, in the notebook, the audit and the Excel export.
+
+    Raises
+    ------
+    ValueError
+        When a total differs from its scenario figure by more than one won per 10¹² (not the
+        same cover or the same years).
+    """
+    out = {k: v.copy() for k, v in audit.items()}
+    et = out["event_types"]
+    for col, key in AUDIT_HEADLINE:
+        total, figure = float(et.loc["TOTAL", col]), float(metrics[key])
+        if abs(total - figure) > 1.0 + 1e-12 * abs(figure):
+            raise ValueError(f"audit TOTAL {col} = {total:,.0f} KRW is not the scenario's "
+                             f"{key} = {figure:,.0f} KRW: not the same cover or years")
+        et.loc["TOTAL", f"{col}_se"] = float(metrics[f"{key}_se"])
+    return out
+
+
 def consistency_ko(audit: Mapping[str, pd.DataFrame], metrics: Mapping[str, float]
                    ) -> pd.DataFrame:
     """The audit table's totals beside the scenario figures of the same cover
@@ -197,9 +234,9 @@ def consistency_ko(audit: Mapping[str, pd.DataFrame], metrics: Mapping[str, floa
     the same capital. Differences in won (floating-point rounding only)."""
     et = audit["event_types"]
     rows = et.drop(index="TOTAL")
-    pairs = (("보험 전 규제자본", "capital_gross", "regulatory_gross_capital"),
-             ("인정 경감 (20% 한도 후)", "recognised_benefit", "regulatory_relief"),
-             ("보험 후 규제자본", "capital_net", "regulatory_net_capital"))
+    names = {"capital_gross": "보험 전 규제자본", "recognised_benefit": "인정 경감 (20% 한도 후)",
+             "capital_net": "보험 후 규제자본"}
+    pairs = tuple((names[col], col, key) for col, key in AUDIT_HEADLINE)
     out = []
     for name, col, key in pairs:
         total = float(et.loc["TOTAL", col])

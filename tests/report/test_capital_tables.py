@@ -102,3 +102,23 @@ def test_standardised_table_and_model_source(bases):
     assert src["모형 출처"].str.startswith("번들 모형 파일").all()
     assert src.loc["CD 사건 포함", "모의실험 연수"] == "20,000년"
     assert isinstance(src, pd.DataFrame)
+
+
+def test_with_headline_errors_takes_the_scenario_errors_and_refuses_other_totals():
+    import pandas as pd
+
+    from opwb.report.capital_tables import AUDIT_HEADLINE, with_headline_errors
+    et = pd.DataFrame({"capital_gross": [1e12, 2e12], "capital_gross_se": [1e10, 2e10],
+                       "recognised_benefit": [1e9, 2e9], "recognised_benefit_se": [1e8, 1e8],
+                       "capital_net": [9.99e11, 1.998e12], "capital_net_se": [1e10, 2e10]},
+                      index=pd.Index(["IF", "TOTAL"], name="event_type"))
+    metrics = {key: float(et.loc["TOTAL", col]) for col, key in AUDIT_HEADLINE}
+    metrics.update({f"{key}_se": 7e9 + i for i, (_, key) in enumerate(AUDIT_HEADLINE)})
+    out = with_headline_errors({"event_types": et}, metrics)["event_types"]
+    for i, (col, _) in enumerate(AUDIT_HEADLINE):
+        assert out.loc["TOTAL", f"{col}_se"] == 7e9 + i
+        assert out.loc["IF", f"{col}_se"] == et.loc["IF", f"{col}_se"]   # rows keep theirs
+    assert et.loc["TOTAL", "capital_gross_se"] == 2e10                   # input not changed
+    metrics["regulatory_net_capital"] += 1e6
+    with pytest.raises(ValueError, match="not the same cover or years"):
+        with_headline_errors({"event_types": et}, metrics)
