@@ -5,7 +5,8 @@ Owns the Monte Carlo simulation keyed to (cell, block of years) random streams
 or on a Dask cluster (``executors``), the adapters from fits and scipy distributions to
 what the engines draw from (``distributions``), the compound distribution by FFT
 (``fft``), the single-loss approximation and the cross-method check (``crosscheck``), and
-VaR / ES with their Monte Carlo standard errors (``riskmeasures``). It may import :mod:`opwb.data` and
+VaR / ES with their Monte Carlo standard errors (``riskmeasures``), a keyed year bootstrap of
+figures read from their largest years (``bootstrap``). It may import :mod:`opwb.data` and
 :mod:`opwb.fitting`; it knows nothing of insurance contracts beyond a policy's ``recover``.
 """
 from opwb._lazy import attach
@@ -41,6 +42,10 @@ _EXPORTS = {
         "es_top", "diff_var_top", "var_with_se_sparse", "es_sparse", "diff_var_sparse",
         "sparse_means"
     ], "topyears"),
+    **dict.fromkeys([
+        "BOOTSTRAP_REPLICATES", "YearWeights", "bootstrap_se", "mean_replicates",
+        "quantile_replicates", "top_rank", "var_replicates"
+    ], "bootstrap"),
 }
 
 __getattr__, __dir__, __all__ = attach(__name__, _EXPORTS)

@@ -155,7 +155,9 @@ def test_progress_is_reported_after_every_world(inputs):
     parameter_uncertainty(None, programme, [], models=_one_cell(), n_worlds=3, n_years=2000,
                           seed=1, progress=lambda f, text: seen.append((f, text)))
     assert [f for f, _ in seen] == pytest.approx([0.25, 0.5, 0.75, 1.0])
-    assert "4/4" in seen[-1][1]
+    # the fitted model first, then the worlds, counted without it
+    assert [t.split(" (")[0] for _, t in seen] == [f"모수 불확실성: 세계 {k}/3개 완료"
+                                                   for k in (0, 1, 2, 3)]
 
 
 def test_bad_inputs_raise_clear_errors(inputs):
