@@ -30,13 +30,14 @@ def print_table(title: str, rows: list[tuple],
         print(line.format(*map(str, r)))
 
 
-def best_of(fn, repeat: int = 3):
+def best_of(fn, repeat: int = 3, stat=min):
     """(result of the last run, best wall seconds, best CPU seconds); the machine is shared,
-    so CPU time is the steadier figure."""
+    so CPU time is the steadier figure. ``stat`` (default ``min``: the best) may be, e.g.,
+    ``statistics.median``."""
     wall, cpu, out = [], [], None
     for _ in range(repeat):
         t0, c0 = time.perf_counter(), time.process_time()
         out = fn()
         wall.append(time.perf_counter() - t0)
         cpu.append(time.process_time() - c0)
-    return out, min(wall), min(cpu)
+    return out, stat(wall), stat(cpu)

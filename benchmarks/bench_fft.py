@@ -19,10 +19,9 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import time
 
 import numpy as np
-from _common import print_table, status
+from _common import best_of, print_table, status
 from scipy import stats
 
 from opwb.engine.fft import compound_fft
@@ -43,13 +42,7 @@ MODELS = [
 
 def timed(fn, repeat: int):
     """(result, median wall seconds, median CPU seconds) over ``repeat`` runs."""
-    wall, cpu, out = [], [], None
-    for _ in range(repeat):
-        t0, c0 = time.perf_counter(), time.process_time()
-        out = fn()
-        wall.append(time.perf_counter() - t0)
-        cpu.append(time.process_time() - c0)
-    return out, statistics.median(wall), statistics.median(cpu)
+    return best_of(fn, repeat, stat=statistics.median)
 
 
 def rows_for(label, freq, sev, policy, thr, refs, repeat):

@@ -162,6 +162,21 @@ class BondOutcome:
     hit: np.ndarray
 
 
+def _views(prompt: dict[str, np.ndarray], event_types, default_years: np.ndarray,
+           haircut: float) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Annual recoveries of ``event_types`` (in that order) in the economic view (less the
+    loss given the insurer's default in its default years; modifies ``prompt``'s arrays) and
+    the regulatory view (less the residual-term haircut)."""
+    economic, regulatory = {}, {}
+    for et in event_types:
+        rec = prompt[et]
+        if default_years.size and LGD > 0:
+            rec[default_years] -= LGD * rec[default_years]
+        economic[et] = rec
+        regulatory[et] = rec - rec * haircut if haircut > 0 else rec
+    return economic, regulatory
+
+
 def _sum_by_year(year: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
     """Annual sums (shape (n,), float) of event values; zeros when there are no events."""
     return np.bincount(year, values, minlength=n).astype(float, copy=False)
@@ -331,13 +346,9 @@ class BondContext:
             over = c * (x[ev] - limits[rows]) if c != 1.0 else x[ev] - limits[rows]
             parts.setdefault(et, []).append((rows, year[big][ev], over, ~late[big][ev]))
         hit_keys = np.unique(np.concatenate(hit_keys)) if hit_keys else np.zeros(0, np.int64)
-        economic, regulatory, excess = {}, {}, {}
+        economic, regulatory = _views(prompt, ceded, dy, hc)
+        excess = {}
         for et in ceded:
-            rec = prompt[et]
-            if dy.size and LGD > 0:
-                rec[dy] -= LGD * rec[dy]
-            economic[et] = rec
-            regulatory[et] = rec - rec * hc if hc > 0 else rec
             rows = np.concatenate([p[0] for p in parts[et]])
             years = np.concatenate([p[1] for p in parts[et]])
             over = np.concatenate([p[2] for p in parts[et]])
@@ -383,13 +394,7 @@ class BondContext:
         hit |= total >= c * alt.aggregate_limit * (1 - 1e-12)
         dy = self._default_years(alt.insurer_rating)
         hc = self.haircut(alt)
-        economic, regulatory = {}, {}
-        for et in ceded:
-            rec = prompt[et]
-            if dy.size and LGD > 0:
-                rec[dy] -= LGD * rec[dy]
-            economic[et] = rec
-            regulatory[et] = rec - rec * hc if hc > 0 else rec
+        economic, regulatory = _views(prompt, ceded, dy, hc)
         hy = np.flatnonzero(hit)
         return BondBlock((alt,), ceded, economic, regulatory,
                          {et: Excess.empty() for et in ceded}, claims,

@@ -17,7 +17,6 @@ import numpy as np
 import pytest
 
 from opwb.engine import riskmeasures as rm
-from opwb.engine.precision import quantile_rank
 from opwb.engine.topyears import (
     SparseBlock,
     TopYears,
@@ -28,6 +27,7 @@ from opwb.engine.topyears import (
     top_rank,
     var_replicates,
 )
+from tests.engine.test_topyears import _variants as _topyears_variants
 
 
 def brute_force(x, alpha, weights):
@@ -40,18 +40,8 @@ def brute_force(x, alpha, weights):
 
 
 def _variants(seed: int, n: int = 20_000, k: int = 5):
-    rng = np.random.default_rng(seed)
-    base = rng.pareto(1.3, n) * 1e8
-    base[rng.integers(0, n, 60)] = 3e8                      # ties
-    base[rng.random(n) < 0.004] = 2e10                      # an atom
-    big = rng.random(n) < 0.02
-    excess = np.where(big, rng.pareto(1.1, n) * 5e8, 0.0)
-    rows, years, adds = [], [], []
-    for j, limit in enumerate(np.geomspace(5e9, 2e8, k)):
-        over = np.maximum(excess - limit, 0.0)
-        y = np.flatnonzero(over > 0)
-        rows.append(np.full(y.size, j)), years.append(y), adds.append(over[y])
-    return base, np.concatenate(rows), np.concatenate(years), np.concatenate(adds), k
+    """test_topyears's variants with more ties and an atom at 200억 in 0.4% of years."""
+    return _topyears_variants(seed, n, k, ties=60, atom=0.004)
 
 
 def test_poisson_weights_are_keyed_and_poisson():

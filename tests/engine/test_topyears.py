@@ -28,12 +28,15 @@ from opwb.engine.topyears import (
 ALPHAS = (0.9, 0.99, 0.999)
 
 
-def _variants(seed: int, n: int = 20_000, k: int = 6):
+def _variants(seed: int, n: int = 20_000, k: int = 6, *, ties: int = 40, atom: float = 0.0):
     """A heavy-tailed base (net of an unlimited layer) and k variants adding back, in a few
-    years, what limits of decreasing size leave uncovered."""
+    years, what limits of decreasing size leave uncovered; ``ties`` years at 3억 and, with
+    ``atom`` > 0, that share of years at 200억 (an atom, as years at a severity cap)."""
     rng = np.random.default_rng(seed)
     base = rng.pareto(1.3, n) * 1e8
-    base[rng.integers(0, n, 40)] = 3e8                      # ties
+    base[rng.integers(0, n, ties)] = 3e8                    # ties
+    if atom > 0:
+        base[rng.random(n) < atom] = 2e10                   # an atom
     big = rng.random(n) < 0.02
     excess = np.where(big, rng.pareto(1.1, n) * 5e8, 0.0)
     rows, years, adds = [], [], []
