@@ -209,11 +209,8 @@ class ScenarioDashboard:
     @staticmethod
     def _eligible(table, appetite: Appetite):
         ok = table["premium"] == table["premium"]
-        for col, ceiling in (("premium", appetite.max_premium),
-                             ("retained_if_1in100", appetite.max_retained_if_1in100),
-                             ("regulatory_net_capital", appetite.max_net_capital)):
-            if ceiling is not None:
-                ok &= table[col] <= ceiling
+        for col, ceiling in appetite.ceilings().items():
+            ok &= table[col] <= ceiling
         return ok.to_numpy()
 
     def _compare_html(self, rec: Recommendation | None, cd: bool) -> str:

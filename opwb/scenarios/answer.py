@@ -138,10 +138,8 @@ def _outside(base: ScenarioBase, current: Alternative, appetite: Appetite, setti
     """The appetite ceilings the cover in force breaks on ``base`` (Korean, with values)."""
     res = evaluate_cached(base, current, settings)
     out = []
-    for col, ceiling in (("premium", appetite.max_premium),
-                         ("retained_if_1in100", appetite.max_retained_if_1in100),
-                         ("regulatory_net_capital", appetite.max_net_capital)):
-        if ceiling is not None and res[col] > ceiling:
+    for col, ceiling in appetite.ceilings().items():
+        if res[col] > ceiling:
             out.append(f"{APPETITE_LABELS[col]} {format_krw(res[col], unit='억', digits=0)} > "
                        f"{format_krw(ceiling, unit='억', digits=0)}")
     return tuple(out)

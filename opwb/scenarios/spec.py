@@ -44,6 +44,13 @@ class Appetite:
                 "max_retained_if_1in100": self.max_retained_if_1in100,
                 "max_net_capital": self.max_net_capital}
 
+    def ceilings(self) -> dict[str, float]:
+        """``{figure: ceiling}`` (KRW) of the ceilings set, keyed by the figure of
+        :func:`opwb.scenarios.evaluate` / the frontier column each caps."""
+        out = {"premium": self.max_premium, "retained_if_1in100": self.max_retained_if_1in100,
+               "regulatory_net_capital": self.max_net_capital}
+        return {k: v for k, v in out.items() if v is not None}
+
 
 DEFAULT_APPETITE = Appetite()
 """The default appetite: a premium budget of 70억원 a year (the highest quote), no other
