@@ -266,7 +266,7 @@ def _charge_aggregate(p: Policy, sim: Any, draw, picked: list) -> None:
     years = np.concatenate([sim.events[c].year[idx] for c, idx, _, _ in picked])
     times = np.concatenate([draw("time", c)[idx] for c, idx, _, _ in picked])
     pays = np.concatenate([pay for _, _, _, pay in picked])
-    order = np.lexsort((times, years))
+    order = _occurrence_order(years, times)
     capped = np.empty_like(pays)
     capped[order] = _aggregate(np.asarray(years[order], dtype=np.int64), pays[order],
                                np.zeros(int(sim.n_years)), p.aggregate_limit)
@@ -274,6 +274,22 @@ def _charge_aggregate(p: Policy, sim: Any, draw, picked: list) -> None:
     for k, (c, idx, layer, pay) in enumerate(picked):
         picked[k] = (c, idx, layer, capped[start:start + pay.size])
         start += pay.size
+
+
+def _occurrence_order(years: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """``np.lexsort((times, years))``: events by year, then by their time in the year
+    (uniforms in [0, 1)). Sorted as one 64-bit key, year × 2⁴⁰ + ⌊time × 2⁴⁰⌋ (years below
+    2²³), which is twice as fast; when two keys tie (two times of one year within 2⁻⁴⁰),
+    by ``lexsort`` itself, so the order is always exactly lexsort's."""
+    years = np.asarray(years, dtype=np.int64)
+    if years.size == 0 or years.max() >= 2 ** 23 or years.min() < 0:
+        return np.lexsort((times, years))
+    key = (years << 40) | (np.asarray(times) * 2.0 ** 40).astype(np.int64)
+    order = np.argsort(key, kind="stable")
+    ranked = key[order]
+    if np.any(ranked[1:] == ranked[:-1]):
+        return np.lexsort((times, years))
+    return order
 
 
 def _affected(programme: Programme, reuse: ProgrammeResult | None, settings: tuple) -> set:
