@@ -266,7 +266,7 @@ def _charge_aggregate(p: Policy, sim: Any, draw, picked: list) -> None:
     years = np.concatenate([sim.events[c].year[idx] for c, idx, _, _ in picked])
     times = np.concatenate([draw("time", c)[idx] for c, idx, _, _ in picked])
     pays = np.concatenate([pay for _, _, _, pay in picked])
-    order = _occurrence_order(years, times)
+    order = occurrence_order(years, times)
     capped = np.empty_like(pays)
     capped[order] = _aggregate(np.asarray(years[order], dtype=np.int64), pays[order],
                                np.zeros(int(sim.n_years)), p.aggregate_limit)
@@ -276,7 +276,7 @@ def _charge_aggregate(p: Policy, sim: Any, draw, picked: list) -> None:
         start += pay.size
 
 
-def _occurrence_order(years: np.ndarray, times: np.ndarray) -> np.ndarray:
+def occurrence_order(years: np.ndarray, times: np.ndarray) -> np.ndarray:
     """``np.lexsort((times, years))``: events by year, then by their time in the year
     (uniforms in [0, 1)). Sorted as one 64-bit key, year × 2⁴⁰ + ⌊time × 2⁴⁰⌋ (years below
     2²³), which is twice as fast; when two keys tie (two times of one year within 2⁻⁴⁰),

@@ -28,7 +28,7 @@ import numpy as np
 
 from opwb.data.taxonomy import event_type_of
 from opwb.engine.streams import event_uniforms
-from opwb.insurance.apply import _aggregate, apply_programme
+from opwb.insurance.apply import _aggregate, apply_programme, occurrence_order
 from opwb.insurance.eligibility import view_haircuts
 from opwb.insurance.policy import default_probability
 from opwb.insurance.programme import Programme
@@ -406,7 +406,7 @@ class BondContext:
         years = np.concatenate([year for _, _, year, _, _ in picked])
         times = np.concatenate([sim.event_draws(seed, "time", c)[idx]
                                 for c, idx, _, _, _ in picked])
-        order = np.lexsort((times, years))
+        order = occurrence_order(years, times)        # np.lexsort((times, years)), fast
         pays = np.concatenate([pay for *_, pay in picked])
         capped = np.empty(pays.size)
         capped[order] = _aggregate(years[order], pays[order], np.zeros(sim.n_years), aggregate)

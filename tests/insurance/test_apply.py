@@ -333,15 +333,15 @@ def test_results_do_not_depend_on_how_many_events_were_stored():
         np.testing.assert_array_equal(r0.recovery_by_policy[pid], r1.recovery_by_policy[pid])
 
 
-def test_occurrence_order_is_exactly_lexsort_including_near_ties():
-    from opwb.insurance.apply import _occurrence_order
+def testoccurrence_order_is_exactly_lexsort_including_near_ties():
+    from opwb.insurance.apply import occurrence_order
     rng = np.random.default_rng(0)
     for n in (0, 1, 10, 200_000):
         years, times = rng.integers(0, 100_000, n), rng.random(n)
-        assert np.array_equal(_occurrence_order(years, times), np.lexsort((times, years)))
+        assert np.array_equal(occurrence_order(years, times), np.lexsort((times, years)))
     # two times of one year closer than 2^-40: the 64-bit keys tie, lexsort decides
     years, times = np.array([3, 3, 1, 3]), np.array([0.5 + 1e-15, 0.5, 0.2, 0.1])
-    assert list(_occurrence_order(years, times)) == [2, 3, 1, 0]
+    assert list(occurrence_order(years, times)) == [2, 3, 1, 0]
     # years beyond the key's range
     years, times = np.array([2 ** 24, 5, 2 ** 24]), np.array([0.9, 0.1, 0.2])
-    assert list(_occurrence_order(years, times)) == [1, 2, 0]
+    assert list(occurrence_order(years, times)) == [1, 2, 0]
