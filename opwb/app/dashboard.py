@@ -30,7 +30,8 @@ import ipywidgets as W
 from opwb.app import controls
 from opwb.app.render import (CSS, PAIRED, TABLE_ROWS, compare_table_html,
                              metrics_table_html, parse_ceiling, parse_date, status_html)
-from opwb.app.uncertainty_panel import DEFAULT_WORLDS, DEFAULT_YEARS, UncertaintyPanel
+from opwb.app.uncertainty_panel import (DEFAULT_WORLDS, DEFAULT_YEARS, UncertaintyPanel,
+                                        expected_seconds)
 from opwb.data.units import EOK, format_krw
 from opwb.report.plots.scenario import frontier_png, scenario_png
 from opwb.scenarios.alternatives import Alternative, alternative_problems
@@ -100,7 +101,7 @@ class ScenarioDashboard:
         self.uncertainty = UncertaintyPanel(self.uncertainty_inputs,
                                             recommended=self.recommended_name,
                                             n_worlds=uncertainty_worlds,
-                                            n_years=uncertainty_years, seconds=_seconds(
+                                            n_years=uncertainty_years, seconds=expected_seconds(
                                                 uncertainty_worlds, uncertainty_years))
         self.widget = self._layout()
         self._hold = True
@@ -431,10 +432,3 @@ class ScenarioDashboard:
             self.progress.layout.visibility = "hidden"
         self.update_answer()
         self.update_explorer()
-
-
-def _seconds(n_worlds: int, n_years: int) -> float:
-    """Expected seconds of a parameter-uncertainty run on 2 shared cores for the bundled data
-    (measured: 100 worlds × 10,000 years with four alternatives, 30.5 s; about 0.03 ms a
-    world-year), at least 1."""
-    return max(1.0, 30.5 * n_worlds * n_years / (DEFAULT_WORLDS * DEFAULT_YEARS))

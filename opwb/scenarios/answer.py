@@ -9,6 +9,7 @@ recommendation with the 2005 cover (:func:`opwb.scenarios.evaluation.difference`
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -129,7 +130,6 @@ class ManagementAnswer:
 def _korean_part(message: str) -> str:
     """A bilingual message without its English parentheses ("(max_premium)", "(the lowest
     any structure reaches is …)") for a manager."""
-    import re
     return re.sub(r"\s*\([^()]*[A-Za-z][^()]*\)", "", message).strip()
 
 
