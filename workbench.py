@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """opwb workbench launcher: set-up-free commands for a machine that has only ``python3``.
 
-    python3 workbench.py app [--port N] [--no-browser] [--notebook PATH]
+    python3 workbench.py app [--case PATH] [--port N] [--no-browser] [--notebook PATH]
     python3 workbench.py test [pytest arguments ...]
 
 Both commands first make sure the repository's own virtual environment ``.venv`` exists and
@@ -20,6 +20,15 @@ outside 127.0.0.1). Before starting Voila it compiles opwb's bytecode, so kernel
 recompile it when ``PYTHONDONTWRITEBYTECODE`` is set. The launcher replaces itself with the
 Voila process (``exec``), so SIGTERM or Ctrl+C reach Voila directly and it shuts its kernels
 down.
+
+``app --case PATH`` serves a bank's own case file (TOML, see ``opwb.load_case``) instead of
+the bundled case: the path is made absolute (relative to the current directory), the file is
+read once with ``opwb.load_case`` by the environment's Python before Voila starts (a missing
+or invalid case stops the command with exit status 2 and the case's own message), and
+``OPWB_CASE=<absolute path>`` is put in Voila's environment, which every kernel inherits;
+the notebook's ``opwb.open_case(case_path)`` then opens it. Without ``--case`` the
+environment is passed on unchanged, so an ``OPWB_CASE`` set in the shell works too (an
+absolute path is safest: kernels run in the notebook's folder).
 
 ``test`` first makes sure the Debian packages the tests drive are installed (``chromium``,
 ``fonts-noto-cjk``, ``poppler-utils``), before it even looks at ``.venv``. Missing ones are
@@ -88,8 +97,38 @@ APT_LISTS = "/var/lib/apt/lists"
 APT_LOCK_TIMEOUT = 300  # seconds to wait for dpkg's lock (unattended-upgrades on a new machine)
 
 
+#: Environment variable naming the case file every kernel opens (``opwb.data.case.CASE_ENV``;
+#: repeated here because this file must not import opwb).
+CASE_ENV = "OPWB_CASE"
+#: Run by the environment's Python with the case file as its argument: exit status 2 and the
+#: ``DataError`` message on stderr when ``opwb.load_case`` rejects the file.
+CASE_CHECK = """\
+import sys
+from opwb import DataError, load_case
+try:
+    load_case(sys.argv[1])
+except DataError as exc:
+    print(exc, file=sys.stderr)
+    sys.exit(2)
+"""
+
+
 class WorkbenchError(RuntimeError):
-    """A set-up problem with a message meant for the user."""
+    """A set-up problem with a message meant for the user.
+
+    Attributes
+    ----------
+    status : int
+        The launcher's exit status for this problem (1).
+    """
+
+    status = 1
+
+
+class CaseError(WorkbenchError):
+    """The case file given with ``app --case`` is missing or invalid (exit status 2)."""
+
+    status = 2
 
 
 def say(message: str) -> None:
@@ -381,14 +420,76 @@ def voila_command(python: Path, notebook: Path, port: int, open_browser: bool) -
     return cmd
 
 
-def app_environment(environ: dict | None = None, root: Path = ROOT) -> dict:
-    """The app's environment: ``environ`` (default ``os.environ``) with the repository's
-    ``share/jupyter`` first on ``JUPYTER_PATH``, where Voila finds the page template."""
+def app_environment(environ: dict | None = None, root: Path = ROOT,
+                    case: Path | None = None) -> dict:
+    """The environment Voila (and through it every kernel) runs with.
+
+    Parameters
+    ----------
+    environ : dict, optional
+        The environment to start from; default ``os.environ``. It is copied, not changed.
+    root : Path, optional
+        The repository; its ``share/jupyter`` goes first on ``JUPYTER_PATH``, where Voila
+        finds the page template.
+    case : Path, optional
+        The case file of ``app --case``: ``OPWB_CASE`` is set to its absolute path. Without
+        it ``OPWB_CASE`` is left as ``environ`` has it (set or not).
+
+    Returns
+    -------
+    dict
+        The new environment.
+    """
     env = dict(os.environ if environ is None else environ)
     share = str(Path(root) / "share" / "jupyter")
     rest = [p for p in env.get("JUPYTER_PATH", "").split(os.pathsep) if p and p != share]
     env["JUPYTER_PATH"] = os.pathsep.join([share, *rest])
+    if case is not None:
+        env[CASE_ENV] = str(Path(case).resolve())
     return env
+
+
+def case_file(path: str | os.PathLike) -> Path:
+    """The absolute path of the case file given with ``--case`` (relative to the current
+    directory).
+
+    Raises
+    ------
+    CaseError
+        When there is no such file (a one-line message naming the absolute path).
+    """
+    case = Path(path).expanduser().resolve()
+    if not case.is_file():
+        raise CaseError(f"case file not found: {case}")
+    return case
+
+
+def check_case(python: Path, case: Path) -> None:
+    """Read the case file once with ``opwb.load_case`` in the environment's Python.
+
+    Parameters
+    ----------
+    python : Path
+        The Python of ``.venv`` (holds opwb).
+    case : Path
+        The case file (absolute).
+
+    Raises
+    ------
+    CaseError
+        With ``opwb.DataError``'s message when the case is invalid, or with the output of
+        the check when it failed in another way.
+    """
+    result = subprocess.run([str(python), "-c", CASE_CHECK, str(case)], cwd=ROOT,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    if result.returncode == 0:
+        return
+    output = (result.stderr or result.stdout).strip()
+    if result.returncode == 2:
+        raise CaseError(output)
+    raise CaseError(f"could not check the case file {case} (exit {result.returncode}):\n"
+                    + output[-3000:])
 
 
 def compile_bytecode(python: Path, root: Path = ROOT) -> None:
@@ -412,6 +513,7 @@ def cmd_app(args: argparse.Namespace) -> None:
     notebook = Path(args.notebook).resolve() if args.notebook else app_notebook()
     if not notebook.is_file():
         raise WorkbenchError(f"notebook not found: {notebook}")
+    case = case_file(args.case) if args.case else None  # before .venv: a typo stops at once
     if not port_is_free(args.port):
         raise WorkbenchError(f"port {args.port} on 127.0.0.1 is in use; choose another with --port")
     python = ensure_venv()
@@ -419,11 +521,15 @@ def cmd_app(args: argparse.Namespace) -> None:
         shown = notebook.relative_to(ROOT)
     except ValueError:
         shown = notebook
+    if case is not None:
+        check_case(python, case)  # a bad case fails here with its message, not in a kernel
     compile_bytecode(python)
+    if case is not None:
+        say(f"case file {case}")
     say(f"serving {shown} at http://127.0.0.1:{args.port}/ (stop with Ctrl+C)")
     os.chdir(ROOT)  # serve from the repository root; kernels run in the notebook's folder
     os.execve(str(python), voila_command(python, notebook, args.port, not args.no_browser),
-              app_environment())
+              app_environment(case=case))
 
 
 def cmd_test(pytest_args: list) -> None:
@@ -442,6 +548,10 @@ def main(argv: list | None = None) -> int:
                     "(the first run creates .venv and installs opwb into it)")
     sub = parser.add_subparsers(dest="command", required=True)
     app = sub.add_parser("app", help="serve the workbench app with Voila on 127.0.0.1")
+    app.add_argument("--case", metavar="PATH",
+                     help="serve this case file (TOML; see opwb.load_case) instead of the "
+                          "bundled case; it is checked before Voila starts and handed to the "
+                          f"kernels as {CASE_ENV}")
     app.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
     app.add_argument("--no-browser", action="store_true", help="do not open a web browser")
     app.add_argument("--notebook", help="serve this notebook instead of the default app notebook")
@@ -458,7 +568,7 @@ def main(argv: list | None = None) -> int:
             cmd_test(rest)
     except WorkbenchError as exc:
         print(f"workbench: error: {exc}", file=sys.stderr)
-        return 1
+        return exc.status
     return 0  # not reached: both commands exec
 
 

@@ -33,6 +33,8 @@ __version__ = "0.1.0"
 
 _LAZY = {
     # data
+    "load_case": "data.case", "bundled_case": "data.case", "open_case": "data.case",
+    "Case": "data.case",
     "load_losses": "data.losses", "split_threshold": "data.losses",
     "load_programme": "data.programme_table", "load_external_losses": "data.external",
     "generate_losses": "data.synth", "TRUE_MODEL": "data.synth",

@@ -18,6 +18,9 @@ artifacts_dir
 screenshot
     ``screenshot(page, name)`` saves a screenshot of the whole rendered notebook (Voila
     scrolls inside the page, so plain ``full_page=True`` would stop at the viewport).
+second_bank_case
+    The ``case.toml`` path of a second, invented bank (한누리은행, ``tests/cases.py``) written
+    into a fresh folder once per session.
 """
 from __future__ import annotations
 
@@ -298,3 +301,11 @@ def chromium():
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture(scope="session")
+def second_bank_case(tmp_path_factory) -> Path:
+    """The case file of 한누리은행 (:func:`tests.cases.write_second_bank`), in a fresh folder."""
+    from tests.cases import write_second_bank
+
+    return write_second_bank(tmp_path_factory.mktemp("second_bank"))

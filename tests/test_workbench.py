@@ -250,3 +250,94 @@ def test_python3_venv_is_not_wanted_once_the_environment_exists(tmp_path):
 @pytest.mark.skipif(importlib.util.find_spec("ensurepip") is None, reason="no ensurepip here")
 def test_python3_venv_is_not_wanted_when_ensurepip_exists(tmp_path):
     assert not workbench.venv_package_wanted(tmp_path / "no-venv-yet")
+
+
+# -- app --case: the case file every kernel opens ------------------------------------------------
+
+class AppLaunch:
+    """``workbench.main(["app", ...])`` with the slow or final steps stubbed: ``.venv`` is this
+    interpreter (it holds opwb), the port is free, nothing is compiled, and ``os.execve``
+    records what Voila would have been started with instead of replacing the process."""
+
+    def __init__(self, monkeypatch):
+        self.calls: list[str] = []
+        self.exec: tuple | None = None
+        monkeypatch.setattr(workbench, "ensure_venv", self._venv)
+        monkeypatch.setattr(workbench, "port_is_free", lambda port: True)
+        monkeypatch.setattr(workbench, "compile_bytecode", lambda *a, **k: None)
+        monkeypatch.setattr(workbench.os, "execve", self._execve)
+
+    def _venv(self, *args, **kwargs) -> Path:
+        self.calls.append("ensure_venv")
+        return Path(sys.executable)
+
+    def _execve(self, path, argv, env) -> None:
+        self.exec = (path, list(argv), dict(env))
+
+    @property
+    def env(self) -> dict:
+        assert self.exec is not None, "Voila was not started"
+        return self.exec[2]
+
+    def __call__(self, *args: str) -> int:
+        return workbench.main(["app", "--no-browser", "--port", "8999", *args])
+
+
+@pytest.fixture
+def app_launch(monkeypatch, tmp_path) -> AppLaunch:
+    monkeypatch.chdir(tmp_path)  # cmd_app chdirs to the repository; restored afterwards
+    return AppLaunch(monkeypatch)
+
+
+def test_case_env_is_opwbs():
+    from opwb.data.case import CASE_ENV
+
+    assert workbench.CASE_ENV == CASE_ENV
+
+
+def test_app_with_a_missing_case_file_stops_at_once_naming_it(app_launch, tmp_path, capsys):
+    assert app_launch("--case", "banks/nowhere/case.toml") == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err  # one line
+    assert str(tmp_path / "banks" / "nowhere" / "case.toml") in err  # absolute, from the cwd
+    assert app_launch.calls == [] and app_launch.exec is None  # no .venv, no Voila
+
+
+def test_app_with_an_invalid_case_shows_its_data_error_before_voila(app_launch, tmp_path,
+                                                                     capsys):
+    bad = tmp_path / "case.toml"
+    bad.write_text('name = "가나은행"\nlimit_of_everything = 3\n', encoding="utf-8")
+    assert app_launch("--case", "case.toml") == 2
+    err = capsys.readouterr().err
+    assert "limit_of_everything" in err and "unknown key" in err and str(bad) in err, err
+    assert "Traceback" not in err
+    assert app_launch.exec is None
+
+
+def test_app_with_a_case_gives_voila_its_absolute_path(app_launch, monkeypatch, capsys):
+    monkeypatch.chdir(REPO / "data")
+    monkeypatch.setenv("OPWB_CASE", "/somewhere/else.toml")  # --case wins over the shell's
+    assert app_launch("--case", "case.toml") == 0
+    case = str(REPO / "data" / "case.toml")
+    assert app_launch.env["OPWB_CASE"] == case
+    assert app_launch.env["JUPYTER_PATH"].split(os.pathsep)[0] == str(REPO / "share" / "jupyter")
+    assert " -m voila " in " ".join(app_launch.exec[1]) + " "
+    assert f"case file {case}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("shell", [None, "/banks/a/case.toml"])
+def test_app_without_a_case_leaves_opwb_case_as_the_shell_has_it(app_launch, monkeypatch, shell):
+    if shell is None:
+        monkeypatch.delenv("OPWB_CASE", raising=False)
+    else:
+        monkeypatch.setenv("OPWB_CASE", shell)
+    assert app_launch() == 0
+    assert app_launch.env.get("OPWB_CASE") == shell
+
+
+def test_app_help_names_the_case_option(capsys):
+    with pytest.raises(SystemExit) as stop:
+        workbench.main(["app", "--help"])
+    assert stop.value.code == 0
+    assert "--case PATH" in capsys.readouterr().out
+    assert "--case PATH" in workbench.__doc__

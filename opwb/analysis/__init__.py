@@ -14,8 +14,8 @@ _EXPORTS = {
     **dict.fromkeys(["external_comparison"], "external"),
     **dict.fromkeys(["Strategy", "STRATEGIES", "strategy_matrix"], "strategy"),
     **dict.fromkeys([
-        "cell_summary", "cell_table", "observed_years", "annual_summary", "annual_table",
-        "largest_losses"
+        "cell_summary", "cell_table", "observed_years", "observed_exposure", "annual_summary",
+        "annual_table", "largest_losses"
     ], "tables"),
 }
 

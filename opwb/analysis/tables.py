@@ -5,6 +5,12 @@ as returned by ``opwb.load_losses``) and returns a new DataFrame; inputs are nev
 Event types and business lines always appear in taxonomy order, all of them, even when a
 cell or a year has no events (count 0, sum 0, mean/max NaN).
 
+The annual tables list the years of the bank's observation window (start, as-of date) when
+one is known (``observation=``, or ``losses.attrs["observation"]`` as the loader stores it),
+each with its **exposure**: the share of the calendar year inside the window (days of the
+window in the year / days in the year), so an annual frequency is count / exposure. Without
+a window they list every calendar year from the first to the last event, each whole.
+
 Examples
 --------
 >>> import pandas as pd
@@ -28,18 +34,20 @@ from opwb.data.taxonomy import (
 )
 
 __all__ = [
-    "cell_summary", "cell_table", "observed_years", "annual_summary", "annual_table",
-    "largest_losses",
+    "cell_summary", "cell_table", "observed_years", "observed_exposure", "annual_summary",
+    "annual_table", "largest_losses",
 ]
 
 
 Stat = Literal["count", "sum", "mean", "max"]
+AnnualStat = Literal["count", "sum", "mean", "max", "exposure", "frequency"]
 
 
 DateBasis = Literal["occurrence", "discovery"]
 
 
 _STATS: tuple[str, ...] = ("count", "sum", "mean", "max")
+_ANNUAL_STATS: tuple[str, ...] = _STATS + ("exposure", "frequency")
 
 
 def _need(df: pd.DataFrame, columns: Iterable[str], what: str) -> None:
@@ -107,42 +115,209 @@ def _year_column(losses: pd.DataFrame, by: DateBasis) -> pd.Series:
     return pd.to_datetime(losses[col]).dt.year
 
 
-def observed_years(losses: pd.DataFrame, *, by: DateBasis = "occurrence") -> list[int]:
-    """Calendar years from the first to the last event year (inclusive), gaps included."""
+def _window(observation) -> tuple[pd.Timestamp, pd.Timestamp]:
+    try:
+        start, as_of = observation
+    except (TypeError, ValueError):
+        raise ValueError(f"observation must be a (start, as-of date) pair of dates, got "
+                         f"{observation!r}") from None
+    out = []
+    for what, v in (("start", start), ("as-of date", as_of)):
+        try:
+            ts = pd.Timestamp(v)
+        except (TypeError, ValueError):
+            raise ValueError(f"observation window {what} is not a date: {v!r}") from None
+        if pd.isna(ts):
+            raise ValueError(f"observation window {what} is missing: {v!r}")
+        out.append((ts.tz_localize(None) if ts.tz is not None else ts).normalize())
+    if out[0] > out[1]:
+        raise ValueError(f"the observation window's start {out[0]:%Y-%m-%d} is after its "
+                         f"as-of date {out[1]:%Y-%m-%d}")
+    return out[0], out[1]
+
+
+def _window_of(losses: pd.DataFrame, observation):
+    """The window to use: ``observation``, else the losses' own (``attrs``); False: none."""
+    if observation is None:
+        observation = losses.attrs.get("observation")
+    return None if observation is None or observation is False else _window(observation)
+
+
+def _exposure_of(window: tuple[pd.Timestamp, pd.Timestamp]) -> pd.Series:
+    """Exposure (years) of each calendar year the window touches: days of the window in the
+    year / days in the year, both ends included (as :func:`opwb.fitting.year_exposure`)."""
+    start, as_of = window
+    years = list(range(start.year, as_of.year + 1))
+    values = []
+    for y in years:
+        first = max(start, pd.Timestamp(y, 1, 1))
+        last = min(as_of, pd.Timestamp(y, 12, 31))
+        values.append(((last - first).days + 1) / (366 if pd.Timestamp(y, 1, 1).is_leap_year
+                                                   else 365))
+    return pd.Series(values, index=pd.Index(years, name="year"), name="exposure", dtype=float)
+
+
+def _check_in_window(losses: pd.DataFrame, by: DateBasis, window) -> None:
+    """Events dated outside the window are an error, never silently left out."""
+    d = pd.to_datetime(losses[f"{by}_date"])
+    if getattr(d.dt, "tz", None) is not None:
+        d = d.dt.tz_localize(None)
+    d = d.dt.normalize()
+    start, as_of = window
+    outside = d.notna() & ((d < start) | (d > as_of))
+    if outside.any():
+        raise ValueError(
+            f"{int(outside.sum())} event(s) have {by}_date outside the observation window "
+            f"{start:%Y-%m-%d} – {as_of:%Y-%m-%d} (from {d[outside].min():%Y-%m-%d} to "
+            f"{d[outside].max():%Y-%m-%d}); the loader should have refused them: correct the "
+            "dates or the window")
+
+
+def observed_years(losses: pd.DataFrame, *, by: DateBasis = "occurrence",
+                   observation=None) -> list[int]:
+    """The years of the annual tables.
+
+    Parameters
+    ----------
+    losses : pandas.DataFrame
+        Canonical loss frame.
+    by : {"occurrence", "discovery"}
+        Which date makes the year.
+    observation : (start, as_of) or False, optional
+        Observation window (dates, both days included). Default
+        ``losses.attrs.get("observation")``; ``False``: none.
+
+    Returns
+    -------
+    list of int
+        Every calendar year the window touches, with or without events; without a window,
+        the calendar years from the first to the last event year (inclusive), gaps included.
+    """
+    window = _window_of(losses, observation)
+    if window is not None:
+        return list(range(window[0].year, window[1].year + 1))
     years = _year_column(losses, by).dropna()
     if years.empty:
         raise ValueError("observed_years: no dated events, pass years= explicitly")
     return list(range(int(years.min()), int(years.max()) + 1))
 
 
+def observed_exposure(losses: pd.DataFrame, *, by: DateBasis = "occurrence",
+                      years: Iterable[int] | None = None, observation=None) -> pd.Series:
+    """Exposure of each year of the annual tables, in years of observation.
+
+    With an observation window from ``start`` to ``as_of`` (both days included) the exposure
+    of calendar year *y* is (days of the window in *y*) / (days in *y*), in (0, 1]: a window
+    2000-01-01 – 2007-03-31 gives 2007 an exposure of 90/365 and every earlier year 1.
+    Without a window every year has exposure 1. The total is the observation period in
+    years; an annual frequency is a count divided by its exposure.
+
+    Parameters
+    ----------
+    losses : pandas.DataFrame
+        Canonical loss frame.
+    by : {"occurrence", "discovery"}
+        Which date makes the year.
+    years : iterable of int, optional
+        The years (default :func:`observed_years`); with a window each must be one it
+        touches.
+    observation : (start, as_of) or False, optional
+        Observation window; default ``losses.attrs.get("observation")``, ``False``: none.
+
+    Returns
+    -------
+    pandas.Series
+        ``year -> exposure`` (years, float), index name ``"year"``, name ``"exposure"``.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"occurrence_date": pd.to_datetime(["2001-05-01"])})
+    >>> observed_exposure(df, observation=("2000-01-01", "2001-03-31")).round(4).tolist()
+    [1.0, 0.2466]
+    """
+    window = _window_of(losses, observation)
+    if window is None:
+        ys = observed_years(losses, by=by, observation=False) if years is None else years
+        ys = [int(y) for y in ys]
+        return pd.Series(1.0, index=pd.Index(ys, name="year"), name="exposure", dtype=float)
+    exposure = _exposure_of(window)
+    if years is None:
+        return exposure
+    ys = [int(y) for y in years]
+    stray = [y for y in ys if y not in exposure.index]
+    if stray:
+        raise ValueError(f"year(s) {stray} are outside the observation window "
+                         f"{window[0]:%Y-%m-%d} – {window[1]:%Y-%m-%d}")
+    return exposure.reindex(ys)
+
+
 def annual_summary(losses: pd.DataFrame, *, by: DateBasis = "occurrence",
                    years: Iterable[int] | None = None,
-                   value: str = "gross_loss") -> pd.DataFrame:
+                   value: str = "gross_loss", observation=None) -> pd.DataFrame:
     """Annual frequency and severity by event type.
 
-    Returns a tidy frame indexed by (event_type, year) for every event type and every
-    year in ``years`` (default: :func:`observed_years`), with columns ``count``, ``sum``,
-    ``mean``, ``max``; years without events have count 0, sum 0 and NaN mean/max.
-    Events outside ``years`` are not counted. ``by`` chooses the occurrence (default) or
-    discovery year.
+    Parameters
+    ----------
+    losses : pandas.DataFrame
+        Canonical loss frame.
+    by : {"occurrence", "discovery"}
+        Which date makes the year.
+    years : iterable of int, optional
+        The years (default :func:`observed_years`: the observation window's years, or the
+        first to the last event year). Events outside ``years`` are not counted.
+    value : str
+        The KRW amount summarised.
+    observation : (start, as_of) or False, optional
+        Observation window (dates, both days included); default
+        ``losses.attrs.get("observation")``, ``False``: none.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by (event_type, year) for every event type and every year, with columns
+        ``count``, ``sum``, ``mean``, ``max`` (KRW), ``exposure`` (years of observation in
+        that year, :func:`observed_exposure`: 1 for a whole year) and ``frequency``
+        (= count / exposure, events per year); years without events have count 0, sum 0,
+        frequency 0 and NaN mean/max.
+
+    Raises
+    ------
+    ValueError
+        Events dated (by ``by``) outside the observation window, or a year in ``years``
+        the window does not touch.
     """
     _need(losses, ["event_type", value], "annual_summary")
-    years = observed_years(losses, by=by) if years is None else [int(y) for y in years]
+    year = _year_column(losses, by)
+    window = _window_of(losses, observation)
+    if window is not None:
+        _check_in_window(losses, by, window)
+    exposure = observed_exposure(losses, by=by, years=years,
+                                 observation=False if window is None else window)
+    years = [int(y) for y in exposure.index]
     frame = pd.DataFrame({"event_type": losses["event_type"],
-                          "year": _year_column(losses, by), "x": losses[value]})
+                          "year": year, "x": losses[value]})
     out = frame.groupby(["event_type", "year"])["x"].agg(["count", "sum", "mean", "max"])
     full = pd.MultiIndex.from_product([EVENT_TYPE_CODES, years], names=["event_type", "year"])
     out = out.reindex(full)
     out["count"] = out["count"].fillna(0).astype("int64")
     out["sum"] = out["sum"].fillna(0.0).astype("float64")
+    out["exposure"] = exposure.reindex(full.get_level_values("year")).to_numpy(float)
+    out["frequency"] = out["count"] / out["exposure"]
     return out
 
 
-def annual_table(losses: pd.DataFrame, stat: Stat = "count", *, by: DateBasis = "occurrence",
-                 years: Iterable[int] | None = None, value: str = "gross_loss") -> pd.DataFrame:
-    """Year (rows) × event type (columns) table of one statistic of :func:`annual_summary`."""
-    _check_stat(stat)
-    s = annual_summary(losses, by=by, years=years, value=value)[stat]
+def annual_table(losses: pd.DataFrame, stat: AnnualStat = "count", *,
+                 by: DateBasis = "occurrence", years: Iterable[int] | None = None,
+                 value: str = "gross_loss", observation=None) -> pd.DataFrame:
+    """Year (rows) × event type (columns) table of one statistic of :func:`annual_summary`.
+
+    ``stat`` is one of ``"count"``, ``"sum"``, ``"mean"``, ``"max"``, ``"exposure"``
+    (years of observation in the year) or ``"frequency"`` (count / exposure, per year);
+    ``observation`` as in :func:`annual_summary`.
+    """
+    if stat not in _ANNUAL_STATS:
+        raise ValueError(f"stat must be one of {_ANNUAL_STATS}; got {stat!r}")
+    s = annual_summary(losses, by=by, years=years, value=value, observation=observation)[stat]
     table = s.unstack("event_type").reindex(columns=list(EVENT_TYPE_CODES))
     table.columns.name = "event_type"
     return table

@@ -8,13 +8,14 @@ settings, parameter uncertainty and the footnote on the data and the premium mod
 """
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 
 import ipywidgets as W
 
 from opwb.data.schema import RATING_SCALE
 from opwb.data.units import EOK
-from opwb.scenarios.spec import Appetite
+from opwb.scenarios.spec import Appetite, base_labels
 
 __all__ = ["build", "layout"]
 
@@ -32,8 +33,9 @@ def build(d, appetite: Appetite, n_years_options: Sequence[int]) -> None:
     d.max_premium = text(eok(appetite.max_premium), "없음")
     d.max_retained = text(eok(appetite.max_retained_if_1in100), "없음")
     d.max_capital = text(eok(appetite.max_net_capital), "없음")
-    d.cd = W.ToggleButtons(options=[("CD 사건 포함", True), ("CD 사건 제외", False)],
-                              value=True, style={"button_width": "110px"})
+    labels = base_labels(d.spec)
+    d.cd = W.ToggleButtons(options=[(labels[cd], cd) for cd in d.bases], value=True,
+                           style={"button_width": "150px"})
     d.answer_html = W.HTML()
     d.heatmap = W.Image(format="png", layout=W.Layout(width="441px", min_width="441px",
                                                       height="auto", object_fit="contain"))
@@ -104,8 +106,9 @@ def layout(d) -> W.Widget:
                 labelled("100년 1회 내부사취 보유손실 ≤", d.max_retained, "억원"),
                 labelled("보험 반영 규제자본 ≤", d.max_capital, "억원")],
                layout=W.Layout(flex_flow="row wrap")),
-        W.HBox([W.HTML("손실 데이터 (loss data)&nbsp;"), d.cd, d.precision_html],
-               layout=W.Layout(align_items="center"))])
+        W.HBox([W.HTML("손실 데이터 (loss data)&nbsp;"), d.cd]
+               if len(d.bases) > 1 else [], layout=W.Layout(align_items="center")),
+        d.precision_html])
     d.answer_part = W.VBox([d.answer_html, appetite])
     d.frontier_part = W.HBox([d.heatmap, d.compare_html],
                              layout=W.Layout(align_items="flex-start"))
@@ -129,10 +132,10 @@ def layout(d) -> W.Widget:
     advanced = W.Accordion(children=[settings])
     advanced.set_title(0, "평가 설정과 모의실험 (settings)")
     d.explore_part = W.VBox([d.table, d.chart])
-    foot = W.HTML("<div class='opwb-note' style='margin-top:8px'>데이터: 2005년 CD 사건"
-                  "(650억원)을 제외하면 예시용 합성 데이터입니다. 보험료는 견적을 보상한도에 "
-                  "대한 요율(rate on line)로 보간하고 공제금액 차이와 2005년 견적의 연간 총한도는 "
-                  "모형의 기대 보험금 비율로 조정합니다. 금액은 억원, ± 뒤는 몬테카를로 "
+    note = html.escape(d.spec.data_note) + " " if d.spec.data_note else ""
+    foot = W.HTML(f"<div class='opwb-note' style='margin-top:8px'>{note}보험료는 견적을 "
+                  "보상한도에 대한 요율(rate on line)로 보간하고 공제금액 차이와 견적의 연간 "
+                  "총한도는 모형의 기대 보험금 비율로 조정합니다. 금액은 억원, ± 뒤는 몬테카를로 "
                   "표준오차입니다.</div>")
     return W.VBox([head, d.answer_part, d.frontier_part, terms, d.error,
                    d.status, d.explore_part, advanced, d.uncertainty.widget, foot],

@@ -40,8 +40,8 @@ from opwb.scenarios.base import ScenarioBase, ScenarioSettings
 from opwb.scenarios.evaluation import (ScenarioResult, difference, evaluate,
                                        evaluate_cached)
 from opwb.scenarios.recommend import Recommendation
-from opwb.scenarios.spec import (DEFAULT_APPETITE, DEFAULT_SPEC, Appetite, ScenarioSpec,
-                                 current_cover, precision)
+from opwb.scenarios import spec as _spec
+from opwb.scenarios.spec import Appetite, ScenarioSpec, base_labels, current_cover, precision
 
 __all__ = ["ScenarioDashboard", "TABLE_ROWS", "parse_ceiling", "parse_date"]
 
@@ -61,13 +61,14 @@ class ScenarioDashboard:
         The insurers' quotes (``data/bbb_alternatives.csv``): the premium model interpolates
         them and the explorer offers them by name.
     spec : ScenarioSpec
-        Grid, settings and precision target (default :data:`DEFAULT_SPEC`).
-    appetite : Appetite
-        The initial risk appetite.
+        The case's grid, settings, bond, incidents and precision target (default the
+        bundled case's :data:`~opwb.scenarios.spec.DEFAULT_SPEC`).
+    appetite : Appetite, optional
+        The initial risk appetite (default the spec's, i.e. the case's).
     initial : int
         Index of the quote the explorer shows first.
-    band_loss : float
-        The single loss (KRW) whose split is drawn (default: the CD incident, 650억).
+    band_loss : float, optional
+        The single loss (KRW) whose split is drawn (default: the largest quoted limit).
     rebuild : callable, optional
         ``rebuild(n_years, progress) -> {include_cd: ScenarioBase}`` for "more years".
     answer : ManagementAnswer, optional
@@ -80,16 +81,18 @@ class ScenarioDashboard:
     """
 
     def __init__(self, bases: Mapping[bool, ScenarioBase], quotes: Sequence[Alternative], *,
-                 spec: ScenarioSpec = DEFAULT_SPEC, appetite: Appetite = DEFAULT_APPETITE,
-                 initial: int = 1, band_loss: float = 650 * EOK,
+                 spec: ScenarioSpec | None = None, appetite: Appetite | None = None,
+                 initial: int = 1, band_loss: float | None = None,
                  rebuild: Rebuild | None = None, answer: ManagementAnswer | None = None,
                  n_years_options: Sequence[int] = (200_000, 500_000),
                  uncertainty_worlds: int = DEFAULT_WORLDS,
                  uncertainty_years: int = DEFAULT_YEARS):
         self.bases = dict(bases)
         self.quotes = tuple(quotes)
+        spec = _spec.DEFAULT_SPEC if spec is None else spec
+        appetite = spec.appetite if appetite is None else appetite
         self.spec = spec
-        self.band_loss = band_loss
+        self.band_loss = band_loss if band_loss is not None else max(q.limit for q in quotes)
         self.rebuild = rebuild
         self.current = current_cover(self.bases[True])
         self.answer: ManagementAnswer | None = answer
@@ -110,6 +113,11 @@ class ScenarioDashboard:
         self.update_answer()
         self.update_explorer()
 
+    def data_label(self) -> str:
+        """Which loss data the page shows: with or without the case's reference incidents
+        ("" when the case has none)."""
+        return base_labels(self.spec)[self.cd.value] if len(self.bases) > 1 else ""
+
     # -- construction ---------------------------------------------------------------------
     def _build(self, appetite: Appetite, n_years_options: Sequence[int]) -> None:
         controls.build(self, appetite, n_years_options)
@@ -125,7 +133,8 @@ class ScenarioDashboard:
 
     def _draw_head(self) -> None:
         self.head.value = (
-            f"{CSS}<div class='opwb-head'><h2>금융기관종합보험(BBB) 보상한도·공제금액 권고</h2>"
+            f"{CSS}<div class='opwb-head'><h2>{html.escape(self.spec.bank + ' · ' if self.spec.bank else '')}"
+            f"금융기관종합보험(BBB) 보상한도·공제금액 권고</h2>"
             f"<div class='opwb-note'>{html.escape(self.spec.describe_ko())}</div></div>")
 
     # -- the answer -------------------------------------------------------------------------
@@ -282,7 +291,8 @@ class ScenarioDashboard:
         base, alts = self.bases[cd], self.uncertainty_alternatives()
         kwargs = {"losses": None, "programme": base.programme, "alternatives": alts,
                   "models": base.model_set, "include_cd": cd, "seed": base.seed,
-                  "severity_cap": base.severity_cap, "settings": settings}
+                  "severity_cap": base.severity_cap, "settings": settings,
+                  "bond_policy": base.bond_policy, "incidents": base.incidents}
         key = (cd, settings, base.model_set.fingerprint, base.seed, base.severity_cap,
                tuple(alts))
         return key, kwargs
@@ -374,7 +384,7 @@ class ScenarioDashboard:
         self.last = res
         self.error.value = ""
         self.explore_part.remove_class("opwb-stale")
-        self.table.value = metrics_table_html(ref, res, diff)
+        self.table.value = metrics_table_html(ref, res, diff, self.data_label())
         self.premium_hint.value = self._premium_hint(alt, model)
         self.chart.value = scenario_png(
             [self.current, alt], self.band_loss, res.annual_gross,
@@ -395,7 +405,7 @@ class ScenarioDashboard:
                 "</span>")
 
     def _show_status(self, res: ScenarioResult, seconds: float) -> None:
-        self.status.value = status_html(res, seconds, self._seq)
+        self.status.value = status_html(res, seconds, self._seq, self.data_label())
 
     def _explorer_error(self, problems: list[str]) -> None:
         items = "".join(f"<li>{html.escape(p)}</li>" for p in problems)

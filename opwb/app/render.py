@@ -118,7 +118,7 @@ def compare_table_html(current: ScenarioResult, recommended: ScenarioResult, dif
         dtext = dtext.removesuffix("억원")
         rows.append(f"<tr><th style='text-align:left'>{html.escape(_short_label(key))}</th>"
                     f"<td>{x}</td><td><b>{y}</b></td><td{cls}>{dtext}{note}</td></tr>")
-    head = ("<tr><th>억원</th><th>현행 (2005년)</th><th>권고</th>"
+    head = ("<tr><th>억원</th><th>현행</th><th>권고</th>"
             "<th>차이 (권고−현행)</th></tr>")
     return (f"<div style='margin-left:10px'><b>현행 계약과 권고 비교</b>"
             f"<table class='opwb-metrics'>{head}{''.join(rows)}</table>"
@@ -126,9 +126,11 @@ def compare_table_html(current: ScenarioResult, recommended: ScenarioResult, dif
             "대응(paired) 표준오차. † 0과 통계적으로 구별되지 않음.</div></div>")
 
 
-def metrics_table_html(ref: ScenarioResult, res: ScenarioResult, diff) -> str:
+def metrics_table_html(ref: ScenarioResult, res: ScenarioResult, diff,
+                       data_label: str = "") -> str:
     """Every figure of :data:`TABLE_ROWS` for the cover in force (``ref``) and a chosen
-    alternative (``res``), with the paired difference where ``diff`` has it."""
+    alternative (``res``), with the paired difference where ``diff`` has it; ``data_label``
+    says which loss data (with or without the case's reference incidents)."""
     rows = []
     for k in TABLE_ROWS:
         x, y = _fmt_row(k, [ref, res])
@@ -141,14 +143,14 @@ def metrics_table_html(ref: ScenarioResult, res: ScenarioResult, diff) -> str:
                     f"<td>{x}</td><td><b>{y}</b></td><td{cls}>{dtext}</td></tr>")
     head = (f"<tr><th></th><th>{html.escape(ref.alternative.name)}</th>"
             f"<th>{html.escape(res.alternative.name)}</th><th>차이 (선택 − 현행)</th></tr>")
-    cd = "CD 사건 포함" if res.include_cd else "CD 사건 제외"
+    data = f"손실 데이터: {html.escape(data_label)}. " if data_label else ""
     return (f"<table class='opwb-metrics'>{head}{''.join(rows)}</table>"
-            f"<div class='opwb-note'>손실 데이터: {cd}. VaR·ES는 연간 손실의 99.9% "
+            f"<div class='opwb-note'>{data}VaR·ES는 연간 손실의 99.9% "
             "분위수·기대부족분(보험 후는 모든 보험 반영). 규제자본은 적격 보험만 잔존기간 "
             "할인 후 인정하며 경감은 총자본의 20% 이내. 차이는 대응 표준오차와 함께.</div>")
 
 
-def status_html(res: ScenarioResult, seconds: float, seq: int) -> str:
+def status_html(res: ScenarioResult, seconds: float, seq: int, data_label: str = "") -> str:
     """The explorer's one-line status, with the figures a browser test reads as data
     attributes."""
     alt = res.alternative
@@ -159,5 +161,5 @@ def status_html(res: ScenarioResult, seconds: float, seq: int) -> str:
     attrs = " ".join(f'data-{k}="{html.escape(str(v))}"' for k, v in data.items())
     return (f"<div class='opwb-result' {attrs} style='color:#1e6b3a;font-size:12px'>✔ "
             f"{html.escape(structure_ko(alt.deductible, alt.limit))} · "
-            f"{'CD 포함' if res.include_cd else 'CD 제외'} · 보험 후 VaR "
+            f"{html.escape(data_label) + ' · ' if data_label else ''}보험 후 VaR "
             f"{format_krw_with_se(res['net_var'], res['net_var_se'])} ({seconds:.2f}초)</div>")

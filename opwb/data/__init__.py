@@ -13,6 +13,8 @@ from opwb._lazy import attach
 
 _EXPORTS = {
     **dict.fromkeys(["DATA_DIR", "data_path"], "bundled"),
+    **dict.fromkeys(["Case", "Incident", "load_case", "bundled_case", "open_case", "parse_krw",
+                     "CASE_ENV"], "case"),
     **dict.fromkeys(["DataError", "Problem"], "errors"),
     **dict.fromkeys(["read_workbook", "EXCEL_ERRORS", "column_letter"], "excelread"),
     **dict.fromkeys(["EXTERNAL_COLUMNS", "load_external_losses"], "external"),

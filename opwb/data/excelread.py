@@ -1,6 +1,7 @@
 """Workbook sheets as raw tables: .xlsx/.xlsm (openpyxl), .xls/.xlsb/.ods (python-calamine).
 
-Positions are the sheet's own row numbers; the first non-blank row is the header. Formula
+Positions are the sheet's own row numbers; the header is the first non-blank row, or the
+row ``header_row`` names (rows above it, such as a bank's title block, are ignored). Formula
 cells of an .xlsx are checked against the value stored with them: a formula without a
 stored value, one whose value is an Excel error, and every formula of a workbook that asks
 to be recalculated when opened (as files written by programs such as XlsxWriter or openpyxl
@@ -18,7 +19,7 @@ from typing import Any
 from xml.etree import ElementTree
 
 from opwb.data.errors import DataError, Problem
-from opwb.data.rawtable import Table, Unreadable
+from opwb.data.rawtable import LEADING_ROWS, Table, Unreadable, from_header_row
 
 __all__ = ["read_workbook", "EXCEL_ERRORS", "column_letter"]
 
@@ -46,7 +47,8 @@ def column_letter(index: int) -> str:
     return letters
 
 
-def read_workbook(path: Path, kind: str, sheet_name: str | int = 0) -> Table:
+def read_workbook(path: Path, kind: str, sheet_name: str | int = 0,
+                  header_row: int | None = None) -> Table:
     """Read one sheet of a workbook into a :class:`~opwb.data.rawtable.Table`.
 
     Parameters
@@ -56,6 +58,9 @@ def read_workbook(path: Path, kind: str, sheet_name: str | int = 0) -> Table:
         As returned by :func:`opwb.data.sniff.identify`.
     sheet_name : str or int
         Sheet name, or 0-based position in the workbook.
+    header_row : int, optional
+        The header's row number as Excel shows it (1 = first row); rows above it are
+        ignored. By default the first non-blank row is the header.
 
     Returns
     -------
@@ -67,8 +72,9 @@ def read_workbook(path: Path, kind: str, sheet_name: str | int = 0) -> Table:
     Raises
     ------
     opwb.DataError
-        An unknown sheet (naming the sheets there are), an empty sheet, or a workbook the
-        reader cannot open (with the reader's complaint).
+        An unknown sheet (naming the sheets there are), an empty sheet, a ``header_row`` that
+        is blank or past the sheet's end, or a workbook the reader cannot open (with the
+        reader's complaint).
 
     Examples
     --------
@@ -79,14 +85,20 @@ def read_workbook(path: Path, kind: str, sheet_name: str | int = 0) -> Table:
         title, rows = _xlsx_rows(path, sheet_name)
     else:
         title, rows = _calamine_rows(path, sheet_name)
-    return _to_table(f"{path.name} [sheet '{title}']", rows)
+    name = f"{path.name} [sheet '{title}']"
+    try:
+        return _to_table(name, from_header_row(rows, header_row, name, "row"))
+    finally:
+        rows.close()
 
 
 def _to_table(name: str, rows: Iterator[tuple[int, list[Any]]]) -> Table:
-    header, header_pos, body, problems = None, None, [], []
+    header, header_pos, body, problems, leading = None, None, [], [], []
     for pos, values in rows:
         if all(_blank(v) for v in values):
             continue
+        if len(leading) < LEADING_ROWS:
+            leading.append((pos, tuple(values)))
         if header is None:
             header, header_pos = _header(values), pos
             continue
@@ -104,7 +116,7 @@ def _to_table(name: str, rows: Iterator[tuple[int, list[Any]]]) -> Table:
     if header is None:
         raise DataError([Problem(name, "row 1", None,
                                  "the sheet is empty; expected a header row and data rows")])
-    return Table(name, "row", header, header_pos, tuple(body), tuple(problems))
+    return Table(name, "row", header, header_pos, tuple(body), tuple(problems), tuple(leading))
 
 
 def _shown(value: Any) -> str:

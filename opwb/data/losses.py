@@ -8,10 +8,18 @@ and the table of formats in ``data/README.md``), and raises :class:`opwb.DataErr
 problem with its file, line/row and column. Losses below a collection ``threshold`` are
 kept apart (see :func:`split_threshold`) and counted in the load report, never dropped
 silently.
+
+A bank's own file is read as it comes (a :class:`opwb.data.case.Case` passes these): a title
+block above the header (``header_row``; without it, a header found further down is named in
+one problem), the bank's names of event types and business lines (``event_types``,
+``business_lines``; the supervisor's standard names are known), and its observation window
+(``observation``: dates outside it are problems). A totals row (합계, 소계, Total, ...) is
+named as such.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from opwb.data import schema as S
+from opwb.data.errors import DataError, Problem
 from opwb.data.tableio import (
     CellError,
     Problems,
@@ -34,8 +43,8 @@ from opwb.data.tableio import (
 from opwb.data.taxonomy import (
     BUSINESS_LINE_CODES,
     EVENT_TYPE_CODES,
-    parse_business_line,
-    parse_event_type,
+    MappingProblem,
+    name_reader,
 )
 
 __all__ = ["load_losses", "split_threshold", "LoadReport", "REQUIRED_LOSS_COLUMNS"]
@@ -79,6 +88,10 @@ class LoadReport:
 def load_losses(source: Any, *, columns: Mapping[str, str] | None = None,
                 threshold: float | None = None, encoding: str | None = None,
                 sheet_name: str | int = 0, table: str | None = None,
+                header_row: int | None = None,
+                event_types: Mapping[str, str] | None = None,
+                business_lines: Mapping[str, str] | None = None,
+                observation: tuple[Any, Any] | None = None,
                 max_errors: int = 20) -> pd.DataFrame:
     """Load and validate loss events.
 
@@ -99,6 +112,18 @@ def load_losses(source: Any, *, columns: Mapping[str, str] | None = None,
         then CP949.
     sheet_name : str or int
         Workbook sheet (name or 0-based position). ``table`` : SQL table name.
+    header_row : int, optional
+        The header's line (text) or row (sheet), 1 = the first: the lines or rows above it
+        (a bank's title block) are ignored. By default the first non-blank one is the
+        header; when it lacks the required columns and a later one holds them all, the one
+        problem raised names that row.
+    event_types, business_lines : mapping, optional
+        The bank's category names → Basel codes (e.g. ``{"기업금융": "CF"}``), tried before
+        the codes, opwb's Korean/English names and the standard (FSS) event-type names
+        (:func:`opwb.data.taxonomy.name_reader`); spaces and dots do not matter.
+    observation : (start, as_of), optional
+        The observation window (ISO dates): occurrence and discovery dates outside it are
+        problems; stored as ``df.attrs['observation']`` (a pair of ``pandas.Timestamp``).
     max_errors : int
         How many problems the error message shows (all are in ``DataError.problems``).
 
@@ -114,8 +139,14 @@ def load_losses(source: Any, *, columns: Mapping[str, str] | None = None,
     opwb.DataError
         Listing every problem as "file, line N, column 'c': expected ..., got ...": bad
         values, dates that are not dates (a run of digits is a date only with exactly 8,
-        YYYYMMDD), formulas a program left uncalculated, text lines not valid in the file's
-        encoding (naming the byte), or a file that is no table (saying what it is).
+        YYYYMMDD) or outside the observation window, formulas a program left uncalculated,
+        text lines not valid in the file's encoding (naming the byte), a file that is no
+        table (saying what it is), category names that are unknown (listing the accepted
+        ones) or ambiguous ("기업금융"), totals rows; a header found below the first row
+        (naming it) instead of one problem per missing column; a mapping entry whose value
+        is not a code.
+    ValueError
+        ``observation`` that is not two dates, start first; a bad ``header_row``.
 
     Examples
     --------
@@ -125,16 +156,19 @@ def load_losses(source: Any, *, columns: Mapping[str, str] | None = None,
     >>> sorted(df["event_type"].unique()) == sorted(opwb.EVENT_TYPES)
     True
     """
-    tbl = read_table(source, encoding=encoding, sheet_name=sheet_name, table=table)
+    rules = _rules(event_types, business_lines, observation)
+    tbl = read_table(source, encoding=encoding, sheet_name=sheet_name, table=table,
+                     header_row=header_row)
     problems = Problems(tbl, max_errors)
     idx = column_index(tbl, problems, required=REQUIRED_LOSS_COLUMNS,
-                       optional=OPTIONAL_LOSS_COLUMNS, columns=dict(columns or {}))
+                       optional=OPTIONAL_LOSS_COLUMNS, columns=dict(columns or {}),
+                       find_header=True)
     problems.raise_if_any(final=False)
     if not tbl.rows:
         problems.add((tbl.header_pos or 0) + 1, None,
                      "no data rows after the header; expected one row per loss event")
         problems.raise_if_any()
-    records = [_parse_row(tbl, pos, values, idx, problems) for pos, values in tbl.rows]
+    records = [_parse_row(tbl, pos, values, idx, problems, rules) for pos, values in tbl.rows]
     _check_duplicates(tbl, records, problems)
     problems.raise_if_any()
     rename = dict(columns or {})
@@ -144,6 +178,12 @@ def load_losses(source: Any, *, columns: Mapping[str, str] | None = None,
         source=tbl.name, rows_read=len(frame), rows_loaded=len(frame),
         defaulted_columns=tuple(c for c in OPTIONAL_LOSS_COLUMNS if c not in idx),
         extra_columns=extras)
+    return _finish(frame, report, threshold, rules.window)
+
+
+def _finish(frame: pd.DataFrame, report: LoadReport, threshold: float | None,
+            window: tuple[pd.Timestamp, pd.Timestamp] | None) -> pd.DataFrame:
+    """Set apart the losses below the threshold; attach the report and the window."""
     if threshold is not None:
         frame, below = split_threshold(frame, threshold)
         report = LoadReport(
@@ -152,7 +192,44 @@ def load_losses(source: Any, *, columns: Mapping[str, str] | None = None,
                "below_threshold_total": float(below[S.GROSS_LOSS].sum()),
                "below_threshold_event_ids": tuple(below[S.EVENT_ID])})
     frame.attrs["load_report"] = report
+    if window is not None:
+        frame.attrs["observation"] = window
     return frame
+
+
+@dataclass(frozen=True)
+class _Rules:
+    """How a row's categories are read and which dates it may have."""
+
+    event_type: Callable[[Any], str]
+    business_line: Callable[[Any], str]
+    window: tuple[pd.Timestamp, pd.Timestamp] | None
+
+
+def _rules(event_types: Mapping[str, str] | None, business_lines: Mapping[str, str] | None,
+           observation: tuple[Any, Any] | None) -> _Rules:
+    readers = []
+    for section, names in (("event_types", event_types), ("business_lines", business_lines)):
+        try:
+            readers.append(_code(name_reader(section, names)))
+        except MappingProblem as exc:
+            raise DataError([Problem(f"the {section} mapping", f"entry {k!r}", None, m)
+                             for k, m in exc.entries]) from None
+    return _Rules(readers[0], readers[1], _window(observation))
+
+
+def _window(observation: tuple[Any, Any] | None) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    if observation is None:
+        return None
+    try:
+        start, as_of = (pd.Timestamp(d).normalize() for d in observation)
+    except (TypeError, ValueError):
+        raise ValueError(f"observation must be (start, as-of date) as two ISO dates, got "
+                         f"{observation!r}") from None
+    if pd.isna(start) or pd.isna(as_of) or start > as_of:
+        raise ValueError(f"observation must be (start, as-of date) with the start first, got "
+                         f"{observation!r}")
+    return start, as_of
 
 
 def split_threshold(losses: pd.DataFrame, threshold: float) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -173,7 +250,12 @@ _BL_EXPECTED = "expected a business-line code (" + ", ".join(BUSINESS_LINE_CODES
 
 
 def _parse_row(tbl: Table, pos: int, values: tuple, idx: dict[str, int],
-               problems: Problems) -> dict[str, Any]:
+               problems: Problems, rules: _Rules) -> dict[str, Any]:
+    total = _totals_cell(tbl, values, idx)
+    if total is not None:
+        problems.add(pos, total[0], f"this {tbl.unit} looks like a totals row ({total[1]!r}); "
+                                    "remove it — opwb needs one row per loss event")
+        return {}
     if tbl.unit == "line" and len(values) != len(tbl.header):
         problems.add(pos, None, f"expected {len(tbl.header)} fields as in the header, "
                                 f"found {len(values)}")
@@ -193,10 +275,8 @@ def _parse_row(tbl: Table, pos: int, values: tuple, idx: dict[str, int],
 
     rec: dict[str, Any] = {"_pos": pos}
     rec[S.EVENT_ID] = parse(S.EVENT_ID, parse_text, required=True)
-    rec[S.EVENT_TYPE] = parse(S.EVENT_TYPE, _code(parse_event_type, _ET_EXPECTED),
-                              required=True)
-    rec[S.BUSINESS_LINE] = parse(S.BUSINESS_LINE, _code(parse_business_line, _BL_EXPECTED),
-                                 required=True)
+    rec[S.EVENT_TYPE] = parse(S.EVENT_TYPE, rules.event_type, required=True)
+    rec[S.BUSINESS_LINE] = parse(S.BUSINESS_LINE, rules.business_line, required=True)
     for col in S.LOSS_DATE_COLUMNS:
         rec[col] = parse(col, parse_date, required=col != S.BOOKING_DATE)
     for col in S.LOSS_AMOUNT_COLUMNS:
@@ -207,16 +287,33 @@ def _parse_row(tbl: Table, pos: int, values: tuple, idx: dict[str, int],
         if isinstance(values[j], Unreadable):
             problems.add(pos, name, values[j].reason)
     _check_consistency(rec, pos, idx, problems)
+    _check_window(rec, pos, rules.window, problems)
     return rec
 
 
-def _code(fn, expected: str):
-    """A cell parser for a taxonomy code: ``fn`` returns None for an unknown name."""
+_TOTALS = frozenset({"합계", "소계", "총계", "총합계", "계", "total", "sum", "subtotal",
+                     "grandtotal"})
+
+
+def _totals_cell(tbl: Table, values: tuple, idx: dict[str, int]) -> tuple[str, str] | None:
+    """(column, label) when the event-id, event-type or first cell reads 합계, Total, ..."""
+    cells = [(c, idx[c]) for c in (S.EVENT_ID, S.EVENT_TYPE) if c in idx]
+    if tbl.header:
+        cells.append((tbl.header[0], 0))
+    for col, j in cells:
+        v = values[j] if j < len(values) else None
+        if isinstance(v, str) and re.sub(r"[\s:]+", "", v).casefold() in _TOTALS:
+            return col, v.strip()
+    return None
+
+
+def _code(read: Callable[[str], str]) -> Callable[[Any], str]:
+    """A cell parser for a taxonomy code from a reader that raises ValueError."""
     def parse(raw):
-        code = fn(parse_text(raw))
-        if code is None:
-            raise CellError(f"{expected}, got {parse_text(raw)!r}")
-        return code
+        try:
+            return read(parse_text(raw))
+        except ValueError as exc:
+            raise CellError(str(exc)) from None
     return parse
 
 
@@ -261,6 +358,20 @@ def _check_consistency(rec: dict, pos: int, idx: dict, problems: Problems) -> No
     if ins > 0 and S.POLICY_ID in idx and not rec[S.POLICY_ID]:
         problems.add(pos, S.POLICY_ID, "an insurance recovery is recorded but no policy; "
                                        "expected the id of the policy that paid")
+
+
+def _check_window(rec: dict, pos: int, window: tuple[pd.Timestamp, pd.Timestamp] | None,
+                  problems: Problems) -> None:
+    if window is None:
+        return
+    start, as_of = window
+    for col, what in ((S.OCCURRENCE_DATE, "occurrence date"),
+                      (S.DISCOVERY_DATE, "discovery date")):
+        day = rec[col]
+        if day is not None and not start <= day <= as_of:
+            problems.add(pos, col, f"{what} {day.date()} is outside the observation window "
+                                   f"{start.date()} – {as_of.date()} of the case; expected a "
+                                   "date within it (a typo?)")
 
 
 def _check_duplicates(tbl: Table, records: list[dict], problems: Problems) -> None:

@@ -1,9 +1,10 @@
 """Reading tabular sources with positions a person can find, and parsing their cells.
 
 Every opwb loader reads through :func:`read_table`, which keeps for each record where it
-came from: ``line N`` of a text file (the header is line 1; blank lines are counted),
-``row N`` of a workbook sheet (the sheet's own row number) or ``row N`` of a SQL result or
-DataFrame (first record = row 1). What a file is comes from its contents, not its name
+came from: ``line N`` of a text file (the file's first line is line 1; blank lines are
+counted), ``row N`` of a workbook sheet (the sheet's own row number) or ``row N`` of a SQL
+result or DataFrame (first record = row 1). A file's header is its first non-blank line or
+row, or the one ``header_row`` names (a bank's title block above it is then ignored). What a file is comes from its contents, not its name
 (:mod:`opwb.data.sniff`): delimited text in the encodings Korean systems write
 (:mod:`opwb.data.textread`), or a workbook (:mod:`opwb.data.excelread`). Cells are parsed by
 the ``parse_*`` functions, which return a value or raise :class:`CellError` with what was
@@ -64,6 +65,11 @@ class Problems:
                 found = sorted([*self.table.problems, *self.items], key=_position)
             raise DataError(found, max_shown=self.max_errors)
 
+    def raise_alone(self, pos: int | None, column: str | None, message: str) -> None:
+        """Raise one problem on its own: one that makes every other found so far (and the
+        table's reading problems) noise, such as a header that is on a later row."""
+        raise DataError([Problem(self.table.name, self.table.where(pos), column, message)])
+
 
 def _position(problem: Problem) -> int:
     number = problem.where.rsplit(" ", 1)[-1]
@@ -77,7 +83,7 @@ _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
 
 
 def read_table(source: Any, *, encoding: str | None = None, sheet_name: str | int = 0,
-               table: str | None = None) -> Table:
+               table: str | None = None, header_row: int | None = None) -> Table:
     """Read a text file, a workbook, a SQL table (connection or URL) or a DataFrame.
 
     Parameters
@@ -93,6 +99,9 @@ def read_table(source: Any, *, encoding: str | None = None, sheet_name: str | in
         Workbook sheet (name, or 0-based position).
     table : str
         SQL table name (required for SQL sources).
+    header_row : int, optional
+        For a file: the line (text) or row (sheet) of the header, 1 = the first; the lines or
+        rows above it are ignored. By default the first non-blank one is the header.
 
     Returns
     -------
@@ -103,9 +112,12 @@ def read_table(source: Any, *, encoding: str | None = None, sheet_name: str | in
     ------
     opwb.DataError
         A file that is not a table (saying what it is: HTML, a zip archive, a PDF, ...), text
-        not valid in its encoding (naming the line and byte), an unknown sheet, an empty file.
+        not valid in its encoding (naming the line and byte), an unknown sheet, an empty file,
+        a ``header_row`` that is blank or past the end.
     FileNotFoundError
         No such file.
+    ValueError
+        ``header_row`` not a whole number ≥ 1, or given for a SQL source or a DataFrame.
 
     Examples
     --------
@@ -114,6 +126,7 @@ def read_table(source: Any, *, encoding: str | None = None, sheet_name: str | in
     >>> t.name, t.unit, t.header[:2]
     ('insurance_programme.csv', 'line', ('policy_id', 'name'))
     """
+    _check_header_row(source, header_row)
     if isinstance(source, pd.DataFrame):
         rows = tuple((i + 1, tuple(r)) for i, r in enumerate(source.itertuples(index=False)))
         return Table("<DataFrame>", "row", tuple(map(str, source.columns)), None, rows)
@@ -125,12 +138,25 @@ def read_table(source: Any, *, encoding: str | None = None, sheet_name: str | in
             raise FileNotFoundError(f"{path}: no such file")
         kind = identify(path)
         if kind == "text":
-            return read_text(path, encoding)
-        return read_workbook(path, kind, sheet_name)
+            return read_text(path, encoding, header_row)
+        return read_workbook(path, kind, sheet_name, header_row)
     if hasattr(source, "execute") or hasattr(source, "connect"):
         return _read_sql(source, table, _connection_name(source))
     raise TypeError(f"cannot read {type(source).__name__}: expected a CSV/Excel path, a SQL "
                     "URL or connection, or a pandas DataFrame")
+
+
+def _check_header_row(source: Any, header_row: int | None) -> None:
+    if header_row is None:
+        return
+    if isinstance(header_row, bool) or not isinstance(header_row, (int, np.integer)) \
+            or header_row < 1:
+        raise ValueError(f"header_row must be a whole number ≥ 1 (1 = the first row), got "
+                         f"{header_row!r}")
+    if not isinstance(source, (str, Path)) or (isinstance(source, str)
+                                               and _SQL_URL.match(source)):
+        raise ValueError("header_row applies to a text file or a workbook, not to "
+                         f"{type(source).__name__} sources")
 
 
 def _read_sql(con: Any, table: str | None, db_name: str) -> Table:
@@ -350,12 +376,33 @@ def parse_int(value: Any, *, minimum: int | None = 0) -> int:
 
 
 def column_index(table: Table, problems: Problems, *, required: tuple[str, ...],
-                 optional: tuple[str, ...] = (),
-                 columns: dict[str, str] | None = None) -> dict[str, int]:
+                 optional: tuple[str, ...] = (), columns: dict[str, str] | None = None,
+                 find_header: bool = False) -> dict[str, int]:
     """Map canonical column names to positions in ``table.header``.
 
-    ``columns`` renames source headers to canonical names (e.g. ``{'사건유형': 'event_type'}``).
-    Missing required columns and headers that appear twice are added to ``problems``.
+    Parameters
+    ----------
+    table : Table
+    problems : Problems
+        Missing required columns and headers that appear twice are added to it.
+    required, optional : tuple of str
+        Canonical column names.
+    columns : dict, optional
+        Source header → canonical name (e.g. ``{'사건유형': 'event_type'}``).
+    find_header : bool
+        When required columns are missing, look for a later line or row among the table's
+        first ones (``table.leading``) that holds them all (after ``columns``).
+
+    Returns
+    -------
+    dict
+        Canonical name → position in the header.
+
+    Raises
+    ------
+    opwb.DataError
+        With ``find_header``, when a later line or row holds the required columns: one
+        problem naming it (set ``header_row`` to it), instead of one per missing column.
     """
     rename = dict(columns or {})
     index: dict[str, int] = {}
@@ -367,11 +414,37 @@ def column_index(table: Table, problems: Problems, *, required: tuple[str, ...],
                          f"and {i + 1}); expected each column once")
             continue
         index[canon] = i
-    for name in required:
-        if name not in index:
-            hint = (f"; map a differently named column with columns={{'<header>': '{name}'}}"
-                    if not rename else "")
-            problems.add(table.header_pos or 1, name,
-                         f"missing column; expected the columns {', '.join(required)}"
-                         + (f" (optional: {', '.join(optional)})" if optional else "") + hint)
+    missing = [name for name in required if name not in index]
+    if missing and find_header:
+        _header_below(table, problems, required, rename)
+    for name in missing:
+        hint = (f"; map a differently named column with columns={{'<header>': '{name}'}}"
+                if not rename else "")
+        problems.add(table.header_pos or 1, name,
+                     f"missing column; expected the columns {', '.join(required)}"
+                     + (f" (optional: {', '.join(optional)})" if optional else "") + hint)
     return index
+
+
+def _header_below(table: Table, problems: Problems, required: tuple[str, ...],
+                  rename: dict[str, str]) -> None:
+    """Raise one problem if a line or row after the header holds every required column."""
+    for pos, values in table.leading:
+        if pos == table.header_pos:
+            continue
+        names = {rename.get(t, t) for t in (_header_text(v) for v in values)}
+        if set(required) <= names:
+            unit = table.unit
+            problems.raise_alone(
+                pos, None, f"this {unit} looks like the header (it holds the columns "
+                f"{', '.join(required)}), not {unit} {table.header_pos}: set header_row = "
+                f"{pos} (in the case file) / header_row={pos}; the {unit}s above it are then "
+                "ignored")
+
+
+def _header_text(value: Any) -> str:
+    if value is None or isinstance(value, Unreadable):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()

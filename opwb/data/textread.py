@@ -12,10 +12,11 @@ import codecs
 import csv
 import io
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 from opwb.data.errors import DataError, Problem
-from opwb.data.rawtable import Table
+from opwb.data.rawtable import LEADING_ROWS, Table, from_header_row
 
 __all__ = ["decode_text", "detect_delimiter", "read_text"]
 
@@ -184,12 +185,28 @@ def detect_delimiter(line: str) -> str:
     return best if counts[best] else ","
 
 
-def read_text(path: Path, encoding: str | None) -> Table:
-    """Read a delimited text file into a :class:`~opwb.data.rawtable.Table` (positions are
-    lines; the first non-blank line is the header).
+def read_text(path: Path, encoding: str | None, header_row: int | None = None) -> Table:
+    """Read a delimited text file into a :class:`~opwb.data.rawtable.Table`.
 
-    Raises :class:`opwb.DataError` for an undecodable file (see :func:`decode_text`), text
-    that is not valid CSV, or an empty file.
+    Parameters
+    ----------
+    path : pathlib.Path
+    encoding : str or None
+        See :func:`decode_text`.
+    header_row : int, optional
+        The header's line (1 = the file's first line; lines above it, such as a title
+        block, are ignored). By default the first non-blank line is the header.
+
+    Returns
+    -------
+    Table
+        ``unit`` ``"line"``: positions are the lines where records start.
+
+    Raises
+    ------
+    opwb.DataError
+        An undecodable file (see :func:`decode_text`), text that is not valid CSV, an empty
+        file, or a ``header_row`` that is blank or past the end.
 
     Examples
     --------
@@ -200,34 +217,59 @@ def read_text(path: Path, encoding: str | None) -> Table:
     """
     text, _ = decode_text(path.read_bytes(), path.name, encoding)
     lines = io.StringIO(text, newline="")
-    first = lines.readline()
-    sep = _SEP_LINE.match(first)
-    start = 1
+    sep = _SEP_LINE.match(lines.readline())
     if sep:  # Excel's "sep=;" hint line
-        delimiter, start = sep.group(1), 2
+        delimiter = sep.group(1)
     else:
         lines.seek(0)
-        header_line = next((ln for ln in text.splitlines() if ln.strip()), "")
-        delimiter = detect_delimiter(header_line)
+        delimiter = detect_delimiter(_header_line(text, header_row))
     reader = csv.reader(lines, delimiter=delimiter)
-    header, header_pos, rows = None, None, []
     try:
-        for record in reader:
-            pos, start = start, reader.line_num + (2 if sep else 1)
-            if not record or all(not f.strip() for f in record):
-                continue
-            if header is None:
-                header, header_pos = _trim_header(record), pos
-            else:
-                rows.append((pos, _trim_row(record, len(header))))
+        records = list(from_header_row(_records(reader, 2 if sep else 1), header_row,
+                                       path.name, "line"))
     except csv.Error as exc:
         line = reader.line_num + (1 if sep else 0)
         raise DataError([Problem(path.name, f"line {line}", None,
                                  f"not valid CSV: {exc}")]) from None
+    return _to_table(path.name, records)
+
+
+def _records(reader: Iterator[list[str]], first: int) -> Iterator[tuple[int, list[str]]]:
+    """(line where the record starts, fields) of every record, blank ones included."""
+    start = first
+    for record in reader:
+        pos, start = start, reader.line_num + first
+        yield pos, record
+
+
+def _header_line(text: str, header_row: int | None) -> str:
+    """The line the delimiter is judged from: line ``header_row``, else the first non-blank
+    line, or, when it holds no delimiter (a title), the first of the next ones that does."""
+    if header_row is not None:
+        lines = re.split(r"\r\n|\r|\n", text)
+        return lines[header_row - 1] if header_row <= len(lines) else ""
+    candidates = [ln for ln in text.splitlines()[:200] if ln.strip()][:LEADING_ROWS]
+    for line in candidates:
+        if any(d in re.sub(r'"[^"]*"', "", line) for d in (",", "\t", ";")):
+            return line
+    return candidates[0] if candidates else ""
+
+
+def _to_table(name: str, records: list[tuple[int, list[str]]]) -> Table:
+    header, header_pos, rows, leading = None, None, [], []
+    for pos, record in records:
+        if not record or all(not f.strip() for f in record):
+            continue
+        if len(leading) < LEADING_ROWS:
+            leading.append((pos, tuple(record)))
+        if header is None:
+            header, header_pos = _trim_header(record), pos
+        else:
+            rows.append((pos, _trim_row(record, len(header))))
     if header is None:
-        raise DataError([Problem(path.name, "line 1", None,
+        raise DataError([Problem(name, "line 1", None,
                                  "the file is empty; expected a header row and data rows")])
-    return Table(path.name, "line", header, header_pos, tuple(rows))
+    return Table(name, "line", header, header_pos, tuple(rows), leading=tuple(leading))
 
 
 def _trim_header(record: list[str]) -> tuple[str, ...]:

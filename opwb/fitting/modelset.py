@@ -20,6 +20,11 @@ A cell with no credible family raises :class:`ValueError` naming each family and
 admits infinite-mean severities because it always simulates them under a severity cap. A set remembers a fingerprint of the losses it was
 fitted on (:func:`losses_fingerprint`, a hash: no loss is stored), so :func:`models_for`
 uses a saved set only for exactly those losses and fits anew otherwise.
+
+The frequencies are fitted with each year's exposure (:func:`~opwb.fitting.frequency.annual_counts`,
+:func:`~opwb.fitting.frequency.year_exposure`) when the losses come with an observation window
+(``losses.attrs["observation"]``, or ``observation=``): a window that covers part of a year
+counts that year for the part observed.
 """
 from __future__ import annotations
 
@@ -175,11 +180,42 @@ def choose_family(table: pd.DataFrame, *, allow_infinite_mean: bool = False,
 
 
 # --------------------------------------------------------------------------- fitting
-def losses_fingerprint(losses: pd.DataFrame, threshold: float, *, by: str = "event_type"
-                       ) -> str:
-    """SHA-256 of the sorted (cell, gross loss, occurrence year) of the collected losses.
+def _count_years(losses: pd.DataFrame, threshold: float, by: str, observation
+                 ) -> tuple[list[int], list[float]] | None:
+    """The years and exposures the frequency fits use, or None when they are those of the
+    data alone (every calendar year from the first to the last loss, each whole)."""
+    if observation is None or observation is False:
+        return None
+    counts = annual_counts(losses, by=by, threshold=threshold, observation=observation)
+    exposure = counts.attrs["exposure"]
+    years = [int(y) for y in exposure.index]
+    if bool((exposure == 1.0).all()) and not losses.empty:
+        plain = annual_counts(losses, by=by, threshold=threshold, observation=False)
+        if years == [int(y) for y in plain.index]:
+            return None
+    return years, [float(e) for e in exposure]
 
-    Identifies the data a model set was fitted on without storing any loss.
+
+def losses_fingerprint(losses: pd.DataFrame, threshold: float, *, by: str = "event_type",
+                       observation=None) -> str:
+    """SHA-256 of the sorted (cell, gross loss, occurrence year) of the collected losses,
+    and of the counts' years and exposures when an observation window changes them.
+
+    Identifies the data a model set was fitted on without storing any loss. A window of
+    whole calendar years from the first to the last loss's year gives the fingerprint of
+    the losses without a window (the same counts, the same fits); any other window (a
+    partial year, or years without losses at either end) adds its years and exposures.
+
+    Parameters
+    ----------
+    losses : pandas.DataFrame
+        Canonical loss events.
+    threshold : float
+        Collection threshold (KRW).
+    by : str
+        Cell column.
+    observation : (start, as_of) or False, optional
+        Observation window (default ``losses.attrs.get("observation")``; ``False``: none).
 
     Examples
     --------
@@ -188,11 +224,23 @@ def losses_fingerprint(losses: pd.DataFrame, threshold: float, *, by: str = "eve
     ...                    "occurrence_date": pd.to_datetime(["2005-01-01", "2006-03-01"])})
     >>> losses_fingerprint(df, 1e7) == losses_fingerprint(df.iloc[::-1], 1e7)
     True
+    >>> losses_fingerprint(df, 1e7) == losses_fingerprint(
+    ...     df, 1e7, observation=("2005-01-01", "2006-12-31"))
+    True
+    >>> losses_fingerprint(df, 1e7) == losses_fingerprint(
+    ...     df, 1e7, observation=("2005-01-01", "2006-06-30"))
+    False
     """
+    if observation is None:
+        observation = losses.attrs.get("observation")
     keep = losses[collected(losses["gross_loss"], threshold)]
     rows = sorted(zip(keep[by].astype(str), keep["gross_loss"].astype(float),
                       pd.to_datetime(keep["occurrence_date"]).dt.year.astype(int)))
-    text = json.dumps({"threshold": float(threshold), "by": by, "rows": rows})
+    doc = {"threshold": float(threshold), "by": by, "rows": rows}
+    window = _count_years(losses, threshold, by, observation)
+    if window is not None:
+        doc["years"], doc["exposure"] = window
+    text = json.dumps(doc)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -200,8 +248,8 @@ def fit_model_set(losses: pd.DataFrame, threshold: float, *, families: Iterable[
                   n_boot: int | None = None, seed: int = 0, by: str = "event_type",
                   cells: Iterable[str] | None = None, allow_infinite_mean: bool = False,
                   level: float = TAIL_TEST_LEVEL,
-                  progress: Callable[[float, str], None] | None = None
-                  ) -> tuple[ModelSet, dict[str, pd.DataFrame]]:
+                  progress: Callable[[float, str], None] | None = None,
+                  observation=None) -> tuple[ModelSet, dict[str, pd.DataFrame]]:
     """Fit every family to every cell and choose one per cell by :func:`choose_family`.
 
     Parameters
@@ -219,6 +267,12 @@ def fit_model_set(losses: pd.DataFrame, threshold: float, *, families: Iterable[
     allow_infinite_mean : bool
         Let infinite-mean severities compete (use them only with a severity cap).
     progress : callable(fraction, text), optional
+    observation : (start, as_of) or False, optional
+        Observation window (dates, both days included); default
+        ``losses.attrs.get("observation")``, ``False``: none. Each year's count is fitted
+        with its exposure (:func:`~opwb.fitting.frequency.year_exposure`, years), so a
+        partial first or last year does not lower the frequency; without a window every
+        calendar year from the first to the last loss counts as a whole year.
 
     Returns
     -------
@@ -234,7 +288,10 @@ def fit_model_set(losses: pd.DataFrame, threshold: float, *, families: Iterable[
     """
     n_boot = DEFAULT_N_BOOT if n_boot is None else n_boot
     report = progress or (lambda frac, text: None)
-    counts = annual_counts(losses, by=by, threshold=threshold)
+    if observation is None:
+        observation = losses.attrs.get("observation")
+    counts = annual_counts(losses, by=by, threshold=threshold, observation=observation)
+    exposure = counts.attrs["exposure"].to_numpy(float)
     cells = list(counts.columns) if cells is None else list(cells)
     chosen, tables = {}, {}
     for i, cell in enumerate(cells):
@@ -249,15 +306,22 @@ def fit_model_set(losses: pd.DataFrame, threshold: float, *, families: Iterable[
         except ValueError as exc:
             raise ValueError(f"{by} {cell} ({x.size} losses at or above "
                              f"{threshold:,.0f} KRW): {exc}") from None
-        chosen[cell] = CellFit(fit_frequency(counts[cell], threshold=threshold), fits[family],
-                               why)
+        chosen[cell] = CellFit(fit_frequency(counts[cell].to_numpy(), threshold=threshold,
+                                             exposure=exposure), fits[family], why)
     report(1.0, "완료 (done)")
     note = (f"Chosen by opwb.fitting.modelset.choose_family: lowest AIC among the credible "
             f"families (status ok, {'any mean' if allow_infinite_mean else 'finite mean'}, "
             f"AD-up bootstrap p ≥ {level:g}, B = {n_boot}, seed {seed}); threshold "
             f"{threshold:,.0f} KRW, losses at or above it.")
-    return ModelSet(chosen, float(threshold), losses_fingerprint(losses, threshold, by=by),
-                    allow_infinite_mean, note, tables), tables
+    window = _count_years(losses, threshold, by, observation)
+    if window is not None:
+        start, as_of = observation
+        note += (f" Frequencies per year of exposure: observation window "
+                 f"{pd.Timestamp(start):%Y-%m-%d} – {pd.Timestamp(as_of):%Y-%m-%d}, "
+                 f"{sum(window[1]):.2f} years over {len(window[0])} calendar years.")
+    fingerprint = losses_fingerprint(losses, threshold, by=by, observation=observation)
+    return ModelSet(chosen, float(threshold), fingerprint, allow_infinite_mean, note,
+                    tables), tables
 
 
 # --------------------------------------------------------------------------- files
@@ -301,18 +365,24 @@ def load_model_set(path=None) -> ModelSet:
 
 
 def models_for(losses: pd.DataFrame, threshold: float, *, allow_infinite_mean: bool = False,
-               saved: Iterable[str | Path] | None = None, **fit_options) -> ModelSet:
+               saved: Iterable[str | Path] | None = None, observation=None,
+               **fit_options) -> ModelSet:
     """The model set of ``losses``: a saved set fitted on exactly these losses with the same
     options, else a new fit (:func:`fit_model_set`).
 
     ``saved`` lists model-set files to look in (default: the bundled ones); a file is used
     only when its fingerprint equals :func:`losses_fingerprint` of ``losses`` and its
-    ``allow_infinite_mean`` matches.
+    ``allow_infinite_mean`` matches. ``observation`` (default
+    ``losses.attrs.get("observation")``) is the observation window of :func:`fit_model_set`;
+    it enters the fingerprint only when it changes the counts' years or exposures.
     """
     if saved is None:
         from opwb.data.bundled import data_path
         saved = [data_path(name) for name in BUNDLED_MODEL_FILES]
-    fingerprint = losses_fingerprint(losses, threshold, by=fit_options.get("by", "event_type"))
+    if observation is None:
+        observation = losses.attrs.get("observation")
+    fingerprint = losses_fingerprint(losses, threshold, by=fit_options.get("by", "event_type"),
+                                     observation=observation)
     for path in saved:
         path = Path(path)
         if not path.is_file():
@@ -322,7 +392,7 @@ def models_for(losses: pd.DataFrame, threshold: float, *, allow_infinite_mean: b
                 and bool(head.get("allow_infinite_mean", False)) == allow_infinite_mean):
             return load_model_set(path)
     return fit_model_set(losses, threshold, allow_infinite_mean=allow_infinite_mean,
-                         **fit_options)[0]
+                         observation=observation, **fit_options)[0]
 
 
 def main(argv=None) -> int:

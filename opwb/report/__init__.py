@@ -37,7 +37,8 @@ _EXPORTS = {
     ], "uncertainty_tables"),
     **dict.fromkeys([
         "STATUS_KO", "frontier_ko", "reasons_markdown", "eok_text", "severity_table_ko",
-        "chosen_models_ko", "takeaways_ko", "truncation_effect_ko", "cap_sensitivity_ko", "wrapped"
+        "chosen_models_ko", "takeaways_ko", "truncation_effect_ko", "cap_sensitivity_ko", "wrapped",
+        "count_summary_ko", "same_models_ko"
     ], "tables"),
 }
 

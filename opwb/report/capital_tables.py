@@ -260,7 +260,7 @@ def model_source_ko(bases: Mapping[bool, Any]) -> pd.DataFrame:
         fp = getattr(base.model_set, "fingerprint", "") or ""
         src = (f"번들 모형 파일 data/{by_print[fp]} (같은 손실에 적합)" if fp in by_print
                else "불러온 손실에 새로 적합 (모형 선택 규칙)")
-        rows[CD_LABELS[bool(cd)]] = {"모형 출처": src, "손실 지문 (fingerprint)": fp[:16],
+        rows[base.data_label] = {"모형 출처": src, "손실 지문 (fingerprint)": fp[:16],
                                     "모의실험 연수": f"{base.n_years:,}년",
                                     "시드": str(base.seed),
                                     "단일손실 상한": ("없음" if base.severity_cap is None

@@ -10,10 +10,17 @@ removed by the templates below (the deck uses none of them). The PDF is printed 
 Chromium from ``slides.html?print-pdf``, one page per slide, with Korean text in the system
 CJK font (Debian ``fonts-noto-cjk``). Nothing here needs the network.
 
+The deck runs on a bank's case (:func:`opwb.load_case`): ``case_path`` (``--case``) is handed
+to the notebook as its parameter ``case_path`` (a cell injected after the one tagged
+``parameters``, as papermill does); without it the notebook opens its default case
+(:func:`opwb.open_case`: ``$OPWB_CASE``, else the bundled case). The pages' ``<title>`` is
+the notebook's title followed by the case's bank name; deck.py names no bank itself.
+
 Command line::
 
     python -m opwb.report.deck build --out build/deck            # slides, report and PDF
     python -m opwb.report.deck build --out build/deck --no-pdf   # without Chromium
+    python -m opwb.report.deck build --case bank/case.toml --out build/deck  # a bank's case
 
 Examples
 --------
@@ -24,18 +31,20 @@ Examples
 from __future__ import annotations
 
 import argparse
+import ast
 import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 __all__ = [
     "Format", "FORMATS", "DECK_NOTEBOOK", "VENDOR_DIR", "REVEAL_DIR", "CHROMIUM",
-    "execute_notebook", "export_slides", "export_html", "export_pdf",
+    "inject_parameters", "execute_notebook", "deck_title",
+    "export_slides", "export_html", "export_pdf",
     "build", "remote_references", "remote_references_in_html", "main",
 ]
 
@@ -131,17 +140,129 @@ def _loader():
 # -- execution and export -----------------------------------------------------------------------
 
 
+INJECTED_TAG = "injected-parameters"
+
+
+def inject_parameters(nb, parameters: Mapping[str, Any]):
+    """Give a notebook parameters the way papermill does.
+
+    A code cell tagged ``injected-parameters`` that assigns each parameter goes right after
+    the first cell tagged ``parameters`` (at the top when there is none; an injected cell
+    already there is replaced). It is a ``skip`` cell of the slides.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        The notebook; changed in place.
+    parameters : Mapping[str, Any]
+        Name → value; each value must be a Python literal (str, number, bool, None, or
+        lists, tuples and dicts of those).
+
+    Returns
+    -------
+    nbformat.NotebookNode
+        ``nb``.
+
+    Raises
+    ------
+    ValueError
+        For a name that is not an identifier or a value that is not a literal.
+
+    Examples
+    --------
+    >>> import nbformat
+    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+    ...     "case_path = None", metadata={"tags": ["parameters"]})])
+    >>> print(inject_parameters(nb, {"case_path": "/banks/a/case.toml"}).cells[1].source)
+    # Parameters
+    case_path = '/banks/a/case.toml'
+    """
+    import nbformat
+
+    lines = ["# Parameters"]
+    for name, value in parameters.items():
+        if not str(name).isidentifier():
+            raise ValueError(f"notebook parameter name {name!r} is not an identifier")
+        text = repr(value)
+        try:
+            ok = ast.literal_eval(text) == value
+        except (ValueError, SyntaxError):
+            ok = False
+        if not ok:
+            raise ValueError(f"notebook parameter {name}={value!r} is not a Python literal")
+        lines.append(f"{name} = {text}")
+    cell = nbformat.v4.new_code_cell("\n".join(lines), metadata={
+        "tags": [INJECTED_TAG], "slideshow": {"slide_type": "skip"}})
+
+    def tagged(tag: str) -> int:
+        return next((i for i, c in enumerate(nb.cells)
+                     if tag in c.get("metadata", {}).get("tags", [])), -1)
+
+    injected, params = tagged(INJECTED_TAG), tagged("parameters")
+    if injected >= 0:
+        nb.cells[injected] = cell
+    else:
+        nb.cells.insert(params + 1, cell)  # params == -1: at the top
+    return nb
+
+
 def execute_notebook(path: str | Path = DECK_NOTEBOOK, *, timeout: int = 600,
-                     kernel_name: str = "python3"):
-    """Run a notebook top to bottom (nbclient, working directory = its folder); return it."""
+                     kernel_name: str = "python3",
+                     parameters: Mapping[str, Any] | None = None):
+    """Run a notebook top to bottom (nbclient, working directory = its folder); return it.
+
+    Parameters
+    ----------
+    path : str or Path
+        The notebook; default the deck notebook.
+    timeout : int
+        Seconds a cell may run.
+    kernel_name : str
+        The Jupyter kernel.
+    parameters : Mapping[str, Any], optional
+        Notebook parameters, injected as papermill does (:func:`inject_parameters`), e.g.
+        ``{"case_path": "/abs/case.toml"}``. None or empty: the notebook's own values.
+
+    Returns
+    -------
+    nbformat.NotebookNode
+        The executed notebook (the file is not changed).
+    """
     import nbformat
     from nbclient import NotebookClient
 
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
+    if parameters:
+        inject_parameters(nb, parameters)
     NotebookClient(nb, timeout=timeout, kernel_name=kernel_name,
                    resources={"metadata": {"path": str(path.parent)}}).execute()
     return nb
+
+
+def deck_title(nb, bank: str | None = None) -> str:
+    """The pages' title: the notebook's ``title`` metadata (else its first markdown heading,
+    else ``"Workshop deck"``), followed by ``bank`` unless it already names it.
+
+    Examples
+    --------
+    >>> import nbformat
+    >>> nb = nbformat.v4.new_notebook(metadata={"title": "운영리스크 보험전략 워크숍"})
+    >>> deck_title(nb, "가나은행")
+    '운영리스크 보험전략 워크숍 — 가나은행'
+    """
+    title = str(nb.metadata.get("title") or "").strip()
+    if not title:
+        for cell in nb.cells:
+            if cell.cell_type == "markdown":
+                m = re.search(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$", cell.source, re.M)
+                if m:
+                    title = m.group(1).strip()
+                    break
+    title = title or "Workshop deck"
+    if bank and bank not in title:
+        title = f"{title} — {bank}"
+    return title
 
 
 def _copy_reveal(out_dir: Path) -> Path:
@@ -255,18 +376,56 @@ def export_pdf(slides: str | Path, pdf: str | Path | None = None, *,
 
 
 def build(out_dir: str | Path = "build/deck", *, notebook: str | Path = DECK_NOTEBOOK,
-          formats: Iterable[Format] = FORMATS, timeout: int = 600) -> dict[str, Path]:
+          formats: Iterable[Format] = FORMATS, timeout: int = 600,
+          case_path: str | Path | None = None) -> dict[str, Path]:
     """Execute the deck notebook and export it; return ``{format: path}``.
 
     Writes ``slides.html`` (+ ``reveal.js/``), ``report.html`` and ``slides.pdf`` into
-    ``out_dir``. Raises ``ValueError`` for an unknown format.
+    ``out_dir``.
+
+    Parameters
+    ----------
+    out_dir : str or Path
+        The output folder (created).
+    notebook : str or Path
+        The notebook to present; default the deck notebook.
+    formats : iterable of {"slides", "html", "pdf"}
+        What to write (the PDF is printed from the slides).
+    timeout : int
+        Seconds a cell may run.
+    case_path : str or Path, optional
+        The bank's case file, read here first (a bad case fails before the notebook runs)
+        and handed to the notebook, as an absolute path, as its parameter ``case_path``.
+        None: the notebook's default case (:func:`opwb.open_case`).
+
+    Returns
+    -------
+    dict[str, Path]
+        The files written, by format.
+
+    Raises
+    ------
+    ValueError
+        For an unknown format.
+    opwb.DataError
+        For a missing or invalid case file (a ``ValueError``).
     """
+    from opwb.data.case import load_case, open_case
+
     formats = tuple(formats)
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
         raise ValueError(f"unknown format(s) {unknown}; expected some of {FORMATS}")
     out_dir = Path(out_dir)
-    nb = execute_notebook(notebook, timeout=timeout)
+    parameters: dict[str, Any] = {}
+    if case_path is not None:
+        case_path = Path(case_path).expanduser().resolve()  # the kernel runs elsewhere
+        case = load_case(case_path)
+        parameters["case_path"] = str(case_path)
+    else:
+        case = open_case(None)  # what the notebook opens without the parameter
+    nb = execute_notebook(notebook, timeout=timeout, parameters=parameters)
+    nb.metadata["title"] = deck_title(nb, case.name)
     out: dict[str, Path] = {}
     if "slides" in formats or "pdf" in formats:
         out["slides"] = export_slides(nb, out_dir)
@@ -348,12 +507,27 @@ def remote_references(path: str | Path) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m opwb.report.deck build [--out DIR] [--notebook NB] [--no-pdf] [--formats ...]``."""
+    """``python -m opwb.report.deck build [--case PATH] [--out DIR] [--notebook NB] [--no-pdf]
+    [--formats ...]``.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments; default ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        0; a bad argument, format or case file exits with status 2 and a one-line reason.
+    """
     parser = argparse.ArgumentParser(prog="python -m opwb.report.deck",
                                      description="Build the offline workshop deck.")
     sub = parser.add_subparsers(dest="command", required=True)
     b = sub.add_parser("build", help="execute the deck notebook; export slides, HTML, PDF")
     b.add_argument("--out", default="build/deck", help="output folder (default build/deck)")
+    b.add_argument("--case", metavar="PATH", default=None,
+                   help="the bank's case file (TOML; default: $OPWB_CASE, else the bundled "
+                        "case), handed to the notebook as its parameter case_path")
     b.add_argument("--notebook", default=str(DECK_NOTEBOOK), help="notebook to present")
     b.add_argument("--formats", default=",".join(FORMATS),
                    help="comma-separated subset of slides,html,pdf (default all)")
@@ -363,7 +537,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.no_pdf:
         formats = [f for f in formats if f != "pdf"]
     try:
-        paths = build(args.out, notebook=args.notebook, formats=formats)
+        paths = build(args.out, notebook=args.notebook, formats=formats, case_path=args.case)
     except (ValueError, FileNotFoundError, RuntimeError) as err:
         parser.exit(2, f"error: {err}\n")
     for fmt, path in paths.items():

@@ -288,7 +288,8 @@ def scenario_sheet(results: Iterable[Any], keys: Iterable[str] | None = None) ->
             kind = figure_kind(k)
             value, se = float(m[k]), float(m[f"{k}_se"])
             rows.append(dict(zip(SCENARIO_COLUMNS, (
-                CD_LABELS[bool(r.include_cd)], r.alternative.name, k, figure_label(k),
+                r.data_label or CD_LABELS[bool(r.include_cd)], r.alternative.name, k,
+                figure_label(k),
                 value if kind == "krw" else math.nan, se if kind == "krw" else math.nan,
                 value if kind == "ratio" else math.nan, se if kind == "ratio" else math.nan,
                 figure_text(k, value, se)))))
@@ -301,7 +302,6 @@ def settings_sheet(spec: Any, bases: Mapping[bool, Any] | None = None) -> pd.Dat
     convention) and, per scenario base, the fingerprint of the losses its models were
     fitted on. Columns ``항목`` (Korean), ``설정`` (the field's name), ``값``.
     """
-    from opwb.report.scenario_tables import CD_LABELS
     s = spec.settings
     rows = [("모의실험 연수", "n_years", int(spec.n_years)), ("시드", "seed", int(spec.seed)),
             ("단일손실 상한 (원)", "severity_cap",
@@ -313,6 +313,12 @@ def settings_sheet(spec: Any, bases: Mapping[bool, Any] | None = None) -> pd.Dat
             ("합산 방식", "aggregation", s.aggregation),
             ("잔존기간 할인 방식", "haircut_convention", s.haircut_convention)]
     for cd, base in (bases or {}).items():
-        rows.append((f"모형 손실 지문 ({CD_LABELS[bool(cd)]})", f"fingerprint_{bool(cd)}",
+        rows.append((f"모형 손실 지문 ({base.data_label})", f"fingerprint_{bool(cd)}",
                      getattr(base.model_set, "fingerprint", "") or ""))
+    rows += [("은행", "bank", getattr(spec, "bank", "")),
+             ("수집기준 (원)", "threshold", float(getattr(spec, "threshold", math.nan))),
+             ("BBB 증권번호", "bond_policy", getattr(spec, "bond_policy", "")),
+             ("기준 사건", "incidents",
+              ", ".join(i for i, _ in getattr(spec, "incidents", ())) or "없음"),
+             ("사례 지문", "case_key", getattr(spec, "case_key", ""))]
     return pd.DataFrame(rows, columns=["항목", "설정", "값"])

@@ -21,7 +21,7 @@ from opwb.data.taxonomy import EVENT_TYPES, label
 from opwb.data.units import format_krw
 from opwb.report.tables import eok_text
 
-__all__ = ["AXIS_KO", "TOTAL_KO", "claims_record_ko", "cross_table_ko", "event_type_summary_ko",
+__all__ = ["AXIS_KO", "TOTAL_KO", "incidents_summary_ko", "claims_record_ko", "cross_table_ko", "event_type_summary_ko",
            "external_comparison_ko", "incident_layers_ko", "incident_summary_ko",
            "largest_losses_ko", "load_summary_ko", "strategy_comparison_ko", "strategy_matrix_ko"]
 
@@ -140,7 +140,7 @@ def event_type_summary_ko(losses: pd.DataFrame, *, value: str = "gross_loss",
     return out
 
 
-def load_summary_ko(losses: pd.DataFrame, *, by: str = "occurrence") -> str:
+def load_summary_ko(losses: pd.DataFrame, *, by: str = "occurrence", observation=None) -> str:
     """What was loaded, as a short Korean Markdown list (for :func:`as_markdown`).
 
     Everything the English ``LoadReport`` of :func:`opwb.data.losses.load_losses` says
@@ -149,12 +149,22 @@ def load_summary_ko(losses: pd.DataFrame, *, by: str = "occurrence") -> str:
     total gross loss. Amounts by :func:`opwb.data.units.format_krw` (unit chosen by size,
     e.g. "1,000만원", "2,000.8억원").
 
+    The observation period is the bank's observation window when one is known
+    (``observation``, else ``losses.attrs["observation"]``): its first and last day and its
+    length in years of exposure (:func:`opwb.analysis.observed_exposure`: each calendar
+    year's share inside the window, summed; two decimals unless whole), e.g.
+    "관측 기간: 2000-01-01 – 2007-03-31 (7.25년, 발생일 기준)". Without a window it is the
+    calendar years from the first to the last event, e.g. "2002–2006년 (5년, ...)".
+
     Parameters
     ----------
     losses : pandas.DataFrame
         As returned by ``opwb.load_losses`` (its ``attrs["load_report"]`` is used when present).
     by : {"occurrence", "discovery"}
         Which date makes the year.
+    observation : (start, as_of) or False, optional
+        Observation window (dates); default ``losses.attrs.get("observation")``, ``False``:
+        none.
 
     Examples
     --------
@@ -162,8 +172,10 @@ def load_summary_ko(losses: pd.DataFrame, *, by: str = "occurrence") -> str:
     ...                    "occurrence_date": pd.to_datetime(["2005-07-26"])})
     >>> print(load_summary_ko(df))
     - 관측 기간: 2005–2005년 (1년, 발생일 기준), 손실 1건, 총손실 650억원
+    >>> print(load_summary_ko(df, observation=("2000-01-01", "2007-03-31")))
+    - 관측 기간: 2000-01-01 – 2007-03-31 (7.25년, 발생일 기준), 손실 1건, 총손실 650억원
     """
-    from opwb.analysis.tables import observed_years
+    from opwb.analysis.tables import observed_exposure, observed_years
 
     lines = []
     rep = losses.attrs.get("load_report")
@@ -180,9 +192,18 @@ def load_summary_ko(losses: pd.DataFrame, *, by: str = "occurrence") -> str:
         if rep.extra_columns:
             lines.append("- 추가 컬럼 (텍스트로 유지): "
                          + ", ".join(_md_code(c) for c in rep.extra_columns))
-    years = observed_years(losses, by=by)
-    lines.append(f"- 관측 기간: {years[0]}–{years[-1]}년 ({len(years)}년, "
-                 f"{_DATE_BASIS_KO.get(by, by)} 기준), 손실 {len(losses):,}건, "
+    if observation is None:
+        observation = losses.attrs.get("observation")
+    basis = _DATE_BASIS_KO.get(by, by)
+    if observation is None or observation is False:
+        years = observed_years(losses, by=by, observation=False)
+        period = f"{years[0]}–{years[-1]}년 ({len(years)}년, {basis} 기준)"
+    else:
+        total = float(observed_exposure(losses, by=by, observation=observation).sum())
+        start, as_of = (pd.Timestamp(d) for d in observation)
+        length = f"{round(total):d}" if abs(total - round(total)) < 5e-9 else f"{total:,.2f}"
+        period = f"{start:%Y-%m-%d} – {as_of:%Y-%m-%d} ({length}년, {basis} 기준)"
+    lines.append(f"- 관측 기간: {period}, 손실 {len(losses):,}건, "
                  f"총손실 {format_krw(float(losses['gross_loss'].sum()))}")
     return "\n".join(lines)
 
@@ -369,3 +390,14 @@ def external_comparison_ko(comparison: pd.DataFrame, *, digits: int = 1) -> pd.D
         "손실 (억원, 원화 환산)": eok_text(comparison["amount_krw"], digits).tolist(),
         "내용": comparison["description"].fillna("").astype(str).tolist(),
     })
+
+
+def incidents_summary_ko(profiles, incidents) -> str:
+    """The case's reference incidents as Korean Markdown: for each, its label (from the
+    case) and :func:`incident_summary_ko`; one line saying there are none when the case
+    lists none (``incidents``: :class:`opwb.data.case.Incident` sequence, ``profiles`` the
+    matching :func:`opwb.analysis.incident_profile` results)."""
+    if not incidents:
+        return "이 사례에는 기준 사건(reference incident)이 지정되어 있지 않습니다."
+    return "\n\n".join(f"**{inc.label}**\n\n{incident_summary_ko(p)}"
+                       for inc, p in zip(incidents, profiles))

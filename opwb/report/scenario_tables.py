@@ -137,7 +137,8 @@ def figure_text(key: str, value: float, se: float) -> str:
 
 def _results_columns(results: Sequence[Any]) -> list[Any]:
     both = len({r.include_cd for r in results}) > 1
-    return [(CD_LABELS[r.include_cd], r.alternative.name) if both else r.alternative.name
+    return [(r.data_label or CD_LABELS[r.include_cd], r.alternative.name) if both
+            else r.alternative.name
             for r in results]
 
 
@@ -208,7 +209,8 @@ def capital_sentence_ko(result: Any) -> str:
         return figure_text(key, m[key], m[f"{key}_se"])
     cap = ("20% 한도가 적용되어 경감이 총자본의 20%로 제한됩니다" if m["cap_binds"] else
            "20% 한도에 걸리지 않습니다")
-    return (f"{CD_LABELS[bool(result.include_cd)]} · {result.alternative.name}: "
+    return (f"{result.data_label or CD_LABELS[bool(result.include_cd)]} · "
+            f"{result.alternative.name}: "
             f"보험 반영 전 규제자본 {f('regulatory_gross_capital')}, 보험 전체의 인정 경감 "
             f"{f('regulatory_relief')} ({cap}), 보험 반영 후 규제자본 "
             f"{f('regulatory_net_capital')}. 이 가운데 BBB 한 계약의 몫(BBB를 뺐을 때와의 차이)은 "

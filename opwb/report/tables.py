@@ -28,7 +28,8 @@ from opwb.fitting.families import SEVERITY_FAMILIES
 from opwb.fitting.mle import fit_severity
 
 __all__ = ["STATUS_KO", "frontier_ko", "reasons_markdown", "eok_text", "severity_table_ko", "chosen_models_ko", "takeaways_ko",
-           "truncation_effect_ko", "cap_sensitivity_ko", "wrapped", "table_ko", "as_markdown"]
+           "truncation_effect_ko", "cap_sensitivity_ko", "wrapped", "table_ko", "as_markdown",
+           "count_summary_ko", "same_models_ko"]
 
 STATUS_KO = {"ok": "정상 (ok)", "edge": "경계 (edge)", "degenerate": "퇴화 (degenerate)",
              "not converged": "미수렴 (not converged)", "not fitted": "적합 불가 (not fitted)"}
@@ -261,3 +262,27 @@ def as_markdown(text: str):
             return self.data
 
     return _Markdown(text)
+
+
+def count_summary_ko(counts: pd.DataFrame, threshold: float) -> str:
+    """One Korean line on the annual counts of :func:`opwb.fitting.annual_counts`: losses at
+    or above the collection threshold, the years and, when the observation window has
+    partial years, the exposure in years (``counts.attrs["exposure"]``)."""
+    n = int(counts.to_numpy().sum())
+    exposure = counts.attrs.get("exposure")
+    span = f"{counts.index.min()}–{counts.index.max()}년"
+    if exposure is not None and not np.allclose(np.asarray(exposure, float), 1.0):
+        span += f", 노출 {float(np.sum(exposure)):.2f}년"
+    return f"수집기준 {format_krw(threshold)} 이상 손실 {n:,}건, {len(counts)}개 연도 ({span})"
+
+
+def same_models_ko(fitted: Mapping, used: Mapping) -> str:
+    """Whether the models notebook 02 fits are the ones the scenarios and capital use
+    (:func:`opwb.fitting.models_for` of the case), cell by cell, in Korean."""
+    diff = [cell for cell, m in fitted.items()
+            if cell not in used or used[cell].severity.family != m.severity.family]
+    if not diff:
+        return "시나리오·자본 계산에 쓰이는 모형과 같습니다 (모든 사건유형)."
+    return ("시나리오·자본 계산에 쓰이는 모형과 다른 사건유형: "
+            + ", ".join(f"{label(c)} ({used[c].severity.family if c in used else '없음'})"
+                        for c in diff))

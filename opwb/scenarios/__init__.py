@@ -19,8 +19,9 @@ _EXPORTS = {
         "ManagementAnswer", "management_answer", "premium_model_for", "structure_ko"
     ], "answer"),
     **dict.fromkeys([
-        "BBB_POLICY_ID", "CD_EVENT_ID", "DEFAULT_SEVERITY_CAP", "ScenarioSettings", "ScenarioBase",
-        "cell_models", "fit_cell_models", "build_scenario_base", "baseline_capital"
+        "BBB_POLICY_ID", "DEFAULT_SEVERITY_CAP", "ScenarioSettings", "ScenarioBase",
+        "cell_models", "fit_cell_models", "build_scenario_base", "baseline_capital",
+        "without_incidents", "check_bond"
     ], "base"),
     **dict.fromkeys([
         "BondContext", "BondBlock", "BondOutcome", "Excess", "BOND_ID", "without_bond"
@@ -44,10 +45,11 @@ _EXPORTS = {
     **dict.fromkeys(["WorldSpec", "bootstrap_cell", "run_world", "run_worlds"], "worlds"),
     **dict.fromkeys([
         "ScenarioSpec", "DEFAULT_SPEC", "Appetite", "DEFAULT_APPETITE", "scenario_bases",
-        "bundled_inputs", "precision", "Precision", "current_cover"
+        "bundled_inputs", "precision", "Precision", "current_cover", "case_inputs", "spec_for",
+        "grid_for", "incident_label", "base_labels"
     ], "spec"),
     **dict.fromkeys([
-        "cache_dir", "cache_key", "entry_path", "bundled_bases", "load_bases", "save_bases",
+        "cache_dir", "cache_key", "entry_path", "stored_bases", "bundled_bases", "load_bases", "save_bases",
         "KEEP", "FORMAT"
     ], "store"),
 }

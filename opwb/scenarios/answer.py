@@ -23,7 +23,8 @@ from opwb.scenarios.figures import context
 from opwb.scenarios.frontier import frontier
 from opwb.scenarios.premium import QuotedPremium
 from opwb.scenarios.recommend import APPETITE_LABELS, Recommendation, recommend
-from opwb.scenarios.spec import DEFAULT_APPETITE, DEFAULT_SPEC, Appetite, ScenarioSpec, current_cover
+from opwb.scenarios import spec as _spec
+from opwb.scenarios.spec import Appetite, ScenarioSpec, current_cover, incident_label
 
 __all__ = ["ManagementAnswer", "management_answer", "premium_model_for", "structure_ko"]
 
@@ -66,6 +67,8 @@ class ManagementAnswer:
     def cd_changes_answer(self) -> bool | None:
         """Whether leaving the CD incident out changes the recommended structure (None
         when either side has no recommendation)."""
+        if False not in self.recommendations:
+            return None
         a, b = self.recommendations[True], self.recommendations[False]
         if not (isinstance(a, Recommendation) and isinstance(b, Recommendation)):
             return None
@@ -85,7 +88,8 @@ class ManagementAnswer:
             return f"{_korean_part(rec)}. 위험선호 한도를 조정하세요."
         if self.versus_current[cd] is None:
             raise ValueError(f"this answer was not compared with the cover in force on the "
-                             f"base {'with' if cd else 'without'} the CD incident (compare=)")
+                             f"base {'with' if cd else 'without'} the reference incidents "
+                             "(compare=)")
         vs = self.versus_current[cd].loc["net_benefit"]
         gain = format_krw_with_se(abs(vs["difference"]), vs["se"])
         premium = format_krw_row([(float(rec.structure["premium"]), 0.0)])[0]
@@ -110,19 +114,22 @@ class ManagementAnswer:
         else:
             head = (f"권고: {what}. {cur.name}보다 기대 순편익은 연 {gain} "
                     f"작지만 위험선호를 충족하는 구조 가운데 가장 큽니다.{why}")
+        if len(self.recommendations) < 2:
+            return head
         return f"{head} {self._cd_text(cd, rec)}"
 
     def _cd_text(self, cd: bool, rec: Recommendation) -> str:
         other = self.recommendations[not cd]
         without = "빼면" if cd else "넣으면"
+        what = with_particle(incident_label(self.spec), "을")
         if not isinstance(other, Recommendation):
-            return f"CD 사건을 {without} 위험선호를 충족하는 구조가 없습니다."
+            return f"{what} {without} 위험선호를 충족하는 구조가 없습니다."
         if rec.same_structure(other):
-            return f"CD 사건을 {'빼도' if cd else '넣어도'} 권고는 같습니다."
+            return f"{what} {'빼도' if cd else '넣어도'} 권고는 같습니다."
         alt = structure_ko(other.deductible, other.limit)
         close = ((rec.indistinguishable.deductible == other.deductible)
                  & (rec.indistinguishable.limit == other.limit)).any()
-        return (f"CD 사건을 {without} 권고가 {with_particle(alt, '으로')} 바뀝니다"
+        return (f"{what} {without} 권고가 {with_particle(alt, '으로')} 바뀝니다"
                 + (" (다만 이 모형에서 두 구조의 순편익은 통계적으로 구별되지 않습니다)."
                    if close else "."))
 
@@ -165,8 +172,8 @@ def _versus(base: ScenarioBase, alt: Alternative, current: Alternative, settings
 
 
 def management_answer(bases: Mapping[bool, ScenarioBase], quotes: Sequence[Alternative], *,
-                      appetite: Appetite = DEFAULT_APPETITE,
-                      spec: ScenarioSpec = DEFAULT_SPEC,
+                      appetite: Appetite | None = None,
+                      spec: ScenarioSpec | None = None,
                       frontiers: Mapping[bool, pd.DataFrame] | None = None,
                       paired: bool = True, compare: Sequence[bool] | None = None
                       ) -> ManagementAnswer:
@@ -197,6 +204,8 @@ def management_answer(bases: Mapping[bool, ScenarioBase], quotes: Sequence[Alter
     -------
     ManagementAnswer
     """
+    spec = _spec.DEFAULT_SPEC if spec is None else spec
+    appetite = spec.appetite if appetite is None else appetite
     settings = spec.settings
     tables = dict(frontiers) if frontiers is not None else {}
     recs: dict[bool, Recommendation | str] = {}

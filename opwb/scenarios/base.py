@@ -21,7 +21,6 @@ import pandas as pd
 from opwb.capital.ama import capital_summary
 from opwb.data.levels import check_level
 from opwb.data.schema import COLLECTION_THRESHOLD
-from opwb.data.synth import CD_INCIDENT
 from opwb.engine.distributions import check_cap
 from opwb.engine.simulate import CellModel, simulate_losses
 from opwb.fitting.modelset import ModelSet, models_for
@@ -30,13 +29,14 @@ from opwb.insurance.eligibility import view_haircuts
 from opwb.insurance.programme import Programme
 
 __all__ = [
-    "BBB_POLICY_ID", "CD_EVENT_ID", "DEFAULT_SEVERITY_CAP", "ScenarioSettings", "ScenarioBase",
+    "BBB_POLICY_ID", "DEFAULT_SEVERITY_CAP", "without_incidents", "ScenarioSettings", "ScenarioBase",
     "cell_models", "fit_cell_models",
-    "build_scenario_base", "baseline_capital",
+    "build_scenario_base", "baseline_capital", "check_bond",
 ]
 
 BBB_POLICY_ID = "BBB"
-CD_EVENT_ID: str = CD_INCIDENT["event_id"]
+"""The bond's policy id when none is given (the bundled programme's); a bank's case names
+its own (``bond_policy``), carried by every :class:`ScenarioBase`."""
 DEFAULT_SEVERITY_CAP = 1e12
 """Default maximum single loss of the bundled bank: 1조원 (see ``data/README.md``)."""
 
@@ -78,7 +78,9 @@ class ScenarioBase:
 
     ``model_set`` is the chosen models (:class:`opwb.fitting.ModelSet`), ``models`` the
     cell models simulated from it with ``severity_cap`` (KRW; None: no cap), ``fits`` the
-    chosen severity fit of each cell.
+    chosen severity fit of each cell. ``include_cd`` says whether the case's reference
+    incidents (``incidents``: event ids; the bundled bank's 2005 CD fraud) are in the data
+    the models were fitted on; ``bond_policy`` is the bond's policy id in ``programme``.
     """
 
     include_cd: bool
@@ -91,6 +93,18 @@ class ScenarioBase:
     model_set: Any = None
     severity_cap: float | None = None
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
+    bond_policy: str = BBB_POLICY_ID
+    incidents: tuple[str, ...] = ()
+    incident_names: str = ""
+
+    @property
+    def data_label(self) -> str:
+        """Which loss data, for screens: ``"<incidents> 포함"`` / ``"<incidents> 제외"``,
+        or ``"전체 데이터"`` when the case has no reference incident."""
+        if not self.incidents:
+            return "전체 데이터"
+        name = self.incident_names or "기준 사건"
+        return f"{name} {'포함' if self.include_cd else '제외'}"
 
 
 def cell_models(model_set: ModelSet, *, severity_cap: float | None
@@ -126,6 +140,24 @@ def fit_cell_models(losses: pd.DataFrame, *, threshold: float = COLLECTION_THRES
             {cell: m.severity for cell, m in model_set.items()})
 
 
+def without_incidents(losses: pd.DataFrame, incidents, include: bool) -> pd.DataFrame:
+    """``losses`` with (``include=True``) or without the reference ``incidents`` (event ids).
+
+    Raises ``ValueError`` when an incident is not in the data, or when ``include=False``
+    and there are no incidents to leave out.
+    """
+    ids = tuple(incidents)
+    missing = [i for i in ids if not (losses["event_id"] == i).any()]
+    if missing:
+        raise ValueError(f"the reference incident(s) {missing} are not in the loss data "
+                         "(check the case's incidents)")
+    if include:
+        return losses
+    if not ids:
+        raise ValueError("there is no reference incident to leave out (the case lists none)")
+    return losses[~losses["event_id"].isin(ids)]
+
+
 def _keep_levels(programme: Programme, floor_cells: Iterable[str],
                  cells: Iterable[str]) -> dict[str, float]:
     """Store every event of the bond's cells (its deductible may go to 0); elsewhere only
@@ -143,7 +175,9 @@ def build_scenario_base(losses: pd.DataFrame, programme: Programme, *, include_c
                         threshold: float = COLLECTION_THRESHOLD,
                         models: ModelSet | None = None, allow_infinite_mean: bool = True,
                         severity_cap: float | None = DEFAULT_SEVERITY_CAP, workers: int = 1,
-                        cd_event_id: str = CD_EVENT_ID,
+                        incidents: Iterable[str] = (), incident_names: str = "",
+                        bond_policy: str = BBB_POLICY_ID,
+                        saved_models: Iterable | None = None,
                         progress: Callable[[float, str], None] | None = None) -> ScenarioBase:
     """Choose the models, simulate ``n_years`` and prepare the bond-free baseline.
 
@@ -152,10 +186,13 @@ def build_scenario_base(losses: pd.DataFrame, programme: Programme, *, include_c
     losses : DataFrame
         Canonical loss events (``opwb.load_losses``).
     programme : Programme
-        The bank's insurance programme; it must hold the bond (policy ``"BBB"``).
+        The bank's insurance programme; it must hold the bond (policy ``bond_policy``).
     include_cd : bool
-        With ``False`` the CD incident (``cd_event_id``) is taken out of the data before
-        fitting — the seed's "before including the CD incident".
+        With ``False`` the reference ``incidents`` (event ids, e.g. the bundled bank's 2005
+        CD fraud) are taken out of the data before fitting — the seed's "before including
+        the CD incident". ``False`` without incidents raises ``ValueError``.
+    saved_models : iterable of paths, optional
+        Saved model sets :func:`opwb.fitting.models_for` may use (default: its own).
     models : ModelSet, optional
         The chosen models; default :func:`opwb.fitting.models_for` of the (possibly
         reduced) losses: the bundled model set when the losses are the bundled ones, else
@@ -172,27 +209,35 @@ def build_scenario_base(losses: pd.DataFrame, programme: Programme, *, include_c
     unchanged.
     """
     report = progress or (lambda frac, text: None)
-    if BBB_POLICY_ID not in programme.ids:
-        raise ValueError(f"the programme has no policy {BBB_POLICY_ID!r} (the bond)")
-    data = losses if include_cd else losses[losses["event_id"] != cd_event_id]
-    if include_cd and not (losses["event_id"] == cd_event_id).any():
-        raise ValueError(f"include_cd=True but the data has no event {cd_event_id!r}")
+    check_bond(programme, bond_policy)
+    incidents = tuple(incidents)
+    data = without_incidents(losses, incidents, include_cd)
     report(0.05, "모형 선택 (choosing the models)")
     if models is None:
-        models = models_for(data, threshold, allow_infinite_mean=allow_infinite_mean)
+        models = models_for(data, threshold, allow_infinite_mean=allow_infinite_mean,
+                            saved=saved_models)
     cells = cell_models(models, severity_cap=severity_cap)
-    bond_cells = [et for et in cells if programme[BBB_POLICY_ID].covers(et) > 0]
+    bond_cells = [et for et in cells if programme[bond_policy].covers(et) > 0]
     report(0.2, "시뮬레이션 (simulating)")
     sim = simulate_losses(cells, n_years, seed,
                           keep_events_above=_keep_levels(programme, bond_cells, cells),
                           workers=workers)
     base = ScenarioBase(include_cd, n_years, seed, cells,
                         {cell: m.severity for cell, m in models.items()}, sim, programme,
-                        models, next(iter(cells.values())).severity_cap if cells else None)
+                        models, next(iter(cells.values())).severity_cap if cells else None,
+                        bond_policy=bond_policy, incidents=incidents,
+                        incident_names=incident_names)
     report(0.8, "보험 미가입 기준 계산 (baseline without the bond)")
     baseline_capital(base, ScenarioSettings())
     report(1.0, "완료 (done)")
     return base
+
+
+def check_bond(programme: Programme, bond_policy: str) -> None:
+    """Raise ``ValueError`` naming the programme's policies when it has no ``bond_policy``."""
+    if bond_policy not in programme.ids:
+        raise ValueError(f"the programme has no policy {bond_policy!r} (the bond; the case's "
+                         f"bond_policy); its policies are {', '.join(programme.ids)}")
 
 
 def baseline_capital(base: ScenarioBase, settings: ScenarioSettings) -> float:
@@ -202,7 +247,7 @@ def baseline_capital(base: ScenarioBase, settings: ScenarioSettings) -> float:
            settings.haircut_convention, settings.aggregation)
     if key not in base._cache:
         # the bond at a zero limit, not removed: the other policies keep their wording slices
-        without = base.programme.replace_policy(BBB_POLICY_ID, limit=0.0)
+        without = base.programme.replace_policy(base.bond_policy, limit=0.0)
         hc = view_haircuts(without, "regulatory", valuation_date=settings.valuation_date,
                            convention=settings.haircut_convention)
         reg = apply_programme(without, base.sim, seed=base.seed, haircuts=hc)

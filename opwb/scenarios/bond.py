@@ -41,11 +41,11 @@ DELAY_PROBABILITY = 0.1   # apply_programme's default: the scenario uses the sam
 LGD = 1.0
 
 
-def without_bond(programme: Programme) -> Programme:
+def without_bond(programme: Programme, bond_id: str = BOND_ID) -> Programme:
     """The programme with the bond's limit set to 0: it pays nothing, and every other
     policy keeps the wording slice it has with the bond (removing the bond would shift the
     slices and change which simulated events the other policies answer)."""
-    return programme.replace_policy(BOND_ID, limit=0.0)
+    return programme.replace_policy(bond_id, limit=0.0)
 
 
 @dataclass(frozen=True)
@@ -198,15 +198,16 @@ class BondContext:
 
     def __init__(self, base, valuation_date, haircut_convention: str):
         prog: Programme = base.programme
-        bond = prog[BOND_ID]
-        if any(p.follows == BOND_ID for p in prog.policies):
+        self.bond_id = bond_id = base.bond_policy
+        bond = prog[bond_id]
+        if any(p.follows == bond_id for p in prog.policies):
             raise ValueError("a policy follows the bond: apply the programme whole")
         self.base, self.bond = base, bond
         self.valuation = (valuation_date, haircut_convention)
         sim, seed = base.sim, base.seed
         # the bond with a zero limit, not removed: the other policies keep their wording
         # slices, so they answer the same events with and without the bond
-        self.without = without_bond(prog)
+        self.without = without_bond(prog, bond_id)
         hc0 = view_haircuts(self.without, "regulatory", valuation_date=valuation_date,
                             convention=haircut_convention)
         self.econ0 = apply_programme(self.without, sim, seed=seed)
@@ -215,7 +216,7 @@ class BondContext:
         self._haircuts: dict[str, float] = {}
         self._above: dict[str, tuple] = {}
         self._defaults: dict[str, np.ndarray] = {}
-        self.slices = {c: prog.cover_intervals(event_type_of(c))[BOND_ID] for c in self.cells}
+        self.slices = {c: prog.cover_intervals(event_type_of(c))[bond_id] for c in self.cells}
 
     # -- the programme without the bond ---------------------------------------------------
     def recovery_without(self, view: str) -> dict[str, np.ndarray]:
@@ -232,10 +233,10 @@ class BondContext:
         """The bond's regulatory haircut with the alternative's terms (its rating decides
         eligibility; the residual term the valuation date; the layer terms change nothing)."""
         if alt.insurer_rating not in self._haircuts:
-            prog = self.base.programme.replace_policy(BOND_ID, **alt.policy_changes())
+            prog = self.base.programme.replace_policy(self.bond_id, **alt.policy_changes())
             self._haircuts[alt.insurer_rating] = view_haircuts(
                 prog, "regulatory", valuation_date=self.valuation[0],
-                convention=self.valuation[1])[BOND_ID]
+                convention=self.valuation[1])[self.bond_id]
         return self._haircuts[alt.insurer_rating]
 
     def blocks(self, alternatives: Sequence[Alternative]

@@ -39,6 +39,8 @@ class ScenarioResult:
     annual_net_if: np.ndarray = field(repr=False)
     annual_recovery: np.ndarray | None = field(default=None, repr=False)
     _arrays: dict = field(default_factory=dict, repr=False, compare=False)
+    #: which loss data: with or without the case's reference incidents (``ScenarioBase.data_label``)
+    data_label: str = ""
 
     def __getitem__(self, key: str) -> float:
         return self.metrics[key]
@@ -88,7 +90,7 @@ def evaluate_many(base: ScenarioBase, alternatives: Sequence[Alternative],
         for i, (figs, arrays) in zip(idx, ctx.figures(block)):
             out[i] = ScenarioResult(alts[i], base.include_cd, figs, arrays["gross"],
                                     arrays["net"], arrays["gross_if"], arrays["net_if"],
-                                    arrays["recovery"], arrays)
+                                    arrays["recovery"], arrays, base.data_label)
     return out
 
 
@@ -153,7 +155,7 @@ def compare(bases: Mapping[bool, ScenarioBase] | ScenarioBase,
     """Metrics (rows, :data:`METRIC_LABELS` order) × alternatives (columns), in KRW.
 
     With several bases (e.g. ``{True: with_cd, False: without_cd}``) the columns are a
-    MultiIndex (CD incident included?, alternative name). ``attrs["se"]`` holds the
+    MultiIndex (the base's data label, e.g. "2005년 CD 사건 포함", alternative name). ``attrs["se"]`` holds the
     standard errors in the same shape (:func:`format_comparison` rounds to them).
     """
     if isinstance(bases, ScenarioBase):
@@ -162,7 +164,7 @@ def compare(bases: Mapping[bool, ScenarioBase] | ScenarioBase,
     for cd, base in bases.items():
         for alt in alternatives:
             res = evaluate(base, alt, settings)
-            cols.append(("CD 사건 포함" if cd else "CD 사건 제외", alt.name))
+            cols.append((base.data_label, alt.name))
             data.append([res.metrics[k] for k in METRIC_LABELS])
             ses.append([res.metrics[f"{k}_se"] for k in METRIC_LABELS])
     index = pd.MultiIndex.from_tuples(cols, names=["data", "alternative"])

@@ -28,7 +28,6 @@ import pandas as pd
 
 from opwb.scenarios.alternatives import Alternative, check_alternative
 from opwb.scenarios.base import ScenarioBase, ScenarioSettings
-from opwb.scenarios.bond import BOND_ID
 from opwb.scenarios.figures import context
 from opwb.scenarios.premium import TechnicalPremium, as_premium_model, premium_model_name
 
@@ -54,7 +53,7 @@ def template_of(base: ScenarioBase) -> Alternative:
     programme bond's coinsurance and insurer rating, and no annual aggregate limit (as the
     insurers' quotes in ``data/bbb_alternatives.csv``; the 2005 cover's 100억 aggregate
     belongs to its 50억 limit)."""
-    bond = base.programme[BOND_ID]
+    bond = base.programme[base.bond_policy]
     return Alternative("template", limit=bond.limit, deductible=bond.deductible,
                        premium=bond.premium, coinsurance=bond.coinsurance,
                        insurer_rating=bond.insurer_rating)

@@ -21,7 +21,8 @@ import pandas as pd
 from opwb.scenarios.alternatives import Alternative
 from opwb.scenarios.base import ScenarioBase
 from opwb.scenarios.evaluation import evaluate
-from opwb.scenarios.spec import DEFAULT_SPEC, Precision, ScenarioSpec, current_cover, precision
+from opwb.scenarios import spec as _spec
+from opwb.scenarios.spec import Precision, ScenarioSpec, current_cover, precision
 
 __all__ = ["RunLength", "enough_years"]
 
@@ -40,7 +41,7 @@ class RunLength:
     note: str
 
 
-def enough_years(spec: ScenarioSpec = DEFAULT_SPEC, alternative: Alternative | None = None, *,
+def enough_years(spec: ScenarioSpec | None = None, alternative: Alternative | None = None, *,
                  losses: pd.DataFrame | None = None, programme=None, key: str = "net_var",
                  time_budget: float = 120.0, max_years: int = 2_000_000,
                  progress: Callable[[float, str], None] | None = None) -> RunLength:

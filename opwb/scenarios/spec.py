@@ -1,11 +1,14 @@
 """The one scenario every screen shows: the same fitted models, years, seed and settings in
-the app, notebooks 03–05, the deck and the Excel export.
+the app, notebooks 03–05, the deck and the Excel export — all from the bank's case.
 
-:data:`DEFAULT_SPEC` fixes the run (100,000 years, seed 2005, the 1조원 severity cap, the
-valuation date 2006-12-31, α = 99.9%, cost of capital 10%), the structure grid of the
-frontier and management's default risk appetite. :func:`scenario_bases` builds (once per
-process and specification) the scenario bases with and without the CD incident from the
-bundled data or the user's own, so every caller shares one simulation.
+:func:`spec_for` turns a case (:class:`opwb.data.case.Case`) into the
+:class:`ScenarioSpec` that fixes the run (years, seed, severity cap, valuation date, α, cost
+of capital), the structure grid of the frontier (by default spanning the quotes), the bond's
+policy id, the reference incidents and management's default risk appetite;
+:data:`DEFAULT_SPEC` is the bundled case's. :func:`scenario_bases` builds (once per process
+and specification, and once per case on disk: :mod:`opwb.scenarios.store`) the scenario
+bases with and without the case's reference incidents, so every caller shares one
+simulation.
 
 :func:`precision` says whether a run meets the stated relative precision of the headline
 figure (net VaR 99.9%) and how many years would: the Monte Carlo error of a quantile falls
@@ -19,12 +22,13 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from opwb.data.units import EOK
-from opwb.scenarios.base import (DEFAULT_SEVERITY_CAP, ScenarioBase, ScenarioSettings,
-                                 build_scenario_base)
+from opwb.data.units import EOK, with_particle
+from opwb.scenarios.base import (BBB_POLICY_ID, DEFAULT_SEVERITY_CAP, ScenarioBase,
+                                 ScenarioSettings, build_scenario_base)
 
 __all__ = ["ScenarioSpec", "DEFAULT_SPEC", "Appetite", "DEFAULT_APPETITE", "scenario_bases",
-           "bundled_inputs", "precision", "Precision", "current_cover"]
+           "bundled_inputs", "case_inputs", "spec_for", "grid_for", "precision", "Precision",
+           "current_cover", "incident_label", "base_labels"]
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,15 @@ class ScenarioSpec:
     limits: tuple[float, ...] = tuple(x * EOK for x in (50, 100, 200, 300, 400, 500, 700,
                                                         1000))
     target_precision: float = 0.02
+    threshold: float = 10_000_000.0
+    bond_policy: str = BBB_POLICY_ID
+    #: the case's reference incidents as ``(event id, label)`` pairs (none: one base)
+    incidents: tuple[tuple[str, str], ...] = ()
+    appetite: Appetite = DEFAULT_APPETITE
+    bank: str = ""
+    data_note: str | None = None
+    #: the case's fingerprint (:meth:`opwb.data.case.Case.fingerprint`), "" when built in code
+    case_key: str = ""
 
     def replace(self, **changes) -> "ScenarioSpec":
         import dataclasses
@@ -89,81 +102,174 @@ class ScenarioSpec:
                 f"{self.settings.cost_of_capital:.0%}")
 
 
-DEFAULT_SPEC = ScenarioSpec()
+    @property
+    def incident_ids(self) -> tuple[str, ...]:
+        return tuple(i for i, _ in self.incidents)
+
+
+def grid_for(quotes, deductibles=None, limits=None) -> tuple[tuple[float, ...],
+                                                            tuple[float, ...]]:
+    """The frontier's grid: the given amounts, else opwb's candidate deductibles and the
+    candidate limits within the quoted range (so the premium is interpolated, never
+    extrapolated), each with the quotes' own (KRW)."""
+    from opwb.data.case import DEFAULT_DEDUCTIBLES, DEFAULT_LIMITS
+    q_ded = {float(q.deductible) for q in quotes}
+    q_lim = {float(q.limit) for q in quotes if math.isfinite(q.limit)}
+    if deductibles is None:
+        deductibles = set(DEFAULT_DEDUCTIBLES) | q_ded
+    if limits is None:
+        lo, hi = (min(q_lim), max(q_lim)) if q_lim else (min(DEFAULT_LIMITS), 1000 * EOK)
+        limits = {x for x in DEFAULT_LIMITS if lo <= x <= hi} | q_lim
+    return tuple(sorted(float(d) for d in deductibles)), tuple(sorted(float(x) for x in limits))
+
+
+def case_inputs(case):
+    """The case's losses (collected at its threshold), programme
+    (:class:`opwb.insurance.Programme`) and quotes (:class:`Alternative` tuple)."""
+    from opwb.insurance.programme import Programme
+    from opwb.scenarios.alternatives import load_alternatives
+    return (case.load_losses(), Programme.from_frame(case.load_programme()),
+            load_alternatives(case.path("quotes")))
+
+
+def spec_for(case, quotes=None) -> ScenarioSpec:
+    """The :class:`ScenarioSpec` of a case (:class:`opwb.data.case.Case`): its run length,
+    seed, severity cap, valuation date, cost of capital, appetite, bond, reference incidents
+    and frontier grid (:func:`grid_for` of its quotes, read from the case when not given)."""
+    if quotes is None:
+        from opwb.scenarios.alternatives import load_alternatives
+        quotes = load_alternatives(case.path("quotes"))
+    deductibles, limits = grid_for(quotes, case.deductibles, case.limits)
+    return ScenarioSpec(
+        n_years=case.n_years, seed=case.seed, severity_cap=case.severity_cap,
+        settings=ScenarioSettings(cost_of_capital=case.cost_of_capital,
+                                  valuation_date=case.valuation_date),
+        deductibles=deductibles, limits=limits, threshold=float(case.threshold),
+        bond_policy=case.bond_policy,
+        incidents=tuple((i.event_id, i.label) for i in case.incidents),
+        appetite=Appetite(**case.appetite), bank=case.name, data_note=case.data_note,
+        case_key=case.fingerprint())
+
+
+def incident_label(spec: ScenarioSpec) -> str:
+    """What screens call the reference incidents: ``"2005년 CD 사건"``, several joined by
+    "·"; "" when the case has none."""
+    return "·".join(label for _, label in spec.incidents)
+
+
+def base_labels(spec: ScenarioSpec) -> dict[bool, str]:
+    """``{True: "<incident> 포함", False: "<incident> 제외"}`` (``{True: "전체 데이터"}``
+    when the case has no reference incident)."""
+    name = incident_label(spec)
+    if not name:
+        return {True: "전체 데이터", False: "전체 데이터"}
+    return {True: f"{name} 포함", False: f"{name} 제외"}
+
+
+_DEFAULT: dict[str, ScenarioSpec] = {}
+
+
+def __getattr__(name: str):
+    # DEFAULT_SPEC: the bundled case's spec, read once on first use (PEP 562)
+    if name == "DEFAULT_SPEC":
+        if "spec" not in _DEFAULT:
+            from opwb.data.case import bundled_case
+            _DEFAULT["spec"] = spec_for(bundled_case())
+        return _DEFAULT["spec"]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 _BASES: dict[tuple, dict[bool, ScenarioBase]] = {}
 
 
 def bundled_inputs():
-    """The bundled losses (collected at the threshold), programme and quoted alternatives."""
-    from opwb.data.bundled import data_path
-    from opwb.data.losses import load_losses
-    from opwb.data.programme_table import load_programme
-    from opwb.data.schema import COLLECTION_THRESHOLD
-    from opwb.insurance.programme import Programme
-    from opwb.scenarios.alternatives import load_alternatives
-    losses = load_losses(data_path("losses.csv"), threshold=COLLECTION_THRESHOLD)
-    programme = Programme.from_frame(load_programme(data_path("insurance_programme.csv")))
-    return losses, programme, load_alternatives(data_path("bbb_alternatives.csv"))
+    """The bundled case's losses (collected at its threshold), programme and quotes
+    (:func:`case_inputs` of :func:`opwb.data.case.bundled_case`)."""
+    from opwb.data.case import bundled_case
+    return case_inputs(bundled_case())
 
 
-def scenario_bases(spec: ScenarioSpec = DEFAULT_SPEC, *, losses: pd.DataFrame | None = None,
-                   programme=None, progress: Callable[[float, str], None] | None = None,
+def scenario_bases(spec: ScenarioSpec | None = None, *, case=None,
+                   losses: pd.DataFrame | None = None, programme=None,
+                   progress: Callable[[float, str], None] | None = None,
                    cache: bool = True) -> dict[bool, ScenarioBase]:
-    """The scenario bases with (``True``) and without (``False``) the CD incident.
+    """The scenario bases of a case: with (``True``) and without (``False``) its reference
+    incidents, or ``{True: base}`` alone when the case lists none.
 
     Parameters
     ----------
-    spec : ScenarioSpec
-        Years, seed and cap (default :data:`DEFAULT_SPEC`).
+    spec : ScenarioSpec, optional
+        Years, seed, cap, threshold, bond and incidents (default :func:`spec_for` of
+        ``case``; :data:`DEFAULT_SPEC` for the bundled case).
+    case : opwb.data.case.Case, optional
+        The bank's case (default :func:`opwb.data.case.bundled_case`): its losses (collected
+        at its threshold) and programme; own losses are fitted by the model-choice rule.
     losses, programme : optional
-        The bank's own data (``opwb.load_losses``, :class:`opwb.insurance.Programme`);
-        default the bundled files. Own losses are fitted by the model-choice rule.
+        Data given directly instead of a case's (``opwb.load_losses``,
+        :class:`opwb.insurance.Programme`); the other comes from ``case``. Never stored.
     progress : callable ``(fraction, text)``, optional
-        Progress of the two builds.
+        Progress of the builds.
     cache : bool
-        For the bundled data: reuse the bases built earlier in this process for the same
-        ``spec``, else load them from the on-disk store of :mod:`opwb.scenarios.store`
-        (built and written there once, then shared read-only by every process, e.g. the
-        app's kernels; bit-identical to building them). Own data is never cached: it
-        stays in the caller's hands.
+        Reuse the bases built earlier in this process for the same case and ``spec``, else
+        load them from the on-disk store of :mod:`opwb.scenarios.store` (built and written
+        there once per case, keyed by the case's fingerprint, then shared read-only by every
+        process, e.g. the app's kernels; bit-identical to building them). Only simulated
+        years and fitted models are stored, never a loss record.
 
     Returns
     -------
     dict
-        ``{True: with the CD incident, False: without}``.
+        ``{True: with the incidents, False: without}`` (``{True: ...}`` without incidents).
+
+    Raises
+    ------
+    opwb.DataError
+        From the case's files; ``ValueError`` when an incident is not in the data or the
+        programme has no ``spec.bond_policy``.
     """
-    key = (spec.n_years, spec.seed, spec.severity_cap)
-    bundled = losses is None and programme is None
-    if cache and bundled and key in _BASES:
-        return _BASES[key]
+    from opwb.data.case import bundled_case
+    case = bundled_case() if case is None else case
+    if spec is None:
+        spec = spec_for(case)
+    given = losses is not None or programme is not None
     if losses is None or programme is None:
-        b_losses, b_prog, _ = bundled_inputs()
-        losses = b_losses if losses is None else losses
-        programme = b_prog if programme is None else programme
+        c_losses, c_prog, _ = case_inputs(case)
+        losses = c_losses if losses is None else losses
+        programme = c_prog if programme is None else programme
+    case_key = spec.case_key or case.fingerprint()
+    key = (spec.n_years, spec.seed, spec.severity_cap, spec.threshold, spec.bond_policy,
+           spec.incident_ids, case_key)
+    stored = cache and not given
+    if stored and key in _BASES:
+        return _BASES[key]
+    sides = (True, False) if spec.incidents else (True,)
 
     def build() -> dict[bool, ScenarioBase]:
         out = {}
-        for i, cd in enumerate((True, False)):
+        for i, cd in enumerate(sides):
             step = None if progress is None else \
-                (lambda f, text, i=i: progress((i + f) / 2, text))
-            out[cd] = build_scenario_base(losses, programme, include_cd=cd,
-                                          n_years=spec.n_years, seed=spec.seed,
-                                          severity_cap=spec.severity_cap, progress=step)
+                (lambda f, text, i=i: progress((i + f) / len(sides), text))
+            out[cd] = build_scenario_base(
+                losses, programme, include_cd=cd, n_years=spec.n_years, seed=spec.seed,
+                threshold=spec.threshold, severity_cap=spec.severity_cap,
+                incidents=spec.incident_ids, incident_names=incident_label(spec),
+                bond_policy=spec.bond_policy,
+                saved_models=case.paths("models"), progress=step)
         return out
 
-    if not (cache and bundled):
+    if not stored:
         return build()
-    from opwb.scenarios.store import bundled_bases
-    _BASES[key] = bundled_bases(spec, build, losses, programme, progress=progress)
+    from opwb.scenarios.store import stored_bases
+    _BASES[key] = stored_bases(spec, build, losses, programme, progress=progress,
+                               case_key=case_key)
     return _BASES[key]
 
 
-def current_cover(base: ScenarioBase, name: str = "현행 2005년 계약"):
-    """The bond in force on ``base`` (the programme's BBB) as an Alternative — the
-    reference every answer is compared with."""
+def current_cover(base: ScenarioBase, name: str = "현행 계약"):
+    """The bond in force on ``base`` (the programme's policy ``base.bond_policy``) as an
+    Alternative — the reference every answer is compared with."""
     from opwb.scenarios.alternatives import Alternative
-    bond = base.programme["BBB"]
+    bond = base.programme[base.bond_policy]
     return Alternative(name, limit=bond.limit, deductible=bond.deductible,
                        premium=bond.premium, aggregate_limit=bond.aggregate_limit,
                        coinsurance=bond.coinsurance, insurer_rating=bond.insurer_rating)

@@ -1,15 +1,18 @@
-"""An on-disk store of the scenario bases built from the bundled illustrative data.
+"""An on-disk store of the scenario bases of a case, in the user's own cache.
 
-Building the two scenario bases of :func:`opwb.scenarios.spec.scenario_bases` (100,000
-simulated years with and without the CD incident, and the capital baseline without the
-bond) takes seconds of CPU. The app starts one kernel per page, so without a store every
-visitor would pay for it again. :func:`bundled_bases` builds them once, writes them here,
-and every later process — every kernel of the app, every notebook — loads them in a
-fraction of a second:
+Building the scenario bases of :func:`opwb.scenarios.spec.scenario_bases` (100,000
+simulated years with and without the case's reference incidents, the fitted models and the
+capital baseline without the bond) takes seconds of CPU for the bundled case and a minute
+or more for a bank's own data (every severity family fitted with bootstrap goodness of
+fit). The app starts one kernel per page, so without a store every visitor would pay for it
+again. :func:`stored_bases` builds them once, writes them here, and every later process —
+every kernel of the app, every notebook — loads them in a fraction of a second:
 
-* **Only the bundled data is stored.** The store is used only when no losses or programme
-  of the user were given: loss data of a user is confidential and is never written
-  anywhere the user did not ask for.
+* **No loss record is stored.** An entry holds simulated years, the fitted model sets
+  (parameters, and a hash of the losses they were fitted on) and capital baselines. The
+  cache folder is created readable by its owner only (mode 0700). Data given directly
+  (``scenario_bases(losses=...)``) is never stored; remove the folder to forget every
+  entry.
 * **Bit-identical.** The stored arrays are the built arrays (``.npy``, same dtype and
   bytes); everything else (fitted models, programme) is rebuilt from the bundled files as
   :func:`opwb.scenarios.base.build_scenario_base` does. A test compares both ways field
@@ -18,8 +21,9 @@ fraction of a second:
   share one copy in the page cache instead of holding ~300 MB each, and code that would
   write into a stored array fails loudly instead of changing it. Arrays that are equal in
   both bases (the cells the CD incident does not touch) are one file.
-* **Keyed by everything that fixes the numbers**: the specification's years, seed and
-  severity cap, the bundled data files, the source of the layers that build the bases
+* **Keyed by everything that fixes the numbers**: the specification's years, seed,
+  severity cap, threshold, bond and incidents, the case's fingerprint (its settings and
+  the bytes of every file it names), the source of the layers that build the bases
   (``opwb.data``, ``fitting``, ``engine``, ``insurance``, ``capital`` and the scenario
   base), and the numpy, scipy and Python versions. A change to any of them gives a new
   key, hence a new build; only the :data:`KEEP` most recently used entries are kept.
@@ -36,6 +40,8 @@ Examples
 >>> from opwb.scenarios.spec import DEFAULT_SPEC
 >>> from opwb.scenarios.store import cache_key
 >>> key = cache_key(DEFAULT_SPEC)
+>>> key == cache_key(DEFAULT_SPEC.replace(threshold=5e6))
+False
 >>> len(key), key == cache_key(DEFAULT_SPEC.replace(seed=2005))
 (24, True)
 >>> key == cache_key(DEFAULT_SPEC.replace(seed=1))
@@ -58,10 +64,10 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["cache_dir", "cache_key", "entry_path", "bundled_bases", "load_bases",
-           "save_bases", "KEEP", "FORMAT"]
+__all__ = ["cache_dir", "cache_key", "entry_path", "stored_bases", "bundled_bases",
+           "load_bases", "save_bases", "KEEP", "FORMAT"]
 
-FORMAT = 1
+FORMAT = 2
 """Version of the entry layout; part of the key."""
 KEEP = 3
 """Entries kept (most recently used first); older ones are removed after a new write."""
@@ -69,7 +75,6 @@ FOLDER = "scenario-bases"
 _SOURCES = ("data", "fitting", "engine", "insurance", "capital",
             "scenarios/base.py", "scenarios/store.py", "_lazy.py")
 """The parts of opwb (relative to the package) whose source fixes the stored numbers."""
-_BUNDLED_SKIP = {"README.md"}
 _STALE_TMP = 3600.0  # seconds after which an unfinished write of a crashed process is removed
 
 
@@ -108,29 +113,44 @@ def _source_digest() -> str:
     return _files_digest(sources, package)
 
 
-def cache_key(spec) -> str:
-    """The key of the bases of ``spec`` built from the bundled data (24 hex digits).
+def cache_key(spec, case_key: str | None = None) -> str:
+    """The key of the bases of ``spec`` built from a case (24 hex digits).
 
-    It hashes the format version, ``spec.n_years``, ``spec.seed`` and
-    ``spec.severity_cap``, the bundled data files, the source files of the layers that
+    It hashes the format version, ``spec``'s years, seed, severity cap, threshold, bond
+    and incidents, the case's fingerprint (``case_key``, default ``spec.case_key``: its
+    settings and the bytes of the files it names), the source files of the layers that
     build the bases, and the numpy, scipy and Python versions.
     """
     import scipy
 
-    from opwb.data.bundled import DATA_DIR
-
-    data = [p for p in DATA_DIR.iterdir() if p.is_file() and p.name not in _BUNDLED_SKIP]
+    case_key = case_key or spec.case_key
+    if not case_key:
+        raise ValueError("the spec names no case (case_key): stored bases are keyed by one")
     head = {"format": FORMAT, "n_years": int(spec.n_years), "seed": int(spec.seed),
             "severity_cap": None if spec.severity_cap is None else float(spec.severity_cap),
+            "threshold": float(spec.threshold), "bond": spec.bond_policy,
+            "incidents": list(spec.incident_ids),
             "numpy": np.__version__, "scipy": scipy.__version__,
             "python": sys.version.split()[0], "byteorder": sys.byteorder,
-            "source": _source_digest(), "data": _files_digest(data, DATA_DIR)}
+            "source": _source_digest(), "case": case_key}
     return hashlib.sha256(json.dumps(head, sort_keys=True).encode()).hexdigest()[:24]
 
 
-def entry_path(spec) -> Path:
+def entry_path(spec, case_key: str | None = None) -> Path:
     """The folder that holds (or would hold) the stored bases of ``spec``."""
-    return cache_dir() / FOLDER / cache_key(spec)
+    return cache_dir() / FOLDER / cache_key(spec, case_key)
+
+
+def _private_dirs(root: Path) -> None:
+    """Create ``root`` (and the cache folder above it) readable by the owner only."""
+    top = cache_dir()
+    for folder in (top, root):
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:
+            if folder.stat().st_uid == os.getuid():
+                os.chmod(folder, 0o700)
+        except (OSError, AttributeError):  # pragma: no cover - not POSIX
+            pass
 
 
 # ---------------------------------------------------------------------------- encoding
@@ -231,20 +251,29 @@ def _plain_cache(cache: Mapping) -> dict:
 
 
 # ---------------------------------------------------------------------------- reading, writing
-def _rebuild_base(stored: Mapping, losses, programme, sim):
-    """A ScenarioBase around a stored simulation, with the models and programme rebuilt
-    exactly as :func:`opwb.scenarios.base.build_scenario_base` builds them."""
-    from opwb.fitting.modelset import models_for
-    from opwb.scenarios.base import CD_EVENT_ID, ScenarioBase, cell_models
-    from opwb.data.schema import COLLECTION_THRESHOLD
+def _models_file(include_cd: bool) -> str:
+    return f"models-{'with' if include_cd else 'without'}.json"
+
+
+def _rebuild_base(stored: Mapping, spec, losses, programme, sim, folder: Path):
+    """A ScenarioBase around a stored simulation, with the stored model set (checked
+    against the losses by its fingerprint) and the programme, as
+    :func:`opwb.scenarios.base.build_scenario_base` builds them."""
+    from opwb.fitting.modelset import load_model_set, losses_fingerprint
+    from opwb.scenarios.base import ScenarioBase, cell_models, without_incidents
+    from opwb.scenarios.spec import incident_label
 
     include_cd = bool(stored["include_cd"])
-    data = losses if include_cd else losses[losses["event_id"] != CD_EVENT_ID]
-    models = models_for(data, COLLECTION_THRESHOLD, allow_infinite_mean=True)
+    data = without_incidents(losses, spec.incident_ids, include_cd)
+    models = load_model_set(folder / _models_file(include_cd))
+    if models.fingerprint != losses_fingerprint(data, spec.threshold):
+        raise ValueError("the stored models were fitted on other losses")
     cells = cell_models(models, severity_cap=stored["cap_in"])
     base = ScenarioBase(include_cd, int(stored["n_years"]), int(stored["seed"]), cells,
                         {cell: m.severity for cell, m in models.items()}, sim, programme,
-                        models, next(iter(cells.values())).severity_cap if cells else None)
+                        models, next(iter(cells.values())).severity_cap if cells else None,
+                        bond_policy=spec.bond_policy, incidents=spec.incident_ids,
+                        incident_names=incident_label(spec))
     base._cache.update(stored["cache"])
     return base
 
@@ -253,8 +282,8 @@ def load_bases(spec, losses, programme, folder: Path | None = None):
     """The stored bases of ``spec`` (``{True: ..., False: ...}``), or None when there is
     no complete entry for its key.
 
-    ``losses`` and ``programme`` must be the bundled ones (:func:`~opwb.scenarios.spec.
-    bundled_inputs`): the models are rebuilt from them around the stored simulations.
+    ``losses`` and ``programme`` must be the case's (:func:`~opwb.scenarios.spec.
+    case_inputs`): the bases are rebuilt around the stored simulations and models.
     """
     folder = entry_path(spec) if folder is None else Path(folder)
     manifest = folder / "manifest.json"
@@ -268,8 +297,8 @@ def load_bases(spec, losses, programme, folder: Path | None = None):
         stored = {"include_cd": item["include_cd"], "n_years": item["n_years"],
                   "seed": item["seed"], "cap_in": item["cap_in"],
                   "cache": _decode(item["cache"], folder)}
-        out[bool(item["include_cd"])] = _rebuild_base(stored, losses, programme,
-                                                      _decode(item["sim"], folder))
+        out[bool(item["include_cd"])] = _rebuild_base(stored, spec, losses, programme,
+                                                      _decode(item["sim"], folder), folder)
     try:
         os.utime(manifest)  # most recently used: kept by the pruning
     except OSError:
@@ -279,7 +308,7 @@ def load_bases(spec, losses, programme, folder: Path | None = None):
 
 def save_bases(spec, bases: Mapping[bool, Any], root: Path | None = None,
                key: str | None = None) -> Path:
-    """Write ``bases`` (built from the bundled data for ``spec``) as the entry of its key
+    """Write ``bases`` (built from a case for ``spec``) as the entry of its key
     (default :func:`cache_key`) in ``root`` (default the store's folder); return the entry's
     folder. The entry appears complete or not at all (written aside, then renamed); an
     existing entry is kept. Files are never rewritten in place, so processes that have
@@ -293,7 +322,10 @@ def save_bases(spec, bases: Mapping[bool, Any], root: Path | None = None,
     tmp = root / f".tmp-{key}-{os.getpid()}-{time.monotonic_ns()}"
     tmp.mkdir()
     try:
+        from opwb.fitting.modelset import save_model_set
         writer = _Writer(tmp)
+        for cd, b in bases.items():
+            save_model_set(b.model_set, tmp / _models_file(bool(cd)))
         items = [{"include_cd": bool(cd), "n_years": int(b.n_years), "seed": int(b.seed),
                   "cap_in": None if spec.severity_cap is None else float(spec.severity_cap),
                   "cache": _encode(_plain_cache(b._cache), writer),
@@ -346,26 +378,30 @@ def _locked(root: Path):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def bundled_bases(spec, build: Callable[[], dict], losses, programme,
-                  progress: Callable[[float, str], None] | None = None) -> dict:
-    """The bases of ``spec`` from the bundled data: loaded from the store, else built by
-    ``build()`` and stored.
+def stored_bases(spec, build: Callable[[], dict], losses, programme,
+                 progress: Callable[[float, str], None] | None = None,
+                 case_key: str | None = None) -> dict:
+    """The bases of ``spec`` from a case: loaded from the store, else built by ``build()``
+    and stored.
 
     Parameters
     ----------
     spec : ScenarioSpec
-        Years, seed and severity cap.
+        Years, seed, severity cap, threshold, bond and incidents.
     build : callable
-        Builds ``{True: base, False: base}`` in memory (called at most once).
+        Builds ``{True: base, False: base}`` (or ``{True: base}``) in memory (called at
+        most once).
     losses, programme
-        The bundled inputs (:func:`opwb.scenarios.spec.bundled_inputs`), never a user's.
+        The case's inputs (:func:`opwb.scenarios.spec.case_inputs`).
     progress : callable ``(fraction, text)``, optional
         Told when the bases come from the store.
+    case_key : str, optional
+        The case's fingerprint (default ``spec.case_key``).
 
     Returns
     -------
     dict
-        ``{True: with the CD incident, False: without}``.
+        ``{True: with the incidents, False: without}``.
 
     Notes
     -----
@@ -375,11 +411,11 @@ def bundled_bases(spec, build: Callable[[], dict], losses, programme,
     root = cache_dir() / FOLDER
     with ExitStack() as stack:
         try:
-            root.mkdir(parents=True, exist_ok=True)
+            _private_dirs(root)
             stack.enter_context(_locked(root))
         except OSError:
             return build()
-        key = cache_key(spec)  # once: the sources may change while this runs
+        key = cache_key(spec, case_key)  # once: the sources may change while this runs
         folder = root / key
         found = _try_load(spec, losses, programme, folder)
         if found is not None:
@@ -402,3 +438,8 @@ def _try_load(spec, losses, programme, folder: Path):
     except (OSError, ValueError, KeyError, TypeError):
         shutil.rmtree(folder, ignore_errors=True)
         return None
+
+
+bundled_bases = stored_bases
+"""The former name of :func:`stored_bases` (opwb 0.1, when only the bundled data was
+stored)."""

@@ -48,7 +48,8 @@ from opwb.insurance.programme import Programme
 from opwb.scenarios.alternatives import Alternative, check_alternative
 from opwb.scenarios.base import (
     BBB_POLICY_ID,
-    CD_EVENT_ID,
+    check_bond,
+    without_incidents,
     DEFAULT_SEVERITY_CAP,
     ScenarioSettings,
     _keep_levels,
@@ -183,31 +184,27 @@ def _check_args(n_worlds, n_years, seed, level, alternatives) -> tuple[Alternati
 
 
 def _spec(losses, programme, alternatives, *, n_years, seed, models, include_cd, threshold,
-          severity_cap, settings, figures, cd_event_id) -> WorldSpec:
+          severity_cap, settings, figures, incidents, bond_policy) -> WorldSpec:
     if not isinstance(programme, Programme):
         raise TypeError(f"programme must be an opwb Programme, got {type(programme).__name__}")
-    if alternatives and BBB_POLICY_ID not in programme.ids:
-        raise ValueError(f"the programme has no policy {BBB_POLICY_ID!r} (the bond)")
+    if alternatives:
+        check_bond(programme, bond_policy)
     unknown = sorted(set(figures) - set(UNCERTAINTY_FIGURES))
     if unknown:
         raise ValueError(f"unknown figures {unknown}; choose among {UNCERTAINTY_FIGURES}")
     if models is None:
-        data = losses
-        if not include_cd:
-            if not (losses["event_id"] == cd_event_id).any():
-                raise ValueError(f"include_cd=False but the data has no event {cd_event_id!r}")
-            data = losses[losses["event_id"] != cd_event_id]
+        data = without_incidents(losses, incidents, include_cd)
         models = models_for(data, threshold, allow_infinite_mean=True)
     if not isinstance(models, ModelSet):
         raise TypeError(f"models must be a ModelSet, got {type(models).__name__}")
     models = ModelSet(dict(models.cells), models.threshold, models.fingerprint,
                       models.allow_infinite_mean, models.note)     # without the fit tables
     cells = cell_models(models, severity_cap=severity_cap)
-    bond = [c for c in cells if programme[BBB_POLICY_ID].covers(c) > 0] \
-        if BBB_POLICY_ID in programme.ids else []
+    bond = [c for c in cells if programme[bond_policy].covers(c) > 0] \
+        if bond_policy in programme.ids else []
     return WorldSpec(models, programme, alternatives, settings, int(n_years), int(seed),
                      severity_cap, include_cd, _keep_levels(programme, bond, cells),
-                     tuple(figures))
+                     tuple(figures), bond_policy)
 
 
 def parameter_uncertainty(losses: pd.DataFrame | None, programme: Programme,
@@ -218,7 +215,7 @@ def parameter_uncertainty(losses: pd.DataFrame | None, programme: Programme,
                           severity_cap: float | None = DEFAULT_SEVERITY_CAP,
                           settings: ScenarioSettings = ScenarioSettings(),
                           figures: Sequence[str] = UNCERTAINTY_FIGURES,
-                          cd_event_id: str = CD_EVENT_ID,
+                          incidents: Sequence[str] = (), bond_policy: str = BBB_POLICY_ID,
                           progress: Callable[[float, str], None] | None = None
                           ) -> UncertaintyResult:
     """Intervals for gross and net capital, the bond's relief and net benefit under
@@ -231,7 +228,8 @@ def parameter_uncertainty(losses: pd.DataFrame | None, programme: Programme,
         :func:`opwb.fitting.models_for` (the bundled set for the bundled losses). May be
         None when ``models`` is given.
     programme : Programme
-        The bank's insurance programme (with the bond ``"BBB"`` when alternatives are given).
+        The bank's insurance programme (with the bond ``bond_policy`` when alternatives are
+        given).
     alternatives : list of Alternative
         The bond's alternatives; empty: gross capital only.
     n_worlds : int
@@ -246,7 +244,8 @@ def parameter_uncertainty(losses: pd.DataFrame | None, programme: Programme,
     models : ModelSet, optional
         The fitted models to perturb (default from ``losses``).
     include_cd : bool
-        With False the CD incident is taken out of ``losses`` before fitting.
+        With False the reference ``incidents`` (event ids) are taken out of ``losses``
+        before fitting.
     level : float
         Interval level (0.90: the 5th and 95th percentiles of the worlds).
     threshold : float
@@ -287,7 +286,8 @@ def parameter_uncertainty(losses: pd.DataFrame | None, programme: Programme,
         raise ValueError("give the losses or a fitted ModelSet (models=)")
     spec = _spec(losses, programme, alts, n_years=n_years, seed=seed, models=models,
                  include_cd=include_cd, threshold=threshold, severity_cap=severity_cap,
-                 settings=settings, figures=figures, cd_event_id=cd_event_id)
+                 settings=settings, figures=figures, incidents=incidents,
+                 bond_policy=bond_policy)
     report = progress or (lambda frac, text: None)
     total = int(n_worlds) + 1
     worlds = [FITTED, *range(int(n_worlds))]

@@ -64,6 +64,7 @@ class WorldSpec:
     include_cd: bool
     keep: dict[str, float]
     figures: tuple[str, ...] = UNCERTAINTY_FIGURES
+    bond_policy: str = "BBB"
 
 
 def _world_rng(seed: int, world: int, cell: str) -> np.random.Generator:
@@ -150,7 +151,7 @@ def world_figures(spec: WorldSpec, model_set: ModelSet, sim, cells=None
         cells = cell_models(model_set, severity_cap=spec.severity_cap)
     base = ScenarioBase(spec.include_cd, spec.n_years, spec.seed, cells,
                         {c: m.severity for c, m in model_set.items()}, sim, spec.programme,
-                        model_set, spec.severity_cap)
+                        model_set, spec.severity_cap, bond_policy=spec.bond_policy)
     out = {}
     for res in evaluate_many(base, spec.alternatives, spec.settings):
         keys = [k for f in spec.figures for k in (f, f"{f}_se")]

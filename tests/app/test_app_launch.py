@@ -170,3 +170,14 @@ def test_app_renders_in_headless_chromium(served_app, chromium, screenshot):
         page.close()
     assert shot.stat().st_size > 10_000
     assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+def test_app_environment_hands_the_case_to_every_kernel(tmp_path):
+    case = tmp_path / "bank" / "case.toml"
+    env = workbench.app_environment({"PATH": "/bin", "OPWB_CASE": "/old.toml"}, root=tmp_path,
+                                    case=case)
+    assert env["OPWB_CASE"] == str(case) and env["PATH"] == "/bin"
+    # without a case OPWB_CASE stays as the caller's environment has it, set or not
+    assert workbench.app_environment({"OPWB_CASE": "/old.toml"}, root=tmp_path)["OPWB_CASE"] \
+        == "/old.toml"
+    assert "OPWB_CASE" not in workbench.app_environment({}, root=tmp_path)

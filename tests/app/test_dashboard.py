@@ -217,7 +217,8 @@ def test_parameter_uncertainty_runs_once_in_a_thread_and_equals_the_api(setup):
     losses, programme, _ = bundled_inputs()
     alts, recommended = _expected_uncertainty_alternatives(bases, quotes, False)
     expect = parameter_uncertainty(losses, programme, alts, n_worlds=4, n_years=2_000,
-                                   seed=SPEC.seed, include_cd=False, settings=SPEC.settings)
+                                   seed=SPEC.seed, include_cd=False, settings=SPEC.settings,
+                                   incidents=[i for i, _ in SPEC.incidents])
     got = panel.result
     pd.testing.assert_frame_equal(got.table, expect.table, check_exact=True)
     pd.testing.assert_series_equal(got.p_best, expect.p_best, check_exact=True)

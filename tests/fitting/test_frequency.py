@@ -83,3 +83,5 @@ def test_annual_counts_fills_zero_years():
     t = annual_counts(df, threshold=1e7)
     assert list(t.index) == [2001, 2002, 2003]
     assert t["IF"].tolist() == [1, 0, 1] and t["EF"].tolist() == [1, 0, 0]
+    assert t.attrs["exposure"].tolist() == [1.0, 1.0, 1.0]       # no window: whole years
+    assert fit_frequency(t["IF"], "poisson").exposures == ()

@@ -186,9 +186,13 @@ def test_bad_inputs_raise_clear_errors(inputs):
         run(models=None)
     with pytest.raises(TypeError, match="distributed.Client"):
         run(client="tcp://scheduler:8786")
-    with pytest.raises(ValueError, match="no event"):
+    with pytest.raises(ValueError, match="not in the loss data"):
         parameter_uncertainty(losses[losses["event_id"] != "CD-2005-001"], programme, [],
-                              include_cd=False, n_worlds=2, n_years=100, seed=1)
+                              include_cd=False, incidents=["CD-2005-001"], n_worlds=2,
+                              n_years=100, seed=1)
+    with pytest.raises(ValueError, match="no reference incident to leave out"):
+        parameter_uncertainty(losses, programme, [], include_cd=False, n_worlds=2,
+                              n_years=100, seed=1)
 
 
 # ------------------------------------------------------------------------------ coverage

@@ -1,0 +1,153 @@
+"""A second bank's case flows through every notebook (issue 20's acceptance).
+
+The case (:func:`tests.cases.write_second_bank`: Korean headers under a title block, FSS
+category names, a 500만원 threshold, an as-of date in March, no reference incident, a bond
+numbered ``FIB-2006``, a 1,500억 quote) is run through notebooks 01–05 with papermill, each
+once for the whole module. Every figure a notebook shows is compared with the API on the same
+case; no output may carry the bundled bank's text or file names.
+"""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pandas as pd
+import papermill
+import pytest
+from openpyxl import load_workbook
+
+import opwb
+from opwb.scenarios import (case_inputs, current_cover, evaluate_many, management_answer,
+                            scenario_bases, spec_for)
+from tests.cases import SECOND_BANK, SECOND_BANK_FORBIDDEN
+
+REPO = Path(__file__).resolve().parents[1]
+NOTEBOOKS = REPO / "notebooks"
+TIMEOUT = 900
+
+pytestmark = pytest.mark.slow
+
+
+def _outputs(nb) -> str:
+    """Every text a reader sees in a notebook's outputs (text, HTML, Markdown)."""
+    parts = []
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            parts.append(out.get("text", "") if isinstance(out.get("text", ""), str) else "")
+            for kind, value in out.get("data", {}).items():
+                if kind.startswith("text/") or kind == "application/json":
+                    parts.append(value if isinstance(value, str) else json.dumps(value))
+    return "\n".join(parts)
+
+
+@pytest.fixture(scope="module")
+def runs(second_bank_case, tmp_path_factory):
+    """Notebooks 01–05 executed on the second bank's case (outputs in a temp folder)."""
+    out_dir = tmp_path_factory.mktemp("second_bank_runs")
+    extra = {"04_capital_offset.ipynb": {"results_path": str(out_dir / "capital.xlsx"),
+                                         "uncertainty_worlds": 4, "uncertainty_years": 2_000},
+             "05_workshop_deck.ipynb": {"excel_path": str(out_dir / "deck.xlsx")}}
+    done = {}
+    for path in sorted(NOTEBOOKS.glob("0[1-5]_*.ipynb")):
+        target = out_dir / path.name
+        papermill.execute_notebook(
+            str(path), str(target), kernel_name="python3", cwd=str(NOTEBOOKS),
+            parameters={"case_path": str(second_bank_case), **extra.get(path.name, {})},
+            execution_timeout=TIMEOUT, progress_bar=False)
+        done[path.name] = nbformat.read(target, as_version=4)
+    done["dir"] = out_dir
+    return done
+
+
+@pytest.fixture(scope="module")
+def api(second_bank_case):
+    case = opwb.load_case(second_bank_case)
+    losses, programme, quotes = case_inputs(case)
+    spec = spec_for(case, quotes)
+    bases = scenario_bases(spec, case=case)
+    return case, losses, quotes, spec, bases
+
+
+def test_papermill_sees_one_case_parameter():
+    for path in sorted(NOTEBOOKS.glob("0[1-5]_*.ipynb")):
+        params = papermill.inspect_notebook(str(path))
+        assert "case_path" in params, path.name
+        assert params["case_path"]["default"] == "None", path.name
+        assert not {"losses_path", "programme_path", "threshold"} & set(params), path.name
+
+
+def test_no_bundled_text_in_any_output(runs):
+    for name, nb in runs.items():
+        if name == "dir":
+            continue
+        text = _outputs(nb)
+        found = [s for s in SECOND_BANK_FORBIDDEN if s in text]
+        assert not found, f"{name} shows {found}"
+        assert "Traceback" not in text, name
+
+
+def test_notebook_01_counts_the_banks_own_window(runs, api):
+    case, losses, *_ = api
+    text = _outputs(runs["01_loss_data.ipynb"])
+    assert "500만원" in text                       # the case's threshold, not 1,000만원
+    assert f"{len(losses):,}" in text            # every collected loss
+    assert "기준 사건" in text and "지정되어 있지 않습니다" in text
+
+
+def test_notebook_03_gives_the_api_answer_and_the_quote_is_on_the_grid(runs, api):
+    case, losses, quotes, spec, bases = api
+    assert set(bases) == {True}                  # no incident: one base, no toggle
+    assert 1_500e8 in spec.limits
+    answer = management_answer(bases, quotes, spec=spec)
+    assert (answer.frontiers[True]["limit"] == 1_500e8).any()
+    text = _outputs(runs["03_bbb_scenarios.ipynb"])
+    assert answer.sentence_ko(True) in text
+    assert case.name == SECOND_BANK
+
+
+def _sheet(path: Path, name: str) -> pd.DataFrame:
+    rows = list(load_workbook(path)[name].iter_rows(values_only=True))
+    return pd.DataFrame(rows[2:], columns=rows[1]).dropna(how="all")
+
+
+def test_notebook_04_excel_equals_the_api(runs, api):
+    case, losses, quotes, spec, bases = api
+    base = bases[True]
+    current = current_cover(base)
+    alts = [current] + [a for a in quotes if a.policy_changes() != current.policy_changes()]
+    results = evaluate_many(base, alts, spec.settings)
+    sheet = _sheet(runs["dir"] / "capital.xlsx", "시나리오 수치")
+    checked = 0
+    for res in results:
+        rows = sheet[sheet.iloc[:, 1] == res.alternative.name]
+        assert len(rows), res.alternative.name
+        for r in rows.itertuples(index=False):
+            key, value = r[2], r[4]
+            if key in res.metrics and isinstance(value, (int, float)) and math.isfinite(value):
+                # written to the won (15 significant digits, as Excel holds numbers)
+                assert value == pytest.approx(res.metrics[key], rel=1e-14, abs=0.5), key
+                checked += 1
+    assert checked > 20
+    settings = _sheet(runs["dir"] / "capital.xlsx", "설정").set_index("설정")["값"]
+    assert settings["bond_policy"] == "FIB-2006" and settings["incidents"] == "없음"
+    assert float(settings["threshold"]) == 5e6 and settings["bank"] == SECOND_BANK
+
+
+def test_notebook_05_deck_is_the_banks_and_writes_its_excel(runs, api):
+    case, losses, quotes, spec, bases = api
+    answer = management_answer(bases, quotes, spec=spec)
+    text = _outputs(runs["05_workshop_deck.ipynb"])
+    assert answer.sentence_ko(True) in text
+    assert SECOND_BANK in text
+    assert (runs["dir"] / "deck.xlsx").is_file()
+
+
+def test_notebook_02_fits_at_the_case_threshold(runs, api):
+    case, losses, *_ = api
+    text = _outputs(runs["02_frequency_severity.ipynb"])
+    assert "500만원 이상" in text
+    assert "시나리오·자본 계산에 쓰이는 모형과 같습니다" in text
+    assert "노출 7.25년" in text                  # 2000-01-01 – 2007-03-31: 7¼ years of exposure
