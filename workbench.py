@@ -464,6 +464,26 @@ def case_file(path: str | os.PathLike) -> Path:
     return case
 
 
+def prepare_bases(python: Path, case: Path | None) -> None:
+    """Build the case's scenario bases into opwb's store before serving (or find them
+    there: then it takes about a second), so that the app's kernels load them instead of
+    each fitting and simulating. A bank's own data takes a few minutes the first time.
+
+    Raises
+    ------
+    CaseError
+        When the case's data cannot be used (its message), before Voila starts.
+    """
+    say("preparing the scenario bases (stored in the user's cache; the first time for a "
+        "case may take a few minutes) ...")
+    result = subprocess.run([str(python), "-m", "opwb.scenarios.store", "prepare"],
+                            cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=app_environment(case=case))
+    if result.returncode != 0:
+        raise CaseError((result.stderr or result.stdout).strip().splitlines()[-1])
+    say(result.stdout.strip())
+
+
 def check_case(python: Path, case: Path) -> None:
     """Read the case file once with ``opwb.load_case`` in the environment's Python.
 
@@ -526,6 +546,7 @@ def cmd_app(args: argparse.Namespace) -> None:
     compile_bytecode(python)
     if case is not None:
         say(f"case file {case}")
+    prepare_bases(python, case)
     say(f"serving {shown} at http://127.0.0.1:{args.port}/ (stop with Ctrl+C)")
     os.chdir(ROOT)  # serve from the repository root; kernels run in the notebook's folder
     os.execve(str(python), voila_command(python, notebook, args.port, not args.no_browser),

@@ -174,3 +174,19 @@ def test_each_layer_says_what_it_owns_and_may_import(layer):
         assert "may import" in words, f"opwb.{layer}'s docstring does not say what it may import"
     else:
         assert "may import no other opwb package" in words
+
+
+#: The layers that compute figures: they receive what the bank's case holds and never reach
+#: for the synthetic generator (issue 20: "nothing in opwb.scenarios or below imports the
+#: synthetic generator").
+COMPUTING_LAYERS = ("analysis", "fitting", "engine", "insurance", "capital", "scenarios")
+
+
+def test_no_computing_layer_imports_the_synthetic_generator():
+    found = []
+    for module, path in module_files().items():
+        if layer_of(module) in COMPUTING_LAYERS:
+            found += [f"{module} line {line}: {name}" for line, name in
+                      imported_opwb_modules(module, path) if name == "opwb.data.synth"]
+    assert not found, "the generator is the bundled data's, not a computing layer's: " + \
+        "; ".join(found)

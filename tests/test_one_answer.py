@@ -21,6 +21,7 @@ import papermill
 import pytest
 from openpyxl import load_workbook
 
+import opwb
 from opwb.data.bundled import data_path
 from opwb.data.losses import load_losses
 from opwb.data.schema import COLLECTION_THRESHOLD
@@ -241,7 +242,8 @@ def test_notebook_04_has_no_generator_model_no_private_seed_and_renders_its_mark
     source = "\n".join(c.source for c in nb.cells)
     for banned in ("TRUE_MODEL", "20070412", "2007-01-01", "simulate_losses"):
         assert banned not in source, banned
-    assert "scenario_bases(" in source and "DEFAULT_SPEC" in source
+    # the bases of the notebook's case, by the case's spec (the app's, for the same case)
+    assert "scenario_bases(spec, case=case)" in source and "spec_for(case" in source
     for cell in nb.cells:
         if cell.cell_type == "markdown":
             html = mistune.html(cell.source)
@@ -252,22 +254,32 @@ def test_notebook_04_has_no_generator_model_no_private_seed_and_renders_its_mark
 
 @pytest.mark.slow   # two fits by the model-choice rule (~25 s each) inside the notebook
 def test_notebook_fits_the_losses_it_loads(tmp_path):
-    """With a loss file of the user's own (the bundled one less one small event) the
-    notebook's models are fitted on those losses: their fingerprint is the file's, with and
-    without the CD incident, and no bundled model set is used."""
+    """With a case naming a loss file of the bank's own (the bundled one less one small
+    event) and no saved model sets, the notebook's models are fitted on those losses: their
+    fingerprint is the file's, with and without the reference incident, and no bundled
+    model set is used."""
     raw = pd.read_csv(data_path("losses.csv"), dtype=str, keep_default_na=False)
     small = raw[raw["event_id"] != CD_INCIDENT["event_id"]]
     drop = pd.to_numeric(small["gross_loss"]).idxmin()
     own = tmp_path / "own_losses.csv"
     raw.drop(index=drop).to_csv(own, index=False)
-    losses = load_losses(own, threshold=COLLECTION_THRESHOLD)
+    case_file = tmp_path / "case.toml"
+    bundled = (data_path("case.toml")).read_text(encoding="utf-8")
+    case_file.write_text(
+        f'losses = "{own.name}"\nprogramme = "{data_path("insurance_programme.csv")}"\n'
+        f'quotes = "{data_path("bbb_alternatives.csv")}"\nn_years = 5000\n'
+        + "\n".join(line for line in bundled.splitlines()
+                    if not line.startswith(("losses", "programme", "quotes", "external",
+                                            "models", "n_years"))) + "\n",
+        encoding="utf-8")
+    losses = opwb.load_case(case_file).load_losses()
     expected = [losses_fingerprint(losses, COLLECTION_THRESHOLD),
                 losses_fingerprint(losses[losses["event_id"] != CD_INCIDENT["event_id"]],
                                    COLLECTION_THRESHOLD)]
-    bundled = {load_model_set(data_path(n)).fingerprint for n in BUNDLED_MODEL_FILES}
-    nb, book = run_notebook(tmp_path, losses_path=str(own), n_years=5_000)
+    bundled_prints = {load_model_set(data_path(n)).fingerprint for n in BUNDLED_MODEL_FILES}
+    nb, book = run_notebook(tmp_path, case_path=str(case_file))
     s = read_sheet(book, "설정").set_index("설정")["값"]
     assert [s["fingerprint_True"], s["fingerprint_False"]] == expected
-    assert not set(expected) & bundled
+    assert not set(expected) & bundled_prints
     assert int(s["n_years"]) == 5_000
     assert "불러온 손실에 새로 적합" in output_text(nb)

@@ -265,6 +265,7 @@ class AppLaunch:
         monkeypatch.setattr(workbench, "ensure_venv", self._venv)
         monkeypatch.setattr(workbench, "port_is_free", lambda port: True)
         monkeypatch.setattr(workbench, "compile_bytecode", lambda *a, **k: None)
+        monkeypatch.setattr(workbench, "prepare_bases", lambda *a, **k: None)
         monkeypatch.setattr(workbench.os, "execve", self._execve)
 
     def _venv(self, *args, **kwargs) -> Path:

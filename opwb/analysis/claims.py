@@ -9,15 +9,17 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
-from opwb.analysis.tables import DateBasis, _need, _year_column, observed_years
+from opwb.analysis.tables import DateBasis, _need, _year_column, observed_exposure
 
 __all__ = [
     "claims_record", "layer_payout", "IncidentProfile", "incident_profile",
 ]
 
 
-def _premium_years(losses: pd.DataFrame, years, by: DateBasis) -> int:
-    return len(observed_years(losses, by=by) if years is None else list(years))
+def _premium_years(losses: pd.DataFrame, years, by: DateBasis) -> float:
+    """Years of premium: the exposure of the years (a partial year of the observation
+    window counts its share)."""
+    return float(observed_exposure(losses, by=by, years=years).sum())
 
 
 def claims_record(losses: pd.DataFrame, programme: pd.DataFrame, *,

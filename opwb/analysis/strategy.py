@@ -63,8 +63,10 @@ def strategy_matrix(losses: pd.DataFrame, *, impact: Literal["quantile", "max"] 
         raise ValueError(f"impact must be 'quantile' or 'max'; got {impact!r}")
     if not 0.0 < impact_quantile <= 1.0:
         raise ValueError(f"impact_quantile must be in (0, 1]; got {impact_quantile}")
-    counts = annual_summary(losses, by=by, years=years)["count"].unstack("year")
-    n_years = counts.shape[1]
+    summary = annual_summary(losses, by=by, years=years)
+    counts = summary["count"].unstack("year")
+    # years of observation: a partial year of the window counts its share (exposure)
+    n_years = float(summary["exposure"].groupby(level="year").first().sum())
     in_years = _year_column(losses, by).isin(counts.columns)
     sev = losses.loc[in_years].groupby("event_type")["gross_loss"]
     imp = sev.max() if impact == "max" else sev.quantile(impact_quantile)

@@ -28,6 +28,7 @@ from typing import Iterable, Literal
 import numpy as np
 import pandas as pd
 
+from opwb.data.periods import observation_window, year_exposure
 from opwb.data.taxonomy import (
     BUSINESS_LINE_CODES,
     EVENT_TYPE_CODES,
@@ -115,46 +116,11 @@ def _year_column(losses: pd.DataFrame, by: DateBasis) -> pd.Series:
     return pd.to_datetime(losses[col]).dt.year
 
 
-def _window(observation) -> tuple[pd.Timestamp, pd.Timestamp]:
-    try:
-        start, as_of = observation
-    except (TypeError, ValueError):
-        raise ValueError(f"observation must be a (start, as-of date) pair of dates, got "
-                         f"{observation!r}") from None
-    out = []
-    for what, v in (("start", start), ("as-of date", as_of)):
-        try:
-            ts = pd.Timestamp(v)
-        except (TypeError, ValueError):
-            raise ValueError(f"observation window {what} is not a date: {v!r}") from None
-        if pd.isna(ts):
-            raise ValueError(f"observation window {what} is missing: {v!r}")
-        out.append((ts.tz_localize(None) if ts.tz is not None else ts).normalize())
-    if out[0] > out[1]:
-        raise ValueError(f"the observation window's start {out[0]:%Y-%m-%d} is after its "
-                         f"as-of date {out[1]:%Y-%m-%d}")
-    return out[0], out[1]
-
-
 def _window_of(losses: pd.DataFrame, observation):
     """The window to use: ``observation``, else the losses' own (``attrs``); False: none."""
     if observation is None:
         observation = losses.attrs.get("observation")
-    return None if observation is None or observation is False else _window(observation)
-
-
-def _exposure_of(window: tuple[pd.Timestamp, pd.Timestamp]) -> pd.Series:
-    """Exposure (years) of each calendar year the window touches: days of the window in the
-    year / days in the year, both ends included (as :func:`opwb.fitting.year_exposure`)."""
-    start, as_of = window
-    years = list(range(start.year, as_of.year + 1))
-    values = []
-    for y in years:
-        first = max(start, pd.Timestamp(y, 1, 1))
-        last = min(as_of, pd.Timestamp(y, 12, 31))
-        values.append(((last - first).days + 1) / (366 if pd.Timestamp(y, 1, 1).is_leap_year
-                                                   else 365))
-    return pd.Series(values, index=pd.Index(years, name="year"), name="exposure", dtype=float)
+    return None if observation is None or observation is False else observation_window(observation)
 
 
 def _check_in_window(losses: pd.DataFrame, by: DateBasis, window) -> None:
@@ -240,7 +206,7 @@ def observed_exposure(losses: pd.DataFrame, *, by: DateBasis = "occurrence",
         ys = observed_years(losses, by=by, observation=False) if years is None else years
         ys = [int(y) for y in ys]
         return pd.Series(1.0, index=pd.Index(ys, name="year"), name="exposure", dtype=float)
-    exposure = _exposure_of(window)
+    exposure = year_exposure(window)
     if years is None:
         return exposure
     ys = [int(y) for y in years]

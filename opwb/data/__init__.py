@@ -19,6 +19,7 @@ _EXPORTS = {
     **dict.fromkeys(["read_workbook", "EXCEL_ERRORS", "column_letter"], "excelread"),
     **dict.fromkeys(["EXTERNAL_COLUMNS", "load_external_losses"], "external"),
     **dict.fromkeys(["check_level"], "levels"),
+    **dict.fromkeys(["observation_window", "year_exposure"], "periods"),
     **dict.fromkeys([
         "load_losses", "split_threshold", "LoadReport", "REQUIRED_LOSS_COLUMNS"
     ], "losses"),

@@ -258,7 +258,7 @@ class Case:
                                             "observation window: [start, as-of date]")
     bond_policy: str = _setting("BBB", _text, "the bond's policy id in the programme")
     incidents: tuple[Incident, ...] = _setting(
-        (Incident("CD-2005-001", "2005년 CD 사건"),), _incidents,
+        (Incident("CD-2005-001", "CD 사건"),), _incidents,
         "reference incidents: the analysis is shown with and without them ([] = none)")
     severity_cap: float | None = _setting(1e12, _opt_amount,
                                           "maximum single loss simulated (KRW; \"none\")")

@@ -15,7 +15,7 @@ _EXPORTS = {
     ], "families"),
     **dict.fromkeys([
         "FrequencyFit", "fit_frequency", "dispersion_test", "implied_all_frequency",
-        "annual_counts"
+        "annual_counts", "year_exposure"
     ], "frequency"),
     **dict.fromkeys([
         "gh_quantile", "gh_dquantile", "gh_z", "gh_logpdf", "gh_logpdf_warm", "gh_logsf", "gh_isf"

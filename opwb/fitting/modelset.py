@@ -396,28 +396,36 @@ def models_for(losses: pd.DataFrame, threshold: float, *, allow_infinite_mean: b
 
 
 def main(argv=None) -> int:
-    """``python -m opwb.fitting.modelset``: refit the bundled model sets (with and without
-    the CD incident) from ``data/losses.csv``."""
+    """``python -m opwb.fitting.modelset [--case PATH]``: refit a case's saved model sets
+    (the files its ``models`` names: with and, when it has reference incidents, without
+    them) from its losses — for the bundled case ``data/severity_models*.json``."""
     import argparse
 
-    from opwb.data.bundled import data_path
-    from opwb.data.losses import load_losses
-    from opwb.data.schema import COLLECTION_THRESHOLD
-    from opwb.data.synth import CD_INCIDENT
-    ap = argparse.ArgumentParser(description="Refit the bundled model sets from data/losses.csv")
+    from opwb.data.case import open_case
+    ap = argparse.ArgumentParser(description="Refit a case's saved model sets (default: the "
+                                 "bundled case's data/severity_models*.json)")
+    ap.add_argument("--case", help="case file (default: $OPWB_CASE, else the bundled case)")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
-    losses = load_losses(data_path("losses.csv"))
-    variants = {BUNDLED_MODEL_FILES[0]: (losses, "all bundled losses"),
-                BUNDLED_MODEL_FILES[1]: (losses[losses["event_id"] != CD_INCIDENT["event_id"]],
-                                         "the bundled losses without the CD incident")}
-    for name, (data, what) in variants.items():
-        models, _ = fit_model_set(data, COLLECTION_THRESHOLD, seed=args.seed,
+    case = open_case(args.case)
+    losses = case.load_losses()
+    ids = [i.event_id for i in case.incidents]
+    variants = [(losses, "all the case's losses")]
+    if ids:
+        variants.append((losses[~losses["event_id"].isin(ids)],
+                         "the case's losses without its reference incidents "
+                         + ", ".join(ids)))
+    files = case.paths("models")
+    if len(files) < len(variants):
+        ap.error(f"the case's models names {len(files)} file(s); {len(variants)} needed "
+                 "(with and without the reference incidents)")
+    for path, (data, what) in zip(files, variants):
+        models, _ = fit_model_set(data, case.threshold, seed=args.seed,
                                   allow_infinite_mean=True)
-        note = (f"Bundled model set fitted on {what} (data/losses.csv). {models.note} "
+        note = (f"Model set fitted on {what} ({case.path('losses').name}). {models.note} "
                 f"Regenerate with `python -m opwb.fitting.modelset` (notebook 02 shows the "
                 f"comparison).")
-        print(save_model_set(models, data_path(name), note=note))
+        print(save_model_set(models, path, note=note))
     return 0
 
 

@@ -443,3 +443,36 @@ def _try_load(spec, losses, programme, folder: Path):
 bundled_bases = stored_bases
 """The former name of :func:`stored_bases` (opwb 0.1, when only the bundled data was
 stored)."""
+
+
+def main(argv=None) -> int:
+    """``python -m opwb.scenarios.store prepare [--case PATH]``: build the scenario bases of a
+    case into the store (or find them there), so that every app kernel loads them at once.
+    ``workbench.py app`` runs it before serving. Prints where they are and how long it took."""
+    import argparse
+
+    from opwb.data.case import open_case
+    from opwb.data.errors import DataError
+    from opwb.scenarios.spec import scenario_bases, spec_for
+
+    ap = argparse.ArgumentParser(prog="python -m opwb.scenarios.store",
+                                 description="The on-disk store of scenario bases.")
+    sub = ap.add_subparsers(dest="command", required=True)
+    prep = sub.add_parser("prepare", help="build (or find) a case's scenario bases")
+    prep.add_argument("--case", help="case file (default: $OPWB_CASE, else the bundled case)")
+    args = ap.parse_args(argv)
+    t0 = time.perf_counter()
+    try:
+        case = open_case(args.case)
+        spec = spec_for(case)
+        scenario_bases(spec, case=case)
+    except (DataError, ValueError) as exc:
+        print(f"opwb: cannot prepare the scenario bases: {exc}", file=sys.stderr)
+        return 2
+    print(f"{case.name}: scenario bases ready ({time.perf_counter() - t0:.0f} s, "
+          f"{entry_path(spec)})")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover - command line
+    raise SystemExit(main())

@@ -78,7 +78,12 @@ def _resample(fit: CellFit, rng: np.random.Generator) -> tuple[np.ndarray, np.nd
     if years < 2:
         raise ValueError(f"the frequency was fitted on {years} year(s); the bootstrap "
                          "redraws that many years and needs at least 2")
-    counts = np.asarray(fit.frequency.dist.rvs(size=years, random_state=rng), dtype=np.int64)
+    if fit.frequency.exposures:     # partial years: each year with its own exposure
+        counts = np.array([fit.frequency.dist_for(e).rvs(random_state=rng)
+                           for e in fit.frequency.year_exposures], dtype=np.int64)
+    else:
+        counts = np.asarray(fit.frequency.dist.rvs(size=years, random_state=rng),
+                            dtype=np.int64)
     sev = fit.severity
     q = 1.0 - rng.random(int(counts.sum()))             # in (0, 1]
     x = np.asarray(sev.dist.isf(q * sev.sf_threshold), dtype=float)
@@ -86,12 +91,14 @@ def _resample(fit: CellFit, rng: np.random.Generator) -> tuple[np.ndarray, np.nd
 
 
 def _refit_frequency(fit: FrequencyFit, counts: np.ndarray) -> FrequencyFit:
+    exposure = fit.year_exposures if fit.exposures else None
     try:
-        return fit_frequency(counts, fit.family, threshold=fit.threshold)
+        return fit_frequency(counts, fit.family, threshold=fit.threshold, exposure=exposure)
     except ValueError:
         if fit.family != "negbin":
             raise
-        return fit_frequency(counts, "poisson", threshold=fit.threshold)  # the MLE's limit
+        return fit_frequency(counts, "poisson", threshold=fit.threshold,  # the MLE's limit
+                             exposure=exposure)
 
 
 def bootstrap_cell(fit: CellFit, seed: int, world: int, cell: str) -> CellFit:

@@ -20,6 +20,8 @@ from tests.scenarios.conftest import EOK
 
 N_YEARS = 20_000
 
+CD = ("CD-2005-001",)  # the bundled case's reference incident (data/case.toml)
+
 
 @pytest.fixture(scope="module")
 def data():
@@ -31,7 +33,8 @@ def data():
 @pytest.fixture(scope="module")
 def bases(data):
     losses, prog = data
-    return {cd: sc.build_scenario_base(losses, prog, include_cd=cd, n_years=N_YEARS, seed=7)
+    return {cd: sc.build_scenario_base(losses, prog, include_cd=cd, n_years=N_YEARS, seed=7,
+                                       incidents=CD, incident_names="CD 사건")
             for cd in (True, False)}
 
 
@@ -111,13 +114,17 @@ def test_cd_incident_changes_only_internal_fraud(bases, data):
 
 def test_same_seed_same_numbers_and_bad_alternative_rejected(data, bases):
     losses, prog = data
-    again = sc.build_scenario_base(losses, prog, include_cd=True, n_years=N_YEARS, seed=7)
+    again = sc.build_scenario_base(losses, prog, include_cd=True, n_years=N_YEARS, seed=7,
+                                   incidents=CD)
     alt = Alternative("t", 400 * EOK, 30 * EOK, 50 * EOK)
     assert sc.evaluate(again, alt).metrics == sc.evaluate(bases[True], alt).metrics
     with pytest.raises(ValueError, match="공제금액"):
         sc.evaluate(bases[True], alt.replace(deductible=-1.0))
-    with pytest.raises(ValueError, match="no event 'CD-2005-001'"):
-        sc.build_scenario_base(losses[losses.event_id != "CD-2005-001"], prog, n_years=100)
+    with pytest.raises(ValueError, match=r"\['CD-2005-001'\] are not in the loss data"):
+        sc.build_scenario_base(losses[losses.event_id != "CD-2005-001"], prog, n_years=100,
+                               incidents=CD)
+    with pytest.raises(ValueError, match="no reference incident to leave out"):
+        sc.build_scenario_base(losses, prog, include_cd=False, n_years=100)
 
 
 def test_compare_table(bases):
@@ -146,7 +153,8 @@ def test_default_models_give_capital_near_the_generators(data):
     ref, ref_se = var_with_se(simulate_losses(truth, n, seed=3, keep_events_above=np.inf)
                               .total_gross(), 0.999)
     for cd, band in ((False, (0.5, 2.0)), (True, (0.25, 4.0))):
-        base = sc.build_scenario_base(losses, prog, include_cd=cd, n_years=n, seed=3)
+        base = sc.build_scenario_base(losses, prog, include_cd=cd, n_years=n, seed=3,
+                                      incidents=CD)
         assert all(f.status == "ok" for f in base.fits.values())
         assert base.severity_cap == 1e12
         v, v_se = var_with_se(base.sim.total_gross(), 0.999)

@@ -18,6 +18,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import opwb
+
+from opwb.scenarios.spec import incident_label
 from opwb.scenarios import spec as specmod
 from opwb.scenarios import store
 from opwb.scenarios.alternatives import Alternative
@@ -91,7 +94,11 @@ def build_for(spec, inputs, calls=None):
         if calls is not None:
             calls.append(1)
         return {cd: build_scenario_base(losses, programme, include_cd=cd, n_years=spec.n_years,
-                                        seed=spec.seed, severity_cap=spec.severity_cap)
+                                        seed=spec.seed, severity_cap=spec.severity_cap,
+                                        threshold=spec.threshold,
+                                        incidents=spec.incident_ids,
+                                        incident_names=incident_label(spec),
+                                        bond_policy=spec.bond_policy)
                 for cd in (True, False)}
     return build
 
@@ -195,17 +202,20 @@ def test_the_key_follows_what_fixes_the_numbers(tmp_path, monkeypatch):
     for other in (SPEC.replace(seed=12), SPEC.replace(n_years=2_001),
                   SPEC.replace(severity_cap=None), SPEC.replace(severity_cap=2e12)):
         assert store.cache_key(other) != key
-    import opwb.data.bundled as bundled
-
+    # the case: its threshold, bond, incidents and fingerprint (settings and file bytes)
+    for other in (SPEC.replace(threshold=5e6), SPEC.replace(bond_policy="FIB-2006"),
+                  SPEC.replace(incidents=()), SPEC.replace(case_key="another case")):
+        assert store.cache_key(other) != key
+    case = opwb.bundled_case()
     copy = tmp_path / "data"
-    shutil.copytree(bundled.DATA_DIR, copy)
-    monkeypatch.setattr(bundled, "DATA_DIR", copy)
-    assert store.cache_key(SPEC) == key
+    shutil.copytree(case.root, copy)
+    moved = opwb.load_case(copy / "case.toml")
+    assert store.cache_key(SPEC, moved.fingerprint()) == key      # where it lies: no matter
     (copy / "README.md").write_text("notes only")  # not an input
-    assert store.cache_key(SPEC) == key
+    assert store.cache_key(SPEC, moved.fingerprint()) == key
     with open(copy / "losses.csv", "a", encoding="utf-8") as f:
         f.write("\n")
-    assert store.cache_key(SPEC) != key
+    assert store.cache_key(SPEC, moved.fingerprint()) != key
 
 
 def test_old_entries_are_pruned(cache, inputs):
