@@ -309,3 +309,65 @@ def second_bank_case(tmp_path_factory) -> Path:
     from tests.cases import write_second_bank
 
     return write_second_bank(tmp_path_factory.mktemp("second_bank"))
+
+
+#: Parameters besides ``case_path`` the second bank's notebook runs take (outputs to temp).
+SECOND_BANK_EXTRA = {"04_capital_offset.ipynb": {"uncertainty_worlds": 4,
+                                                 "uncertainty_years": 2_000},
+                     "05_workshop_deck.ipynb": {}}
+SECOND_BANK_FILES = {"04_capital_offset.ipynb": ("results_path", "capital.xlsx"),
+                     "05_workshop_deck.ipynb": ("excel_path", "deck.xlsx")}
+
+
+def repo_files() -> dict[str, int]:
+    """Files (with mtimes) where a run could leave something: repo root, notebooks/, data/."""
+    found = {}
+    for folder, pattern in ((REPO, "*"), (REPO / "notebooks", "**/*"), (REPO / "data", "**/*")):
+        for p in folder.glob(pattern):
+            if p.is_file() and "__pycache__" not in p.parts:
+                found[str(p.relative_to(REPO))] = p.stat().st_mtime_ns
+    return found
+
+
+def written_since(before: dict[str, int]) -> list[str]:
+    after = repo_files()
+    return sorted(k for k, v in after.items() if before.get(k) != v)
+
+
+@pytest.fixture(scope="session")
+def second_bank_runs(second_bank_case, tmp_path_factory) -> dict:
+    """Notebooks 01–05 executed once per session with papermill on the second bank's case
+    (``case_path``): ``{notebook name: executed notebook, "dir": output folder,
+    "written": {name: repository files the run changed}}`` — shared by the notebook tests
+    and the second bank's acceptance tests."""
+    import nbformat
+    import papermill
+
+    out_dir = tmp_path_factory.mktemp("second_bank_runs")
+    runs: dict = {"dir": out_dir, "written": {}}
+    for path in sorted((REPO / "notebooks").glob("0[1-5]_*.ipynb")):
+        params = {"case_path": str(second_bank_case), **SECOND_BANK_EXTRA.get(path.name, {})}
+        if path.name in SECOND_BANK_FILES:
+            key, name = SECOND_BANK_FILES[path.name]
+            params[key] = str(out_dir / name)
+        before = repo_files()
+        papermill.execute_notebook(str(path), str(out_dir / path.name), kernel_name="python3",
+                                   cwd=str(REPO / "notebooks"), parameters=params,
+                                   execution_timeout=900, progress_bar=False)
+        runs["written"][path.name] = written_since(before)
+        runs[path.name] = nbformat.read(out_dir / path.name, as_version=4)
+    return runs
+
+
+def data_of(page, selector: str) -> dict:
+    """The ``data-*`` attributes of the element ``selector`` (the app's figures for tests)."""
+    return page.eval_on_selector(
+        selector, "el => Object.fromEntries(Array.from(el.attributes, a => "
+                  "[a.name.replace(/^data-/, ''), a.value]))")
+
+
+def enter(page, control: str, value: str) -> None:
+    """Type ``value`` into the app's text box ``.opwb-<control>`` and press Enter."""
+    box = page.locator(f".opwb-{control} input")
+    box.fill(value)
+    box.press("Enter")

@@ -10,39 +10,19 @@ from __future__ import annotations
 from pathlib import Path
 
 import nbformat
-import papermill
 import pytest
+
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
+
+from tests.conftest import repo_files
+from tests.conftest import written_since as written
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOK_DIR = REPO / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
 CELL_TIMEOUT = 600  # seconds per cell; generous for a shared 2-core machine
 KERNEL = "python3"
-
-#: Non-default values tried with papermill, first match in a notebook's parameters wins.
-#: (Settings such as the threshold come from the case file: tests/test_second_bank.py runs
-#: every notebook on another bank's case.)
-OVERRIDES: dict[str, object] = {"top_n": 3, "n_boot": 19, "initial_alternative": 2,
-                                "uncertainty_worlds": 3, "example_loss": 500e8}
-#: Per notebook: text the papermill run must print, proving the parameter took effect.
-EXPECT_IN_OUTPUT: dict[str, str] = {"05_workshop_deck.ipynb": "500억"}
-
-
-def repo_files() -> dict[str, int]:
-    """Files (with mtimes) where a run could leave something: repo root, notebooks/, data/."""
-    found = {}
-    for folder, pattern in ((REPO, "*"), (NOTEBOOK_DIR, "**/*"), (REPO / "data", "**/*")):
-        for p in folder.glob(pattern):
-            if p.is_file() and "__pycache__" not in p.parts:
-                found[str(p.relative_to(REPO))] = p.stat().st_mtime_ns
-    return found
-
-
-def written(before: dict[str, int]) -> list[str]:
-    after = repo_files()
-    return sorted(k for k, v in after.items() if before.get(k) != v)
 
 
 def parameters_cell(nb) -> nbformat.NotebookNode | None:
@@ -90,18 +70,6 @@ def test_notebook_runs_top_to_bottom(path):
     assert not blank, f"{path.name}: chart cells {blank} displayed no image"
 
 
-def choose_override(path: Path) -> tuple[str, object]:
-    params = papermill.inspect_notebook(str(path))
-    for name, value in OVERRIDES.items():
-        if name in params:
-            return name, value
-    for name, p in params.items():
-        if p["inferred_type_name"] == "int":
-            return name, int(p["default"]) + 1
-    raise AssertionError(f"{path.name}: add a non-default value for one of its parameters "
-                         f"{sorted(params)} to OVERRIDES in {Path(__file__).name}")
-
-
 WITH_PARAMETERS = [p for p in NOTEBOOKS if parameters_cell(nbformat.read(p, as_version=4))]
 
 
@@ -110,19 +78,11 @@ def test_notebook_01_has_a_parameters_cell():
 
 
 @pytest.mark.parametrize("path", WITH_PARAMETERS, ids=lambda p: p.name)
-def test_notebook_runs_with_a_changed_parameter(path, tmp_path):
-    name, value = choose_override(path)
-    before = repo_files()
-    out = tmp_path / path.name
-    try:
-        papermill.execute_notebook(str(path), str(out), parameters={name: value},
-                                   kernel_name=KERNEL, cwd=str(NOTEBOOK_DIR),
-                                   execution_timeout=CELL_TIMEOUT, progress_bar=False)
-    except papermill.PapermillExecutionError as err:
-        pytest.fail(f"{path.name} with {name}={value!r} failed:\n{err}", pytrace=False)
-    assert written(before) == [], f"{path.name} wrote into the repository"
-    nb = nbformat.read(out, as_version=4)
+def test_notebook_runs_with_a_changed_parameter(path, second_bank_runs):
+    """Every notebook runs with its parameter ``case_path`` changed to another bank's case
+    (the session's papermill runs, shared with tests/test_second_bank.py, which checks what
+    they show), writing nothing into the repository."""
+    assert second_bank_runs["written"][path.name] == [], f"{path.name} wrote into the repository"
+    nb = second_bank_runs[path.name]
     injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
-    assert len(injected) == 1 and name in injected[0].source
-    if path.name in EXPECT_IN_OUTPUT:
-        assert EXPECT_IN_OUTPUT[path.name] in outputs_text(nb)
+    assert len(injected) == 1 and "case_path" in injected[0].source

@@ -12,8 +12,6 @@ import json
 import math
 from pathlib import Path
 
-import nbformat
-import numpy as np
 import pandas as pd
 import papermill
 import pytest
@@ -44,22 +42,9 @@ def _outputs(nb) -> str:
 
 
 @pytest.fixture(scope="module")
-def runs(second_bank_case, tmp_path_factory):
-    """Notebooks 01–05 executed on the second bank's case (outputs in a temp folder)."""
-    out_dir = tmp_path_factory.mktemp("second_bank_runs")
-    extra = {"04_capital_offset.ipynb": {"results_path": str(out_dir / "capital.xlsx"),
-                                         "uncertainty_worlds": 4, "uncertainty_years": 2_000},
-             "05_workshop_deck.ipynb": {"excel_path": str(out_dir / "deck.xlsx")}}
-    done = {}
-    for path in sorted(NOTEBOOKS.glob("0[1-5]_*.ipynb")):
-        target = out_dir / path.name
-        papermill.execute_notebook(
-            str(path), str(target), kernel_name="python3", cwd=str(NOTEBOOKS),
-            parameters={"case_path": str(second_bank_case), **extra.get(path.name, {})},
-            execution_timeout=TIMEOUT, progress_bar=False)
-        done[path.name] = nbformat.read(target, as_version=4)
-    done["dir"] = out_dir
-    return done
+def runs(second_bank_runs):
+    """Notebooks 01–05 executed on the second bank's case (the session's shared runs)."""
+    return second_bank_runs
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +66,7 @@ def test_papermill_sees_one_case_parameter():
 
 def test_no_bundled_text_in_any_output(runs):
     for name, nb in runs.items():
-        if name == "dir":
+        if name in ("dir", "written"):
             continue
         text = _outputs(nb)
         found = [s for s in SECOND_BANK_FORBIDDEN if s in text]

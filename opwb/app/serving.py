@@ -112,7 +112,13 @@ class PageKernelManager(AsyncMappingKernelManager):
 
     async def start_kernel(self, *args, **kwargs) -> str:
         """Start a kernel once fewer than :attr:`max_warming` kernels are still executing
-        the notebook without a page."""
+        the notebook without a page. A kernel Voila starts for a page that found no ready
+        kernel in the pool (its environment says ``VOILA_PREHEAT=False``) starts at once: a
+        visitor never waits behind the pool's warm-up."""
+        if (kwargs.get("env") or {}).get("VOILA_PREHEAT") == "False":
+            if self._closing:
+                raise RuntimeError("the server is shutting down: no new kernels")
+            return await super().start_kernel(*args, **kwargs)
         async with self._start_lock:
             while True:
                 if self._closing:

@@ -129,13 +129,15 @@ def _blank(value: Any) -> bool:
 
 
 def _header(values: list[Any]) -> tuple[str, ...]:
-    names = [_header_text(v) for v in values]
+    names = [header_text(v) for v in values]
     while names and not names[-1]:  # formatted-but-empty columns
         names.pop()
     return tuple(names)
 
 
-def _header_text(value: Any) -> str:
+def header_text(value: Any) -> str:
+    """A header cell as text: a whole number without ".0", no surrounding spaces; "" for an
+    empty or unreadable cell (one rule for workbooks and the header search of tableio)."""
     if value is None or isinstance(value, Unreadable):
         return ""
     if isinstance(value, float) and value.is_integer():

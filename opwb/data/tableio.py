@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from opwb.data.errors import DataError, Problem
-from opwb.data.excelread import read_workbook
+from opwb.data.excelread import header_text, read_workbook
 from opwb.data.rawtable import Table, Unreadable
 from opwb.data.sniff import identify
 from opwb.data.textread import read_text
@@ -432,7 +432,7 @@ def _header_below(table: Table, problems: Problems, required: tuple[str, ...],
     for pos, values in table.leading:
         if pos == table.header_pos:
             continue
-        names = {rename.get(t, t) for t in (_header_text(v) for v in values)}
+        names = {rename.get(t, t) for t in (header_text(v) for v in values)}
         if set(required) <= names:
             unit = table.unit
             problems.raise_alone(
@@ -441,10 +441,3 @@ def _header_below(table: Table, problems: Problems, required: tuple[str, ...],
                 f"{pos} (in the case file) / header_row={pos}; the {unit}s above it are then "
                 "ignored")
 
-
-def _header_text(value: Any) -> str:
-    if value is None or isinstance(value, Unreadable):
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()

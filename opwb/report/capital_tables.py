@@ -20,7 +20,6 @@ import pandas as pd
 from opwb.data.taxonomy import EVENT_TYPE_CODES, label
 from opwb.data.units import EOK, format_krw, format_krw_with_se
 from opwb.insurance.eligibility import CHECK_LABELS_KO
-from opwb.report.scenario_tables import CD_LABELS
 
 __all__ = [
     "AGGREGATION_KO",

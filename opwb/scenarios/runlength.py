@@ -42,7 +42,8 @@ class RunLength:
 
 
 def enough_years(spec: ScenarioSpec | None = None, alternative: Alternative | None = None, *,
-                 losses: pd.DataFrame | None = None, programme=None, key: str = "net_var",
+                 losses: pd.DataFrame | None = None, programme=None, case=None,
+                 key: str = "net_var",
                  time_budget: float = 120.0, max_years: int = 2_000_000,
                  progress: Callable[[float, str], None] | None = None) -> RunLength:
     """Bases whose headline figure meets ``spec.target_precision``, within ``time_budget``.
@@ -53,8 +54,9 @@ def enough_years(spec: ScenarioSpec | None = None, alternative: Alternative | No
         The run to start from (its ``n_years``) and the target relative standard error.
     alternative : Alternative, optional
         The alternative whose figure is checked (default: the cover in force).
-    losses, programme : optional
-        Own data (default: the bundled files), as :func:`opwb.scenarios.spec.scenario_bases`.
+    losses, programme, case : optional
+        The bank's case (default the bundled case) or data given directly, as
+        :func:`opwb.scenarios.spec.scenario_bases`.
     key : str
         The headline figure (default net VaR 99.9%).
     time_budget : float
@@ -74,13 +76,14 @@ def enough_years(spec: ScenarioSpec | None = None, alternative: Alternative | No
         A non-positive budget or ``max_years`` below ``spec.n_years``.
     """
     from opwb.scenarios.spec import scenario_bases
+    spec = _spec.DEFAULT_SPEC if spec is None else spec
     if not time_budget > 0:
         raise ValueError(f"time_budget must be > 0 seconds, got {time_budget!r}")
     if max_years < spec.n_years:
         raise ValueError(f"max_years ({max_years:,}) is below the run's {spec.n_years:,} years")
     t0 = time.perf_counter()
-    bases = scenario_bases(spec, losses=losses, programme=programme, progress=progress,
-                           cache=losses is None and programme is None)
+    bases = scenario_bases(spec, case=case, losses=losses, programme=programme,
+                           progress=progress, cache=losses is None and programme is None)
     took = max(time.perf_counter() - t0, 1e-3)
     alt = alternative or current_cover(bases[True])
     first = p = precision(evaluate(bases[True], alt, spec.settings).metrics, spec.n_years,
@@ -98,8 +101,8 @@ def enough_years(spec: ScenarioSpec | None = None, alternative: Alternative | No
                              f"(정밀도 {_pct(p.relative_se)}).")
         used = used.replace(n_years=needed)
         t0 = time.perf_counter()
-        bases = scenario_bases(used, losses=losses, programme=programme, progress=progress,
-                               cache=losses is None and programme is None)
+        bases = scenario_bases(used, case=case, losses=losses, programme=programme,
+                               progress=progress, cache=losses is None and programme is None)
         took = max(time.perf_counter() - t0, 1e-3)
         p = precision(evaluate(bases[True], alt, used.settings).metrics, needed,
                       spec.target_precision, key)

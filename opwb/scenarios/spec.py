@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from opwb.data.units import EOK, with_particle
+from opwb.data.units import EOK
 from opwb.scenarios.base import (BBB_POLICY_ID, DEFAULT_SEVERITY_CAP, ScenarioBase,
                                  ScenarioSettings, build_scenario_base)
 

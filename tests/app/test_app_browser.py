@@ -19,7 +19,7 @@ import pytest
 import opwb
 from opwb.scenarios.answer import management_answer, structure_ko
 from opwb.scenarios.spec import DEFAULT_SPEC, Appetite, bundled_inputs, scenario_bases
-from tests.conftest import block_outside
+from tests.conftest import block_outside, data_of, enter
 
 pytestmark = pytest.mark.browser
 NOTEBOOK = opwb.DATA_DIR.parent / "notebooks" / "03_bbb_scenarios.ipynb"
@@ -52,18 +52,6 @@ def api():
                                appetite=Appetite(appetite.max_premium, ceiling * EOK))
     assert not second.recommendations[True].same_structure(rec)
     return first, ceiling, second
-
-
-def data_of(page, selector: str) -> dict:
-    return page.eval_on_selector(
-        selector, "el => Object.fromEntries(Array.from(el.attributes, a => "
-                  "[a.name.replace(/^data-/, ''), a.value]))")
-
-
-def enter(page, control: str, value: str) -> None:
-    box = page.locator(f".opwb-{control} input")
-    box.fill(value)
-    box.press("Enter")
 
 
 def test_answer_first_then_appetite_then_bad_input_at_1024(served_app, chromium, screenshot,

@@ -31,7 +31,7 @@ from opwb.scenarios.answer import structure_ko
 from opwb.scenarios.spec import Appetite
 from opwb.scenarios.store import entry_path
 from tests.cases import SECOND_BANK, SECOND_BANK_FORBIDDEN
-from tests.conftest import block_outside
+from tests.conftest import block_outside, data_of, enter
 
 pytestmark = pytest.mark.browser
 
@@ -59,18 +59,6 @@ def api(second_bank_case):
     assert not low.recommendations[True].same_structure(first.recommendations[True]), \
         "the lowered premium ceiling must change the recommendation for this test to mean much"
     return spec, first, low
-
-
-def data_of(page, selector: str) -> dict:
-    return page.eval_on_selector(
-        selector, "el => Object.fromEntries(Array.from(el.attributes, a => "
-                  "[a.name.replace(/^data-/, ''), a.value]))")
-
-
-def enter(page, control: str, value: str) -> None:
-    box = page.locator(f".opwb-{control} input")
-    box.fill(value)
-    box.press("Enter")
 
 
 def wait_for_sentence(page, sentence: str, timeout: float = 30_000) -> str:
@@ -231,11 +219,6 @@ def test_own_case_app_in_the_browser(launch_app, second_bank_case, chromium, scr
     assert status == 0
     for (w, h), s in zip(SIZES, seen):
         print(f"{w}×{h}: {s}")
-    # Everything above holds; what is left is the notebook's own markdown (notebooks/
-    # 03_bbb_scenarios.ipynb, "읽는 법" and "견적 비교"), which Voila shows on every case and
-    # which names the bundled bank's 2005 CD incident and its 2005 quote. Known bug, reported;
-    # this turns into a pass by itself once those cells no longer do.
+    # the notebook's own markdown, shown by Voila on every case, names no bundled bank either
     leaks = sorted({x for s in seen for x in s["markdown_leaks"]})
-    if leaks:
-        pytest.xfail("notebook 03's markdown cells show the bundled bank's text on 한누리은행's "
-                     f"page (document.body.innerText): {leaks}")
+    assert not leaks, f"notebook 03's markdown shows the bundled bank's text: {leaks}"

@@ -181,3 +181,35 @@ def test_app_environment_hands_the_case_to_every_kernel(tmp_path):
     assert workbench.app_environment({"OPWB_CASE": "/old.toml"}, root=tmp_path)["OPWB_CASE"] \
         == "/old.toml"
     assert "OPWB_CASE" not in workbench.app_environment({}, root=tmp_path)
+
+
+def test_a_page_kernel_never_waits_behind_the_pools_warm_up(monkeypatch):
+    """Pool kernels (VOILA_PREHEAT=True) take turns warming up; a kernel Voila starts for a
+    page that found no ready kernel (VOILA_PREHEAT=False) starts at once (the benchmark saw a
+    first page wait 150 s behind five warming pool kernels)."""
+    import asyncio
+
+    from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
+
+    from opwb.app.serving import PageKernelManager
+
+    started: list[str] = []
+
+    async def fake_start(self, *args, **kwargs):
+        started.append(kwargs["env"]["VOILA_PREHEAT"])
+        return f"k{len(started)}"
+
+    monkeypatch.setattr(AsyncMappingKernelManager, "start_kernel", fake_start)
+    manager = PageKernelManager(max_warming=1)
+    monkeypatch.setattr(manager, "_still_warming", lambda kernel_id, t: True)
+
+    async def scenario():
+        first = await manager.start_kernel(env={"VOILA_PREHEAT": "True"})   # warms up
+        with pytest.raises(asyncio.TimeoutError):                            # the pool waits
+            await asyncio.wait_for(manager.start_kernel(env={"VOILA_PREHEAT": "True"}), 0.6)
+        page = await asyncio.wait_for(manager.start_kernel(env={"VOILA_PREHEAT": "False"}),
+                                      0.6)
+        return first, page
+
+    first, page = asyncio.run(scenario())
+    assert (first, page) == ("k1", "k2") and started == ["True", "False"]

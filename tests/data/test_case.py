@@ -77,7 +77,7 @@ def test_bundled_case_values():
     assert case.observation == ("2002-01-01", "2006-12-31")
     assert case.as_of == pd.Timestamp("2006-12-31")
     assert case.bond_policy == "BBB"
-    assert case.incidents == (Incident("CD-2005-001", "2005년 CD 사건"),)
+    assert case.incidents == (Incident("CD-2005-001", "CD 사건"),)
     assert case.severity_cap == 1e12
     assert case.n_years == 100_000
     assert case.seed == 2005
