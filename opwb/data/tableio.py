@@ -428,16 +428,27 @@ def column_index(table: Table, problems: Problems, *, required: tuple[str, ...],
 
 def _header_below(table: Table, problems: Problems, required: tuple[str, ...],
                   rename: dict[str, str]) -> None:
-    """Raise one problem if a line or row after the header holds every required column."""
+    """Raise one problem if a line or row holds every required column: a later one (set
+    ``header_row``), or, when no mapping was given, one whose names are the usual Korean
+    headers of :data:`opwb.data.schema.KOREAN_COLUMNS` (map them)."""
+    from opwb.data.schema import KOREAN_COLUMNS
+    korean = {} if rename else dict(KOREAN_COLUMNS)
+    unit = table.unit
     for pos, values in table.leading:
-        if pos == table.header_pos:
-            continue
-        names = {rename.get(t, t) for t in (header_text(v) for v in values)}
-        if set(required) <= names:
-            unit = table.unit
+        texts = [header_text(v) for v in values]
+        here = pos == table.header_pos
+        if not here and set(required) <= {rename.get(t, t) for t in texts}:
             problems.raise_alone(
                 pos, None, f"this {unit} looks like the header (it holds the columns "
                 f"{', '.join(required)}), not {unit} {table.header_pos}: set header_row = "
                 f"{pos} (in the case file) / header_row={pos}; the {unit}s above it are then "
                 "ignored")
+        if korean and set(required) <= {korean.get(t, t) for t in texts}:
+            move = "" if here else (f"set header_row = {pos} (in the case file) / "
+                                    f"header_row={pos}, and ")
+            problems.raise_alone(
+                pos, None, f"this {unit} holds the usual Korean headers ("
+                + ", ".join(k for k in KOREAN_COLUMNS if k in texts)
+                + f"): {move}map them to opwb's columns with the case file's [columns] "
+                "section (e.g. \"사건번호\" = \"event_id\") or columns=opwb.KOREAN_COLUMNS")
 

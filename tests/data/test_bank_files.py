@@ -95,6 +95,21 @@ def test_hint_applies_the_column_mapping(tmp_path):
     assert list(df.columns) == list(LOSS_COLUMNS)
 
 
+def test_korean_headers_without_a_mapping_are_named_once(tmp_path):
+    """The usual Korean headers with no column mapping give one problem saying to map them
+    (and where the header is, under a title block) — not one per missing column."""
+    flat = write_xlsx(tmp_path / "ko.xlsx", ROWS, header=KO_HEADER)
+    ei = refused(flat)
+    assert problems_of(ei) == [("row 1", None)]
+    assert "[columns]" in str(ei.value) and "header_row" not in str(ei.value)
+    titled = write_xlsx(tmp_path / "ko_title.xlsx", ROWS, title=TITLE[:2], header=KO_HEADER)
+    ei = refused(titled)
+    assert problems_of(ei) == [("row 3", None)]
+    assert "header_row = 3" in str(ei.value) and "[columns]" in str(ei.value)
+    assert load_losses(titled, columns=KOREAN_COLUMNS, header_row=3)["event_id"].tolist() \
+        == ["E1", "E2"]
+
+
 def test_header_row_on_a_blank_row_or_past_the_end(tmp_path):
     path = write_xlsx(tmp_path / "t.xlsx", ROWS, title=TITLE)
     ei = refused(path, header_row=3)
