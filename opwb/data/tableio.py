@@ -443,7 +443,7 @@ def _header_below(table: Table, problems: Problems, required: tuple[str, ...],
                 f"{', '.join(required)}), not {unit} {table.header_pos}: set header_row = "
                 f"{pos} (in the case file) / header_row={pos}; the {unit}s above it are then "
                 "ignored")
-        if korean and set(required) <= {korean.get(t, t) for t in texts}:
+        if korean and set(required) <= {korean[t] for t in texts if t in korean}:
             move = "" if here else (f"set header_row = {pos} (in the case file) / "
                                     f"header_row={pos}, and ")
             problems.raise_alone(
