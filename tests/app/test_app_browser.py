@@ -41,10 +41,10 @@ def notebook_parameters() -> dict:
 def api():
     """The app's answer through the Python API, and an appetite that changes it."""
     p = notebook_parameters()
-    assert (p["n_years"], p["seed"]) == (DEFAULT_SPEC.n_years, DEFAULT_SPEC.seed)
+    assert p["case_path"] is None          # the app serves the bundled case by default
     bases = scenario_bases(DEFAULT_SPEC)
     _, _, quotes = bundled_inputs()
-    appetite = Appetite(p["max_premium_eok"] * EOK)
+    appetite = DEFAULT_SPEC.appetite       # the case's appetite (data/case.toml)
     first = management_answer(bases, quotes, appetite=appetite)
     rec = first.recommendations[True]
     ceiling = int(rec.structure["retained_if_1in100"] // EOK) - 1
