@@ -211,5 +211,9 @@ def test_a_page_kernel_never_waits_behind_the_pools_warm_up(monkeypatch):
                                       0.6)
         return first, page
 
-    first, page = asyncio.run(scenario())
+    # in a thread of its own: the session's Playwright (sync API) keeps an event loop running
+    # in this one, where asyncio.run refuses to start
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(1) as pool:
+        first, page = pool.submit(asyncio.run, scenario()).result()
     assert (first, page) == ("k1", "k2") and started == ["True", "False"]
