@@ -232,16 +232,19 @@ def scenario_bases(spec: ScenarioSpec | None = None, *, case=None,
     if spec is None:
         spec = spec_for(case)
     given = losses is not None or programme is not None
-    if losses is None or programme is None:
-        c_losses, c_prog, _ = case_inputs(case)
-        losses = c_losses if losses is None else losses
-        programme = c_prog if programme is None else programme
-    case_key = spec.case_key or case.fingerprint()
+    case_key = case.fingerprint()
+    if spec.case_key and spec.case_key != case_key:
+        raise ValueError("the spec was made from another case (spec_for(case) of the case "
+                         "given, or its replace())")
     key = (spec.n_years, spec.seed, spec.severity_cap, spec.threshold, spec.bond_policy,
            spec.incident_ids, case_key)
     stored = cache and not given
     if stored and key in _BASES:
         return _BASES[key]
+    if losses is None or programme is None:
+        c_losses, c_prog, _ = case_inputs(case)
+        losses = c_losses if losses is None else losses
+        programme = c_prog if programme is None else programme
     sides = (True, False) if spec.incidents else (True,)
 
     def build() -> dict[bool, ScenarioBase]:

@@ -37,3 +37,13 @@ def test_enough_years_rebuilds_to_meet_the_target_within_the_budget():
     assert "한도" in tight.note
     with pytest.raises(ValueError, match="max_years"):
         enough_years(spec, max_years=1_000)
+
+
+def test_a_spec_is_used_with_its_own_case_only(second_bank_case):
+    """The bundled case's spec with another bank's case is refused, never mixed: the
+    stored bases are keyed by the case, and the spec carries its grid, bond and incidents."""
+    import opwb
+    from opwb.scenarios.spec import DEFAULT_SPEC, scenario_bases
+
+    with pytest.raises(ValueError, match="another case"):
+        scenario_bases(DEFAULT_SPEC, case=opwb.load_case(second_bank_case))
