@@ -1,11 +1,14 @@
-"""Management's answer: the recommended BBB structure with and without the CD incident,
-against the cover in force, in one Korean sentence — the same on every screen.
+"""Management's answer: the recommended BBB structure with and without the case's reference
+incidents (the bundled bank's CD fraud), against the cover in force, in one Korean sentence —
+the same on every screen.
 
-:func:`management_answer` runs the frontier of :data:`opwb.scenarios.spec.DEFAULT_SPEC`'s
-grid on both scenario bases, priced by the quotes with the deductible credit
-(:meth:`opwb.scenarios.premium.QuotedPremium.with_deductible_credit`), recommends under the
-appetite (:func:`opwb.scenarios.recommend.recommend`, paired errors) and compares the
-recommendation with the 2005 cover (:func:`opwb.scenarios.evaluation.difference`).
+:func:`management_answer` runs the frontier of the case's grid (its
+:class:`~opwb.scenarios.spec.ScenarioSpec`) on each scenario base, priced by the quotes with
+the deductible credit (:meth:`opwb.scenarios.premium.QuotedPremium.with_deductible_credit`),
+recommends under the appetite (:func:`opwb.scenarios.recommend.recommend`, paired errors) and
+compares the recommendation with the cover in force
+(:func:`opwb.scenarios.evaluation.difference`). Without reference incidents there is one base
+and the sentence says nothing about them.
 """
 from __future__ import annotations
 
@@ -121,7 +124,7 @@ class ManagementAnswer:
     def _cd_text(self, cd: bool, rec: Recommendation) -> str:
         other = self.recommendations[not cd]
         without = "빼면" if cd else "넣으면"
-        what = with_particle(incident_label(self.spec), "을")
+        what = with_particle(incident_label(self.spec) or "기준 사건", "을")
         if not isinstance(other, Recommendation):
             return f"{what} {without} 위험선호를 충족하는 구조가 없습니다."
         if rec.same_structure(other):
@@ -185,10 +188,11 @@ def management_answer(bases: Mapping[bool, ScenarioBase], quotes: Sequence[Alter
         ``{True: with the CD incident, False: without}`` (:func:`scenario_bases`).
     quotes : sequence of Alternative
         The insurers' quotes (``data/bbb_alternatives.csv``) the premium model interpolates.
-    appetite : Appetite
-        Management's ceilings.
-    spec : ScenarioSpec
-        Grid and settings.
+    appetite : Appetite, optional
+        Management's ceilings (default: the spec's, i.e. the case's).
+    spec : ScenarioSpec, optional
+        The case's grid, settings and incidents (:func:`~opwb.scenarios.spec.spec_for`;
+        default the bundled case's :data:`~opwb.scenarios.spec.DEFAULT_SPEC`).
     frontiers : mapping, optional
         Frontier tables already computed for these bases (an appetite change re-uses them).
     paired : bool
