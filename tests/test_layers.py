@@ -31,8 +31,11 @@ LAYERS: dict[str, set[str]] = {
     "insurance": {"data", "engine"},
     "capital": {"data", "engine", "insurance"},
     "scenarios": {"data", "fitting", "engine", "insurance", "capital"},
-    "report": {"data", "analysis", "fitting", "engine", "insurance", "capital", "scenarios"},
-    "app": {"data", "analysis", "fitting", "engine", "insurance", "capital", "scenarios", "report"},
+    "decision": {"data", "fitting", "engine", "insurance", "capital", "scenarios"},
+    "report": {"data", "analysis", "fitting", "engine", "insurance", "capital", "scenarios",
+               "decision"},
+    "app": {"data", "analysis", "fitting", "engine", "insurance", "capital", "scenarios",
+            "decision", "report"},
 }
 ROOT_HELPERS = {"_lazy"}  # opwb._lazy: the lazy re-export helper every package uses
 
@@ -179,7 +182,8 @@ def test_each_layer_says_what_it_owns_and_may_import(layer):
 #: The layers that compute figures: they receive what the bank's case holds and never reach
 #: for the synthetic generator (issue 20: "nothing in opwb.scenarios or below imports the
 #: synthetic generator").
-COMPUTING_LAYERS = ("analysis", "fitting", "engine", "insurance", "capital", "scenarios")
+COMPUTING_LAYERS = ("analysis", "fitting", "engine", "insurance", "capital", "scenarios",
+                    "decision")
 
 
 def test_no_computing_layer_imports_the_synthetic_generator():

@@ -265,6 +265,11 @@ class Case:
     valuation_date: str = _setting("2006-12-31", _date, "valuation date (residual terms)")
     n_years: int = _setting(100_000, _positive_int, "simulated years")
     seed: int = _setting(2005, _seed, "the simulation's root seed")
+    predictive_worlds: int = _setting(
+        100, _positive_int, "worlds of the predictive model (parameter and family "
+        "uncertainty: opwb.decision)")
+    world_years: int = _setting(10_000, _positive_int,
+                                "simulated years per world of the predictive model")
     cost_of_capital: float = _setting(0.10, _fraction, "annual cost of capital (fraction)")
     max_premium: float | None = _setting(70e8, _opt_amount, "appetite: annual premium ceiling",
                                          section="appetite")

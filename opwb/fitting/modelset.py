@@ -431,3 +431,12 @@ def main(argv=None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+def credible_families(table: pd.DataFrame, *, allow_infinite_mean: bool = False,
+                      level: float = TAIL_TEST_LEVEL) -> pd.DataFrame:
+    """The rows of a :func:`opwb.fitting.gof.comparison_table` that :func:`choose_family`'s
+    rule deems credible (status ok, a mean allowed, the tail not rejected by AD-up at
+    ``level``), in the table's order (by AIC)."""
+    keep = [_excluded(r, allow_infinite_mean, level) is None for _, r in table.iterrows()]
+    return table[keep]

@@ -21,6 +21,7 @@ import pandas as pd
 from opwb.capital.ama import capital_summary
 from opwb.data.levels import check_level
 from opwb.data.schema import COLLECTION_THRESHOLD
+from opwb.engine.bootstrap import BOOTSTRAP_REPLICATES
 from opwb.engine.distributions import check_cap
 from opwb.engine.simulate import CellModel, simulate_losses
 from opwb.fitting.modelset import ModelSet, models_for
@@ -96,6 +97,9 @@ class ScenarioBase:
     bond_policy: str = BBB_POLICY_ID
     incidents: tuple[str, ...] = ()
     incident_names: str = ""
+    #: bootstrap replicates of the figures' standard errors (:mod:`opwb.scenarios.figures`);
+    #: fewer only where the errors are not shown (a predictive world's own evaluation)
+    replicates: int = BOOTSTRAP_REPLICATES
 
     @property
     def data_label(self) -> str:

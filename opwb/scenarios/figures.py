@@ -111,7 +111,7 @@ class FigureContext:
         self.net0_reg_top = {et: own(self.net0_reg[et]) for et in self.ets}
         self.net0_reg_total_top = own(self.net0_reg_total)
         # bootstrap weights keyed to (base seed, replicate, year): the same for every variant
-        self.weights = w = YearWeights(base.seed, n)
+        self.weights = w = YearWeights(base.seed, n, base.replicates)
         self.gross_reps = self.gross_top.replicates(a, w)
         self.gross_var = (var_with_se_top(self.gross_top, a)[0], float(bootstrap_se(
             self.gross_reps)))

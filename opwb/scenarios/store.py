@@ -69,12 +69,15 @@ __all__ = ["cache_dir", "cache_key", "entry_path", "stored_bases", "bundled_base
 
 FORMAT = 2
 """Version of the entry layout; part of the key."""
-KEEP = 3
+KEEP = 6
 """Entries kept (most recently used first); older ones are removed after a new write."""
 FOLDER = "scenario-bases"
 _SOURCES = ("data", "fitting", "engine", "insurance", "capital",
             "scenarios/base.py", "scenarios/store.py", "_lazy.py")
 """The parts of opwb (relative to the package) whose source fixes the stored numbers."""
+EXTRA = "predictive extra"
+"""A base's ``_cache`` entry stored with it (plain arrays, lists and numbers): the
+predictive bases' world tables and family weights (:mod:`opwb.decision.robust`)."""
 _STALE_TMP = 3600.0  # seconds after which an unfinished write of a crashed process is removed
 
 
@@ -297,8 +300,11 @@ def load_bases(spec, losses, programme, folder: Path | None = None):
         stored = {"include_cd": item["include_cd"], "n_years": item["n_years"],
                   "seed": item["seed"], "cap_in": item["cap_in"],
                   "cache": _decode(item["cache"], folder)}
-        out[bool(item["include_cd"])] = _rebuild_base(stored, spec, losses, programme,
-                                                      _decode(item["sim"], folder), folder)
+        base = _rebuild_base(stored, spec, losses, programme, _decode(item["sim"], folder),
+                             folder)
+        if "extra" in item:
+            base._cache[EXTRA] = _decode(item["extra"], folder)
+        out[bool(item["include_cd"])] = base
     try:
         os.utime(manifest)  # most recently used: kept by the pruning
     except OSError:
@@ -329,7 +335,9 @@ def save_bases(spec, bases: Mapping[bool, Any], root: Path | None = None,
         items = [{"include_cd": bool(cd), "n_years": int(b.n_years), "seed": int(b.seed),
                   "cap_in": None if spec.severity_cap is None else float(spec.severity_cap),
                   "cache": _encode(_plain_cache(b._cache), writer),
-                  "sim": _encode(b.sim, writer)} for cd, b in bases.items()]
+                  "sim": _encode(b.sim, writer),
+                  **({"extra": _encode(b._cache[EXTRA], writer)} if EXTRA in b._cache
+                     else {})} for cd, b in bases.items()]
         head = {"format": FORMAT, "key": key, "bases": items,
                 "written": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
         (tmp / "manifest.json").write_text(json.dumps(head), encoding="utf-8")
@@ -380,7 +388,7 @@ def _locked(root: Path):
 
 def stored_bases(spec, build: Callable[[], dict], losses, programme,
                  progress: Callable[[float, str], None] | None = None,
-                 case_key: str | None = None) -> dict:
+                 case_key: str | None = None, variant: str = "") -> dict:
     """The bases of ``spec`` from a case: loaded from the store, else built by ``build()``
     and stored.
 
@@ -397,6 +405,10 @@ def stored_bases(spec, build: Callable[[], dict], losses, programme,
         Told when the bases come from the store.
     case_key : str, optional
         The case's fingerprint (default ``spec.case_key``).
+    variant : str, optional
+        Another kind of base of the same case and spec (e.g. the predictive bases of
+        :mod:`opwb.decision`, whose name carries their settings and source): a key of its
+        own.
 
     Returns
     -------
@@ -416,6 +428,8 @@ def stored_bases(spec, build: Callable[[], dict], losses, programme,
         except OSError:
             return build()
         key = cache_key(spec, case_key)  # once: the sources may change while this runs
+        if variant:
+            key = f"{key}-{variant}"
         folder = root / key
         found = _try_load(spec, losses, programme, folder)
         if found is not None:

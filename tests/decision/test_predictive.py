@@ -1,0 +1,227 @@
+"""The predictive model and the answer on it (issue 21, item 1 and 2).
+
+Every check recomputes what the layer gives by another path: Akaike weights from each
+family's own fit, a world's pooled years by simulating that world again, the
+recommendation, ``p_best`` and the regret from the world table with pandas, and the
+break-even premium by evaluating the structure at that premium.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from opwb.decision.predictive import (MIN_WEIGHT, FamilyWeights, PredictiveSettings,
+                                      assign_families, family_weights, predictive_base,
+                                      world_fit, world_seed, _slice, _STRIDE)
+from opwb.decision.robust import EXTRA, break_even, eligible_mask, robustness
+from opwb.engine.simulate import simulate_losses
+from opwb.fitting.frequency import fit_frequency
+from opwb.fitting.mle import fit_severity
+from opwb.fitting.modelset import AIC_TIE, CellFit, ModelSet
+from opwb.scenarios.answer import management_answer, premium_model_for
+from opwb.scenarios.base import _keep_levels, cell_models, without_incidents
+from opwb.scenarios.evaluation import evaluate
+from opwb.scenarios.spec import Appetite, case_inputs, scenario_bases, spec_for
+
+EOK = 1e8
+K, WORLD_YEARS, PER = 10, 3_000, 600
+TWO = {"lomax": 0.6, "loglogistic": 0.4}      # the internal-fraud cell's stated weights
+
+
+# --------------------------------------------------------------------------- Akaike weights
+def _synthetic_cell(n=60, seed=3):
+    rng = np.random.default_rng(seed)
+    x = 1e7 * np.exp(rng.gamma(1.2, 1.1, size=n))          # above the 1,000만 threshold
+    years = rng.integers(2002, 2007, size=n)
+    losses = pd.DataFrame({"event_type": "IF", "gross_loss": x,
+                           "occurrence_date": pd.to_datetime([f"{y}-06-30" for y in years])})
+    counts = np.bincount(years - 2002, minlength=5)
+    return losses, x, counts
+
+
+def test_akaike_weights_are_recomputed_from_each_family_fit():
+    losses, x, counts = _synthetic_cell()
+    fits = {f: fit_severity(x, f, 1e7) for f in
+            ("lognormal", "shifted_lognormal", "lomax", "genpareto", "loglogistic", "weibull")}
+    ok = {f: s for f, s in fits.items() if s.ok}
+    chosen = min(ok, key=lambda f: ok[f].aic)
+    ms = ModelSet({"IF": CellFit(fit_frequency(counts, threshold=1e7), ok[chosen])}, 1e7,
+                  "", True)
+    w = family_weights(losses, ms, n_boot=19)["IF"]
+    assert w.families[0] == chosen or w.weights[0] == max(w.weights)
+    assert chosen in w.families
+    assert math.isclose(sum(w.weights), 1.0, rel_tol=1e-12)
+    assert min(w.weights) >= MIN_WEIGHT * 0.999
+    # the weights, independently: exp(-Δ/2) over the families kept, from their own fits
+    aic = np.array([fit_severity(x, f, 1e7).aic for f in w.families])
+    expect = np.exp(-(aic - aic.min()) / 2)
+    np.testing.assert_allclose(w.weights, expect / expect.sum(), rtol=1e-6)
+    # one model counts once: no two families kept with the same AIC (Lomax = GPD)
+    assert all(abs(a - b) > AIC_TIE for i, a in enumerate(aic) for b in aic[i + 1:])
+
+
+def test_families_are_assigned_to_exactly_their_share_of_worlds():
+    fw = FamilyWeights("IF", ("lomax", "loglogistic", "lognormal"), (0.55, 0.3, 0.15),
+                       (1.0, 2.2, 3.6), {})
+    got = assign_families(fw, 20, seed=5)
+    assert sorted(pd.Series(got).value_counts().items()) == \
+        [("loglogistic", 6), ("lognormal", 3), ("lomax", 11)]
+    assert list(assign_families(fw, 20, seed=5)) == list(got)     # keyed, repeatable
+    assert list(assign_families(fw, 20, seed=6)) != list(got)
+
+
+def test_a_thin_cell_is_refitted_in_every_world_without_dropping_one():
+    """Five losses in five years: many resampled worlds hold too few losses to fit; the
+    data are drawn again (counted), never dropped."""
+    rng = np.random.default_rng(1)
+    x = 1e7 * np.exp(rng.normal(1.5, 1.0, size=5)) + 1e7
+    gen = CellFit(fit_frequency(np.array([1, 1, 1, 1, 1]), threshold=1e7),
+                  fit_severity(x, "lognormal", 1e7))
+    tries = []
+    for w in range(40):
+        fit, attempts = world_fit(gen, gen.severity, 11, w, "DPA")
+        assert fit.severity.family == "lognormal"
+        assert all(np.isfinite(list(fit.severity.params.values())))
+        tries.append(attempts)
+    assert max(tries) <= 50 and sum(t > 1 for t in tries) > 0
+    assert world_fit(gen, gen.severity, 11, 3, "DPA")[1] == tries[3]        # keyed
+
+
+# --------------------------------------------------------------------------- the base
+@pytest.fixture(scope="module")
+def predictive():
+    """The bundled case's predictive base (with the CD incident) at a small size, the IF
+    cell with two families at stated weights and every other cell with its chosen one."""
+    from opwb.data.case import bundled_case
+    case = bundled_case()
+    losses, programme, quotes = case_inputs(case)
+    spec = spec_for(case, quotes)
+    plug = scenario_bases(spec, case=case)[True]
+    ms = plug.model_set
+    data = without_incidents(losses, plug.incidents, True)
+    x_if = data.loc[data["event_type"] == "IF", "gross_loss"].to_numpy(float)
+    x_if = x_if[x_if >= ms.threshold]
+    weights = {c: FamilyWeights(c, (m.severity.family,), (1.0,), (m.severity.aic,),
+                                {m.severity.family: m.severity}) for c, m in ms.items()}
+    fits = {f: fit_severity(x_if, f, ms.threshold) for f in TWO}
+    weights["IF"] = FamilyWeights("IF", tuple(TWO), tuple(TWO.values()),
+                                  tuple(fits[f].aic for f in TWO), fits)
+    base, worlds, used = predictive_base(
+        plug, losses, n_years=K * PER, seed=spec.seed, deductibles=spec.deductibles,
+        limits=spec.limits, premium_for=lambda b: premium_model_for(b, quotes, spec),
+        scenario_settings=spec.settings, settings=PredictiveSettings(K, WORLD_YEARS),
+        weights=weights)
+    return {"plug": plug, "base": base, "worlds": worlds, "weights": used, "spec": spec,
+            "quotes": quotes, "losses": losses, "programme": programme, "fits": fits}
+
+
+def test_both_families_enter_the_predictive_base_with_their_weights(predictive):
+    worlds = predictive["worlds"]
+    fam = pd.Series(worlds.families["IF"])
+    assert fam.value_counts().to_dict() == {f: round(K * w) for f, w in TWO.items()}
+    assert set(pd.Series(worlds.families["BDSF"])) == {predictive["plug"].model_set["BDSF"]
+                                                        .severity.family}
+    # two worlds, one of each family, re-simulated from scratch: their years are the pooled
+    # base's, so each world's IF losses come from its own family's refit
+    plug, base = predictive["plug"], predictive["base"]
+    ms = plug.model_set
+    keep = _keep_levels(plug.programme, [c for c in ms if plug.programme[plug.bond_policy]
+                                         .covers(c) > 0], ms.keys())
+    for f in TWO:
+        w = int(np.flatnonzero(fam.to_numpy() == f)[0])
+        cells = {}
+        for c, m in ms.items():
+            sev = predictive["fits"][f] if c == "IF" else m.severity
+            cells[c], _ = world_fit(m, sev, predictive["spec"].seed, w, c)
+        assert cells["IF"].severity.family == f
+        sim = simulate_losses(cell_models(ModelSet(cells, ms.threshold, "", True),
+                                          severity_cap=plug.severity_cap),
+                              WORLD_YEARS, world_seed(predictive["spec"].seed, w),
+                              keep_events_above=keep)
+        part = _slice(sim, PER, w, _STRIDE)
+        for c in ms:
+            np.testing.assert_array_equal(base.sim.annual_gross[c][w * PER:(w + 1) * PER],
+                                          part.annual_gross[c])
+        ev, mine = base.sim.events["IF"], part.events["IF"]
+        sel = (ev.year >= w * PER) & (ev.year < (w + 1) * PER)
+        np.testing.assert_array_equal(ev.loss[sel], mine.loss)
+        np.testing.assert_array_equal(ev.event_id[sel], mine.event_id)
+    assert base.n_years == K * PER
+    ids = base.sim.events["IF"].event_id
+    assert np.unique(ids).size == ids.size          # distinct ids across worlds
+
+
+@pytest.fixture(scope="module")
+def answer(predictive):
+    appetite = Appetite(max_premium=60 * EOK, max_retained_if_1in100=None)
+    ans = management_answer({True: predictive["base"]}, predictive["quotes"],
+                            spec=predictive["spec"], appetite=appetite)
+    return ans, appetite
+
+
+def test_recommendation_is_the_argmax_of_expected_net_benefit_within_the_appetite(
+        predictive, answer):
+    ans, appetite = answer
+    table = ans.frontiers[True]
+    rec = ans.recommendations[True]
+    eligible = table[table["premium"] <= appetite.max_premium]
+    best = eligible.loc[eligible["net_benefit"].idxmax()]
+    assert (rec.deductible, rec.limit) == (best["deductible"], best["limit"])
+    assert (eligible_mask(table, appetite) == (table["premium"] <= 60 * EOK)).all()
+    # the worlds were evaluated at the premiums of this very frontier
+    np.testing.assert_array_equal(predictive["worlds"].premiums, table["premium"])
+
+
+def test_p_best_and_regret_recomputed_from_the_worlds(predictive, answer):
+    ans, appetite = answer
+    table, worlds = ans.frontiers[True], predictive["worlds"]
+    nb = worlds.frame("net_benefit")
+    cols = [c for c, ok in zip(nb.columns, table["premium"] <= appetite.max_premium) if ok]
+    nb = nb[cols]
+    best = nb.idxmax(axis=1)
+    regret = nb.max(axis=1).to_numpy()[:, None] - nb.to_numpy()
+    got = robustness(worlds, eligible_mask(table, appetite))
+    for j, col in enumerate(cols):
+        row = got.loc[col]
+        assert row["p_best"] == pytest.approx((best == col).mean(), abs=1e-12)
+        assert row["regret"] == pytest.approx(regret[:, j].mean(), rel=1e-12)
+        assert row["regret_se"] == pytest.approx(regret[:, j].std(ddof=1) / math.sqrt(K),
+                                                 rel=1e-9)
+    assert got["p_best"].sum() == pytest.approx(1.0)
+    assert (got["regret"] >= 0).all()
+
+
+def test_break_even_premium_makes_the_net_benefit_zero(predictive, answer):
+    ans, _ = answer
+    rec = ans.recommendations[True]
+    base, settings = predictive["base"], predictive["spec"].settings
+    be = break_even(ans.frontiers[True], settings.cost_of_capital)
+    row = be[(be["deductible"] == rec.deductible) & (be["limit"] == rec.limit)].iloc[0]
+    at_quote = evaluate(base, rec.alternative(), settings)
+    assert row["break_even_premium"] == pytest.approx(
+        at_quote["expected_recovery"]
+        + settings.cost_of_capital * at_quote["bond_regulatory_relief"], rel=1e-12)
+    at_be = evaluate(base, rec.alternative().replace(premium=row["break_even_premium"]),
+                     settings)
+    assert abs(at_be["net_benefit"]) < 1e-6 * row["break_even_premium"]
+    assert row["payout_ratio"] == pytest.approx(at_quote["expected_recovery"]
+                                                / at_quote["premium"])
+    assert bool(row["below_expected"]) == (at_quote["premium"] < at_quote["expected_recovery"])
+
+
+def test_the_world_table_survives_the_store(predictive, tmp_path):
+    from opwb.decision.predictive import WorldTable
+    from opwb.scenarios.store import load_bases, save_bases
+    base, worlds = predictive["base"], predictive["worlds"]
+    base._cache[EXTRA] = {"worlds": worlds.to_plain(), "weights": {}}
+    spec = predictive["spec"].replace(n_years=base.n_years)
+    folder = save_bases(spec, {True: base}, root=tmp_path, key="k")
+    back = load_bases(spec, predictive["losses"], predictive["programme"], folder)[True]
+    again = WorldTable.from_plain(back._cache[EXTRA]["worlds"])
+    for k, v in worlds.values.items():
+        np.testing.assert_array_equal(again.values[k], v)
+    assert again.families == worlds.families
+    np.testing.assert_array_equal(back.sim.annual_gross["IF"], base.sim.annual_gross["IF"])
