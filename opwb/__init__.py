@@ -8,7 +8,7 @@ warning filters, pandas options, rcParams or files). Matplotlib is imported only
 
 The package is built in layers, each a subpackage that imports only the layers before it:
 ``data`` → ``analysis`` / ``fitting`` → ``engine`` → ``insurance`` → ``capital`` →
-``scenarios`` → ``report`` → ``app`` (see ``docs/ARCHITECTURE.md``).
+``scenarios`` → ``decision`` → ``report`` → ``app`` (see ``docs/ARCHITECTURE.md``).
 
 Examples
 --------
@@ -63,11 +63,14 @@ _LAZY = {
     "DEFAULT_SPEC": "scenarios.spec", "management_answer": "scenarios.answer", "QuotedPremium": "scenarios.premium",
     "TechnicalPremium": "scenarios.premium",
     "parameter_uncertainty": "scenarios.uncertainty",
+    # decision
+    "predictive_answer": "decision.robust", "predictive_bases": "decision.robust",
+    "PredictiveSettings": "decision.predictive",
 }
 
 
 SUBPACKAGES = ("data", "analysis", "fitting", "engine", "insurance", "capital", "scenarios",
-               "report", "app")
+               "decision", "report", "app")
 """The layers, from data toward presentation (see ``docs/ARCHITECTURE.md``)."""
 
 _MOVED = {
