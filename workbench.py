@@ -465,9 +465,10 @@ def case_file(path: str | os.PathLike) -> Path:
 
 
 def prepare_bases(python: Path, case: Path | None) -> None:
-    """Build the case's scenario bases into opwb's store before serving (or find them
-    there: then it takes about a second), so that the app's kernels load them instead of
-    each fitting and simulating. A bank's own data takes a few minutes the first time.
+    """Build the case's scenario bases and its predictive model (``python -m opwb.decision
+    prepare``) into opwb's store before serving (or find them there: then it takes seconds),
+    so that the app's kernels load them instead of each fitting and simulating. The first
+    time takes a few minutes.
 
     Raises
     ------
@@ -476,7 +477,7 @@ def prepare_bases(python: Path, case: Path | None) -> None:
     """
     say("preparing the scenario bases (stored in the user's cache; the first time for a "
         "case may take a few minutes) ...")
-    result = subprocess.run([str(python), "-m", "opwb.scenarios.store", "prepare"],
+    result = subprocess.run([str(python), "-m", "opwb.decision", "prepare"],
                             cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=app_environment(case=case))
     if result.returncode != 0:

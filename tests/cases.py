@@ -296,6 +296,8 @@ incidents = []
 valuation_date = "{AS_OF.isoformat()}"
 n_years = 20000
 seed = 7
+predictive_worlds = 20
+world_years = 4000
 data_note = "데이터: {SECOND_BANK} 손실사건 DB (2000-01 – 2007-03)"
 
 [appetite]

@@ -235,8 +235,18 @@ def launch_app():
         app.cleanup()
 
 
+@pytest.fixture(scope="session")
+def bundled_predictive():
+    """The bundled case's predictive model (:func:`opwb.predictive_answer`), built into the
+    user's store once per session before any notebook, deck or app needs it, so that the
+    first to need it does not spend its cell or start-up timeout building it (a few
+    minutes the first time; a load afterwards)."""
+    import opwb
+    return opwb.predictive_answer()
+
+
 @pytest.fixture(scope="module")
-def served_app():
+def served_app(bundled_predictive):
     app = start_app()
     yield app
     app.cleanup()

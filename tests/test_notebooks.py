@@ -53,7 +53,7 @@ def test_notebook_is_committed_without_outputs(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_notebook_runs_top_to_bottom(path):
+def test_notebook_runs_top_to_bottom(path, bundled_predictive):
     nb = nbformat.read(path, as_version=4)
     before = repo_files()
     client = NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name=KERNEL,

@@ -126,7 +126,7 @@ def output_text(nb) -> str:
 
 
 @pytest.fixture(scope="module")
-def notebook_run(tmp_path_factory):
+def notebook_run(tmp_path_factory, bundled_predictive):
     return run_notebook(tmp_path_factory.mktemp("nb04"))
 
 
@@ -268,6 +268,7 @@ def test_notebook_fits_the_losses_it_loads(tmp_path):
     case_file.write_text(
         f'losses = "{own.name}"\nprogramme = "{data_path("insurance_programme.csv")}"\n'
         f'quotes = "{data_path("bbb_alternatives.csv")}"\nn_years = 5000\n'
+        'predictive_worlds = 10\nworld_years = 2000\n'
         + "\n".join(line for line in bundled.splitlines()
                     if not line.startswith(("losses", "programme", "quotes", "external",
                                             "models", "n_years"))) + "\n",

@@ -138,5 +138,6 @@ def layout(d) -> W.Widget:
                   "총한도는 모형의 기대 보험금 비율로 조정합니다. 금액은 억원, ± 뒤는 몬테카를로 "
                   "표준오차입니다.</div>")
     return W.VBox([head, d.answer_part, d.frontier_part, terms, d.error,
-                   d.status, d.explore_part, advanced, d.uncertainty.widget, foot],
+                   d.status, d.explore_part, advanced,
+                   d.uncertainty.widget if d.uncertainty is not None else d.robust_html, foot],
                   layout=W.Layout(width="100%")).add_class("opwb-app")

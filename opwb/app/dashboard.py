@@ -32,10 +32,10 @@ from opwb.app.render import (CSS, PAIRED, TABLE_ROWS, compare_table_html,
                              metrics_table_html, parse_ceiling, parse_date, status_html)
 from opwb.app.uncertainty_panel import (DEFAULT_WORLDS, DEFAULT_YEARS, UncertaintyPanel,
                                         expected_seconds)
-from opwb.data.units import EOK, format_krw
+from opwb.data.units import EOK, format_krw, format_krw_with_se
 from opwb.report.plots.scenario import frontier_png, scenario_png
 from opwb.scenarios.alternatives import Alternative, alternative_problems
-from opwb.scenarios.answer import ManagementAnswer, management_answer
+from opwb.scenarios.answer import ManagementAnswer, management_answer, structure_ko
 from opwb.scenarios.base import ScenarioBase, ScenarioSettings
 from opwb.scenarios.evaluation import (ScenarioResult, difference, evaluate,
                                        evaluate_cached)
@@ -70,7 +70,9 @@ class ScenarioDashboard:
     band_loss : float, optional
         The single loss (KRW) whose split is drawn (default: the largest quoted limit).
     rebuild : callable, optional
-        ``rebuild(n_years, progress) -> {include_cd: ScenarioBase}`` for "more years".
+        ``rebuild(n_years, progress) -> {include_cd: ScenarioBase}`` for "more years" (with
+        ``robust``: may return a :class:`opwb.decision.RobustAnswer`, the predictive model
+        rebuilt with more pooled years).
     answer : ManagementAnswer, optional
         The answer already computed for ``bases`` (saves recomputing it).
     n_years_options : sequence of int
@@ -78,6 +80,12 @@ class ScenarioDashboard:
     uncertainty_worlds, uncertainty_years : int
         Bootstrap worlds and simulated years per world of the parameter-uncertainty run
         (default 100 × 10,000 years, about 30 s on 2 cores for the bundled data).
+    robust : opwb.decision.RobustAnswer, optional
+        The answer on the predictive model (:func:`opwb.decision.predictive_answer`); then
+        ``bases`` are its predictive bases, the first screen says in how many worlds the
+        recommendation is best and its break-even premium, and a robustness section (share of
+        worlds, expected regret, break-even premiums, the recommendation against the cover in
+        force) takes the place of the parameter-uncertainty button: the page names one answer.
     """
 
     def __init__(self, bases: Mapping[bool, ScenarioBase], quotes: Sequence[Alternative], *,
@@ -86,7 +94,10 @@ class ScenarioDashboard:
                  rebuild: Rebuild | None = None, answer: ManagementAnswer | None = None,
                  n_years_options: Sequence[int] = (200_000, 500_000),
                  uncertainty_worlds: int = DEFAULT_WORLDS,
-                 uncertainty_years: int = DEFAULT_YEARS):
+                 uncertainty_years: int = DEFAULT_YEARS, robust=None):
+        self.robust = robust
+        if robust is not None and answer is None:
+            answer = robust.answer
         self.bases = dict(bases)
         self.quotes = tuple(quotes)
         spec = _spec.DEFAULT_SPEC if spec is None else spec
@@ -101,11 +112,11 @@ class ScenarioDashboard:
         self._hold = False
         self._compare_cache: dict = {}
         self._build(appetite, n_years_options)
-        self.uncertainty = UncertaintyPanel(self.uncertainty_inputs,
-                                            recommended=self.recommended_name,
-                                            n_worlds=uncertainty_worlds,
-                                            n_years=uncertainty_years, seconds=expected_seconds(
-                                                uncertainty_worlds, uncertainty_years))
+        self.robust_html = W.HTML()
+        self.uncertainty = None if robust is not None else UncertaintyPanel(
+            self.uncertainty_inputs, recommended=self.recommended_name,
+            n_worlds=uncertainty_worlds, n_years=uncertainty_years,
+            seconds=expected_seconds(uncertainty_worlds, uncertainty_years))
         self.widget = self._layout()
         self._hold = True
         self._fill(self.quotes[initial])
@@ -131,11 +142,14 @@ class ScenarioDashboard:
     def _layout(self) -> W.Widget:
         return controls.layout(self)
 
-    def _draw_head(self) -> None:
+    def _draw_head(self, spec: ScenarioSpec | None = None) -> None:
+        """The title and the run's settings line (``spec``: the settings the controls
+        describe, default the page's)."""
+        spec = self.spec if spec is None else spec
         self.head.value = (
-            f"{CSS}<div class='opwb-head'><h2>{html.escape(self.spec.bank + ' · ' if self.spec.bank else '')}"
+            f"{CSS}<div class='opwb-head'><h2>{html.escape(spec.bank + ' · ' if spec.bank else '')}"
             f"금융기관종합보험(BBB) 보상한도·공제금액 권고</h2>"
-            f"<div class='opwb-note'>{html.escape(self.spec.describe_ko())}</div></div>")
+            f"<div class='opwb-note'>{html.escape(spec.describe_ko())}</div></div>")
 
     # -- the answer -------------------------------------------------------------------------
     def appetite(self) -> Appetite:
@@ -161,6 +175,7 @@ class ScenarioDashboard:
             self._answer_error([str(exc)])
             return
         spec = replace(self.spec, settings=settings)
+        self._draw_head(spec)                 # the header follows the settings
         frontiers = (self.answer.frontiers if self.answer is not None
                      and self.answer.spec == spec else None)
         try:
@@ -169,14 +184,74 @@ class ScenarioDashboard:
             self.answer = management_answer(self.bases, self.quotes, appetite=appetite,
                                             spec=spec, frontiers=frontiers, paired=False,
                                             compare=[self.cd.value])
+            self._sync_robust()
             self._draw_answer(time.perf_counter() - t0)
             self.answer = management_answer(self.bases, self.quotes, appetite=appetite,
                                             spec=spec, frontiers=self.answer.frontiers)
+            self._sync_robust()
         except Exception as exc:  # shown to management as a message, never a traceback
             self._answer_error([f"권고를 계산할 수 없습니다 (cannot recommend): {exc}"])
             return
         self._draw_answer(time.perf_counter() - t0, sentence_only=True)
-        self.uncertainty.refresh()
+        self._refresh_uncertainty()
+
+    def _sync_robust(self) -> None:
+        if self.robust is not None:
+            self.robust = self.robust.with_answer(self.answer)
+
+    def _refresh_uncertainty(self) -> None:
+        if self.uncertainty is not None:
+            self.uncertainty.refresh()
+        else:
+            self.robust_html.value = self._robust_section()
+
+    def _robust_section(self) -> str:
+        """The predictive model's evidence: the structures within the appetite by their
+        share of worlds, with expected regret and break-even premium, and the recommendation
+        against the cover in force (premium, expected claims, payout ratio, what the bank
+        keeps, a repeat of each reference incident)."""
+        ra, cd = self.robust, self.cd.value
+        if ra is None or not self.answer.ok(cd):
+            return ""
+        from opwb.decision.robust import break_even
+        table = self.answer.frontiers[cd]
+        rob = ra.robustness(cd)
+        be = break_even(table, self.answer.spec.settings.cost_of_capital)
+        be = be.set_index(["deductible", "limit"])
+        top = rob.sort_values(["p_best", "regret"], ascending=[False, True]).head(8)
+        rows = []
+        for (d, lim), r in top.iterrows():
+            b = be.loc[(d, lim)]
+            rows.append(
+                f"<tr><th>{html.escape(structure_ko(d, lim))}</th><td>{r['p_best']:.0%}</td>"
+                f"<td>{html.escape(format_krw_with_se(r['regret'], r['regret_se']))}</td>"
+                f"<td>{html.escape(format_krw_with_se(b['break_even_premium'], b['break_even_premium_se']))}</td>"
+                f"<td>{html.escape(format_krw(b['premium'], unit='억', digits=1))}</td>"
+                f"<td>{b['payout_ratio']:.0%}{' ⚠' if b['below_expected'] else ''}</td></tr>")
+        facts = ra.facts(cd)
+        frows = "".join(f"<tr><th>{html.escape(k)}</th>" + "".join(
+            f"<td>{html.escape(str(v))}</td>" for v in facts.loc[k]) + "</tr>"
+            for k in facts.index)
+        fhead = "".join(f"<th>{html.escape(c)}</th>" for c in facts.columns)
+        turns = ra.what_decides(cd)
+        trows = "".join("<tr>" + "".join(f"<td style='text-align:left'>{html.escape(str(v))}</td>"
+                                          for v in r) + "</tr>"
+                        for r in turns.itertuples(index=False))
+        thead = "".join(f"<th>{html.escape(c)}</th>" for c in turns.columns)
+        k = ra.worlds[cd].n_worlds
+        return (
+            "<div class='opwb-uncertainty opwb-robust'>"
+            "<b>데이터가 정하지 못하는 것 (robustness)</b> <span class='opwb-note'>— 모수를 다시 "
+            f"추정하고 손실분포를 아카이케 가중치로 바꾼 {k:,}개 세계에서 각 구조가 가장 유리한 "
+            "비율, 그 구조를 골랐을 때 평균적으로 놓치는 순편익(기대 후회), 순편익이 0이 되는 "
+            "보험료(손익분기 보험료). ⚠ = 견적 보험료가 보험사의 기대 지급액보다 낮음.</span>"
+            "<table class='opwb-metrics'><tr><th>구조 (위험선호 안)</th><th>최선인 세계</th>"
+            "<th>기대 후회 (연)</th><th>손익분기 보험료 (연)</th><th>견적 보험료 (연)</th>"
+            f"<th>지급률</th></tr>{''.join(rows)}</table>"
+            f"<table class='opwb-metrics' style='margin-top:6px'><tr><th></th>{fhead}</tr>"
+            f"{frows}</table>"
+            "<div style='margin-top:6px'><b>권고를 바꾸는 가정 (what decides the answer)</b></div>"
+            f"<table class='opwb-metrics'><tr>{thead}</tr>{trows}</table></div>")
 
     def _draw_answer(self, seconds: float, sentence_only: bool = False) -> None:
         ans, cd = self.answer, self.cd.value
@@ -188,6 +263,13 @@ class ScenarioDashboard:
                  "rec-deductible": repr(rec.deductible) if ok else "",
                  "seconds": f"{seconds:.3f}"}
         data = " ".join(f'data-{k}="{html.escape(str(v))}"' for k, v in attrs.items())
+        robust = self.robust is not None and ok and ans.versus_current.get(cd) is not None
+        if robust:
+            p_best, regret, _ = self.robust.recommended_robustness(cd)
+            row = self.robust._row(cd, rec)
+            attrs.update({"p-best": f"{p_best:.4f}",
+                          "break-even": repr(float(row["break_even_premium"]))})
+            data = " ".join(f'data-{k}="{html.escape(str(v))}"' for k, v in attrs.items())
         if ok:
             n_same = len(rec.indistinguishable) - 1
             why = (f"근거: 위험선호를 충족하는 {rec.eligible}개 구조(전체 {len(table)}개) 중 기대 "
@@ -195,8 +277,12 @@ class ScenarioDashboard:
                    + (f" · 순편익이 통계적으로 구별되지 않는 구조 {n_same}개 더 (아래 표)"
                       if n_same else " · 다른 구조보다 유의하게 큼")
                    + f" · 보험료 모형: {html.escape(rec.premium_model.split(' (')[0])}")
+            sentence = self.robust.sentence_ko(cd) if robust else ans.sentence_ko(cd)
+            if robust:
+                why = f"{html.escape(self.robust.detail_ko(cd))}<br>{why}"
             body = (f"<div class='opwb-answer-card opwb-answer-state' {data}>"
-                    f"{html.escape(ans.sentence_ko(cd))}<div class='opwb-why'>{why}</div></div>")
+                    f"<div class='opwb-sentence'>{html.escape(sentence)}</div>"
+                    f"<div class='opwb-why'>{why}</div></div>")
             p = precision(rec.structure, self.bases[cd].n_years, self.spec.target_precision)
             color = "#1e6b3a" if p.met else "#b03a2e"
             self.precision_html.value = (f"<span class='opwb-note' style='color:{color};"
@@ -248,14 +334,14 @@ class ScenarioDashboard:
             f"data-seq=\"{self._seq}\"><b>입력 오류 (input error)</b> — 아래 결과는 이 입력으로 "
             f"다시 계산되기 전까지 흐리게 표시됩니다.<ul style='margin:4px 0'>{items}</ul></div>")
         self.frontier_part.add_class("opwb-stale")
-        self.uncertainty.refresh()
+        self._refresh_uncertainty()
 
     def _cd_changed(self, _change=None) -> None:
         if self.answer is not None:
             self._seq += 1
             self._draw_answer(0.0)
         self.update_explorer()
-        self.uncertainty.refresh()
+        self._refresh_uncertainty()
 
     # -- parameter uncertainty --------------------------------------------------------------
     def uncertainty_alternatives(self) -> list[Alternative]:
@@ -428,7 +514,10 @@ class ScenarioDashboard:
             self.progress.value = frac
             self.progress_text.value = f"<span class='opwb-note'>{html.escape(text)}</span>"
         try:
-            self.bases = dict(self.rebuild(n, report))
+            built = self.rebuild(n, report)
+            if hasattr(built, "worlds"):        # a RobustAnswer: the predictive model again
+                self.robust, built = built, built.bases
+            self.bases = dict(built)
             self.spec = replace(self.spec, n_years=n)
             self.answer = None
             self._compare_cache.clear()

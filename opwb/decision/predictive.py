@@ -280,6 +280,9 @@ class WorldTable:
     families: Mapping[str, tuple[str, ...]]
     attempts: Mapping[str, np.ndarray]
     world_years: int
+    #: the frontier of the pooled base at the scenario settings it was built with (the
+    #: answer's first frontier; stored so that a page need not recompute it)
+    frontier: pd.DataFrame | None = field(default=None, repr=False, compare=False)
 
     @property
     def n_worlds(self) -> int:
@@ -299,7 +302,8 @@ class WorldTable:
                 "values": {k: np.asarray(v, float) for k, v in self.values.items()},
                 "families": {c: list(v) for c, v in self.families.items()},
                 "attempts": {c: np.asarray(v, np.int64) for c, v in self.attempts.items()},
-                "world_years": int(self.world_years)}
+                "world_years": int(self.world_years),
+                "frontier": None if self.frontier is None else _frame_plain(self.frontier)}
 
     @classmethod
     def from_plain(cls, d: Mapping) -> "WorldTable":
@@ -307,7 +311,32 @@ class WorldTable:
                    np.asarray(d["premiums"]), dict(d["values"]),
                    {c: tuple(v) for c, v in d["families"].items()},
                    {c: np.asarray(v) for c, v in d["attempts"].items()},
-                   int(d["world_years"]))
+                   int(d["world_years"]),
+                   None if d.get("frontier") is None else _frame_from(d["frontier"]))
+
+
+def made_for(scenario_settings, deductibles, limits) -> str:
+    """What a stored frontier was computed for (settings and grid), to be checked before
+    it is reused."""
+    return repr((scenario_settings, tuple(map(float, deductibles)), tuple(map(float, limits))))
+
+
+def _frame_plain(frame: pd.DataFrame) -> dict:
+    """A frontier table as plain columns (arrays; text columns as lists) and its attrs."""
+    cols = {}
+    for c in frame.columns:
+        v = frame[c]
+        numeric = pd.api.types.is_numeric_dtype(v) or pd.api.types.is_bool_dtype(v)
+        cols[str(c)] = v.to_numpy() if numeric else list(map(str, v))
+    return {"columns": list(map(str, frame.columns)), "data": cols,
+            "attrs": {k: v for k, v in frame.attrs.items()
+                      if isinstance(v, (str, int, float, bool))}}
+
+
+def _frame_from(d: Mapping) -> pd.DataFrame:
+    frame = pd.DataFrame({c: np.array(d["data"][c]) for c in d["columns"]})
+    frame.attrs.update(d.get("attrs", {}))
+    return frame
 
 
 def _slice(sim: SimulatedLosses, years: int, world: int, stride: int) -> SimulatedLosses:
@@ -441,6 +470,7 @@ def predictive_base(plug_in: ScenarioBase, losses: pd.DataFrame, *, n_years: int
     premium = premium_for(pooled)
     table = frontier(pooled, deductibles=deductibles, limits=limits, premium=premium,
                      settings=scenario_settings)
+    table.attrs["made_for"] = made_for(scenario_settings, deductibles, limits)
     prices = _Prices({(float(d), float(L)): float(p) for d, L, p in
                       zip(table["deductible"], table["limit"], table["premium"])},
                      str(table.attrs.get("premium_model", "")))
@@ -459,15 +489,13 @@ def predictive_base(plug_in: ScenarioBase, losses: pd.DataFrame, *, n_years: int
         report(0.5 + 0.5 * (w + 1) / K, f"세계 {w + 1}/{K} 구조 평가 (evaluating)")
     worlds = WorldTable(table["deductible"].to_numpy(float), table["limit"].to_numpy(float),
                         table["premium"].to_numpy(float), values,
-                        {c: tuple(str(f) for f in fams[c]) for c in ms}, attempts, years)
+                        {c: tuple(str(f) for f in fams[c]) for c in ms}, attempts, years,
+                        table)
     return pooled, worlds, dict(weights)
 
 
 def source_digest() -> str:
-    """A digest of this module's and :mod:`opwb.decision.robust`'s source (part of the
-    stored predictive bases' key)."""
-    from opwb.decision import robust
-    h = hashlib.sha256()
-    for mod in (inspect.getmodule(predictive_base), robust):
-        h.update(inspect.getsource(mod).encode("utf-8"))
-    return h.hexdigest()[:16]
+    """A digest of this module's source (part of the stored predictive bases' key: a change
+    to how they are built gives a new build)."""
+    return hashlib.sha256(inspect.getsource(inspect.getmodule(predictive_base))
+                          .encode("utf-8")).hexdigest()[:16]

@@ -26,6 +26,7 @@ read off the predictive distribution), compared with the cover in force. To that
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -35,14 +36,16 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from opwb.data.units import format_krw, format_krw_with_se, with_particle
 from opwb.decision.predictive import (FamilyWeights, PredictiveSettings, WorldTable,
                                       predictive_base)
-from opwb.scenarios.answer import ManagementAnswer, management_answer, premium_model_for
+from opwb.scenarios.answer import (ManagementAnswer, management_answer, premium_model_for,
+                                  structure_ko)
 from opwb.scenarios.recommend import Recommendation
 from opwb.scenarios.spec import Appetite, ScenarioSpec
 
 __all__ = ["RobustAnswer", "predictive_answer", "predictive_bases", "robustness",
-           "break_even", "eligible_mask"]
+           "break_even", "eligible_mask", "what_decides", "case_predictive_settings"]
 
 #: the key under which a stored predictive base keeps its world table and family weights
 EXTRA = "predictive extra"
@@ -116,9 +119,23 @@ class RobustAnswer:
     weights: Mapping[bool, Mapping[str, FamilyWeights]]
     settings: PredictiveSettings
     bases: Mapping = None
+    #: the reference incidents' gross losses (label → KRW), for "what a repeat would cost"
+    incidents: Mapping[str, float] = None
+
+    def with_answer(self, answer: ManagementAnswer) -> "RobustAnswer":
+        """The same predictive model answered again (another appetite or settings)."""
+        return dataclasses.replace(self, answer=answer)
 
     def recommendation(self, cd: bool = True) -> Recommendation | str:
         return self.answer.recommendations[cd]
+
+    @property
+    def recommendations(self) -> Mapping[bool, Recommendation | str]:
+        """The answer's recommendations (keys: reference incidents included?)."""
+        return self.answer.recommendations
+
+    def ok(self, cd: bool = True) -> bool:
+        return self.answer.ok(cd)
 
     def robustness(self, cd: bool = True, appetite: Appetite | None = None) -> pd.DataFrame:
         """:func:`robustness` over the structures within ``appetite`` (default the
@@ -139,9 +156,278 @@ class RobustAnswer:
         return break_even(self.answer.frontiers[cd],
                           self.answer.spec.settings.cost_of_capital)
 
+    def what_decides(self, cd: bool = True) -> pd.DataFrame:
+        """:func:`what_decides` of this answer."""
+        return what_decides(self, cd)
+
     def undecided_cells(self, cd: bool = True) -> dict[str, str]:
         """Cells whose family the data do not pick: cell → ``"lomax 52% · ..."``."""
         return {c: w.describe() for c, w in self.weights[cd].items() if not w.decided}
+
+    # -- for management ---------------------------------------------------------------------
+    def _row(self, cd: bool, rec: Recommendation) -> pd.Series:
+        be = self.break_even(cd)
+        return be[(be["deductible"] == rec.deductible) & (be["limit"] == rec.limit)].iloc[0]
+
+    def sentence_ko(self, cd: bool = True) -> str:
+        """The answer for an executive, in plain Korean (no statistics vocabulary; the
+        precision is in :meth:`detail_ko`): when the cover in force breaks the appetite, that
+        first; the recommended structure and its premium; its gain on the cover in force in
+        net benefit (defined in the sentence); in how many of the worlds it is the best; its
+        break-even premium; a quote below the insurer's expected payments; whether the
+        reference incidents change the answer. Amounts in 억원, rounded to one significant
+        digit of their Monte Carlo error ("약")."""
+        ans = self.answer
+        rec = ans.recommendations[cd]
+        if not isinstance(rec, Recommendation):
+            return ans.sentence_ko(cd)
+        out = []
+        outside = ans.current_outside.get(cd, ())
+        if outside:
+            table = ans.frontiers[cd]
+            ok = table[eligible_mask(table, ans.appetite)]
+            cheap = ok.loc[ok["premium"].idxmin()]
+            out.append(f"현행 계약은 위험선호를 벗어납니다 ({', '.join(outside)}). 위험선호를 "
+                       f"지키는 가장 싼 구조는 {structure_ko(cheap['deductible'], cheap['limit'])}"
+                       f"(연 보험료 {_eok(float(cheap['premium']))})입니다.")
+        premium = float(rec.structure["premium"])
+        out.append(f"권고: {structure_ko(rec.deductible, rec.limit)} "
+                   f"(연 보험료 {_eok(premium)}).")
+        vs = ans.versus_current[cd]
+        if vs is not None:
+            d = vs.loc["net_benefit"]
+            gain = _about(abs(float(d["difference"])), float(d["se"]))
+            if not d["distinguishable"]:
+                out.append(f"{ans.current.name}보다 낫다고는 아직 확인되지 "
+                           f"않습니다 (순편익 차이 연 {gain}, 순편익 = 기대 보험금 − 보험료 + "
+                           "자본비용 절감).")
+            elif d["difference"] > 0:
+                out.append(f"{ans.current.name}보다 순편익이 연 {gain} 큽니다 "
+                           "(순편익 = 기대 보험금 − 보험료 + 자본비용 절감).")
+            else:
+                out.append(f"{ans.current.name}보다 순편익은 연 {gain} 작지만, 위험선호를 "
+                           "지키는 구조 가운데 가장 큽니다 (순편익 = 기대 보험금 − 보험료 + "
+                           "자본비용 절감).")
+        p_best, _, _ = self.recommended_robustness(cd)
+        k = self.worlds[cd].n_worlds
+        out.append(f"관측된 손실 데이터만으로는 정할 수 없는 모수와 손실분포를 바꾸어 본 {k:,}개 경우 중 "
+                   f"{p_best:.0%}에서 가장 유리한 구조입니다.")
+        row = self._row(cd, rec)
+        out.append(f"보험료가 연 {_about(row['break_even_premium'], row['break_even_premium_se'])}"
+                   f"(손익분기 보험료)보다 낮으면 이득입니다.")
+        if row["below_expected"]:
+            out.append(f"이 견적 보험료는 보험사가 예상하는 연간 지급액"
+                       f"({_about(row['expected_recovery'], row['expected_recovery_se'])})보다 "
+                       "낮습니다: 보험사가 가격을 올릴 수 있습니다.")
+        if len(ans.recommendations) > 1:
+            out.append(ans._cd_text(cd, rec))
+        return " ".join(out)
+
+    def detail_ko(self, cd: bool = True) -> str:
+        """The precision behind :meth:`sentence_ko`: the paired standard error of the gain,
+        the expected regret, the predictive model's size and the cells whose family the data
+        do not pick."""
+        ans = self.answer
+        rec = ans.recommendations[cd]
+        if not isinstance(rec, Recommendation):
+            return ""
+        parts = []
+        vs = ans.versus_current[cd]
+        if vs is not None:
+            d = vs.loc["net_benefit"]
+            parts.append(f"현행 대비 순편익 차이 {_signed(d['difference'], d['se'])} "
+                         "(같은 모의실험 연도의 대응 표준오차)")
+        p_best, regret, regret_se = self.recommended_robustness(cd)
+        parts.append(f"기대 후회 연 {format_krw_with_se(regret, regret_se)} "
+                     "(세계마다 최선 구조와의 순편익 차이의 평균)")
+        turns = self.what_decides(cd)
+        turns = turns[~turns["바뀐 권고"].isin(["같음", "—", "2위 구조와 구별됨"])
+                      & ~turns["가정"].isin(["모의실험 연수"])]
+        if len(turns):
+            parts.append("권고를 바꾸는 가정: " + "; ".join(
+                f"{r['가정']} {r['권고가 바뀌는 값']} → {r['바뀐 권고']}"
+                for _, r in turns.head(3).iterrows()))
+        base = self.bases[cd] if self.bases else None
+        years = f" · 합친 모의실험 {base.n_years:,}년 (시드 {base.seed})" if base else ""
+        parts.append(f"예측 모형: 모수 재추정 세계 {self.settings.n_worlds:,}개 × "
+                     f"{self.worlds[cd].world_years:,}년{years}")
+        undecided = self.undecided_cells(cd)
+        if undecided:
+            parts.append(f"손실분포군을 데이터가 정하지 못한 사건유형 {len(undecided)}개 "
+                         f"({', '.join(undecided)}): 믿을 만한 분포군을 아카이케 가중치로 섞음")
+        return " · ".join(parts)
+
+    def facts(self, cd: bool = True) -> pd.DataFrame:
+        """For the recommendation and the cover in force: premium, expected claims, payout
+        ratio, break-even premium, the internal-fraud loss the bank keeps once in 10 and once
+        in 100 years, and what a repeat of each reference incident would cost (recovered /
+        kept by the bank), as Korean text (rows) × structure (columns)."""
+        from opwb.scenarios.evaluation import evaluate_cached
+        ans = self.answer
+        rec = ans.recommendations[cd]
+        if not isinstance(rec, Recommendation):
+            raise ValueError(rec)
+        settings = ans.spec.settings
+        base = self.bases[cd]
+        cols = {}
+        for alt in (rec.alternative("권고 구조"), ans.current):
+            r = evaluate_cached(base, alt, settings)
+            be = r["expected_recovery"] + settings.cost_of_capital * r["bond_regulatory_relief"]
+            col = {
+                "연간 보험료": _eok(r["premium"]),
+                "기대 보험금 (연)": _about(r["expected_recovery"], r["expected_recovery_se"]),
+                "지급률 (기대 보험금 ÷ 보험료)": (f"{r['loss_ratio']:.0%}"
+                                            if math.isfinite(r["loss_ratio"]) else "—"),
+                "손익분기 보험료 (연)": _about(be, r["net_benefit_se"]),
+                "10년에 한 번 은행이 떠안는 내부사취 손실": _about(
+                    r["retained_if_1in10"], r["retained_if_1in10_se"]),
+                "100년에 한 번 은행이 떠안는 내부사취 손실": _about(
+                    r["retained_if_1in100"], r["retained_if_1in100_se"]),
+            }
+            for label, loss in (self.incidents or {}).items():
+                paid = _single_loss_payment(alt, loss)
+                col[f"{label}({_eok(loss)})이 다시 나면: 보험금 / 은행 부담"] = \
+                    f"{_eok(paid)} / {_eok(loss - paid)}"
+            cols[f"{alt.name} ({structure_ko(alt.deductible, alt.limit)})"] = col
+        return pd.DataFrame(cols)
+
+
+def what_decides(robust: "RobustAnswer", cd: bool = True) -> pd.DataFrame:
+    """What the recommendation rests on: for each assumption, its value now, the value at
+    which the recommendation changes and to what (Korean text; amounts 억원).
+
+    Rows (each from the predictive frontier and world table already computed; no new
+    simulation):
+
+    - **the recommendation's premium**: it stays best until its premium rises by its net
+      benefit's margin over the runner-up within the appetite (net benefit falls one for
+      one with the premium), or passes the premium ceiling;
+    - **the premium ceiling** of the appetite: below the recommendation's premium the best
+      structure that remains;
+    - **the cost of capital**: net benefit is linear in it (expected recovery − premium +
+      cost of capital × relief), so the rates at which another structure overtakes are
+      exact on the frontier's figures;
+    - **the severity family** of every cell whose family the data do not pick: the best
+      structure on average over the worlds that drew each family (conditional expected net
+      benefit from the world table);
+    - **the reference incidents** (when the case has them): the answer without (with) them;
+    - **the run length**: whether the simulated years tell the recommendation from the
+      runner-up (paired error), else about how many years would.
+    """
+    ans = robust.answer
+    rec = ans.recommendations[cd]
+    if not isinstance(rec, Recommendation):
+        raise ValueError(rec)
+    table = ans.frontiers[cd].reset_index(drop=True)
+    ok = eligible_mask(table, ans.appetite)
+    name = lambda i: structure_ko(table.at[i, "deductible"], table.at[i, "limit"])  # noqa
+    best = int(table.index[(table["deductible"] == rec.deductible)
+                           & (table["limit"] == rec.limit)][0])
+    nb = table["net_benefit"].to_numpy(float)
+    rows = []
+    others = [i for i in np.flatnonzero(ok) if i != best]
+    premium = float(table.at[best, "premium"])
+    if others:
+        second = max(others, key=lambda i: nb[i])
+        margin = nb[best] - nb[second]
+        ceiling = ans.appetite.max_premium
+        limit_at = premium + margin
+        to = name(second)
+        if ceiling is not None and ceiling < limit_at:
+            limit_at = ceiling
+            rest = [i for i in others if table.at[i, "premium"] <= ceiling]
+            to = name(max(rest, key=lambda i: nb[i])) if rest else "위험선호를 지키는 구조 없음"
+        rows.append(("권고 구조의 보험료", f"연 {_eok(premium)}",
+                     f"연 {_eok(limit_at)} 초과", to))
+    if ans.appetite.max_premium is not None:
+        below = [i for i in others if table.at[i, "premium"] < premium]
+        rows.append(("위험선호: 연간 보험료 상한", _eok(ans.appetite.max_premium),
+                     f"{_eok(premium)} 미만",
+                     name(max(below, key=lambda i: nb[i])) if below
+                     else "위험선호를 지키는 구조 없음"))
+    coc = float(ans.spec.settings.cost_of_capital)
+    base_nb = (table["expected_recovery"] - table["premium"]).to_numpy(float)
+    relief = table["bond_regulatory_relief"].to_numpy(float)
+    up, down = (math.inf, None), (-math.inf, None)
+    for i in others:
+        dq = relief[i] - relief[best]
+        if dq == 0:
+            continue
+        c = (base_nb[best] - base_nb[i]) / dq
+        if dq > 0 and coc < c <= 1 and c < up[0]:
+            up = (c, i)
+        if dq < 0 and 0 <= c < coc and c > down[0]:
+            down = (c, i)
+    for (c, i), word in ((up, "이상"), (down, "이하")):
+        if i is not None:
+            rows.append(("자본비용률", f"{coc:.0%}", f"{c:.1%} {word}", name(i)))
+    if up[1] is None and down[1] is None:
+        rows.append(("자본비용률", f"{coc:.0%}", "0–100%에서 바뀌지 않음", "—"))
+    worlds = robust.worlds[cd]
+    nbw = np.asarray(worlds.values["net_benefit"], dtype=float)
+    for cell, w in robust.weights[cd].items():
+        if w.decided:
+            continue
+        fam = np.asarray(worlds.families[cell])
+        changed = []
+        for f, weight in zip(w.families, w.weights):
+            sel = fam == f
+            if not sel.any():
+                continue
+            mean = nbw[sel].mean(axis=0)
+            mean[~ok] = -np.inf
+            j = int(np.argmax(mean))
+            if j != best:
+                changed.append((f"{cell} 손실분포군", f"가중 평균 ({w.describe()})",
+                                f"{f}만 ({int(sel.sum())}개 세계)", name(j)))
+        rows += changed or [(f"{cell} 손실분포군", f"가중 평균 ({w.describe()})",
+                             "어느 분포군 하나만 써도", "같음")]
+    if len(ans.recommendations) > 1:
+        other = ans.recommendations[not cd]
+        label = robust.answer.spec.incidents[0][1] if \
+            robust.answer.spec.incidents else "기준 사건"
+        rows.append((f"{label}", "포함" if cd else "제외", "제외" if cd else "포함",
+                     "같음" if isinstance(other, Recommendation) and rec.same_structure(other)
+                     else (structure_ko(other.deductible, other.limit)
+                           if isinstance(other, Recommendation) else "위험선호를 지키는 구조 없음")))
+    same = rec.indistinguishable
+    base = robust.bases[cd] if robust.bases else None
+    if len(same) > 1:
+        rows.append(("모의실험 연수", f"{base.n_years:,}년" if base else "—",
+                     "더 늘려도 구별되지 않을 수 있음",
+                     f"순편익이 구별되지 않는 구조 {len(same) - 1}개"))
+    elif others:
+        rows.append(("모의실험 연수", f"{base.n_years:,}년" if base else "—",
+                     "—", "2위 구조와 구별됨"))
+    return pd.DataFrame(rows, columns=["가정", "지금", "권고가 바뀌는 값", "바뀐 권고"])
+
+
+def _single_loss_payment(alt, loss: float) -> float:
+    """The bond's contractual payment for one loss: coinsurance × the part between the
+    deductible and the limit, within the annual aggregate limit."""
+    layer = min(max(loss - alt.deductible, 0.0), alt.limit)
+    return float(min(alt.coinsurance * layer, alt.aggregate_limit))
+
+
+def _eok(x: float) -> str:
+    whole = abs(x) >= 1e10 or round(x / 1e8, 1) == round(x / 1e8)
+    return format_krw(x, unit="억", digits=0 if whole else 1)
+
+
+def _about(value: float, se: float) -> str:
+    """``"약 60억원"``: the amount rounded to one significant digit of its error (exact
+    figures without "약")."""
+    v, s = float(value), float(se)
+    if not (math.isfinite(s) and s > 0):
+        return _eok(v)
+    step = 10 ** math.floor(math.log10(s))
+    r = round(v / step) * step
+    digits = max(0, -int(math.floor(math.log10(step / 1e8)))) if step < 1e8 else 0
+    return "약 " + format_krw(r + 0.0, unit="억", digits=digits)
+
+
+def _signed(value: float, se: float) -> str:
+    return ("−" if value < 0 else "+") + format_krw_with_se(abs(float(value)), float(se))
 
 
 # --------------------------------------------------------------------------- build and store
@@ -186,9 +472,8 @@ def predictive_bases(spec: ScenarioSpec | None = None, *, case=None,
     key = (spec, case.fingerprint(), settings)
     if cache and key in _PREDICTIVE:
         return _PREDICTIVE[key]
-    plug = scenario_bases(spec, case=case)
-
     def build() -> dict:
+        plug = scenario_bases(spec, case=case)
         out = {}
         sides = list(plug)
         for i, cd in enumerate(sides):
@@ -265,5 +550,13 @@ def predictive_answer(spec: ScenarioSpec | None = None, *, case=None,
     settings = settings or case_predictive_settings(case)
     bases, worlds, weights = predictive_bases(spec, case=case, settings=settings,
                                               progress=progress, cache=cache)
-    ans = management_answer(bases, quotes, spec=spec, appetite=appetite, paired=paired)
-    return RobustAnswer(ans, worlds, weights, settings, bases)
+    from opwb.decision.predictive import made_for
+    key = made_for(spec.settings, spec.deductibles, spec.limits)
+    stored = {cd: w.frontier for cd, w in worlds.items()
+              if w.frontier is not None and w.frontier.attrs.get("made_for") == key}
+    ans = management_answer(bases, quotes, spec=spec, appetite=appetite, paired=paired,
+                            frontiers=stored if len(stored) == len(bases) else None)
+    losses = case_inputs(case)[0]
+    incidents = {label: float(losses.loc[losses["event_id"] == i, "gross_loss"].sum())
+                 for i, label in spec.incidents}
+    return RobustAnswer(ans, worlds, weights, settings, bases, incidents)

@@ -38,7 +38,8 @@ _EXPORTS = {
     **dict.fromkeys([
         "STATUS_KO", "frontier_ko", "reasons_markdown", "eok_text", "severity_table_ko",
         "chosen_models_ko", "takeaways_ko", "truncation_effect_ko", "cap_sensitivity_ko", "wrapped",
-        "count_summary_ko", "same_models_ko"
+        "count_summary_ko", "same_models_ko", "family_weights_ko", "robustness_ko", "break_even_ko",
+        "recommendation_frame", "cap_sentence_ko"
     ], "tables"),
 }
 

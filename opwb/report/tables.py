@@ -15,6 +15,7 @@ Examples
 from __future__ import annotations
 
 import html
+import math
 import re
 from collections.abc import Iterable, Mapping
 
@@ -29,7 +30,8 @@ from opwb.fitting.mle import fit_severity
 
 __all__ = ["STATUS_KO", "frontier_ko", "reasons_markdown", "eok_text", "severity_table_ko", "chosen_models_ko", "takeaways_ko",
            "truncation_effect_ko", "cap_sensitivity_ko", "wrapped", "table_ko", "as_markdown",
-           "count_summary_ko", "same_models_ko"]
+           "count_summary_ko", "same_models_ko", "family_weights_ko", "robustness_ko",
+           "break_even_ko", "recommendation_frame", "cap_sentence_ko"]
 
 STATUS_KO = {"ok": "정상 (ok)", "edge": "경계 (edge)", "degenerate": "퇴화 (degenerate)",
              "not converged": "미수렴 (not converged)", "not fitted": "적합 불가 (not fitted)"}
@@ -157,6 +159,40 @@ def cap_sensitivity_ko(sens: pd.DataFrame) -> pd.DataFrame:
     })
 
 
+def cap_sentence_ko(sens: pd.DataFrame, cap: float | None) -> str:
+    """One plain sentence on what the severity cap does to capital (Basel sum of VaRs), from
+    :func:`opwb.scenarios.cap_sensitivity` run at multiples of ``cap`` (KRW; None: no cap).
+
+    When halving or doubling the cap moves capital by more than its share of its own
+    standard error and by over 10%, the sentence says that the cap, a modelling choice,
+    sets the capital; otherwise that the data do."""
+    caps = sens["severity_cap"].to_numpy(float)
+    k = sens["capital_sum"].to_numpy(float)
+    se = sens["capital_sum_se"].to_numpy(float)
+    if cap is None or not np.isfinite(cap) or not np.isclose(caps, cap).any():
+        i = int(np.argmax(np.isinf(caps))) if np.isinf(caps).any() else 0
+        return (f"단일손실 상한이 없을 때 자본(사건유형별 VaR 합)은 "
+                f"{eok_text([k[i]], 0).iloc[0]}억원입니다.")
+    i = int(np.flatnonzero(np.isclose(caps, cap))[0])
+    moves = []
+    for f in (0.5, 2.0):
+        j = np.flatnonzero(np.isclose(caps, f * cap))
+        if j.size:
+            j = int(j[0])
+            change = k[j] / k[i] - 1
+            noise = 2 * math.hypot(se[i], se[j]) / k[i]
+            moves.append((f, change, abs(change) > max(0.10, noise)))
+    text = (f"단일손실 상한 {format_krw(cap)}에서 자본(사건유형별 VaR 합)은 "
+            f"{eok_text([k[i]], 0).iloc[0]}억원입니다.")
+    parts = [f"상한을 {'절반으로' if f == 0.5 else '두 배로'} 하면 {change:+.0%}"
+             for f, change, _ in moves]
+    if any(big for _, _, big in moves):
+        return (f"{text} 이 자본은 데이터보다 단일손실 상한이라는 가정이 정합니다: "
+                f"{', '.join(parts)}. 상한은 시나리오 분석(최악의 그럴듯한 손실)으로 정해야 할 "
+                "가정입니다.")
+    return f"{text} 상한을 바꾸어도 자본은 크게 움직이지 않습니다 ({', '.join(parts)})."
+
+
 def wrapped(frame: pd.DataFrame, *, caption: str | None = None, hide_index: bool = False):
     """A pandas Styler that wraps long text instead of cutting it off (for notebooks and
     the deck): every cell left-aligned, text columns wrapped at word boundaries."""
@@ -197,6 +233,92 @@ def frontier_ko(table: pd.DataFrame, *, eligible=None) -> pd.DataFrame:
         out["위험선호 충족"] = ["예" if e else "아니오" for e in eligible]
     out.attrs = {}
     return out
+
+
+def family_weights_ko(weights) -> pd.DataFrame:
+    """The predictive model's severity families per cell (:func:`opwb.decision.family_weights`):
+    event type, losses fitted, each family with its Akaike weight and ΔAIC, and whether the
+    data pick the family."""
+    from opwb.data.taxonomy import label
+    rows = []
+    for cell, w in weights.items():
+        a0 = min(w.aic)
+        rows.append({"사건유형": label(cell), "손실 건수": f"{w.n:,}",
+                     "손실분포군 (아카이케 가중치, ΔAIC)": " · ".join(
+                         f"{f} {p:.0%} (Δ {a - a0:.1f})"
+                         for f, p, a in zip(w.families, w.weights, w.aic)),
+                     "데이터가 분포군을 정함": "예" if w.decided else "아니오"})
+    return pd.DataFrame(rows)
+
+
+def robustness_ko(robust: pd.DataFrame, table: pd.DataFrame | None = None) -> pd.DataFrame:
+    """:func:`opwb.decision.robustness` for reading, highest share of worlds first: structure,
+    the share of worlds in which it is best, its expected regret (억원 a year, ± its error)."""
+    from opwb.data.units import format_krw_row
+    r = robust.sort_values(["p_best", "regret"], ascending=[False, True])
+    out = pd.DataFrame({
+        "보상한도": [f"{x / 1e8:,.0f}억원" for x in r.index.get_level_values("limit")],
+        "공제금액": [f"{x / 1e8:,.0f}억원" for x in r.index.get_level_values("deductible")],
+        "최선인 세계의 비율": [f"{p:.0%}" for p in r["p_best"]],
+        "기대 후회 (억원/년)": format_krw_row(zip(r["regret"], r["regret_se"]), unit="억"),
+    })
+    return out
+
+
+def break_even_ko(frame: pd.DataFrame) -> pd.DataFrame:
+    """:func:`opwb.decision.break_even` for reading: structure, quoted premium, expected claims,
+    payout ratio (flagged when the quote is below the insurer's expected payments) and the
+    break-even premium, in 억원 a year rounded to their errors."""
+    from opwb.data.units import format_krw_row
+    return pd.DataFrame({
+        "보상한도": [f"{x / 1e8:,.0f}억원" for x in frame["limit"]],
+        "공제금액": [f"{x / 1e8:,.0f}억원" for x in frame["deductible"]],
+        "견적 보험료": [f"{x / 1e8:,.1f}억원" for x in frame["premium"]],
+        "기대 보험금": format_krw_row(zip(frame["expected_recovery"],
+                                       frame["expected_recovery_se"]), unit="억"),
+        "지급률": [f"{p:.0%}" + (" ⚠ 보험사 기대 지급액보다 낮은 보험료" if b else "")
+                for p, b in zip(frame["payout_ratio"], frame["below_expected"])],
+        "손익분기 보험료": format_krw_row(zip(frame["break_even_premium"],
+                                        frame["break_even_premium_se"]), unit="억"),
+    })
+
+
+def recommendation_frame(robust, cd: bool = True) -> pd.DataFrame:
+    """The answer on the predictive model (:class:`opwb.decision.RobustAnswer`) as one
+    table for Excel: item (Korean), key and value — the recommended deductible, limit and
+    premium (KRW), its net benefit and gain on the cover in force with their standard
+    errors, the share of worlds in which it is best, its expected regret and break-even
+    premium, the predictive model's size and the sentence management reads."""
+    from opwb.scenarios.recommend import Recommendation
+    ans = robust.answer
+    rec = ans.recommendations[cd]
+    if not isinstance(rec, Recommendation):
+        return pd.DataFrame({"항목": ["권고"], "key": ["recommendation"], "값": [str(rec)]})
+    p_best, regret, regret_se = robust.recommended_robustness(cd)
+    row = robust._row(cd, rec)
+    nb, nb_se = rec.net_benefit
+    rows = [("권고 공제금액 (원)", "deductible", rec.deductible),
+            ("권고 보상한도 (원)", "limit", rec.limit),
+            ("연간 보험료 (원)", "premium", float(rec.structure["premium"])),
+            ("기대 순편익 (원/년)", "net_benefit", nb),
+            ("기대 순편익 표준오차", "net_benefit_se", nb_se),
+            ("최선인 세계의 비율", "p_best", p_best),
+            ("기대 후회 (원/년)", "regret", regret),
+            ("기대 후회 표준오차", "regret_se", regret_se),
+            ("손익분기 보험료 (원/년)", "break_even_premium", float(row["break_even_premium"])),
+            ("손익분기 보험료 표준오차", "break_even_premium_se",
+             float(row["break_even_premium_se"])),
+            ("지급률 (기대 보험금 ÷ 보험료)", "payout_ratio", float(row["payout_ratio"])),
+            ("세계 수", "n_worlds", robust.worlds[cd].n_worlds),
+            ("세계마다 모의실험 연수", "world_years", robust.worlds[cd].world_years),
+            ("권고 문장", "sentence", robust.sentence_ko(cd))]
+    vs = ans.versus_current.get(cd)
+    if vs is not None:
+        rows[5:5] = [("현행 대비 순편익 차이 (원/년)", "gain_on_current",
+                      float(vs.loc["net_benefit", "difference"])),
+                     ("현행 대비 차이 표준오차 (대응)", "gain_on_current_se",
+                      float(vs.loc["net_benefit", "se"]))]
+    return pd.DataFrame(rows, columns=["항목", "key", "값"])
 
 
 def reasons_markdown(rec) -> str:

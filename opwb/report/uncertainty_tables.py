@@ -134,7 +134,7 @@ def uncertainty_caption_ko(result: Any) -> str:
 
 
 def uncertainty_sentence_ko(result: Any, alternative: str | None = None, *,
-                            recommended: str | None = None) -> str:
+                            recommended: str | None = None, name_best: bool = True) -> str:
     """Korean sentences: the interval of the bond's regulatory relief and net benefit of
     ``alternative``, which alternative has the highest net benefit in what share of the
     worlds, and — given the ``recommended`` alternative of the fitted model — whether the
@@ -150,6 +150,10 @@ def uncertainty_sentence_ko(result: Any, alternative: str | None = None, *,
         best in the most worlds; with no alternative, gross capital).
     recommended : str, optional
         Name of the fitted model's recommendation among the result's alternatives.
+    name_best : bool
+        Say which alternative is best in the most worlds (default). ``False`` where the page
+        gives the answer on the predictive model (:mod:`opwb.decision`), which already
+        weighs the worlds: the sentence then gives the intervals only.
     """
     pct = f"{result.level:.0%}"
     t = result.table
@@ -169,7 +173,9 @@ def uncertainty_sentence_ko(result: Any, alternative: str | None = None, *,
             r = t.loc[(name, figure)]
             parts.append(f"{label} {interval_text(r['lower'], r['upper'], r['std'])}")
     share_best = share_text(float(result.p_best[best]), used)
-    if known and recommended != best:
+    if not name_best:
+        lead = ""
+    elif known and recommended != best:
         lead = (f"적합 모형 기준 권고(‘{recommended}’)는 모수 불확실성을 감안하면 확정적이지 "
                 f"않습니다: 다시 추정한 세계 중 {share_best}에서 ‘{best}’의 기대 순편익이 가장 "
                 f"컸고, 권고 구조는 "

@@ -56,6 +56,7 @@ import json
 import os
 import shutil
 import sys
+import threading
 import time
 from collections.abc import Callable, Mapping
 from contextlib import ExitStack, contextmanager
@@ -370,9 +371,27 @@ def _prune(root: Path, keep: Path) -> None:
         shutil.rmtree(path, ignore_errors=True)
 
 
+_HELD = threading.local()
+
+
 @contextmanager
 def _locked(root: Path):
-    """An exclusive lock on ``root/.lock`` (no lock where ``fcntl`` does not exist)."""
+    """An exclusive lock on ``root/.lock`` (no lock where ``fcntl`` does not exist).
+
+    Re-entrant within a thread: building one kind of base may need another of the same case
+    (the predictive bases of :mod:`opwb.decision` start from the plug-in ones), and a second
+    ``flock`` on a new descriptor of the same file would wait for the first forever."""
+    key = str(root.resolve())
+    held = getattr(_HELD, "roots", None)
+    if held is None:
+        held = _HELD.roots = {}
+    if held.get(key):
+        held[key] += 1
+        try:
+            yield
+        finally:
+            held[key] -= 1
+        return
     try:
         import fcntl
     except ImportError:  # pragma: no cover - not POSIX
@@ -380,9 +399,11 @@ def _locked(root: Path):
         return
     with open(root / ".lock", "a+b") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
+        held[key] = 1
         try:
             yield
         finally:
+            held[key] = 0
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 

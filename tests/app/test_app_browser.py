@@ -18,7 +18,7 @@ import pytest
 
 import opwb
 from opwb.scenarios.answer import management_answer, structure_ko
-from opwb.scenarios.spec import DEFAULT_SPEC, Appetite, bundled_inputs, scenario_bases
+from opwb.scenarios.spec import DEFAULT_SPEC, Appetite, bundled_inputs
 from tests.conftest import block_outside, data_of, enter
 
 pytestmark = pytest.mark.browser
@@ -42,14 +42,16 @@ def api():
     """The app's answer through the Python API, and an appetite that changes it."""
     p = notebook_parameters()
     assert p["case_path"] is None          # the app serves the bundled case by default
-    bases = scenario_bases(DEFAULT_SPEC)
+    robust = opwb.predictive_answer(DEFAULT_SPEC)   # the app answers on the predictive model
+    bases = robust.bases
     _, _, quotes = bundled_inputs()
     appetite = DEFAULT_SPEC.appetite       # the case's appetite (data/case.toml)
-    first = management_answer(bases, quotes, appetite=appetite)
+    first = robust
     rec = first.recommendations[True]
     ceiling = int(rec.structure["retained_if_1in100"] // EOK) - 1
-    second = management_answer(bases, quotes, frontiers=first.frontiers,
-                               appetite=Appetite(appetite.max_premium, ceiling * EOK))
+    second = robust.with_answer(management_answer(
+        bases, quotes, frontiers=first.answer.frontiers,
+        appetite=Appetite(appetite.max_premium, ceiling * EOK)))
     assert not second.recommendations[True].same_structure(rec)
     return first, ceiling, second
 
@@ -73,9 +75,17 @@ def test_answer_first_then_appetite_then_bad_input_at_1024(served_app, chromium,
         control = page.locator(".opwb-max-retained input").bounding_box()
         assert card["y"] >= 0 and card["y"] + card["height"] <= 768
         assert control["y"] + control["height"] <= 768
-        sentence = page.inner_text(ANSWER_OK)
+        card_text = page.inner_text(ANSWER_OK)
+        sentence = page.inner_text(f"{ANSWER_OK} .opwb-sentence")
+        assert sentence == first.sentence_ko(True)
         assert structure_ko(rec.deductible, rec.limit) in sentence
-        assert re.search(r"[+-]?[\d,.]+ ± [\d,.]+억원", sentence)
+        # the executive's sentence: the share of worlds and the break-even premium, no
+        # statistics vocabulary (the precision is in the detail line below it)
+        assert re.search(r"\d+개 경우 중 \d+%에서 가장 유리", sentence)
+        assert "손익분기 보험료" in sentence
+        for word in ("±", "paired", "표준오차", "시드"):
+            assert word not in sentence, word
+        assert re.search(r"[+-]?[\d,.]+ ± [\d,.]+억원", card_text)      # in the detail
         assert "CD 사건을" in sentence and "(는)" not in sentence
         text = page.inner_text("body")
         assert "Traceback" not in text and "import opwb" not in text
@@ -122,7 +132,7 @@ def test_answer_at_1440_and_explorer_matches_api(served_app, chromium, screensho
         page.wait_for_selector(f'{RESULT_OK}[data-limit="{1000 * EOK!r}"]', timeout=30_000)
         from opwb import scenarios as sc
         _, _, quotes = bundled_inputs()
-        expect = sc.evaluate(scenario_bases(DEFAULT_SPEC)[True],
+        expect = sc.evaluate(first.bases[True],
                              quotes[1].replace(limit=1000 * EOK), DEFAULT_SPEC.settings)
         got = data_of(page, RESULT_OK)
         assert float(got["net-var"]) == expect["net_var"]

@@ -14,7 +14,9 @@ CD incident on every case: the test checks everything else on the page first and
 itself as an expected failure naming what they show (it passes by itself once they no
 longer do).
 
-The scenario bases are built once: the module's ``api`` fixture builds (or loads) them into
+The answer is the one on the case's predictive model (:func:`opwb.predictive_answer`; the
+first screen says its share of worlds and break-even premium). The scenario bases and the
+predictive model are built once: the module's ``api`` fixture builds (or loads) them into
 the user's cache (``$OPWB_CACHE_DIR`` or ``~/.cache/opwb``, as the test process has it) and
 the launcher's ``prepare`` step, run with the same environment, finds them there. Screenshots
 go to ``test-artifacts/app-case-*.png`` (look at them: Korean must render, nothing may overlap).
@@ -26,7 +28,7 @@ import re
 import pytest
 
 import opwb
-from opwb.scenarios import case_inputs, management_answer, scenario_bases, spec_for
+from opwb.scenarios import case_inputs, management_answer, spec_for
 from opwb.scenarios.answer import structure_ko
 from opwb.scenarios.spec import Appetite
 from opwb.scenarios.store import entry_path
@@ -50,11 +52,13 @@ def api(second_bank_case):
     case = opwb.load_case(second_bank_case)
     _, _, quotes = case_inputs(case)
     spec = spec_for(case, quotes)
-    bases = scenario_bases(spec, case=case)
+    robust = opwb.predictive_answer(spec, case=case)   # the app answers on the predictive model
+    bases = robust.bases
     assert list(bases) == [True]                 # no reference incident: one base
-    first = management_answer(bases, quotes, spec=spec)
-    low = management_answer(bases, quotes, spec=spec, frontiers=first.frontiers,
-                            appetite=Appetite(max_premium=LOW_PREMIUM_EOK * opwb.EOK))
+    first = robust
+    low = robust.with_answer(management_answer(
+        bases, quotes, spec=spec, frontiers=robust.answer.frontiers,
+        appetite=Appetite(max_premium=LOW_PREMIUM_EOK * opwb.EOK)))
     assert first.ok(True) and low.ok(True)
     assert not low.recommendations[True].same_structure(first.recommendations[True]), \
         "the lowered premium ceiling must change the recommendation for this test to mean much"

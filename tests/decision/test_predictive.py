@@ -7,6 +7,7 @@ break-even premium by evaluating the structure at that premium.
 """
 from __future__ import annotations
 
+import html
 import math
 
 import numpy as np
@@ -224,4 +225,129 @@ def test_the_world_table_survives_the_store(predictive, tmp_path):
     for k, v in worlds.values.items():
         np.testing.assert_array_equal(again.values[k], v)
     assert again.families == worlds.families
+    pd.testing.assert_frame_equal(again.frontier, worlds.frontier, check_dtype=False)
+    assert again.frontier.attrs["made_for"] == worlds.frontier.attrs["made_for"]
     np.testing.assert_array_equal(back.sim.annual_gross["IF"], base.sim.annual_gross["IF"])
+
+
+# --------------------------------------------------------------------------- management's view
+@pytest.fixture(scope="module")
+def robust(predictive, answer):
+    from opwb.decision.predictive import PredictiveSettings
+    from opwb.decision.robust import RobustAnswer
+    ans, _ = answer
+    return RobustAnswer(ans, {True: predictive["worlds"]}, {True: predictive["weights"]},
+                        PredictiveSettings(K, WORLD_YEARS), {True: predictive["base"]},
+                        {"CD 사건": 650e8})
+
+
+def test_the_executive_sentence_has_no_statistics_and_says_what_decides(robust):
+    from opwb.scenarios.answer import structure_ko
+    text = robust.sentence_ko(True)
+    rec = robust.recommendations[True]
+    p_best, _, _ = robust.recommended_robustness(True)
+    assert text.startswith(f"권고: {structure_ko(rec.deductible, rec.limit)}")
+    assert f"{K}개 경우 중 {p_best:.0%}에서 가장 유리" in text
+    assert "손익분기 보험료" in text and "순편익 = 기대 보험금 − 보험료 + 자본비용 절감" in text
+    for word in ("±", "paired", "표준오차", "시드", "-0"):
+        assert word not in text, word
+    detail = robust.detail_ko(True)
+    assert "±" in detail and f"세계 {K}개" in detail
+    facts = robust.facts(True)
+    row = "CD 사건(650억원)이 다시 나면: 보험금 / 은행 부담"
+    col = [c for c in facts.columns if c.startswith("권고 구조")][0]
+    paid = min(max(650e8 - rec.deductible, 0.0), rec.limit)      # coinsurance 1, no aggregate
+    from opwb.data.units import format_krw
+    assert facts.loc[row, col] == (f"{format_krw(paid, unit='억', digits=0)} / "
+                                   f"{format_krw(650e8 - paid, unit='억', digits=0)}")
+
+
+def test_the_dashboard_shows_the_predictive_answer_and_no_second_one(robust, predictive):
+    from opwb.app import ScenarioDashboard
+    dash = ScenarioDashboard(robust.bases, predictive["quotes"], spec=predictive["spec"],
+                             appetite=robust.answer.appetite, robust=robust)
+    assert dash.uncertainty is None                 # no plug-in "best in N% of worlds"
+    card = dash.answer_html.value
+    assert html.escape(dash.robust.sentence_ko(True)) in card
+    assert html.escape(robust.sentence_ko(True)) in card         # the API's, for this appetite
+    rec = robust.recommendations[True]
+    assert f'data-rec-limit="{rec.limit!r}"' in card
+    p_best, _, _ = robust.recommended_robustness(True)
+    assert f'data-p-best="{p_best:.4f}"' in card
+    section = dash.robust_html.value
+    assert "최선인 세계" in section and "손익분기 보험료" in section
+    # a lower premium ceiling: the sentence, the share of worlds and the section follow
+    dash.max_premium.value = "20"
+    new = dash.answer.recommendations[True]
+    assert float(new.structure["premium"]) <= 20e8
+    assert dash.robust.answer is dash.answer
+    assert f'data-rec-limit="{new.limit!r}"' in dash.answer_html.value
+
+
+def test_what_decides_the_answer_is_recomputed_from_the_frontier(robust):
+    """The cost-of-capital turning points and the premium at which the runner-up takes over,
+    recomputed by re-ranking the frontier's net benefits (linear in both)."""
+    import re
+    from opwb.scenarios.answer import structure_ko
+    table = robust.answer.frontiers[True].reset_index(drop=True)
+    ok = eligible_mask(table, robust.answer.appetite)
+    rec = robust.recommendations[True]
+    turns = robust.what_decides(True)
+    assert set(turns.columns) == {"가정", "지금", "권고가 바뀌는 값", "바뀐 권고"}
+
+    def best_at(coc, premium_of_rec=None):
+        p = table["premium"].to_numpy(float).copy()
+        if premium_of_rec is not None:
+            p[(table["deductible"] == rec.deductible) & (table["limit"] == rec.limit)] = \
+                premium_of_rec
+        nb = table["expected_recovery"].to_numpy(float) - p + \
+            coc * table["bond_regulatory_relief"].to_numpy(float)
+        nb[~ok] = -np.inf
+        if robust.answer.appetite.max_premium is not None:
+            nb[p > robust.answer.appetite.max_premium] = -np.inf
+        i = int(np.argmax(nb))
+        return structure_ko(table.at[i, "deductible"], table.at[i, "limit"])
+
+    coc = robust.answer.spec.settings.cost_of_capital
+    assert best_at(coc) == structure_ko(rec.deductible, rec.limit)
+    seen = 0
+    for _, r in turns[turns["가정"] == "자본비용률"].iterrows():
+        m = re.match(r"([\d.]+)% (이상|이하)", r["권고가 바뀌는 값"])
+        if not m:
+            continue
+        c = float(m.group(1)) / 100
+        step = 0.002 if m.group(2) == "이상" else -0.002
+        assert best_at(c + step) == r["바뀐 권고"]
+        assert best_at(c - step) == structure_ko(rec.deductible, rec.limit)
+        seen += 1
+    row = turns[turns["가정"] == "권고 구조의 보험료"].iloc[0]
+    amount = float(re.search(r"연 ([\d,.]+)억원", row["권고가 바뀌는 값"]).group(1)
+                   .replace(",", "")) * EOK
+    assert best_at(coc, amount * 1.01) == row["바뀐 권고"]
+    assert best_at(coc, amount * 0.99) == structure_ko(rec.deductible, rec.limit)
+    print(turns.to_string(), seen)
+
+
+def test_cap_sentence_says_when_the_cap_sets_capital():
+    """Capital against the severity cap (a table as cap_sensitivity gives it): a 30% move
+    at half the cap is the cap setting the capital; a 1% move is not."""
+    from opwb.report.tables import cap_sentence_ko
+    caps = [0.5e12, 1e12, 2e12, np.inf]
+    moved = pd.DataFrame({"severity_cap": caps, "capital_sum": [7e11, 1e12, 1.6e12, 8e12],
+                          "capital_sum_se": [4e9, 4e9, 4e9, 1e12]})
+    text = cap_sentence_ko(moved, 1e12)
+    assert "단일손실 상한이라는 가정이 정합니다" in text
+    assert "상한을 절반으로 하면 -30%" in text and "두 배로 하면 +60%" in text
+    still = moved.assign(capital_sum=[0.99e12, 1e12, 1.01e12, 1.02e12])
+    assert "크게 움직이지 않습니다" in cap_sentence_ko(still, 1e12)
+
+
+def test_the_dashboard_header_follows_the_settings(robust, predictive):
+    from opwb.app import ScenarioDashboard
+    dash = ScenarioDashboard(robust.bases, predictive["quotes"], spec=predictive["spec"],
+                             robust=robust)
+    assert "평가일 2006-12-31" in dash.head.value and "자본비용률 10%" in dash.head.value
+    dash.valuation.value = "2006-09-30"
+    assert "평가일 2006-09-30" in dash.head.value
+    dash.cost_of_capital.value = 0.12
+    assert "자본비용률 12%" in dash.head.value

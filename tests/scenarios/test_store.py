@@ -249,3 +249,33 @@ def test_processes_share_one_build(cache, inputs):
     assert sorted(int(o[0]) for o in outs) == [0, 2], outs  # one built both bases, one loaded
     assert outs[0][1] == outs[1][1]
     assert not math.isnan(float.fromhex(outs[0][1]))
+
+
+def test_the_store_lock_is_reentrant_in_a_thread_and_exclusive_between_threads(tmp_path):
+    """Building the predictive bases takes the lock and builds the plug-in bases inside it:
+    the same thread takes it again at once; another thread waits for it."""
+    import threading
+    import time as _time
+
+    from opwb.scenarios import store
+    events = []
+
+    def nested():
+        with store._locked(tmp_path):
+            with store._locked(tmp_path):
+                events.append(("inner", _time.monotonic()))
+            _time.sleep(0.5)
+            events.append(("released", _time.monotonic()))
+
+    def other():
+        _time.sleep(0.1)
+        with store._locked(tmp_path):
+            events.append(("other", _time.monotonic()))
+
+    threads = [threading.Thread(target=nested), threading.Thread(target=other)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert [e for e, _ in events] == ["inner", "released", "other"]
+    assert dict(events)["other"] >= dict(events)["released"]

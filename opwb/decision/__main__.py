@@ -1,0 +1,44 @@
+"""``python -m opwb.decision prepare [--case PATH]``: build a case's plug-in scenario bases and
+its predictive model into the store (or find them there), so that every app kernel loads
+them at once. ``workbench.py app`` runs it before serving. Prints where they are and how
+long it took."""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+
+def main(argv=None) -> int:
+    from opwb.data.case import open_case
+    from opwb.data.errors import DataError
+    from opwb.decision.robust import case_predictive_settings, predictive_bases
+    from opwb.scenarios.spec import scenario_bases, spec_for
+    from opwb.scenarios.store import entry_path
+
+    ap = argparse.ArgumentParser(prog="python -m opwb.decision",
+                                 description="The predictive model of a case, stored.")
+    sub = ap.add_subparsers(dest="command", required=True)
+    prep = sub.add_parser("prepare", help="build (or find) a case's scenario bases and "
+                                          "predictive model")
+    prep.add_argument("--case", help="case file (default: $OPWB_CASE, else the bundled case)")
+    args = ap.parse_args(argv)
+    t0 = time.perf_counter()
+    try:
+        case = open_case(args.case)
+        spec = spec_for(case)
+        scenario_bases(spec, case=case)
+        t1 = time.perf_counter()
+        settings = case_predictive_settings(case)
+        predictive_bases(spec, case=case, settings=settings)
+    except (DataError, ValueError) as exc:
+        print(f"opwb: cannot prepare the scenario bases: {exc}", file=sys.stderr)
+        return 2
+    print(f"{case.name}: scenario bases ready ({t1 - t0:.0f} s, {entry_path(spec)}); "
+          f"predictive model of {settings.n_worlds} worlds × {settings.world_years:,} years "
+          f"ready ({time.perf_counter() - t1:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover - command line
+    raise SystemExit(main())
