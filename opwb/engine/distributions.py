@@ -8,6 +8,8 @@ from typing import Any
 import numpy as np
 from scipy import special, stats
 
+from opwb.fitting.result import SeverityFit
+
 __all__ = [
     "frequency_distribution", "frequency_mean", "severity_distribution", "resolve_threshold",
     "survival_at", "CappedSeverity", "capped", "finite_mean_of", "check_cap",
@@ -73,13 +75,30 @@ _CLOSED_ISF = {
 }
 
 
+def _burr_sf(z, c, d):
+    # S(z) = 1 − (1 + z^−c)^−d as −expm1(−d log1p(z^−c)): scipy's burr/fisk compute 1 − F(z),
+    # which is 0 from S ≈ 1e-16 on (a log-logistic threshold with S(H) = 1e-40 looked empty)
+    with np.errstate(divide="ignore", over="ignore"):
+        return -np.expm1(-d * np.log1p(np.power(z, -c)))
+
+
+def _fisk_sf(z, c):
+    return _burr_sf(z, c, 1.0)
+
+
+# sf of the standardised family where scipy's own loses the far tail (it computes 1 − F)
+_CLOSED_SF = {"burr": _burr_sf, "fisk": _fisk_sf}
+
+
 class _FastScipy:
     """Vectorised ``isf``/``sf`` of a frozen scipy continuous distribution.
 
     Uses a closed form for common severity families and otherwise the distribution's
     private ``_isf``/``_sf`` with parsed shape, loc and scale (several times faster than
     the public methods' argument checking on large arrays). Each fast path is checked
-    against the public method on probe values and dropped if they disagree.
+    against the public method on probe values and dropped if they disagree. ``sf`` of the
+    log-logistic (``fisk``) and Burr III (``burr``) is always the closed form, whose far
+    tail scipy loses (it computes ``1 − F``).
     """
 
     def __init__(self, frozen: Any):
@@ -106,7 +125,9 @@ class _FastScipy:
         z = (np.asarray(x, dtype=float) - self._loc) / self._scale
         inside = z > self.frozen.dist.a
         out = np.ones_like(z)
-        out[inside] = self.frozen.dist._sf(z[inside], *self._shapes)
+        closed = _CLOSED_SF.get(getattr(self.frozen.dist, "name", ""))
+        sf = closed if closed is not None else self.frozen.dist._sf
+        out[inside] = sf(z[inside], *self._shapes)
         return out
 
     def isf(self, q):
@@ -115,7 +136,8 @@ class _FastScipy:
 
     def sf(self, x):
         x = np.asarray(x, dtype=float)
-        return self._sf_fast(x) if self._fast and x.size > 64 else self.frozen.sf(x)
+        closed = getattr(self.frozen.dist, "name", "") in _CLOSED_SF
+        return self._sf_fast(x) if self._fast and (x.size > 64 or closed) else self.frozen.sf(x)
 
 
 class _PpfCdf:
@@ -131,12 +153,35 @@ class _PpfCdf:
         return 1.0 - np.asarray(self.obj.cdf(np.asarray(x, dtype=float)), dtype=float)
 
 
+class _FitSurvival:
+    """A fit's distribution adapter for ``isf``, the fit's own ``sf`` for survival.
+
+    A :class:`~opwb.fitting.result.SeverityFit` computes ``S(x)`` by its family's
+    log-space kernel, the function its likelihood used: the engine then accepts exactly the
+    fits the fitting layer accepts (``S(H) = 1e-40`` is not zero).
+    """
+
+    def __init__(self, base: Any, fit: Any):
+        self.base, self.fit = base, fit
+
+    def isf(self, q):
+        return self.base.isf(q)
+
+    def sf(self, x):
+        return np.asarray(self.fit.sf(np.asarray(x, dtype=float)), dtype=float)
+
+
 def severity_distribution(severity: Any, cap: float | None = None) -> Any:
     """An object with vectorised ``isf(q)`` and ``sf(x)`` for the (unconditional) severity.
 
     ``severity`` may be a frozen scipy continuous distribution, a fit result carrying one
     in ``.dist``, a :class:`CappedSeverity`, or any object with vectorised ``isf``/``sf`` or
     ``ppf``/``cdf``. A finite ``cap`` censors it there (see :class:`CappedSeverity`).
+    Survival, and so ``S(H)``, is never ``1 − F``: a
+    :class:`~opwb.fitting.result.SeverityFit` gives its family's log-space survival
+    function, a frozen scipy distribution its ``sf`` (a closed form for the log-logistic,
+    whose scipy ``sf`` loses the far tail); only an object with nothing but ``ppf``/``cdf``
+    falls back to ``1 − cdf``.
     """
     if isinstance(severity, CappedSeverity):
         base = severity_distribution(severity.severity)
@@ -153,6 +198,8 @@ def severity_distribution(severity: Any, cap: float | None = None) -> Any:
         raise TypeError(
             "severity must be a frozen scipy continuous distribution, an object whose .dist is "
             f"one, or an object with vectorised ppf/cdf; got {type(severity).__name__}")
+    if isinstance(severity, SeverityFit):
+        base = _FitSurvival(base, severity)
     return base if cap is None or not np.isfinite(cap) else _Censored(base, float(cap))
 
 

@@ -21,8 +21,9 @@ _EXPORTS = {
         "gh_quantile", "gh_dquantile", "gh_z", "gh_logpdf", "gh_logpdf_warm", "gh_logsf", "gh_isf"
     ], "gandh"),
     **dict.fromkeys([
-        "DEFAULT_N_BOOT", "GofResult", "gof_statistics", "gof_test", "conditional_logsf",
-        "fit_all", "comparison_table", "TABLE_COLUMNS", "qq_data", "pp_data"
+        "DEFAULT_N_BOOT", "MIN_USABLE_SHARE", "min_usable", "GofResult", "gof_statistics",
+        "gof_test", "conditional_logsf", "fit_all", "comparison_table", "evaluable",
+        "TABLE_COLUMNS", "qq_data", "pp_data"
     ], "gof"),
     **dict.fromkeys([
         "FLAT", "Limit", "family_limits", "assess", "Assessment", "STATUSES"

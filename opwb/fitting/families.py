@@ -38,6 +38,13 @@ Tail index
 1/shape (log-logistic), 1/alpha (Lomax), xi (GPD), 1/(c·d) (Burr XII), 1/b (log-gamma), h
 (g-and-h); 0 for the lognormal, Weibull and gamma, whose every moment is finite. The mean
 is infinite when ξ ≥ 1 (Embrechts, Klüppelberg & Mikosch 1997, §3.3).
+
+Pickling
+--------
+Every callable a family stores (kernels, scipy makers, tail functions) is a module-level
+function, never a lambda, so families, :class:`RawSeverity` and every fit holding them
+pickle: the process backend of :func:`opwb.engine.simulate.simulate_losses` and Dask send
+them to other processes (a test pickles a fit of every family).
 """
 from __future__ import annotations
 
@@ -124,7 +131,7 @@ class SeverityFamily:
     scipy_maker: Callable | None = None
     log_scale_params: tuple[str, ...] = ()
     warm_logpdf: Callable | None = None  # (x, *params, z0) -> (logpdf, state) for fast refits
-    tail: Callable[..., float] = lambda **_: 0.0  # natural parameters -> tail index ξ
+    tail: Callable[..., float] | None = None  # natural parameters -> tail index ξ (None: 0)
     shifted: bool = False
 
     def tail_index(self, params: Mapping[str, float]) -> float:
@@ -135,6 +142,8 @@ class SeverityFamily:
         >>> SEVERITY_FAMILIES["lomax"].tail_index({"alpha": 0.8, "scale": 1.0})
         1.25
         """
+        if self.tail is None:
+            return 0.0
         return float(self.tail(**{p: float(params[p]) for p in self.param_names}))
 
     def finite_mean(self, params: Mapping[str, float]) -> bool:
@@ -260,47 +269,106 @@ class RawSeverity:
 
 
 # --------------------------------------------------------------------------- registry
+# Every callable the registry stores is a module-level function, never a lambda, so that a
+# family, and every fit or distribution holding one, pickles (process pools, Dask, caches).
+def _light_tail(**_: float) -> float:
+    """Tail index of a family whose every moment is finite (lognormal, Weibull, gamma)."""
+    return 0.0
+
+
+def _tail_loglogistic(shape, scale):
+    return 1 / shape
+
+
+def _tail_lomax(alpha, scale):
+    return 1 / alpha
+
+
+def _tail_genpareto(xi, sigma):
+    return xi
+
+
+def _tail_burr12(c, d, scale):
+    return 1 / (c * d)
+
+
+def _tail_loggamma(a, b):
+    return 1 / b
+
+
+def _tail_gandh(A, B, g, h):
+    return h
+
+
+def _scipy_lognormal(mu, sigma):
+    return stats.lognorm(sigma, scale=np.exp(mu))
+
+
+def _scipy_weibull(shape, scale):
+    return stats.weibull_min(shape, scale=scale)
+
+
+def _scipy_gamma(shape, scale):
+    return stats.gamma(shape, scale=scale)
+
+
+def _scipy_loglogistic(shape, scale):
+    return stats.fisk(shape, scale=scale)
+
+
+def _scipy_lomax(alpha, scale):
+    return stats.lomax(alpha, scale=scale)
+
+
+def _scipy_genpareto(xi, sigma):
+    return stats.genpareto(xi, scale=sigma)
+
+
+def _scipy_burr12(c, d, scale):
+    return stats.burr12(c, d, scale=scale)
+
+
+def _scipy_shifted_lognormal(mu, sigma, loc):
+    return stats.lognorm(sigma, loc=loc, scale=np.exp(mu))
+
+
 def _fam(name, label, label_ko, params, scale, positive, fns, starts, maker, min_support=0.0,
          log_scale=(), warm=None, tail=None, shifted=False):
     transform = tuple(t if isinstance(t, str) else ("log" if t else "id") for t in positive)
     return SeverityFamily(name, label, label_ko, params, scale, transform, min_support,
                           *fns, starts, maker, log_scale, warm,
-                          tail or (lambda **_: 0.0), shifted)
+                          tail or _light_tail, shifted)
 
 
 SEVERITY_FAMILIES: dict[str, SeverityFamily] = {f.name: f for f in (
     _fam("lognormal", "lognormal", "로그정규", ("mu", "sigma"), (), (False, True),
          (_lognormal_logpdf, _lognormal_logsf, _lognormal_isf), _lognormal_starts,
-         lambda mu, sigma: stats.lognorm(sigma, scale=np.exp(mu)), log_scale=("mu",)),
+         _scipy_lognormal, log_scale=("mu",)),
     _fam("weibull", "Weibull", "와이블", ("shape", "scale"), ("scale",), (True, True),
-         (_weibull_logpdf, _weibull_logsf, _weibull_isf), _weibull_starts,
-         lambda shape, scale: stats.weibull_min(shape, scale=scale)),
+         (_weibull_logpdf, _weibull_logsf, _weibull_isf), _weibull_starts, _scipy_weibull),
     _fam("gamma", "gamma", "감마", ("shape", "scale"), ("scale",), (True, True),
-         (_gamma_logpdf, _gamma_logsf, _gamma_isf), _gamma_starts,
-         lambda shape, scale: stats.gamma(shape, scale=scale)),
+         (_gamma_logpdf, _gamma_logsf, _gamma_isf), _gamma_starts, _scipy_gamma),
     _fam("loglogistic", "log-logistic", "로그로지스틱", ("shape", "scale"), ("scale",),
          (True, True), (_fisk_logpdf, _fisk_logsf, _fisk_isf), _fisk_starts,
-         lambda shape, scale: stats.fisk(shape, scale=scale), tail=lambda shape, scale: 1 / shape),
+         _scipy_loglogistic, tail=_tail_loglogistic),
     _fam("lomax", "Pareto II (Lomax)", "파레토 II (Lomax)", ("alpha", "scale"), ("scale",),
          (True, True), (_lomax_logpdf, _lomax_logsf, _lomax_isf), _lomax_starts,
-         lambda alpha, scale: stats.lomax(alpha, scale=scale), tail=lambda alpha, scale: 1 / alpha),
+         _scipy_lomax, tail=_tail_lomax),
     _fam("genpareto", "generalised Pareto", "일반화 파레토", ("xi", "sigma"), ("sigma",),
          (False, True), (_gpd_logpdf, _gpd_logsf, _gpd_isf), _gpd_starts,
-         lambda xi, sigma: stats.genpareto(xi, scale=sigma), tail=lambda xi, sigma: xi),
+         _scipy_genpareto, tail=_tail_genpareto),
     _fam("burr12", "Burr XII", "버 XII", ("c", "d", "scale"), ("scale",), (True, True, True),
-         (_burr_logpdf, _burr_logsf, _burr_isf), _burr_starts,
-         lambda c, d, scale: stats.burr12(c, d, scale=scale), tail=lambda c, d, scale: 1 / (c * d)),
+         (_burr_logpdf, _burr_logsf, _burr_isf), _burr_starts, _scipy_burr12,
+         tail=_tail_burr12),
     _fam("loggamma", "log-gamma", "로그감마", ("a", "b"), (), (True, True),
          (_loggamma_logpdf, _loggamma_logsf, _loggamma_isf), _loggamma_starts, None,
-         min_support=1.0, tail=lambda a, b: 1 / b),
+         min_support=1.0, tail=_tail_loggamma),
     _fam("gandh", "Tukey g-and-h", "g-and-h", ("A", "B", "g", "h"), ("A", "B"),
          (False, True, False, "square"), (gh_logpdf, gh_logsf, gh_isf), _gandh_starts, None,
-         min_support=-np.inf, warm=gh_logpdf_warm, tail=lambda A, B, g, h: h),
+         min_support=-np.inf, warm=gh_logpdf_warm, tail=_tail_gandh),
     _fam("shifted_lognormal", "shifted lognormal", "이동 로그정규", ("mu", "sigma"), (),
          (False, True), (_lognormal_logpdf, _lognormal_logsf, _lognormal_isf),
-         _lognormal_starts,
-         lambda mu, sigma, loc: stats.lognorm(sigma, loc=loc, scale=np.exp(mu)),
-         log_scale=("mu",), shifted=True),
+         _lognormal_starts, _scipy_shifted_lognormal, log_scale=("mu",), shifted=True),
 )}
 """Registry of severity families, keyed by name (insertion order = display order)."""
 

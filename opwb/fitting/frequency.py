@@ -301,10 +301,12 @@ def fit_frequency(counts, family: FrequencyFamily = "auto", *, exposure=None,
     if family != "negbin":
         raise ValueError(f"family must be 'poisson', 'negbin' or 'auto', got {family!r}")
     if not over:
-        what = (f"variance {v:.3g} > mean {m:.3g}" if e is None else
-                f"Pearson X² {d:.3g} > {n.size - 1} degrees of freedom")
-        raise ValueError(f"negative binomial needs over-dispersed counts ({what}); the MLE is "
-                         "the Poisson limit r → ∞: use 'poisson'")
+        need, got = (("sample variance > mean", f"variance {v:.3g} ≤ mean {m:.3g}")
+                     if e is None else
+                     ("Pearson X² > degrees of freedom",
+                      f"Pearson X² {d:.3g} ≤ {n.size - 1} degrees of freedom"))
+        raise ValueError(f"negative binomial needs over-dispersed counts ({need}); these are "
+                         f"not ({got}), so the MLE is the Poisson limit r → ∞: use 'poisson'")
     # profile likelihood: μ̂(r) for each size r, r on the log scale
     res = optimize.minimize_scalar(
         lambda t: _nb_negloglik(_nb_mu(np.exp(t), n, e), np.exp(t), n, e),

@@ -13,10 +13,26 @@ from log-survival functions).
 Because the parameters are estimated, the null distributions are not the textbook ones:
 p-values come from a parametric bootstrap that draws samples from the fitted conditional
 model, **refits** each one (all samples at once with the batched optimiser, warm-started at
-the fitted parameters) and recomputes the statistics; ``p = (1 + #{T* ≥ T}) / (1 + B)``.
+the fitted parameters) and recomputes the statistics; ``p = (1 + #{T* ≥ T}) / (1 + m)``
+over the ``m`` samples that refitted.
+
+A p-value needs usable samples: a bootstrap sample whose draw or refit fails is left out,
+and when fewer than :data:`MIN_USABLE_SHARE` (90%) of the ``B`` samples are usable there
+is **no p-value** (NaN), with the counts in :class:`GofResult` (``n_boot``, ``n_failed``)
+and in the comparison table (``boot_used``, ``boot_failed``). The samples that fail are
+not a random tenth: they are typically the most extreme draws, so a null distribution
+built from the rest would be too narrow, and with every refit failed the formula above
+would give ``p = 1``. :func:`opwb.fitting.modelset.choose_family` treats a family whose
+bootstrap gave no p-value as not credible.
+
+Degenerate fits (status ``"degenerate"``, see :mod:`opwb.fitting.identification`) and
+fits with a non-finite parameter are never evaluated: their rows in
+:func:`comparison_table` give the status, the parameters and the likelihood supremum,
+and NaN for every statistic, p-value and quantile.
 """
 from __future__ import annotations
 
+import math
 import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -29,20 +45,50 @@ from opwb.data.levels import check_level
 from opwb.fitting.families import SeverityFamily, get_family
 from opwb.fitting.mle import SeverityFit, check_losses, fit_batch, fit_severity, scaled_data
 
-__all__ = ["DEFAULT_N_BOOT", "GofResult", "gof_statistics", "gof_test", "conditional_logsf",
-           "fit_all", "comparison_table", "TABLE_COLUMNS", "qq_data", "pp_data"]
+__all__ = ["DEFAULT_N_BOOT", "MIN_USABLE_SHARE", "min_usable", "GofResult", "gof_statistics",
+           "gof_test", "conditional_logsf", "fit_all", "comparison_table", "evaluable",
+           "TABLE_COLUMNS", "qq_data", "pp_data"]
 
 DEFAULT_N_BOOT = 99
 """Default bootstrap size (benchmarks/bench_fitting.py keeps all families × 7 cells < 60 s)."""
 
+MIN_USABLE_SHARE = 0.9
+"""Least share of the bootstrap samples that must refit for p-values to be given (below it
+the p-values are NaN and the counts say why)."""
+
 STATISTICS = ("ks", "ad", "adup")
+
+
+def min_usable(n_boot: int) -> int:
+    """Least number of refitted bootstrap samples, out of ``n_boot``, for p-values:
+    ⌈:data:`MIN_USABLE_SHARE` · n_boot⌉ (90 of 99, 18 of 19, 9 of 9).
+
+    Examples
+    --------
+    >>> min_usable(99), min_usable(19), min_usable(70)
+    (90, 18, 63)
+    """
+    return math.ceil(round(MIN_USABLE_SHARE * n_boot, 9))
 BOOT_MAX_ITER = 25
 BOOT_TOL = 1e-3  # Newton decrement (log-lik units) at which a bootstrap refit is accepted
 
 
 @dataclass(frozen=True)
 class GofResult:
-    """KS, AD and AD-up statistics with parametric-bootstrap p-values."""
+    """KS, AD and AD-up statistics with parametric-bootstrap p-values.
+
+    Attributes
+    ----------
+    ks, ad, adup : float
+        The statistics of the data (NaN for a fit that is not evaluated).
+    p_ks, p_ad, p_adup : float
+        Bootstrap p-values; NaN without a bootstrap (``n_boot=0``) or when fewer than
+        :data:`MIN_USABLE_SHARE` of the samples refitted.
+    n_boot : int
+        Bootstrap samples that refitted (the ``m`` of the p-values).
+    n_failed : int
+        Bootstrap samples left out (non-finite draw or likelihood).
+    """
 
     ks: float
     ad: float
@@ -50,8 +96,30 @@ class GofResult:
     p_ks: float
     p_ad: float
     p_adup: float
-    n_boot: int          # bootstrap samples that refitted successfully (used for p-values)
-    n_failed: int = 0    # bootstrap samples left out (non-finite draw or likelihood)
+    n_boot: int
+    n_failed: int = 0
+
+    @property
+    def requested(self) -> int:
+        """Bootstrap samples drawn (used + failed)."""
+        return self.n_boot + self.n_failed
+
+    @property
+    def too_few_usable(self) -> bool:
+        """True when a bootstrap was run but too few samples refitted to give p-values."""
+        return self.requested > 0 and self.n_boot < min_usable(self.requested)
+
+    @property
+    def note(self) -> str:
+        """A sentence on failed bootstrap refits ("" when none failed)."""
+        if not self.n_failed:
+            return ""
+        if self.too_few_usable:
+            return (f"No bootstrap p-values: {self.n_failed} of {self.requested} bootstrap "
+                    f"samples could not be refitted, leaving {self.n_boot} (a p-value needs "
+                    f"at least {MIN_USABLE_SHARE:.0%} of them).")
+        return (f"{self.n_failed} of {self.requested} bootstrap samples could not be "
+                "refitted and were left out of the p-values.")
 
 
 def conditional_logsf(family: SeverityFamily, args: tuple, x, threshold) -> np.ndarray:
@@ -114,8 +182,23 @@ def gof_test(fit: SeverityFit, losses, *, n_boot: int = DEFAULT_N_BOOT,
     seed : int
         Seed of the bootstrap; the family name is mixed in so that every family gets its own
         reproducible stream.
+
+    Returns
+    -------
+    GofResult
+        The statistics, and p-values only when at least :data:`MIN_USABLE_SHARE` of the
+        ``n_boot`` samples refitted (else NaN; ``n_boot`` and ``n_failed`` count them).
+
+    Raises
+    ------
+    ValueError
+        A fit with a non-finite parameter (a degenerate limit such as Burr XII
+        ``scale = inf``): there is no distribution to test.
     """
     fam = get_family(fit.family)
+    if not all(np.isfinite(v) for v in fit.params.values()):
+        raise ValueError(f"the {fam.label} fit has a non-finite parameter "
+                         f"({_fmt_params(fit)}): a degenerate limit, nothing to test")
     x = check_losses(losses, fit.threshold, fam)
     fam, d, theta = _scaled(fit, x)
     y, h = d.y, d.h
@@ -135,7 +218,10 @@ def gof_test(fit: SeverityFit, losses, *, n_boot: int = DEFAULT_N_BOOT,
     ok = ok_rows & np.isfinite(res.fun)
     star = _stats_for(fam, res.theta[ok], ystar[ok], h)
     m = int(ok.sum())
-    pv = {f"p_{k}": float((1 + np.sum(star[k] >= obs[k])) / (1 + m)) for k in STATISTICS}
+    if m < min_usable(n_boot):             # too few usable samples: no p-value
+        pv = {f"p_{k}": np.nan for k in STATISTICS}
+    else:
+        pv = {f"p_{k}": float((1 + np.sum(star[k] >= obs[k])) / (1 + m)) for k in STATISTICS}
     return GofResult(**obs, **pv, n_boot=m, n_failed=n_boot - m)
 
 
@@ -156,7 +242,18 @@ def fit_all(losses, threshold: float = 0.0,
 TABLE_COLUMNS = ("family", "label", "label_ko", "status", "limit", "finite_mean", "tail_index",
                  "params",
                  "n", "k", "loglik", "aic", "bic", "ks", "p_ks", "ad", "p_ad", "adup", "p_adup",
-                 "q_single", "warnings")
+                 "boot_used", "boot_failed", "q_single", "warnings")
+
+
+def evaluable(fit: SeverityFit) -> bool:
+    """True when statistics and quantiles of ``fit`` may be computed: not degenerate, every
+    parameter finite.
+
+    A degenerate fit's parameters are a point on a ridge running to a limit (or the limit
+    itself, e.g. a Burr XII ``scale = inf``): figures computed from them describe no model
+    the data identify, or cannot be computed at all.
+    """
+    return fit.status != "degenerate" and all(np.isfinite(v) for v in fit.params.values())
 
 
 def comparison_table(fits: Mapping[str, SeverityFit | str], losses, *,
@@ -164,12 +261,33 @@ def comparison_table(fits: Mapping[str, SeverityFit | str], losses, *,
                      alpha: float = 0.999) -> pd.DataFrame:
     """One row per family, sorted by AIC (families that could not be fitted last).
 
-    Columns :data:`TABLE_COLUMNS`: the fit's ``status``, ``finite_mean`` and ``tail_index``,
-    parameters, log-likelihood, AIC, BIC, KS/AD/AD-up with bootstrap p-values, the fitted
-    conditional ``alpha`` single-loss quantile (``q_single``, KRW) and ``warnings`` (every
-    sentence, in full; for a family that could not be fitted, the reason). The bootstrap is
-    run only for "ok" fits: the others cannot be chosen and their p-values would describe a
-    model that is not what the data identify (p-values NaN, said in ``warnings``).
+    Parameters
+    ----------
+    fits : mapping of family -> SeverityFit or str
+        :func:`fit_all` output (a string is the reason a family could not be fitted).
+    losses : array_like
+        The losses the fits were made on.
+    n_boot, seed : int
+        Bootstrap size and seed of the p-values (:func:`gof_test`).
+    alpha : float
+        Level of the single-loss quantile ``q_single`` (a fraction).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`TABLE_COLUMNS`: the fit's ``status``, ``finite_mean`` and
+        ``tail_index``, parameters, log-likelihood, AIC, BIC, KS/AD/AD-up with bootstrap
+        p-values, the bootstrap samples used and failed (``boot_used``, ``boot_failed``;
+        p-values are NaN when fewer than :data:`MIN_USABLE_SHARE` refitted), the fitted
+        conditional ``alpha`` single-loss quantile (``q_single``, KRW) and ``warnings``
+        (every sentence, in full; for a family that could not be fitted, the reason).
+
+    Notes
+    -----
+    The bootstrap is run only for "ok" fits: the others cannot be chosen and their p-values
+    would describe a model that is not what the data identify (p-values NaN, said in
+    ``warnings``). A degenerate fit, or one with a non-finite parameter (:func:`evaluable`),
+    is never evaluated: its row says so, and its statistics and ``q_single`` are NaN.
     """
     alpha = check_level(alpha)
     rows = []
@@ -179,24 +297,34 @@ def comparison_table(fits: Mapping[str, SeverityFit | str], losses, *,
         if isinstance(fit, str):
             rows.append({**row, "status": "not fitted", "limit": "", "warnings": fit})
             continue
-        g = gof_test(fit, losses, n_boot=n_boot if fit.ok else 0, seed=seed)
-        notes = list(fit.warnings)
-        if g.n_failed:
-            notes.append(f"{g.n_failed} of {n_boot} bootstrap samples could not be refitted "
-                         "and were left out of the p-values.")
-        if not fit.ok and n_boot > 0:
-            notes.append(f"No bootstrap p-values: the fit is {fit.status}.")
         row.update(status=fit.status, limit=fit.limit, finite_mean=fit.finite_mean,
-                   tail_index=fit.tail_index,
-                   params=_fmt_params(fit), n=fit.n, k=fit.n_params, loglik=fit.loglik,
-                   aic=fit.aic, bic=fit.bic, ks=g.ks, p_ks=g.p_ks, ad=g.ad, p_ad=g.p_ad,
-                   adup=g.adup, p_adup=g.p_adup, q_single=fit.single_loss_quantile(alpha),
-                   warnings=" ".join(notes))
-        rows.append(row)
+                   tail_index=fit.tail_index, params=_fmt_params(fit), n=fit.n,
+                   k=fit.n_params, loglik=fit.loglik, aic=fit.aic, bic=fit.bic)
+        rows.append({**row, **_evaluation(fit, losses, n_boot, seed, alpha)})
     df = pd.DataFrame(rows).reindex(columns=list(TABLE_COLUMNS))
     df = df.sort_values("aic", na_position="last", kind="stable").reset_index(drop=True)
     df.attrs["alpha"] = alpha
     return df
+
+
+def _evaluation(fit: SeverityFit, losses, n_boot: int, seed, alpha: float) -> dict:
+    """The goodness-of-fit and quantile columns of one fit's row, and its warnings."""
+    notes = list(fit.warnings)
+    if not evaluable(fit):
+        what = ("degenerate" if fit.status == "degenerate"
+                else f"{fit.status} with a non-finite parameter")
+        notes.append(f"Not evaluated: the fit is {what} ({_fmt_params(fit)}); no statistics, "
+                     "p-values or quantiles.")
+        return {"boot_used": 0, "boot_failed": 0, "q_single": np.nan,
+                "warnings": " ".join(notes)}
+    g = gof_test(fit, losses, n_boot=n_boot if fit.ok else 0, seed=seed)
+    if g.note:
+        notes.append(g.note)
+    if not fit.ok and n_boot > 0:
+        notes.append(f"No bootstrap p-values: the fit is {fit.status}.")
+    return {"ks": g.ks, "p_ks": g.p_ks, "ad": g.ad, "p_ad": g.p_ad, "adup": g.adup,
+            "p_adup": g.p_adup, "boot_used": g.n_boot, "boot_failed": g.n_failed,
+            "q_single": fit.single_loss_quantile(alpha), "warnings": " ".join(notes)}
 
 
 def _fmt_params(fit: SeverityFit) -> str:

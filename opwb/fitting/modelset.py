@@ -8,7 +8,9 @@ every later notebook (:func:`choose_family`):
 2. a family is **credible** when its fit has status ``"ok"`` (an identified interior
    maximum), a finite mean (unless ``allow_infinite_mean=True``), and its tail is not
    rejected by the truncation-aware upper-tail Anderson–Darling test (AD-up, parametric
-   bootstrap, p ≥ ``level``);
+   bootstrap, p ≥ ``level``); a family whose bootstrap gave no p-value because too many
+   refits failed (:data:`~opwb.fitting.gof.MIN_USABLE_SHARE`) is not credible: its tail
+   could not be tested (with ``n_boot = 0`` no family is tested, and the reason says so);
 3. the credible family with the lowest AIC is chosen; every other family is listed with
    the reason it was not.
 
@@ -41,7 +43,7 @@ import pandas as pd
 from opwb.data.schema import collected
 from opwb.fitting.families import SEVERITY_FAMILIES
 from opwb.fitting.frequency import FrequencyFit, annual_counts, fit_frequency
-from opwb.fitting.gof import DEFAULT_N_BOOT, comparison_table, fit_all
+from opwb.fitting.gof import DEFAULT_N_BOOT, MIN_USABLE_SHARE, comparison_table, fit_all
 from opwb.fitting.result import SeverityFit
 
 __all__ = ["CellFit", "ModelSet", "choose_family", "fit_model_set", "save_model_set",
@@ -133,15 +135,37 @@ def _excluded(row: pd.Series, allow_infinite_mean: bool, level: float) -> str | 
                 "allow_infinite_mean=True and a severity cap")
     p = row["p_adup"]
     if isinstance(p, float) and math.isnan(p):
-        return None                        # not tested (n_boot = 0): said in the reason
+        used, failed = _boot_counts(row)
+        if used + failed == 0:
+            return None                    # not tested (n_boot = 0): said in the reason
+        return (f"tail test gave no p-value: {failed} of {used + failed} bootstrap refits "
+                f"failed, leaving {used} (at least {MIN_USABLE_SHARE:.0%} needed)")
     if p < level:
         return f"tail rejected by AD-up (bootstrap p = {p:.2f} < {level:g})"
     return None
 
 
+def _boot_counts(row: pd.Series) -> tuple[int, int]:
+    """(bootstrap samples used, failed) of a table row (0, 0 when not recorded)."""
+    def count(key: str) -> int:
+        v = row.get(key, 0)
+        return 0 if v is None or (isinstance(v, float) and math.isnan(v)) else int(v)
+    return count("boot_used"), count("boot_failed")
+
+
 def choose_family(table: pd.DataFrame, *, allow_infinite_mean: bool = False,
                   level: float = TAIL_TEST_LEVEL) -> tuple[str, str]:
     """The family the rule chooses from a :func:`opwb.fitting.gof.comparison_table`, and why.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A comparison table (its ``boot_used`` and ``boot_failed`` columns tell a tail test
+        that could not be run, for too many failed refits, from no bootstrap at all).
+    allow_infinite_mean : bool
+        Let families with tail index ξ ≥ 1 be credible.
+    level : float
+        Level of the AD-up tail test.
 
     Returns
     -------

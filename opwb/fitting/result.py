@@ -89,7 +89,8 @@ class SeverityFit:
         return fam.dist(**self.params, loc=self.threshold) if fam.shifted else \
             fam.dist(**self.params)
 
-    # untruncated vocabulary (delegation)
+    # untruncated vocabulary: survival by the family's log-space kernels (the functions the
+    # likelihood uses), so S(x) = 1e-40 stays 1e-40 where a scipy 1 − F(x) would give 0
     def pdf(self, x):
         return self.dist.pdf(x)
 
@@ -97,19 +98,25 @@ class SeverityFit:
         return self.dist.logpdf(x)
 
     def cdf(self, x):
-        return self.dist.cdf(x)
+        """F(x) = −expm1(log S(x)) of the untruncated distribution."""
+        return -np.expm1(self._raw_logsf(x))
 
     def sf(self, x):
-        return self.dist.sf(x)
+        """S(x) of the untruncated distribution, from the family's log-survival kernel."""
+        return np.exp(self._raw_logsf(x))
 
     def logsf(self, x):
-        return self.dist.logsf(x)
+        """log S(x) of the untruncated distribution, computed in logs (no underflow)."""
+        return self._raw_logsf(x)
 
     def ppf(self, q):
-        return self.dist.ppf(q)
+        """Quantile of the untruncated distribution; ``q`` a fraction in [0, 1] (99.9 is
+        refused as a likely percentage, as by every level-taking function)."""
+        return self.dist.ppf(check_level(q, name="q", closed=True))
 
     def isf(self, q):
-        return self.dist.isf(q)
+        """Inverse survival function of the untruncated distribution (``q`` in [0, 1])."""
+        return self.dist.isf(check_level(q, name="q", closed=True))
 
     @property
     def n_params(self) -> int:
@@ -121,9 +128,11 @@ class SeverityFit:
         fam = get_family(self.family)
         x = np.asarray(x, dtype=float) - (self.threshold if fam.shifted else 0.0)
         args = tuple(self.params[p] for p in fam.param_names)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(x > fam.min_support, fam.raw_logsf(np.maximum(x, 1e-300), *args),
-                            0.0)
+        inside = x > fam.min_support
+        safe = np.where(inside, x, max(fam.min_support, 0.0) + 1.0)   # any point of the support
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            out = np.where(inside, fam.raw_logsf(safe, *args), 0.0)
+        return np.where(np.isnan(x), np.nan, out)[()]
 
     @cached_property
     def logsf_threshold(self) -> float:

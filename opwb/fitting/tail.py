@@ -227,18 +227,32 @@ class SplicedSeverity:
         if self.body is None and not self.body_points and self.weight < 1:
             raise ValueError("give body_points (empirical body) or a parametric body")
 
-    # body cdf / ppf conditional on (threshold, u]
+    # body cdf / ppf conditional on (threshold, u], by the body's survival function when it
+    # has one: (S(H) − S(x)) / (S(H) − S(u)) keeps its precision when H lies far in the
+    # body's tail, where F(H) rounds to 1 and F(u) − F(H) to 0
+    def _body_sf(self, x):
+        if hasattr(self.body, "sf"):
+            return self.body.sf(x)
+        return 1.0 - self.body.cdf(x)
+
+    def _body_mass(self) -> tuple[float, float]:
+        """(S(threshold), S(threshold) − S(u)) of the parametric body."""
+        s_lo = float(self._body_sf(self.threshold))
+        return s_lo, s_lo - float(self._body_sf(self.u))
+
     def _body_cdf(self, x):
         if self.body is not None:
-            lo, hi = self.body.cdf(self.threshold), self.body.cdf(self.u)
-            return np.clip((self.body.cdf(x) - lo) / (hi - lo), 0.0, 1.0)
+            s_lo, mass = self._body_mass()
+            return np.clip((s_lo - self._body_sf(x)) / mass, 0.0, 1.0)
         xs, ps = self._ecdf()
         return np.interp(x, xs, ps)
 
     def _body_ppf(self, q):
         if self.body is not None:
-            lo, hi = self.body.cdf(self.threshold), self.body.cdf(self.u)
-            return np.minimum(self.body.ppf(lo + q * (hi - lo)), self.u)
+            s_lo, mass = self._body_mass()
+            if hasattr(self.body, "isf"):
+                return np.minimum(self.body.isf(np.clip(s_lo - q * mass, 0.0, 1.0)), self.u)
+            return np.minimum(self.body.ppf(np.clip(1.0 - s_lo + q * mass, 0.0, 1.0)), self.u)
         xs, ps = self._ecdf()
         return np.interp(q, ps, xs)
 
@@ -269,8 +283,7 @@ class SplicedSeverity:
         with np.errstate(all="ignore"):
             tail = self.weight / self.sigma * _gpd_sf(z, self.xi) ** (1 + self.xi)
         if self.body is not None:
-            lo, hi = self.body.cdf(self.threshold), self.body.cdf(self.u)
-            body = self.body.pdf(x) / (hi - lo)
+            body = self.body.pdf(x) / self._body_mass()[1]
         else:
             xs, ps = self._ecdf()
             i = np.clip(np.searchsorted(xs, x, side="right") - 1, 0, xs.size - 2)

@@ -99,7 +99,8 @@ def test_comparison_table_keeps_every_family_with_its_status_and_reason():
     tab = comparison_table(fits, x, n_boot=9).set_index("family")
     burr = tab.loc["burr12"]
     assert burr["status"] == "degenerate" and np.isnan(burr["p_adup"])
-    assert "No bootstrap p-values: the fit is degenerate." in burr["warnings"]
+    assert "Not evaluated: the fit is degenerate" in burr["warnings"]   # never evaluated
+    assert np.isnan(burr["ks"]) and np.isnan(burr["q_single"])
     sl = tab.loc["shifted_lognormal"]                 # identified: tested, with p-values
     assert sl["status"] == "ok" and 0 < sl["p_adup"] <= 1 and sl["finite_mean"]
     for fam, row in tab.iterrows():
