@@ -120,12 +120,26 @@ def loss_component(annual_net_losses: Any) -> float:
 def ilm(lc: Any, bic_value: Any) -> Any:
     """Internal loss multiplier ``ln(e − 1 + (LC/BIC)^0.8)`` (OPE25.8; same currency).
 
+    Raises
+    ------
+    ValueError
+        A BIC that is not positive (the ratio LC/BIC does not exist: a business indicator
+        of 0 has BIC = 0 and capital ``BIC × ILM = 0`` whatever the ILM, which
+        :func:`standardised_approach` gives), a negative or missing LC.
+
     Examples
     --------
     >>> ilm(1.0, 1.0), round(ilm(2.0, 1.0), 5)
     (1.0, 1.24109)
     """
-    ratio = np.asarray(lc, dtype=float) / np.asarray(bic_value, dtype=float)
+    lc_arr, bic_arr = np.asarray(lc, dtype=float), np.asarray(bic_value, dtype=float)
+    if not np.all(bic_arr > 0):
+        raise ValueError(f"the ILM needs a BIC > 0 (it is ln(e − 1 + (LC/BIC)^0.8)), got "
+                         f"{bic_value!r}; with a business indicator of 0 the capital BIC × ILM "
+                         "is 0 (standardised_approach gives it)")
+    if not np.all(lc_arr >= 0):
+        raise ValueError(f"the ILM needs a loss component LC ≥ 0, got {lc!r}")
+    ratio = lc_arr / bic_arr
     out = np.log(math.e - 1.0 + ratio ** 0.8)
     return float(out) if out.ndim == 0 else out
 
@@ -136,7 +150,9 @@ class SAResult:
 
     Amounts in ``currency``; ``bucket`` is the BI bucket (1-3); with ``ilm_one`` the ILM is
     1 (bucket 1, OPE25). ``loss_data`` is the :class:`~opwb.capital.sa_losses.LossDataSet`
-    behind the LC: years used, losses left out, gross and net annual losses.
+    behind the LC: years used, losses left out, gross and net annual losses. A business
+    indicator of 0 has BIC = 0 and ORC = 0; its ILM is NaN (LC/BIC does not exist) unless
+    the bucket-1 rule makes it 1.
     """
 
     bi: float
@@ -167,6 +183,8 @@ class SAResult:
         """What the calculation left out or assumed, in words."""
         extra = (("BI in bucket 1: ILM = 1, loss data do not enter the capital",)
                  if self.ilm_one else ())
+        if self.bic == 0 and not self.ilm_one:
+            extra = ("BI = 0: BIC = 0 and capital 0; the ILM (LC/BIC) does not exist",)
         return (*self.loss_data.notes, *extra)
 
     def to_frame(self) -> pd.DataFrame:
@@ -214,6 +232,8 @@ def standardised_approach(bi: float, losses: Any = None, *legacy: Any,
     SAResult
         BIC, LC, ILM and ORC from gross and from net losses, the loss data set used
         (years, losses left out) and ``notes``; ``transitional`` when fewer than 10 years.
+        A business indicator of 0 gives BIC = ORC = 0 (never NaN); with
+        ``bucket1_ilm_one=False`` its ILM is NaN, a figure that does not exist (LC/BIC).
 
     Raises
     ------
@@ -259,8 +279,19 @@ def standardised_approach(bi: float, losses: Any = None, *legacy: Any,
     b = bic(bi, currency=currency, eur_rate=eur_rate)
     bucket = _bucket(float(bi), rate)
     one = bool(bucket1_ilm_one and bucket == 1)
-    ilm_g = 1.0 if one else ilm(data.lc_gross, b)
-    ilm_n = 1.0 if one else ilm(data.lc_net, b)
+    if one:
+        ilm_g = ilm_n = 1.0
+    elif b == 0:   # BI = 0: BIC × ILM = 0 whatever the losses; LC/BIC, so the ILM, does not exist
+        ilm_g = ilm_n = math.nan
+    else:
+        ilm_g, ilm_n = ilm(data.lc_gross, b), ilm(data.lc_net, b)
     return SAResult(bi=float(bi), currency=currency, eur_rate=rate, bic=b, bucket=bucket,
                     ilm_one=one, lc_gross=data.lc_gross, lc_net=data.lc_net, ilm_gross=ilm_g,
-                    ilm_net=ilm_n, orc_gross=b * ilm_g, orc_net=b * ilm_n, loss_data=data)
+                    ilm_net=ilm_n, orc_gross=_orc(b, ilm_g), orc_net=_orc(b, ilm_n),
+                    loss_data=data)
+
+
+def _orc(bic_value: float, ilm_value: float) -> float:
+    """``BIC × ILM``; exactly 0 when the BIC is 0 (its limit as BIC → 0: BIC·ln((LC/BIC)^0.8)
+    → 0), where the ILM does not exist."""
+    return 0.0 if bic_value == 0 else bic_value * ilm_value

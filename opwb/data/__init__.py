@@ -4,8 +4,10 @@ Owns the Basel taxonomy (event types, business lines), KRW units and their ì–µì›
 the column schema and the collection threshold, reading text files, workbooks and SQL
 sources with positions a person can find (``tableio``: what a file is from its contents in
 ``sniff``, text encodings and delimiters in ``textread``, workbooks and their formula cells
-in ``excelread``), the validating loaders of loss events, the
-insurance programme table and external large losses, the bundled files' location and the
+in ``excelread``, a workbook's date system in ``datesystem``; date cells and the
+placeholders for "no date" in ``dates``), the validating loaders of loss events, the
+insurance programme table and external large losses, the one rule for a policy's layer
+terms (``terms``), the bundled files' location and the
 seeded generator of the synthetic bundled losses (``synth``). It may import no other opwb
 package: every layer above builds on it.
 """
@@ -16,6 +18,9 @@ _EXPORTS = {
     **dict.fromkeys(["Case", "Incident", "load_case", "bundled_case", "open_case", "parse_krw",
                      "CASE_ENV"], "case"),
     **dict.fromkeys(["DataError", "Problem"], "errors"),
+    **dict.fromkeys(["NoDate", "parse_optional_date", "DATE_RANGE", "NO_DATE"], "dates"),
+    **dict.fromkeys(["EPOCH_1900", "EPOCH_1904", "serial_epoch"], "datesystem"),
+    **dict.fromkeys(["layer_term_problems"], "terms"),
     **dict.fromkeys(["read_workbook", "EXCEL_ERRORS", "column_letter"], "excelread"),
     **dict.fromkeys(["EXTERNAL_COLUMNS", "load_external_losses"], "external"),
     **dict.fromkeys(["check_level"], "levels"),
@@ -29,7 +34,8 @@ _EXPORTS = {
     **dict.fromkeys(["Table", "Unreadable"], "rawtable"),
     **dict.fromkeys([
         "LOSS_COLUMNS", "LOSS_AMOUNT_COLUMNS", "LOSS_DATE_COLUMNS", "KOREAN_COLUMNS",
-        "PROGRAMME_COLUMNS", "COVER_COLUMNS", "cover_column", "COLLECTION_THRESHOLD", "collected"
+        "PROGRAMME_COLUMNS", "COVER_COLUMNS", "cover_column", "COLLECTION_THRESHOLD", "collected",
+        "PLAUSIBLE_MAX_LOSS"
     ], "schema"),
     **dict.fromkeys(["identify", "KINDS"], "sniff"),
     **dict.fromkeys([

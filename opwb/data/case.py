@@ -5,9 +5,9 @@ Every notebook, the app, the deck and the Excel export start from a :class:`Case
 constant any computing layer knows. A case file names, relative to itself, the loss file
 (with its sheet, header row, column mapping and the bank's category names → Basel codes), the
 insurance programme, the quotes of the bond, optional external losses and saved model sets,
-and the bank's settings: name, collection threshold, observation window, the bond's policy id,
-reference incidents, severity cap, valuation date, run length, seed, cost of capital, risk
-appetite and the frontier grid. Every setting has the bundled bank's value as its default.
+and the bank's settings: name, collection threshold, plausible maximum of a single loss,
+observation window, the bond's policy id, reference incidents, severity cap, valuation date,
+run length, seed, cost of capital, risk appetite and the frontier grid. Every setting has the bundled bank's value as its default.
 
 A setting is declared **once**: a field of :class:`Case` with its TOML parser in the field's
 metadata (:func:`_setting`); :func:`load_case` reads a file's keys through those declarations,
@@ -41,6 +41,7 @@ from typing import Any
 import pandas as pd
 
 from opwb.data.errors import DataError, Problem
+from opwb.data.schema import PLAUSIBLE_MAX_LOSS
 
 __all__ = ["Case", "Incident", "load_case", "bundled_case", "parse_krw", "CASE_KEYS",
            "DEFAULT_DEDUCTIBLES", "DEFAULT_LIMITS", "REQUIRED_FILES",
@@ -254,6 +255,9 @@ class Case:
     data_note: str | None = _setting(None, _opt_text,
                                      "the data's footnote on screens and slides (optional)")
     threshold: float = _setting(10_000_000.0, _amount, "collection threshold (KRW)")
+    plausible_max_loss: float | None = _setting(
+        float(PLAUSIBLE_MAX_LOSS), _opt_amount, "the plausible maximum of a single loss in the "
+        "loss file (KRW; \"none\"): a larger gross loss is an error (a slip)")
     observation: tuple[str, str] = _setting(("2002-01-01", "2006-12-31"), _window,
                                             "observation window: [start, as-of date]")
     bond_policy: str = _setting("BBB", _text, "the bond's policy id in the programme")
@@ -349,8 +353,9 @@ class Case:
     # -- loading -----------------------------------------------------------------------
     def load_losses(self, *, threshold: float | None | bool = True) -> pd.DataFrame:
         """The case's loss events, validated (:func:`opwb.data.load_losses`) with its
-        sheet, header row, column and category mappings and observation window; losses
-        below the case's collection threshold set apart (``threshold=None``: kept)."""
+        sheet, header row, column and category mappings, observation window and plausible
+        maximum of a single loss; losses below the case's collection threshold set apart
+        (``threshold=None``: kept)."""
         from opwb.data.losses import load_losses
         kw: dict[str, Any] = {}
         if self.sheet is not None:
@@ -363,7 +368,8 @@ class Case:
             kw["business_lines"] = self.mapping("business_lines")
         th = self.threshold if threshold is True else (None if threshold is False else threshold)
         return load_losses(self.path("losses"), columns=self.mapping("columns") or None,
-                           threshold=th, observation=self.observation, **kw)
+                           threshold=th, observation=self.observation,
+                           max_loss=self.plausible_max_loss, **kw)
 
     def load_programme(self) -> pd.DataFrame:
         """The programme table (:func:`opwb.data.load_programme`)."""

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["DataError", "Problem"]
+__all__ = ["DataError", "Problem", "CellError"]
 
 
 @dataclass(frozen=True)
@@ -49,3 +49,8 @@ class DataError(ValueError):
         if n > max_shown:
             lines.append(f"  ... and {n - max_shown} more problem(s) not shown")
         super().__init__("\n".join(lines))
+
+
+class CellError(ValueError):
+    """A cell could not be parsed; the message says what was expected (a loader reports it
+    at the cell's file, line or row and column)."""

@@ -7,17 +7,21 @@ stored value, one whose value is an Excel error, and every formula of a workbook
 to be recalculated when opened (as files written by programs such as XlsxWriter or openpyxl
 do: the values they store are placeholders, often 0) become
 :class:`~opwb.data.rawtable.Unreadable` cells, reported by the loader at their row and
-column. Values in columns with no header are reported, not dropped.
+column. Values in columns with no header are reported, not dropped. The workbook's date system
+(1900, or 1904 for a workbook flagged ``date1904``) is kept as the table's ``serial_epoch``,
+so that dates stored as plain numbers are read as the workbook means them.
 """
 from __future__ import annotations
 
 import io
 import zipfile
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
+from opwb.data.datesystem import serial_epoch
 from opwb.data.errors import DataError, Problem
 from opwb.data.rawtable import LEADING_ROWS, Table, Unreadable, from_header_row
 
@@ -67,7 +71,8 @@ def read_workbook(path: Path, kind: str, sheet_name: str | int = 0,
     Table
         ``unit`` ``"row"``; cells as the reader gives them (str, float/int, bool,
         ``datetime``/``date``), ``None`` when empty, :class:`~opwb.data.rawtable.Unreadable`
-        for a formula or error cell whose value must not be used.
+        for a formula or error cell whose value must not be used; ``serial_epoch`` is the
+        workbook's date system (:func:`opwb.data.datesystem.serial_epoch`).
 
     Raises
     ------
@@ -82,12 +87,14 @@ def read_workbook(path: Path, kind: str, sheet_name: str | int = 0,
     'D'
     """
     if kind == "xlsx":
-        title, rows = _xlsx_rows(path, sheet_name)
+        title, rows, epoch = _xlsx_rows(path, sheet_name)
     else:
         title, rows = _calamine_rows(path, sheet_name)
+        epoch = serial_epoch(path, kind)
     name = f"{path.name} [sheet '{title}']"
     try:
-        return _to_table(name, from_header_row(rows, header_row, name, "row"))
+        return replace(_to_table(name, from_header_row(rows, header_row, name, "row")),
+                       serial_epoch=epoch)
     finally:
         rows.close()
 
@@ -169,7 +176,7 @@ def _pick(path: Path, names: list[str], sheet_name: str | int) -> int:
 
 # -- .xlsx / .xlsm: openpyxl, formulas checked -------------------------------------------------
 
-def _xlsx_rows(path: Path, sheet_name: str | int) -> tuple[str, Iterator]:
+def _xlsx_rows(path: Path, sheet_name: str | int) -> tuple[str, Iterator, Any]:
     import openpyxl  # local: only workbook users need it loaded
 
     raw = path.read_bytes()  # from bytes: openpyxl refuses names not ending in .xlsx/.xlsm
@@ -187,6 +194,7 @@ def _xlsx_rows(path: Path, sheet_name: str | int) -> tuple[str, Iterator]:
         raise
     ws_values, ws_formulas = values_wb.worksheets[index], formulas_wb.worksheets[index]
     title = ws_values.title
+    epoch = serial_epoch(path, "xlsx", values_wb)
 
     def rows() -> Iterator[tuple[int, list[Any]]]:
         try:
@@ -199,7 +207,7 @@ def _xlsx_rows(path: Path, sheet_name: str | int) -> tuple[str, Iterator]:
             values_wb.close()
             formulas_wb.close()
 
-    return title, rows()
+    return title, rows(), epoch
 
 
 def _check_formulas(values: list[Any], cells: tuple, recalc: bool) -> list[Any]:

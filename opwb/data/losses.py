@@ -15,6 +15,14 @@ one problem), the bank's names of event types and business lines (``event_types`
 ``business_lines``; the supervisor's standard names are known), and its observation window
 (``observation``: dates outside it are problems). A totals row (합계, 소계, Total, ...) is
 named as such.
+
+What the cells may hold beyond plain values: a ``booking_date`` of 9999-12-31 (or
+``99991231``, ``0000-00-00``: the placeholders systems write for "no date") is read as not
+booked, like a blank cell; in the other date columns it is a problem. Dates stored as
+plain numbers in a workbook are read in the workbook's date system (1900, or 1904 for a
+workbook flagged ``date1904``). A gross loss above the plausible maximum of a single loss
+(``max_loss``, :data:`opwb.data.schema.PLAUSIBLE_MAX_LOSS` = 10조원 unless the case raises
+it) is a problem: a slip, not a loss.
 """
 from __future__ import annotations
 
@@ -30,6 +38,7 @@ from opwb.data import schema as S
 from opwb.data.errors import DataError, Problem
 from opwb.data.tableio import (
     CellError,
+    NoDate,
     Problems,
     Table,
     Unreadable,
@@ -37,6 +46,7 @@ from opwb.data.tableio import (
     is_blank,
     parse_amount,
     parse_date,
+    parse_optional_date,
     parse_text,
     read_table,
 )
@@ -92,6 +102,7 @@ def load_losses(source: Any, *, columns: Mapping[str, str] | None = None,
                 event_types: Mapping[str, str] | None = None,
                 business_lines: Mapping[str, str] | None = None,
                 observation: tuple[Any, Any] | None = None,
+                max_loss: float | None = S.PLAUSIBLE_MAX_LOSS,
                 max_errors: int = 20) -> pd.DataFrame:
     """Load and validate loss events.
 
@@ -124,6 +135,11 @@ def load_losses(source: Any, *, columns: Mapping[str, str] | None = None,
     observation : (start, as_of), optional
         The observation window (ISO dates): occurrence and discovery dates outside it are
         problems; stored as ``df.attrs['observation']`` (a pair of ``pandas.Timestamp``).
+    max_loss : float or None
+        The plausible maximum of a single gross loss, KRW (default
+        :data:`opwb.data.schema.PLAUSIBLE_MAX_LOSS`, 10조원; a case's ``plausible_max_loss``):
+        a larger ``gross_loss`` is a problem (a slip: digits typed twice, an account number
+        in the amount column). ``None`` or ``inf``: no maximum.
     max_errors : int
         How many problems the error message shows (all are in ``DataError.problems``).
 
@@ -131,7 +147,8 @@ def load_losses(source: Any, *, columns: Mapping[str, str] | None = None,
     -------
     pandas.DataFrame
         Columns :data:`opwb.data.schema.LOSS_COLUMNS` (then any extra source columns as text);
-        codes as in :mod:`opwb.data.taxonomy`, dates as datetime64, amounts as float64 KRW,
+        codes as in :mod:`opwb.data.taxonomy`, dates as datetime64 (``booking_date`` NaT when
+        not booked: blank or a placeholder such as 9999-12-31), amounts as float64 KRW,
         ``policy_id`` "" when no policy paid.
 
     Raises
@@ -139,14 +156,17 @@ def load_losses(source: Any, *, columns: Mapping[str, str] | None = None,
     opwb.DataError
         Listing every problem as "file, line N, column 'c': expected ..., got ...": bad
         values, dates that are not dates (a run of digits is a date only with exactly 8,
-        YYYYMMDD) or outside the observation window, formulas a program left uncalculated,
+        YYYYMMDD) or outside the observation window, a placeholder for "no date"
+        (9999-12-31) where a date is required, a gross loss above ``max_loss``, formulas a
+        program left uncalculated,
         text lines not valid in the file's encoding (naming the byte), a file that is no
         table (saying what it is), category names that are unknown (listing the accepted
         ones) or ambiguous ("기업금융"), totals rows; a header found below the first row
         (naming it) instead of one problem per missing column; a mapping entry whose value
         is not a code.
     ValueError
-        ``observation`` that is not two dates, start first; a bad ``header_row``.
+        ``observation`` that is not two dates, start first; a bad ``header_row``; a
+        ``max_loss`` that is not a positive amount.
 
     Examples
     --------
@@ -156,7 +176,7 @@ def load_losses(source: Any, *, columns: Mapping[str, str] | None = None,
     >>> sorted(df["event_type"].unique()) == sorted(opwb.EVENT_TYPES)
     True
     """
-    rules = _rules(event_types, business_lines, observation)
+    rules = _rules(event_types, business_lines, observation, max_loss)
     tbl = read_table(source, encoding=encoding, sheet_name=sheet_name, table=table,
                      header_row=header_row)
     problems = Problems(tbl, max_errors)
@@ -204,10 +224,11 @@ class _Rules:
     event_type: Callable[[Any], str]
     business_line: Callable[[Any], str]
     window: tuple[pd.Timestamp, pd.Timestamp] | None
+    max_loss: float = np.inf
 
 
 def _rules(event_types: Mapping[str, str] | None, business_lines: Mapping[str, str] | None,
-           observation: tuple[Any, Any] | None) -> _Rules:
+           observation: tuple[Any, Any] | None, max_loss: float | None = None) -> _Rules:
     readers = []
     for section, names in (("event_types", event_types), ("business_lines", business_lines)):
         try:
@@ -215,7 +236,17 @@ def _rules(event_types: Mapping[str, str] | None, business_lines: Mapping[str, s
         except MappingProblem as exc:
             raise DataError([Problem(f"the {section} mapping", f"entry {k!r}", None, m)
                              for k, m in exc.entries]) from None
-    return _Rules(readers[0], readers[1], _window(observation))
+    return _Rules(readers[0], readers[1], _window(observation), _max_loss(max_loss))
+
+
+def _max_loss(max_loss: float | None) -> float:
+    if max_loss is None:
+        return np.inf
+    if isinstance(max_loss, bool) or not isinstance(max_loss, (int, float, np.number)) \
+            or not max_loss > 0:
+        raise ValueError(f"max_loss must be a positive amount in KRW (None: no maximum), got "
+                         f"{max_loss!r}")
+    return float(max_loss)
 
 
 def _window(observation: tuple[Any, Any] | None) -> tuple[pd.Timestamp, pd.Timestamp] | None:
@@ -278,9 +309,10 @@ def _parse_row(tbl: Table, pos: int, values: tuple, idx: dict[str, int],
     rec[S.EVENT_TYPE] = parse(S.EVENT_TYPE, rules.event_type, required=True)
     rec[S.BUSINESS_LINE] = parse(S.BUSINESS_LINE, rules.business_line, required=True)
     for col in S.LOSS_DATE_COLUMNS:
-        rec[col] = parse(col, parse_date, required=col != S.BOOKING_DATE)
+        rec[col] = parse(col, _date_parser(col, tbl), required=col != S.BOOKING_DATE)
     for col in S.LOSS_AMOUNT_COLUMNS:
         rec[col] = parse(col, parse_amount, required=col == S.GROSS_LOSS)
+    _check_plausible(rec, pos, rules.max_loss, problems)
     for col in (S.POLICY_ID, S.DESCRIPTION):
         rec[col] = parse(col, parse_text, required=False, default="")
     for name, j in _extra_positions(tbl, idx):
@@ -305,6 +337,33 @@ def _totals_cell(tbl: Table, values: tuple, idx: dict[str, int]) -> tuple[str, s
         if isinstance(v, str) and re.sub(r"[\s:]+", "", v).casefold() in _TOTALS:
             return col, v.strip()
     return None
+
+
+def _date_parser(col: str, tbl: Table) -> Callable[[Any], pd.Timestamp | None]:
+    """The cell parser of a date column: serial numbers in the source's date system; a
+    placeholder for "no date" is "not booked" in ``booking_date`` and a problem elsewhere."""
+    if col == S.BOOKING_DATE:
+        return lambda raw: parse_optional_date(raw, epoch=tbl.serial_epoch)
+
+    def parse(raw):
+        try:
+            return parse_date(raw, epoch=tbl.serial_epoch)
+        except NoDate as exc:
+            raise CellError(f"{exc}: the {col.replace('_', ' ')} is required (only "
+                            f"{S.BOOKING_DATE} may say 'no date': not booked)") from None
+    return parse
+
+
+def _check_plausible(rec: dict, pos: int, max_loss: float, problems: Problems) -> None:
+    gross = rec[S.GROSS_LOSS]
+    if gross is not None and gross > max_loss:
+        from opwb.data.units import format_krw
+        problems.add(pos, S.GROSS_LOSS,
+                     f"gross loss {gross:,.0f} KRW ({format_krw(gross)}) is above the plausible "
+                     f"maximum of a single loss, {format_krw(max_loss)}; expected an amount in "
+                     "won (a slip: digits typed twice, another number in this column?) — if "
+                     "the loss is real, raise the case's plausible_max_loss "
+                     "(load_losses(max_loss=...))")
 
 
 def _code(read: Callable[[str], str]) -> Callable[[Any], str]:

@@ -26,6 +26,7 @@ from opwb.data.tableio import (
     read_table,
 )
 from opwb.data.taxonomy import EVENT_TYPE_CODES
+from opwb.data.terms import aggregate_below_limit, layer_term_problems
 
 __all__ = ["load_programme", "REQUIRED_PROGRAMME_COLUMNS", "CLAIMS_BASES"]
 
@@ -34,7 +35,6 @@ REQUIRED_PROGRAMME_COLUMNS = tuple(c for c in S.PROGRAMME_COLUMNS if c not in S.
 
 _PARSERS = {
     **{c: parse_bool for c in S.PROGRAMME_BOOL_COLUMNS},
-    **{c: parse_date for c in S.PROGRAMME_DATE_COLUMNS},
     **{c: parse_amount for c in S.PROGRAMME_AMOUNT_COLUMNS},
     "cancellation_notice_days": parse_int,
     "coinsurance": lambda v: parse_fraction(v, allow_zero=False),
@@ -67,8 +67,11 @@ def load_programme(source: Any, *, encoding: str | None = None, sheet_name: str 
     opwb.DataError
         Naming the file, line, policy and column of every problem: a negative amount, a
         share outside [0, 1], an unknown event type in a ``cover_`` column, expiry on or
-        before inception, a missing or unknown rating, an aggregate limit below the
-        per-occurrence limit, a duplicate policy id.
+        before inception, a missing or unknown rating, a positive aggregate limit below the
+        per-occurrence limit, a duplicate policy id, a placeholder for "no date"
+        (9999-12-31) as inception or expiry. The layer terms follow the API's rule
+        (:mod:`opwb.data.terms`): a ``limit`` or ``aggregate_limit`` of 0 is a policy that
+        pays nothing, as ``Policy(limit=0)``.
 
     Examples
     --------
@@ -139,7 +142,10 @@ def _parse_policy(pos: int, values: tuple, idx: dict[str, int], problems: Proble
             continue
         parser = _PARSERS.get(col)
         try:
-            rec[col] = (parser or parse_text)(raw)
+            if col in S.PROGRAMME_DATE_COLUMNS:     # serial numbers in the file's date system
+                rec[col] = parse_date(raw, epoch=problems.table.serial_epoch)
+            else:
+                rec[col] = (parser or parse_text)(raw)
         except CellError as exc:
             rec[col] = None
             problems.add(pos, col, str(exc), context=ctx)
@@ -174,12 +180,10 @@ def _check_policy(rec: dict, pos: int, problems: Problems, ctx: str | None) -> N
     if start is not None and end is not None and end <= start:
         problems.add(pos, "expiry", f"expiry {end.date()} is not after inception "
                                     f"{start.date()}; expected a later expiry date", context=ctx)
+    terms = {k: rec[k] for k in S.PROGRAMME_AMOUNT_COLUMNS if rec.get(k) is not None}
+    for col, message in layer_term_problems(**terms):   # the API's rule (opwb.data.terms)
+        problems.add(pos, col, message, context=ctx)
     limit, agg = rec.get("limit"), rec.get("aggregate_limit")
-    if limit is not None and limit <= 0:
-        problems.add(pos, "limit", "expected a positive per-occurrence limit in KRW, got 0",
-                     context=ctx)
-    if limit is not None and agg is not None and agg < limit:
-        problems.add(pos, "aggregate_limit",
-                     f"annual aggregate limit {agg:,.0f} is below the per-occurrence limit "
-                     f"{limit:,.0f}; expected at least the per-occurrence limit (blank = none)",
-                     context=ctx)
+    below = None if limit is None or agg is None else aggregate_below_limit(limit, agg)
+    if below:
+        problems.add(pos, "aggregate_limit", below, context=ctx)

@@ -17,10 +17,12 @@ Examples
 """
 from __future__ import annotations
 
+import datetime as _dt
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from opwb.data.datesystem import EPOCH_1900
 from opwb.data.errors import DataError, Problem
 
 __all__ = ["Table", "Unreadable", "LEADING_ROWS", "from_header_row", "is_blank_record"]
@@ -51,7 +53,10 @@ class Table:
     the problems they find in the cells. ``leading`` holds the first :data:`LEADING_ROWS`
     non-blank records from the header on (header included) as read, not cut to the
     header's width, so that a loader can tell that the real header lies below a title block
-    (empty for SQL results and DataFrames).
+    (empty for SQL results and DataFrames). ``serial_epoch`` is the day a serial date number
+    of the source counts from (:func:`opwb.data.datesystem.serial_epoch`): 1899-12-30 (the
+    1900 date system, also the only one of text files, SQL results and DataFrames) unless a
+    workbook says otherwise (1904-01-01 for a workbook flagged ``date1904``).
     """
 
     name: str                       # file name or "table 'x' in <db>"
@@ -61,6 +66,7 @@ class Table:
     rows: tuple[tuple[int, tuple[Any, ...]], ...]
     problems: tuple[Problem, ...] = field(default=())
     leading: tuple[tuple[int, tuple[Any, ...]], ...] = field(default=(), repr=False)
+    serial_epoch: _dt.date = EPOCH_1900
 
     def where(self, pos: int | None) -> str:
         return f"{self.unit} {pos}" if pos is not None else "header"

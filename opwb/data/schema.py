@@ -16,6 +16,7 @@ from opwb.data.taxonomy import EVENT_TYPE_CODES
 __all__ = [
     "LOSS_COLUMNS", "LOSS_AMOUNT_COLUMNS", "LOSS_DATE_COLUMNS", "KOREAN_COLUMNS",
     "PROGRAMME_COLUMNS", "COVER_COLUMNS", "cover_column", "COLLECTION_THRESHOLD", "collected",
+    "PLAUSIBLE_MAX_LOSS",
 ]
 
 EVENT_ID = "event_id"
@@ -43,6 +44,15 @@ LOSS_DATE_COLUMNS: tuple[str, ...] = (OCCURRENCE_DATE, DISCOVERY_DATE, BOOKING_D
 #: models the truncated likelihood is the same for "≥" and ">", so a loss booked at exactly
 #: the threshold — common with round amounts — is data, not an error.
 COLLECTION_THRESHOLD = 10_000_000
+
+#: The plausible maximum of a single gross loss (KRW) the loss loader accepts unless told
+#: otherwise (a case's ``plausible_max_loss``, ``load_losses(max_loss=...)``): 10조원
+#: (1e13). That is above the largest operational loss any bank has reported (Société
+#: Générale's 2008 trading loss, €4.9bn, about 7조원) and some 150 times the bundled bank's
+#: largest (the 650억원 CD fraud), and far below what a slip gives (digits typed twice,
+#: an account number in the amount column: 1e15 and more). A larger amount is an error
+#: naming its file, row and column.
+PLAUSIBLE_MAX_LOSS = 10_000_000_000_000
 
 
 def collected(amounts, threshold: float):

@@ -7,13 +7,12 @@ result or DataFrame (first record = row 1). A file's header is its first non-bla
 row, or the one ``header_row`` names (a bank's title block above it is then ignored). What a file is comes from its contents, not its name
 (:mod:`opwb.data.sniff`): delimited text in the encodings Korean systems write
 (:mod:`opwb.data.textread`), or a workbook (:mod:`opwb.data.excelread`). Cells are parsed by
-the ``parse_*`` functions, which return a value or raise :class:`CellError` with what was
-expected; :class:`Problems` collects the problems of a whole file so that a loader reports
+the ``parse_*`` functions (the date cells' in :mod:`opwb.data.dates`, re-exported here),
+which return a value or raise :class:`CellError` with what was expected; :class:`Problems` collects the problems of a whole file so that a loader reports
 all of them at once.
 """
 from __future__ import annotations
 
-import datetime as _dt
 import math
 import re
 import sqlite3
@@ -24,18 +23,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from opwb.data.errors import DataError, Problem
+from opwb.data.dates import DATE_RANGE, NO_DATE, NoDate, parse_date, parse_optional_date
+from opwb.data.errors import CellError, DataError, Problem
 from opwb.data.excelread import header_text, read_workbook
 from opwb.data.rawtable import Table, Unreadable
 from opwb.data.sniff import identify
 from opwb.data.textread import read_text
 
-__all__ = ["Table", "Unreadable", "read_table", "Problems", "CellError", "parse_amount",
-           "parse_date", "parse_bool", "parse_int", "parse_fraction", "parse_text", "is_blank"]
-
-
-class CellError(ValueError):
-    """A cell could not be parsed; the message says what was expected."""
+__all__ = ["Table", "Unreadable", "read_table", "Problems", "CellError", "NoDate", "parse_amount",
+           "parse_date", "parse_optional_date", "parse_bool", "parse_int", "parse_fraction",
+           "parse_text", "is_blank", "DATE_RANGE", "NO_DATE"]
 
 
 class Problems:
@@ -266,79 +263,6 @@ def parse_fraction(value: Any, *, allow_zero: bool = True) -> float:
         interval = "[0, 1]" if allow_zero else "(0, 1]"
         raise CellError(f"expected a share in {interval} (e.g. 0.9 or 90%), got {_show(value)}")
     return x
-
-
-_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y.%m.%d.", "%Y. %m. %d",
-                 "%Y. %m. %d.", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S",
-                 "%Y/%m/%d %H:%M:%S", "%Y년 %m월 %d일")
-_DATE_EXPECTED = "expected a date as YYYY-MM-DD"
-_EXCEL_EPOCH = pd.Timestamp("1899-12-30")  # serial 1 = 1900-01-01 past Excel's 1900-02-29
-_SERIALS = (10_000, 100_000)               # 5-digit serials: 1927-05-18 to 2173-10-14
-
-
-def parse_date(value: Any) -> pd.Timestamp:
-    """A calendar date (time of day dropped).
-
-    Accepted: datetime/date cells; text as YYYY-MM-DD, YYYY/MM/DD, YYYY.MM.DD, 'YYYY. M. D.',
-    'YYYY년 M월 D일' (optionally with a time); YYYYMMDD with exactly 8 digits; an Excel
-    serial date number (1900 date system) of 5 digits, as a number or text, as a date
-    column formatted 'General' shows it.
-
-    Raises
-    ------
-    CellError
-        Anything else, saying what was expected; a run of digits other than 8 (or 5) is never
-        split into year, month and day.
-
-    Examples
-    --------
-    >>> parse_date("2005-07-26") == parse_date("20050726") == parse_date(38559)  # serial
-    True
-    >>> parse_date("2005. 7. 26.")
-    Timestamp('2005-07-26 00:00:00')
-    >>> parse_date("200512")
-    Traceback (most recent call last):
-    ...
-    opwb.data.tableio.CellError: expected a date as YYYY-MM-DD or YYYYMMDD (exactly 8 digits), got '200512' (6 digits)
-    """
-    _readable(value)
-    if isinstance(value, (_dt.datetime, _dt.date, np.datetime64)):
-        return pd.Timestamp(value).normalize()
-    if isinstance(value, Number) and not isinstance(value, (bool, np.bool_)):
-        x = float(value)
-        if math.isfinite(x) and x.is_integer():
-            return _date_from_digits(str(int(x)), int(x))
-        if _SERIALS[0] <= x < _SERIALS[1]:
-            return _from_serial(x)
-        raise CellError(f"{_DATE_EXPECTED}, got {_show(value)}")
-    text = str(value).strip()
-    if re.fullmatch(r"\d+", text):
-        return _date_from_digits(text, value)
-    if re.fullmatch(r"\d{5}\.\d+", text):
-        return _from_serial(float(text))
-    for fmt in _DATE_FORMATS:
-        try:
-            return pd.Timestamp(_dt.datetime.strptime(text, fmt)).normalize()
-        except ValueError:
-            continue
-    raise CellError(f"{_DATE_EXPECTED}, got {_show(value)}")
-
-
-def _date_from_digits(digits: str, value: Any) -> pd.Timestamp:
-    if len(digits) == 5:
-        return _from_serial(float(digits))
-    if len(digits) != 8:
-        raise CellError(f"{_DATE_EXPECTED} or YYYYMMDD (exactly 8 digits), got {_show(value)} "
-                        f"({len(digits)} digits)")
-    try:
-        return pd.Timestamp(_dt.date(int(digits[:4]), int(digits[4:6]), int(digits[6:])))
-    except ValueError:
-        raise CellError(f"{_DATE_EXPECTED} or YYYYMMDD, got {_show(value)} (no such date)") \
-            from None
-
-
-def _from_serial(x: float) -> pd.Timestamp:
-    return (_EXCEL_EPOCH + pd.Timedelta(days=math.floor(x))).normalize()
 
 
 _TRUE = {"true", "t", "yes", "y", "1", "예", "참"}

@@ -29,6 +29,7 @@ import pandas as pd
 
 from opwb.data.errors import DataError, Problem
 from opwb.data.schema import RATING_SCALE
+from opwb.data.terms import layer_term_problems
 from opwb.data.taxonomy import EVENT_TYPE_CODES, event_type_of, parse_event_type
 
 __all__ = [
@@ -105,10 +106,13 @@ class Policy:
     Parameters
     ----------
     deductible, limit : float
-        Per-occurrence deductible and limit (KRW, ≥ 0; ``limit`` may be ``inf``).
+        Per-occurrence deductible (KRW, finite, ≥ 0) and limit (KRW, ≥ 0; ``inf`` = none;
+        0 = the policy pays nothing but keeps its place and wording slice in a programme,
+        as ``opwb.scenarios.bond.without_bond`` uses it). The same rule as the programme
+        file's (:mod:`opwb.data.terms`).
     aggregate_limit : float
         Maximum the insurer pays in one policy year over all events and all event types
-        the policy covers (after coinsurance); ``inf`` = none.
+        the policy covers (after coinsurance); ``inf`` = none; 0 = pays nothing.
     coinsurance : float
         Insurer's share of each layer payment, in (0, 1].
     cover : mapping, optional
@@ -160,16 +164,13 @@ class Policy:
         def bad(column: str, message: str) -> None:
             problems.append(Problem(_SOURCE, where, column, message))
 
-        for name in ("deductible", "limit", "aggregate_limit", "premium"):
-            value = getattr(self, name)
-            try:
-                value = float(value)
-            except (TypeError, ValueError):
-                bad(name, f"expected a non-negative amount, got {value!r}")
-                continue
-            if math.isnan(value) or value < 0:
-                bad(name, f"expected a non-negative amount, got {value!r}")
-            object.__setattr__(self, name, value)
+        terms = ("deductible", "limit", "aggregate_limit", "premium")
+        wrong = dict(layer_term_problems(**{name: getattr(self, name) for name in terms}))
+        for name in terms:          # one rule with the programme file (opwb.data.terms)
+            if name in wrong:
+                bad(name, wrong[name])
+            else:
+                object.__setattr__(self, name, float(getattr(self, name)))
         try:
             coins = float(self.coinsurance)
             if not 0 < coins <= 1:

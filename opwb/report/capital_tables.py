@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from opwb.data.taxonomy import EVENT_TYPE_CODES, label
-from opwb.data.units import EOK, format_krw, format_krw_with_se
+from opwb.data.units import EOK, NOT_EXISTING, format_krw, format_krw_with_se
 from opwb.insurance.eligibility import CHECK_LABELS_KO
 
 __all__ = [
@@ -184,7 +184,7 @@ def standardised_ko(result: Any) -> pd.DataFrame:
         return f"{v / EOK:,.1f}억원" if krw else f"{v:,.0f} {result.currency}"
     return pd.DataFrame({
         "손실요소 LC (15 × 연평균 손실)": [amt(v) for v in f["lc"]],
-        "ILM": [f"{v:.4f}" for v in f["ilm"]],
+        "ILM": [NOT_EXISTING if math.isnan(v) else f"{v:.4f}" for v in f["ilm"]],
         "영업지수요소 BIC": [amt(v) for v in f["bic"]],
         "표준방법 자본 ORC = BIC × ILM": [amt(v) for v in f["orc"]],
     }, index=pd.Index(["총손실 기준 (gross)", "회수액 차감 후 (net of recoveries)"],

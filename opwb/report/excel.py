@@ -7,6 +7,20 @@ returned, to the won — and a text column shows each rounded to its error. Ever
 written as Excel holds it (:func:`excel_number`: 15 significant digits, amounts in won to
 the won), so what is read back is exactly what was written.
 
+An infinite or undefined (NaN) number is written as what it is, by its column's role:
+
+* a **contract term** whose infinity means "none" (:data:`UNLIMITED_TERMS`: ``limit``,
+  ``aggregate_limit``): ``inf`` is "무제한" (unlimited);
+* a **figure** (an amount, a sum in won or a ratio computed by opwb: every amount, KRW and
+  ratio column but the inputs of :data:`INPUT_COLUMNS`): ``inf`` is "무한대" (an infinite
+  mean, say) and NaN is "존재하지 않음" (:data:`opwb.data.units.NOT_EXISTING`: opwb writes
+  NaN only for a figure that does not exist, such as the ES of a tail without a mean);
+* any other cell, and the inputs (a loss's amounts, a contract's terms): NaN, None and NaT
+  are an empty cell (a value not given), ``inf`` is "무한대".
+
+A cell that holds no figure by design (the ratio cells of an amount's row in
+:func:`scenario_sheet`) is None, never NaN.
+
 Examples
 --------
 >>> import pandas as pd, tempfile, pathlib
@@ -23,11 +37,18 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
+
+from opwb.data.units import NOT_EXISTING
 
 __all__ = [
     "AMOUNT_COLUMNS",
     "EOK_FORMAT",
+    "INFINITE",
+    "INPUT_COLUMNS",
+    "UNLIMITED",
+    "UNLIMITED_TERMS",
     "KRW_COLUMNS",
     "KRW_FORMAT",
     "RATIO_COLUMNS",
@@ -66,6 +87,17 @@ KRW_COLUMNS: frozenset[str] = frozenset({"금액 (원)", "금액 표준오차 (�
 #: Excel number format of fractions shown as percentages (the scenario sheet's ratios).
 RATIO_FORMAT = "0.00%"
 RATIO_COLUMNS: frozenset[str] = frozenset({"비율", "비율 표준오차"})
+#: Contract terms whose infinite value means "none": written :data:`UNLIMITED`.
+UNLIMITED_TERMS: frozenset[str] = frozenset({"limit", "aggregate_limit"})
+#: Amount columns that hold inputs (a loss's amounts, a contract's terms), not figures: NaN
+#: there is a value not given (an empty cell), not a figure that does not exist.
+INPUT_COLUMNS: frozenset[str] = frozenset({
+    "gross_loss", "insurance_recovery", "other_recovery", "net_loss", "amount_krw",
+    "deductible", "limit", "aggregate_limit", "premium", "premiums", "annual_premium", "bi"})
+#: How an unlimited contract term (``inf`` in :data:`UNLIMITED_TERMS`) is written.
+UNLIMITED = "무제한"
+#: How an infinite figure (an infinite mean, say) is written.
+INFINITE = "무한대"
 _BAD_SHEET_CHARS = set('[]:*?/\\')
 
 
@@ -106,8 +138,10 @@ def excel_number(value: float, *, won: bool = False) -> float:
     return float(round(value)) if won else float(f"{value:.15g}")
 
 
-def _excel_value(value: Any, amount: bool, won: bool = False) -> Any:
-    if value is None or value is pd.NaT:
+def _excel_value(value: Any, amount: bool, won: bool = False, role: str = "other") -> Any:
+    """A cell's value; ``role`` is "term" (an unlimited term's column), "figure" (a
+    computed figure's) or "other" (see the module docstring)."""
+    if value is None or value is pd.NaT or value is pd.NA:
         return None
     if isinstance(value, (tuple, list, set, frozenset)):
         return "; ".join(map(str, value))
@@ -117,9 +151,11 @@ def _excel_value(value: Any, amount: bool, won: bool = False) -> Any:
         value = value.item()
     if isinstance(value, float):
         if math.isnan(value):
-            return None
+            return NOT_EXISTING if role == "figure" else None
         if math.isinf(value):
-            return "무제한" if value > 0 else "-무제한"
+            if value > 0:
+                return UNLIMITED if role == "term" else INFINITE
+            return "-" + INFINITE
         return excel_number(value / 1e8 if amount else value, won=won)
     if isinstance(value, int) and not isinstance(value, bool) and amount:
         return excel_number(value / 1e8)
@@ -135,8 +171,18 @@ def _wanted(name: str, columns: Any, default: frozenset[str]) -> set[str]:
 
 
 def _numeric(frame: pd.DataFrame, col: str) -> bool:
-    return (pd.api.types.is_numeric_dtype(frame[col])
-            and not pd.api.types.is_bool_dtype(frame[col]))
+    """A column of numbers: a numeric dtype, or objects that are numbers or None (a column
+    with cells that hold no figure by design, as in :func:`scenario_sheet`)."""
+    column = frame[col]
+    if pd.api.types.is_bool_dtype(column):
+        return False
+    if pd.api.types.is_numeric_dtype(column):
+        return True
+    if column.dtype != object:
+        return False
+    values = [v for v in column if v is not None]
+    return bool(values) and all(isinstance(v, (int, float, np.number))
+                                and not isinstance(v, (bool, np.bool_)) for v in values)
 
 
 def _amounts_for(name: str, frame: pd.DataFrame, amount_columns: Any) -> set[str]:
@@ -149,6 +195,7 @@ def _amounts_for(name: str, frame: pd.DataFrame, amount_columns: Any) -> set[str
 def export_excel(tables: Mapping[str, pd.DataFrame], path: str | Path, *,
                  amount_columns: Iterable[str] | Mapping[str, Iterable[str]] | None = None,
                  krw_columns: Iterable[str] | Mapping[str, Iterable[str]] | None = None,
+                 term_columns: Iterable[str] | Mapping[str, Iterable[str]] | None = None,
                  digits: int = 1) -> Path:
     """Write results tables to an ``.xlsx`` workbook, one sheet each, amounts in 억원.
 
@@ -159,8 +206,11 @@ def export_excel(tables: Mapping[str, pd.DataFrame], path: str | Path, *,
     :func:`scenario_sheet`) hold the amounts unscaled, to the won (``#,##0"원"``), and
     :data:`RATIO_COLUMNS` fractions shown as percentages. Numbers keep 15 significant
     digits (:func:`excel_number`), Excel's own precision. Row 1 of each sheet names the
-    unit, row 2 holds the headers. Infinite amounts (no aggregate limit) are written as the
-    text "무제한", missing values as empty cells.
+    unit, row 2 holds the headers. An infinite or NaN number is written as what it is (see
+    the module docstring): an infinite contract term (``term_columns``: no limit) as
+    "무제한", an infinite figure as "무한대", a figure that does not exist (NaN in an amount,
+    KRW or ratio column that is not an input of :data:`INPUT_COLUMNS`) as "존재하지 않음",
+    a value not given (None, NaT, NaN elsewhere) as an empty cell.
 
     Parameters
     ----------
@@ -174,6 +224,10 @@ def export_excel(tables: Mapping[str, pd.DataFrame], path: str | Path, *,
     krw_columns : iterable of str, or mapping sheet name → iterable, optional
         Columns in KRW written unscaled (won); default :data:`KRW_COLUMNS`. A column may
         not be both.
+    term_columns : iterable of str, or mapping sheet name → iterable, optional
+        Contract terms whose infinity means "none", written "무제한"; default
+        :data:`UNLIMITED_TERMS` (``limit``, ``aggregate_limit``). They are inputs: NaN there
+        is an empty cell.
     digits : int
         Decimals shown in 억원 (0-3).
 
@@ -215,8 +269,9 @@ def export_excel(tables: Mapping[str, pd.DataFrame], path: str | Path, *,
         ws.append(list(frame.columns))
         for cell in ws[2]:
             cell.font = Font(bold=True)
+        roles = _roles(name, frame, amounts | won | ratios, term_columns)
         for row in frame.itertuples(index=False, name=None):
-            ws.append([_excel_value(v, c in amounts, c in won)
+            ws.append([_excel_value(v, c in amounts, c in won, roles[c])
                        for v, c in zip(row, frame.columns)])
         for j, col in enumerate(frame.columns, start=1):
             letter = get_column_letter(j)
@@ -231,6 +286,16 @@ def export_excel(tables: Mapping[str, pd.DataFrame], path: str | Path, *,
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
     return path
+
+
+def _roles(name: str, frame: pd.DataFrame, figures: set[str], term_columns: Any) -> dict:
+    """Each column's role for values that are not numbers: "term" (an unlimited term),
+    "figure" (a computed amount, sum in won or ratio) or "other"."""
+    terms = _wanted(name, term_columns, UNLIMITED_TERMS)
+    inputs = INPUT_COLUMNS | terms
+    return {c: "term" if c in terms else
+            "figure" if c in figures and c not in inputs and c.removesuffix("_se") not in inputs
+            else "other" for c in frame.columns}
 
 
 #: Columns of :func:`scenario_sheet`, in order.
@@ -259,7 +324,9 @@ def scenario_sheet(results: Iterable[Any], keys: Iterable[str] | None = None) ->
     Returns
     -------
     DataFrame
-        Columns :data:`SCENARIO_COLUMNS`; pass it to :func:`export_excel`.
+        Columns :data:`SCENARIO_COLUMNS`; pass it to :func:`export_excel`. The amount and
+        ratio columns hold objects: the number, None where the row's figure is of the other
+        kind (an empty cell), NaN for a figure that does not exist ("존재하지 않음" in Excel).
 
     Raises
     ------
@@ -290,10 +357,13 @@ def scenario_sheet(results: Iterable[Any], keys: Iterable[str] | None = None) ->
             rows.append(dict(zip(SCENARIO_COLUMNS, (
                 r.data_label or CD_LABELS[bool(r.include_cd)], r.alternative.name, k,
                 figure_label(k),
-                value if kind == "krw" else math.nan, se if kind == "krw" else math.nan,
-                value if kind == "ratio" else math.nan, se if kind == "ratio" else math.nan,
+                value if kind == "krw" else None, se if kind == "krw" else None,
+                value if kind == "ratio" else None, se if kind == "ratio" else None,
                 figure_text(k, value, se)))))
-    return pd.DataFrame(rows, columns=list(SCENARIO_COLUMNS))
+    out = pd.DataFrame(rows, columns=list(SCENARIO_COLUMNS))
+    for col in SCENARIO_COLUMNS[4:8]:   # None: no figure here; NaN: the figure does not exist
+        out[col] = pd.Series([row[col] for row in rows], dtype=object)
+    return out
 
 
 def settings_sheet(spec: Any, bases: Mapping[bool, Any] | None = None) -> pd.DataFrame:
@@ -305,7 +375,7 @@ def settings_sheet(spec: Any, bases: Mapping[bool, Any] | None = None) -> pd.Dat
     s = spec.settings
     rows = [("모의실험 연수", "n_years", int(spec.n_years)), ("시드", "seed", int(spec.seed)),
             ("단일손실 상한 (원)", "severity_cap",
-             math.inf if spec.severity_cap is None else float(spec.severity_cap)),
+             UNLIMITED if spec.severity_cap is None else float(spec.severity_cap)),
             ("평가일", "valuation_date", str(pd.Timestamp(s.valuation_date).date())
              if s.valuation_date is not None else None),
             ("신뢰수준", "alpha", float(s.alpha)),

@@ -52,7 +52,8 @@ def _bad(row_edit):
 @pytest.mark.parametrize("edit,column,fragment", [
     ({"deductible": "-500000000"}, "deductible", "expected a non-negative amount in KRW"),
     ({"limit": "-1"}, "limit", "expected a non-negative amount in KRW"),
-    ({"limit": "0"}, "limit", "expected a positive per-occurrence limit"),
+    # a limit of 0 is accepted, as by Policy (one rule: tests/data/test_field_faults_data.py)
+    ({"expiry": "9999-12-31"}, "expiry", "the placeholder systems write for 'no date'"),
     ({"cover_IF": "1.2"}, "cover_IF", "expected a share in [0, 1] (e.g. 0.9 or 90%), got '1.2'"),
     ({"cover_EF": "-0.1"}, "cover_EF", "expected a share in [0, 1]"),
     ({"coinsurance": "0"}, "coinsurance", "expected a share in (0, 1]"),
