@@ -4,7 +4,6 @@ them at once. ``workbench.py app`` runs it before serving. Prints where they are
 long it took."""
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 
@@ -14,15 +13,11 @@ def main(argv=None) -> int:
     from opwb.data.errors import DataError
     from opwb.decision.robust import case_predictive_settings, predictive_bases
     from opwb.scenarios.spec import scenario_bases, spec_for
-    from opwb.scenarios.store import entry_path
+    from opwb.scenarios.store import entry_path, prepare_arguments
 
-    ap = argparse.ArgumentParser(prog="python -m opwb.decision",
-                                 description="The predictive model of a case, stored.")
-    sub = ap.add_subparsers(dest="command", required=True)
-    prep = sub.add_parser("prepare", help="build (or find) a case's scenario bases and "
-                                          "predictive model")
-    prep.add_argument("--case", help="case file (default: $OPWB_CASE, else the bundled case)")
-    args = ap.parse_args(argv)
+    args = prepare_arguments(argv, prog="python -m opwb.decision",
+                             description="The predictive model of a case, stored.",
+                             what="a case's scenario bases and predictive model")
     t0 = time.perf_counter()
     try:
         case = open_case(args.case)

@@ -66,7 +66,7 @@ from typing import Any
 import numpy as np
 
 __all__ = ["cache_dir", "cache_key", "entry_path", "stored_bases", "bundled_bases",
-           "load_bases", "save_bases", "KEEP", "FORMAT"]
+           "prepare_arguments", "load_bases", "save_bases", "KEEP", "FORMAT"]
 
 FORMAT = 2
 """Version of the entry layout; part of the key."""
@@ -480,22 +480,30 @@ bundled_bases = stored_bases
 stored)."""
 
 
+def prepare_arguments(argv, *, prog: str, description: str, what: str):
+    """The arguments of a ``prepare [--case PATH]`` command line (this module's and
+    :mod:`opwb.decision`'s)."""
+    import argparse
+
+    ap = argparse.ArgumentParser(prog=prog, description=description)
+    sub = ap.add_subparsers(dest="command", required=True)
+    prep = sub.add_parser("prepare", help=f"build (or find) {what}")
+    prep.add_argument("--case", help="case file (default: $OPWB_CASE, else the bundled case)")
+    return ap.parse_args(argv)
+
+
 def main(argv=None) -> int:
     """``python -m opwb.scenarios.store prepare [--case PATH]``: build the scenario bases of a
     case into the store (or find them there), so that every app kernel loads them at once.
-    ``workbench.py app`` runs it before serving. Prints where they are and how long it took."""
-    import argparse
-
+    :mod:`opwb.decision` prepares them with the predictive model. Prints where they are and
+    how long it took."""
     from opwb.data.case import open_case
     from opwb.data.errors import DataError
     from opwb.scenarios.spec import scenario_bases, spec_for
 
-    ap = argparse.ArgumentParser(prog="python -m opwb.scenarios.store",
-                                 description="The on-disk store of scenario bases.")
-    sub = ap.add_subparsers(dest="command", required=True)
-    prep = sub.add_parser("prepare", help="build (or find) a case's scenario bases")
-    prep.add_argument("--case", help="case file (default: $OPWB_CASE, else the bundled case)")
-    args = ap.parse_args(argv)
+    args = prepare_arguments(argv, prog="python -m opwb.scenarios.store",
+                             description="The on-disk store of scenario bases.",
+                             what="a case's scenario bases")
     t0 = time.perf_counter()
     try:
         case = open_case(args.case)

@@ -351,3 +351,17 @@ def test_the_dashboard_header_follows_the_settings(robust, predictive):
     assert "평가일 2006-09-30" in dash.head.value
     dash.cost_of_capital.value = 0.12
     assert "자본비용률 12%" in dash.head.value
+
+
+def test_prepare_command_refuses_a_missing_case_with_its_message(tmp_path):
+    """``python -m opwb.decision prepare --case`` (what ``workbench.py app`` runs): a case
+    that does not exist exits 2 with the case's message, nothing built."""
+    import subprocess
+    import sys
+    out = subprocess.run([sys.executable, "-m", "opwb.decision", "prepare", "--case",
+                          str(tmp_path / "nowhere.toml")], capture_output=True, text=True,
+                         env={**__import__("os").environ, "OPWB_CACHE_DIR": str(tmp_path)})
+    assert out.returncode == 2
+    assert "nowhere.toml" in out.stderr and "no such case file" in out.stderr
+    assert not (tmp_path / "scenario-bases").exists() or \
+        not any((tmp_path / "scenario-bases").iterdir())
