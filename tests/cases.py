@@ -27,13 +27,27 @@ from scipy.special import ndtr, ndtri
 from opwb.data.bundled import data_path
 from opwb.data.schema import KOREAN_COLUMNS
 
-__all__ = ["write_second_bank", "SECOND_BANK_FORBIDDEN", "SECOND_BANK", "EVENT_TYPE_NAMES",
-           "BUSINESS_LINE_NAMES", "SMALL_EVENTS"]
+__all__ = ["write_second_bank", "SECOND_BANK_FORBIDDEN", "forbidden_in", "SECOND_BANK",
+           "EVENT_TYPE_NAMES", "BUSINESS_LINE_NAMES", "SMALL_EVENTS"]
 
 #: Strings no output on the second bank's case may contain: the bundled bank's year of the
 #: CD incident, its id's prefix and amount, its file names and its name.
 SECOND_BANK_FORBIDDEN = ("2005년", "CD-2005", "CD 사건", "650억", "losses.csv",
                          "insurance_programme.csv", "bbb_alternatives.csv", "예시은행")
+
+
+def forbidden_in(text: str, strings=SECOND_BANK_FORBIDDEN) -> list[str]:
+    """The forbidden ``strings`` that ``text`` holds. An amount ("650억") counts only as an
+    amount of its own: not inside a larger number ("1,650억") and not as a figure's
+    standard error ("12,360 ± 650억원"), which the second bank's own figures may be."""
+    found = []
+    for s in strings:
+        if s[0].isdigit():
+            if re.search(r"(?<![\d,.])(?<!± )" + re.escape(s), text):
+                found.append(s)
+        elif s in text:
+            found.append(s)
+    return found
 
 SECOND_BANK = "한누리은행"
 SEED = 20070331

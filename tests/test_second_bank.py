@@ -19,7 +19,7 @@ from openpyxl import load_workbook
 
 import opwb
 from opwb.scenarios import case_inputs, current_cover, evaluate_many, scenario_bases, spec_for
-from tests.cases import SECOND_BANK, SECOND_BANK_FORBIDDEN
+from tests.cases import SECOND_BANK, forbidden_in
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = REPO / "notebooks"
@@ -68,7 +68,7 @@ def test_no_bundled_text_in_any_output(runs):
         if name in ("dir", "written"):
             continue
         text = _outputs(nb)
-        found = [s for s in SECOND_BANK_FORBIDDEN if s in text]
+        found = forbidden_in(text)
         assert not found, f"{name} shows {found}"
         assert "Traceback" not in text, name
 

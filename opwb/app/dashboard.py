@@ -240,17 +240,18 @@ class ScenarioDashboard:
         thead = "".join(f"<th>{html.escape(c)}</th>" for c in turns.columns)
         k = ra.worlds[cd].n_worlds
         return (
-            "<div class='opwb-uncertainty opwb-robust'>"
+            "<div class='opwb-uncertainty opwb-robust'><div style='white-space:normal'>"
             "<b>데이터가 정하지 못하는 것 (robustness)</b> <span class='opwb-note'>— 모수를 다시 "
             f"추정하고 손실분포를 아카이케 가중치로 바꾼 {k:,}개 세계에서 각 구조가 가장 유리한 "
             "비율, 그 구조를 골랐을 때 평균적으로 놓치는 순편익(기대 후회), 순편익이 0이 되는 "
-            "보험료(손익분기 보험료). ⚠ = 견적 보험료가 보험사의 기대 지급액보다 낮음.</span>"
+            "보험료(손익분기 보험료). ⚠ = 견적 보험료가 보험사의 기대 지급액보다 낮음.</span></div>"
             "<table class='opwb-metrics'><tr><th>구조 (위험선호 안)</th><th>최선인 세계</th>"
             "<th>기대 후회 (연)</th><th>손익분기 보험료 (연)</th><th>견적 보험료 (연)</th>"
             f"<th>지급률</th></tr>{''.join(rows)}</table>"
             f"<table class='opwb-metrics' style='margin-top:6px'><tr><th></th>{fhead}</tr>"
             f"{frows}</table>"
-            "<div style='margin-top:6px'><b>권고를 바꾸는 가정 (what decides the answer)</b></div>"
+            "<div style='margin-top:6px;white-space:normal'><b>권고를 바꾸는 가정 (what decides "
+            "the answer)</b></div>"
             f"<table class='opwb-metrics'><tr>{thead}</tr>{trows}</table></div>")
 
     def _draw_answer(self, seconds: float, sentence_only: bool = False) -> None:

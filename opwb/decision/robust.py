@@ -292,6 +292,11 @@ class RobustAnswer:
         return pd.DataFrame(cols)
 
 
+MIN_FAMILY_WORLDS = 10
+"""A family's conditional answer is shown only when at least this many worlds drew it (fewer
+worlds give a best structure that is mostly Monte Carlo noise)."""
+
+
 def what_decides(robust: "RobustAnswer", cd: bool = True) -> pd.DataFrame:
     """What the recommendation rests on: for each assumption, its value now, the value at
     which the recommendation changes and to what (Korean text; amounts 억원).
@@ -309,7 +314,8 @@ def what_decides(robust: "RobustAnswer", cd: bool = True) -> pd.DataFrame:
       exact on the frontier's figures;
     - **the severity family** of every cell whose family the data do not pick: the best
       structure on average over the worlds that drew each family (conditional expected net
-      benefit from the world table);
+      benefit from the world table), for families drawn by at least
+      :data:`MIN_FAMILY_WORLDS` worlds;
     - **the reference incidents** (when the case has them): the answer without (with) them;
     - **the run length**: whether the simulated years tell the recommendation from the
       runner-up (paired error), else about how many years would.
@@ -369,19 +375,21 @@ def what_decides(robust: "RobustAnswer", cd: bool = True) -> pd.DataFrame:
         if w.decided:
             continue
         fam = np.asarray(worlds.families[cell])
-        changed = []
+        changed, judged = [], 0
         for f, weight in zip(w.families, w.weights):
             sel = fam == f
-            if not sel.any():
+            if sel.sum() < MIN_FAMILY_WORLDS:
                 continue
+            judged += 1
             mean = nbw[sel].mean(axis=0)
             mean[~ok] = -np.inf
             j = int(np.argmax(mean))
             if j != best:
-                changed.append((f"{cell} 손실분포군", f"가중 평균 ({w.describe()})",
+                changed.append((f"{cell} 손실분포군", f"가중 평균 ({f} {weight:.0%})",
                                 f"{f}만 ({int(sel.sum())}개 세계)", name(j)))
-        rows += changed or [(f"{cell} 손실분포군", f"가중 평균 ({w.describe()})",
-                             "어느 분포군 하나만 써도", "같음")]
+        if judged:
+            rows += changed or [(f"{cell} 손실분포군", f"가중 평균 ({len(w.families)}개 분포군)",
+                                 "세계 10개 이상인 분포군 하나만 써도", "같음")]
     if len(ans.recommendations) > 1:
         other = ans.recommendations[not cd]
         label = robust.answer.spec.incidents[0][1] if \

@@ -32,7 +32,7 @@ from opwb.scenarios import case_inputs, management_answer, spec_for
 from opwb.scenarios.answer import structure_ko
 from opwb.scenarios.spec import Appetite
 from opwb.scenarios.store import entry_path
-from tests.cases import SECOND_BANK, SECOND_BANK_FORBIDDEN
+from tests.cases import SECOND_BANK, SECOND_BANK_FORBIDDEN, forbidden_in
 from tests.conftest import block_outside, data_of, enter
 
 pytestmark = pytest.mark.browser
@@ -123,7 +123,7 @@ def around(text: str, needles, width: int = 30) -> list[str]:
 
 def bundled_text(text: str) -> list[str]:
     """The strings of the bundled bank (and its incident's "CD") that ``text`` holds."""
-    return [s for s in (*SECOND_BANK_FORBIDDEN, "CD") if s in text]
+    return forbidden_in(text, (*SECOND_BANK_FORBIDDEN, "CD"))
 
 
 def check_page_text(page) -> list[str]:
