@@ -553,7 +553,7 @@ def predictive_answer(spec: ScenarioSpec | None = None, *, case=None,
     from opwb.data.case import bundled_case
     from opwb.scenarios.spec import case_inputs, spec_for
     case = bundled_case() if case is None else case
-    _, _, quotes = case_inputs(case)
+    losses, _, quotes = case_inputs(case)
     spec = spec_for(case, quotes) if spec is None else spec
     settings = settings or case_predictive_settings(case)
     bases, worlds, weights = predictive_bases(spec, case=case, settings=settings,
@@ -564,7 +564,6 @@ def predictive_answer(spec: ScenarioSpec | None = None, *, case=None,
               if w.frontier is not None and w.frontier.attrs.get("made_for") == key}
     ans = management_answer(bases, quotes, spec=spec, appetite=appetite, paired=paired,
                             frontiers=stored if len(stored) == len(bases) else None)
-    losses = case_inputs(case)[0]
     incidents = {label: float(losses.loc[losses["event_id"] == i, "gross_loss"].sum())
                  for i, label in spec.incidents}
     return RobustAnswer(ans, worlds, weights, settings, bases, incidents)
