@@ -37,8 +37,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 REPO = Path(__file__).resolve().parents[1]
+
+# Property-based tests: derandomized (the same examples on every run and machine, so a failure
+# reproduces) and with no example database (nothing written into the repository).
+hypothesis_settings.register_profile("opwb", derandomize=True, database=None, deadline=None,
+                                     print_blob=True)
+hypothesis_settings.load_profile("opwb")
 ARTIFACTS = REPO / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
