@@ -9,7 +9,9 @@ The annual tables list the years of the bank's observation window (start, as-of 
 one is known (``observation=``, or ``losses.attrs["observation"]`` as the loader stores it),
 each with its **exposure**: the share of the calendar year inside the window (days of the
 window in the year / days in the year), so an annual frequency is count / exposure. Without
-a window they list every calendar year from the first to the last event, each whole.
+a window they list every calendar year from the first to the last event, each whole (the
+loader, given no window, refuses a date cut off from the others by years without any loss,
+such as a year typed 1905: :func:`opwb.data.periods.isolated_dates`).
 
 Examples
 --------

@@ -36,6 +36,7 @@ import pandas as pd
 
 from opwb.data import schema as S
 from opwb.data.errors import DataError, Problem
+from opwb.data.periods import isolated_dates
 from opwb.data.tableio import (
     CellError,
     NoDate,
@@ -135,6 +136,10 @@ def load_losses(source: Any, *, columns: Mapping[str, str] | None = None,
     observation : (start, as_of), optional
         The observation window (ISO dates): occurrence and discovery dates outside it are
         problems; stored as ``df.attrs['observation']`` (a pair of ``pandas.Timestamp``).
+        Without it the frequencies count every calendar year from the first date to the
+        last, so the years holding occurrence dates (and those holding discovery dates)
+        must follow one another: a date cut off from the data's period by a calendar year
+        without any loss is a problem (:func:`opwb.data.periods.isolated_dates`).
     max_loss : float or None
         The plausible maximum of a single gross loss, KRW (default
         :data:`opwb.data.schema.PLAUSIBLE_MAX_LOSS`, 10조원; a case's ``plausible_max_loss``):
@@ -156,7 +161,10 @@ def load_losses(source: Any, *, columns: Mapping[str, str] | None = None,
     opwb.DataError
         Listing every problem as "file, line N, column 'c': expected ..., got ...": bad
         values, dates that are not dates (a run of digits is a date only with exactly 8,
-        YYYYMMDD) or outside the observation window, a placeholder for "no date"
+        YYYYMMDD) or outside the observation window — without one, dates cut off from the
+        data's period by calendar years holding no loss (a year typed 1905 or 2106, which
+        would stretch the counting years and divide every frequency: correct the date or
+        state ``observation``) —, a placeholder for "no date"
         (9999-12-31) where a date is required, a gross loss above ``max_loss``, formulas a
         program left uncalculated,
         text lines not valid in the file's encoding (naming the byte), a file that is no
@@ -190,6 +198,8 @@ def load_losses(source: Any, *, columns: Mapping[str, str] | None = None,
         problems.raise_if_any()
     records = [_parse_row(tbl, pos, values, idx, problems, rules) for pos, values in tbl.rows]
     _check_duplicates(tbl, records, problems)
+    if rules.window is None:
+        _check_period(records, problems)
     problems.raise_if_any()
     rename = dict(columns or {})
     extras = tuple(h for h in tbl.header if h and rename.get(h, h) not in S.LOSS_COLUMNS)
@@ -431,6 +441,15 @@ def _check_window(rec: dict, pos: int, window: tuple[pd.Timestamp, pd.Timestamp]
             problems.add(pos, col, f"{what} {day.date()} is outside the observation window "
                                    f"{start.date()} – {as_of.date()} of the case; expected a "
                                    "date within it (a typo?)")
+
+
+def _check_period(records: list[dict], problems: Problems) -> None:
+    """Without a window: occurrence and discovery dates (those that make the counting years)
+    cut off from the data's period by years without a loss."""
+    for col in (S.OCCURRENCE_DATE, S.DISCOVERY_DATE):
+        for i, message in isolated_dates([r.get(col) for r in records],
+                                         what=col.replace("_", " ")):
+            problems.add(records[i]["_pos"], col, message)
 
 
 def _check_duplicates(tbl: Table, records: list[dict], problems: Problems) -> None:

@@ -2,6 +2,15 @@
 
 One definition for the fitting layer's frequencies and the analysis layer's annual tables.
 
+Without a stated window the counting years are inferred from the data: every calendar
+year from the first date to the last. That is only sound when no year inside that span
+is without any date: a single date typed 1905 or 2106 would otherwise add a century of
+years without a loss and divide every annual frequency. :func:`year_runs` splits the
+years that hold dates into runs of consecutive years, :func:`main_run` names the data's
+period (the run holding the most dates) and :func:`isolated_dates` the dates outside it,
+which :func:`opwb.data.losses.load_losses` refuses by file, row and column when no window
+is stated.
+
 Examples
 --------
 >>> from opwb.data.periods import year_exposure
@@ -13,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["observation_window", "year_exposure"]
+__all__ = ["observation_window", "year_exposure", "year_runs", "main_run", "isolated_dates"]
 
 
 def observation_window(observation) -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -85,3 +94,118 @@ def year_exposure(observation) -> pd.Series:
         values.append(((last - first).days + 1) / days_in_year)
     return pd.Series(values, index=pd.Index(years.astype(int), name="year"), name="exposure",
                      dtype=float)
+
+
+def year_runs(years) -> list[tuple[int, int, int]]:
+    """Runs of consecutive calendar years among the years of some dates.
+
+    Parameters
+    ----------
+    years : iterable of int
+        The calendar year of each date (repeats count; missing dates left out).
+
+    Returns
+    -------
+    list of (int, int, int)
+        ``(first year, last year, number of dates)`` of each run, oldest first; one run when
+        every year from the first to the last holds a date, none for no dates.
+
+    Examples
+    --------
+    >>> year_runs([2003, 2002, 2003, 2006, 1905])
+    [(1905, 1905, 1), (2002, 2003, 3), (2006, 2006, 1)]
+    """
+    counts: dict[int, int] = {}
+    for y in years:
+        counts[int(y)] = counts.get(int(y), 0) + 1
+    runs: list[list[int]] = []
+    for y in sorted(counts):
+        if runs and y == runs[-1][1] + 1:
+            runs[-1][1] = y
+            runs[-1][2] += counts[y]
+        else:
+            runs.append([y, y, counts[y]])
+    return [(a, b, n) for a, b, n in runs]
+
+
+def main_run(runs: list[tuple[int, int, int]]) -> tuple[int, int, int]:
+    """The data's period among :func:`year_runs`: the run holding the most dates (on a tie
+    the one of more years, then the latest).
+
+    Examples
+    --------
+    >>> main_run([(1905, 1905, 1), (2002, 2006, 741)])
+    (2002, 2006, 741)
+    """
+    if not runs:
+        raise ValueError("no dates: there is no data period")
+    return max(runs, key=lambda r: (r[2], r[1] - r[0], r[1]))
+
+
+def _empty_years(year: int, main: tuple[int, int, int], years) -> list[int]:
+    """The calendar years between ``year`` and the run ``main`` that hold no date of
+    ``years`` (the years that separate ``year`` from the data's period)."""
+    held = {int(y) for y in years}
+    low, high = (year + 1, main[0]) if year < main[0] else (main[1] + 1, year)
+    return [y for y in range(low, high) if y not in held]
+
+
+def _year_ranges(years) -> str:
+    """Years as ranges, e.g. ``"1906–2001"`` or ``"2004, 2008–2009"``.
+
+    >>> _year_ranges([2004, 2008, 2009])
+    '2004, 2008–2009'
+    """
+    return ", ".join(str(a) if a == b else f"{a}–{b}" for a, b, _ in year_runs(years))
+
+
+def _period(run: tuple[int, int, int]) -> str:
+    return str(run[0]) if run[0] == run[1] else f"{run[0]}–{run[1]}"
+
+
+def isolated_dates(dates, *, what: str = "occurrence date") -> list[tuple[int, str]]:
+    """The dates separated from the data's period by calendar years that hold no date, each
+    with the message a loader reports at its row and column.
+
+    Parameters
+    ----------
+    dates : sequence of date-like or None
+        One column's dates (``None``/NaT: no date, left out).
+    what : str
+        The column as a person names it, e.g. ``"occurrence date"``.
+
+    Returns
+    -------
+    list of (int, str)
+        ``(position in dates, message)`` of every date outside :func:`main_run`, when the
+        years holding dates form more than one run (empty when they form one).
+
+    Examples
+    --------
+    >>> out = isolated_dates(["2002-03-01", "2003-05-01", None, "1905-03-01"])
+    >>> [i for i, _ in out]
+    [3]
+    >>> print(out[0][1])  # doctest: +ELLIPSIS
+    occurrence date 1905-03-01 is cut off from the data's period 2002–2003 (2 losses) by 96 ...
+    """
+    days = [None if d is None or pd.isna(d) else pd.Timestamp(d) for d in dates]
+    years = [d.year for d in days if d is not None]
+    runs = year_runs(years)
+    if len(runs) < 2:
+        return []
+    main = main_run(runs)
+    out = []
+    for i, day in enumerate(days):
+        if day is None or main[0] <= day.year <= main[1]:
+            continue
+        empty = _empty_years(day.year, main, years)
+        out.append((i, (
+            f"{what} {day:%Y-%m-%d} is cut off from the data's period {_period(main)} "
+            f"({main[2]} loss{'es' if main[2] != 1 else ''}) by {len(empty)} calendar year"
+            f"{'s' if len(empty) != 1 else ''} in which no {what} of any loss falls "
+            f"({_year_ranges(empty)}); without an observation window opwb counts "
+            "frequencies over every calendar year from the first date to the last, so this "
+            "date would divide each annual frequency. Expected a date within the data's "
+            "period: correct it (a typo?) or state the observation window (the case's "
+            "observation = [start, as-of date]; load_losses(observation=(start, as_of)))")))
+    return out

@@ -52,7 +52,9 @@ def decode_text(raw: bytes, name: str, encoding: str | None = None) -> tuple[str
         One problem per line that is not valid in the encoding the file most likely is
         (given, marked by a BOM, or the one most of its non-ASCII lines are in), naming the
         line, the offending byte, its position in the line and in the file, and which
-        encoding the line would be read in, if any (a row pasted from another file).
+        encoding the line would be read in, if any (a row pasted from another file) — also
+        a line of UTF-8 Korean in a CP949 file that happens to be valid CP949 too (it would
+        be read as other characters).
 
     Examples
     --------
@@ -79,11 +81,17 @@ def decode_text(raw: bytes, name: str, encoding: str | None = None) -> tuple[str
     if b"\x00" in raw[:4096]:
         enc = "utf-16-le" if raw[1::2].count(0) >= raw[0::2].count(0) else "utf-16-be"
         return _decode(raw, raw, name, enc, "the encoding its NUL bytes show"), enc
-    for enc in ("utf-8", "cp949"):
-        try:
-            return raw.decode(enc), enc
-        except UnicodeDecodeError:
-            pass
+    try:
+        return raw.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = raw.decode("cp949")
+    except UnicodeDecodeError:
+        pass
+    else:
+        _refuse_pasted_utf8(raw, name)
+        return text, "cp949"
     enc = _most_likely(raw)
     if enc is None:
         return _decode(raw, raw, name, "utf-8", None), "utf-8"
@@ -108,6 +116,49 @@ def _most_likely(raw: bytes) -> str | None:
     if not any(votes.values()):
         return None
     return "utf-8" if votes["utf-8"] >= votes["cp949"] else "cp949"
+
+
+_HANGUL = re.compile("[\uac00-\ud7a3]")
+
+
+def _refuse_pasted_utf8(raw: bytes, name: str) -> None:
+    """A file valid as CP949 (and not as UTF-8) may still hold lines written in UTF-8: UTF-8
+    Korean is often valid CP949 too, and would be read as other, wrong Hangul and Hanja
+    (mojibake). A line whose bytes are valid UTF-8 with Hangul in it is such a line (CP949
+    text practically never is: its Hangul lead bytes are not UTF-8's). When the file's
+    other non-ASCII lines are CP949 each of them is a problem; when most are UTF-8, the
+    CP949 lines are (:func:`_decode` in UTF-8)."""
+    utf8, cp949, offset = [], 0, 0
+    for number, line in enumerate(_LINE.findall(raw), start=1):
+        if not line.isascii():
+            try:
+                text = line.decode("utf-8")
+            except UnicodeDecodeError:
+                cp949 += 1
+            else:
+                if _HANGUL.search(text):
+                    utf8.append((number, offset, line, text))
+                else:
+                    cp949 += 1
+        offset += len(line)
+    if not utf8:
+        return
+    if len(utf8) >= cp949:
+        _decode(raw, raw, name, "utf-8", "the encoding of the file's other lines")
+    problems = []
+    for number, at, line, text in utf8:
+        first = next(k for k, b in enumerate(line) if b >= 0x80)
+        problems.append(Problem(name, f"line {number}", None, (
+            f"byte {line[first]:#04x} (byte {first + 1} of the line, byte {at + first + 1} of "
+            "the file) starts UTF-8 text in a file whose other lines are CP949 (EUC-KR): the "
+            f"line reads as {_shorten(text.strip())!r} in UTF-8 and as other characters in "
+            "CP949, as if pasted from a UTF-8 file: save the whole file in one encoding (e.g. "
+            "Excel's \"CSV UTF-8\")")))
+    raise DataError(problems)
+
+
+def _shorten(text: str, width: int = 60) -> str:
+    return text if len(text) <= width else text[:width - 1] + "…"
 
 
 def _decode(body: bytes, raw: bytes, name: str, enc: str, why: str | None) -> str:

@@ -370,8 +370,9 @@ def annual_counts(losses: pd.DataFrame, *, by: str = "event_type", threshold: fl
         Collection threshold (KRW).
     years : iterable of int, optional
         The years (rows). Default: every calendar year the observation window touches, or
-        without a window every calendar year from the first to the last loss. Losses in
-        other years are not counted.
+        without a window every calendar year from the first to the last loss (the loader,
+        given no window, refuses dates cut off from the others by years without a loss:
+        :func:`opwb.data.periods.isolated_dates`). Losses in other years are not counted.
     date_column : str
         The date that makes the year.
     value : str

@@ -8,7 +8,12 @@
 * item 12: one rule for a layer's terms in the API (``Policy``) and the programme file: a
   limit or aggregate limit of 0 is a policy that pays nothing, in both;
 * item 13 (the loader's part): a gross loss above the plausible maximum of a single loss is
-  an error by file, row and column unless the case raises the maximum.
+  an error by file, row and column unless the case raises the maximum; an event-type name
+  the bank uses that opwb does not know is refused with the accepted names; a header on
+  row 3 gives one hint, not six "missing column" errors;
+* item 1: without an observation window, a date cut off from the data's period by
+  calendar years without any loss (a year typed 1905 or 2106) is an error by file, row and
+  column, instead of stretching the counting years and dividing every frequency.
 """
 from __future__ import annotations
 
@@ -293,3 +298,129 @@ def test_the_case_states_the_plausible_maximum_and_may_raise_it(tmp_path):
                                         encoding="utf-8")
     assert load_case(tmp_path / "case.toml").plausible_max_loss is None
     assert np.isfinite(load_case(tmp_path / "case.toml").load_losses()["gross_loss"]).all()
+
+
+def test_an_unknown_event_type_name_lists_the_accepted_ones_and_bank_names_load(tmp_path):
+    rows = [_row("E1").replace(",IF,", ",내부사기,"), _row("E2").replace(",IF,", ",외부 사기,"),
+            _row("E3").replace(",IF,", ",기타사기,")]
+    with pytest.raises(DataError) as ei:
+        load_losses(_csv(tmp_path, rows))
+    assert where(ei) == [("losses.csv", "line 4", "event_type")]
+    message = ei.value.problems[0].message
+    assert "got '기타사기'" in message
+    assert ("accepted: IF (내부사취 / 내부사기); EF (외부사취 / 외부사기); EPWS (고용 및 사업장 "
+            "안전 / 고용관행 및 작업장 안전)") in message
+    assert '(e.g. "기타사기" = "IF")' in message                   # how to map it
+    df = load_losses(_csv(tmp_path, rows), event_types={"기타사기": "EF"})
+    assert df["event_type"].tolist() == ["IF", "EF", "EF"]
+
+
+def test_a_header_on_row_3_gives_one_hint_not_six_missing_columns(tmp_path):
+    path = tmp_path / "losses.csv"
+    path.write_text("\n".join(["예시은행 손실사건 목록", "기준일: 2006-12-31", HEADER,
+                               _row("E1")]) + "\n", encoding="utf-8")
+    with pytest.raises(DataError) as ei:
+        load_losses(path)
+    assert where(ei) == [("losses.csv", "line 3", None)]
+    assert "set header_row = 3 (in the case file) / header_row=3" in str(ei.value)
+    assert "missing column" not in str(ei.value)
+    assert load_losses(path, header_row=3)["event_id"].tolist() == ["E1"]
+
+
+# -- item 1: a date far outside the data's period -------------------------------------------
+
+def _bundled_with(tmp_path, line: int, **cells):
+    """The bundled loss file with cells of one line (2 = the first event) replaced."""
+    lines = opwb.data_path("losses.csv").read_text(encoding="utf-8").splitlines()
+    values = lines[line - 1].split(",")
+    for name, value in cells.items():
+        values[LOSS_COLUMNS.index(name)] = value
+    lines[line - 1] = ",".join(values)
+    path = tmp_path / "losses.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_a_year_typed_1905_is_refused_by_row_and_column_not_counted(tmp_path):
+    from opwb.fitting.frequency import annual_counts
+    bundled = load_losses(opwb.data_path("losses.csv"))
+    n = annual_counts(bundled, threshold=opwb.COLLECTION_THRESHOLD)
+    assert list(n.index) == [2002, 2003, 2004, 2005, 2006]     # the data's five years
+    path = _bundled_with(tmp_path, 6, occurrence_date="1905-01-18")
+    with pytest.raises(DataError) as ei:
+        load_losses(path, threshold=opwb.COLLECTION_THRESHOLD)
+    assert where(ei) == [("losses.csv", "line 6", "occurrence_date")]
+    message = ei.value.problems[0].message
+    assert message.startswith("occurrence date 1905-01-18 is cut off from the data's period "
+                              "2002–2006 (741 losses) by 96 calendar years in which no "
+                              "occurrence date of any loss falls (1906–2001)")
+    assert "state the observation window" in message and "correct it" in message
+    # with the case's window the same line is refused as outside it (as before)
+    with pytest.raises(DataError) as ei:
+        load_losses(path, observation=("2002-01-01", "2006-12-31"))
+    assert where(ei) == [("losses.csv", "line 6", "occurrence_date")]
+    assert "outside the observation window 2002-01-01 – 2006-12-31" in str(ei.value)
+
+
+def test_a_year_typed_2106_in_both_dates_is_refused_in_both_columns(tmp_path):
+    path = _bundled_with(tmp_path, 700, occurrence_date="2106-10-01",
+                         discovery_date="2106-11-02", booking_date="")
+    with pytest.raises(DataError) as ei:
+        load_losses(path)
+    assert where(ei) == [("losses.csv", "line 700", "occurrence_date"),
+                         ("losses.csv", "line 700", "discovery_date")]
+    assert "(2007–2105)" in ei.value.problems[0].message
+    assert "in which no discovery date of any loss falls (2007–2105)" in \
+        ei.value.problems[1].message
+
+
+def test_a_discovery_date_alone_typed_far_ahead_is_refused(tmp_path):
+    path = _bundled_with(tmp_path, 10, discovery_date="2060-03-01", booking_date="")
+    with pytest.raises(DataError) as ei:
+        load_losses(path)
+    assert where(ei) == [("losses.csv", "line 10", "discovery_date")]
+
+
+def test_empty_years_are_counted_when_the_window_is_stated(tmp_path):
+    """A year without any loss is data when the window says it was observed."""
+    from opwb.fitting.frequency import annual_counts, fit_frequency
+    rows = [_row("E1", occ="2002-03-01", disc="2002-03-02", book=""),
+            _row("E2", occ="2002-05-01", disc="2002-05-02", book=""),
+            _row("E3", occ="2004-07-01", disc="2004-07-26", book="")]
+    with pytest.raises(DataError) as ei:                 # no window: 2003 is not inferred
+        load_losses(_csv(tmp_path, rows))
+    assert where(ei) == [("losses.csv", "line 4", "occurrence_date"),
+                         ("losses.csv", "line 4", "discovery_date")]
+    assert "period 2002 (2 losses) by 1 calendar year" in ei.value.problems[0].message
+    df = load_losses(_csv(tmp_path, rows), observation=("2002-01-01", "2004-12-31"))
+    counts = annual_counts(df)
+    assert counts["IF"].tolist() == [2, 0, 1]
+    assert fit_frequency(counts["IF"], "poisson").mean == 1.0          # 3 losses / 3 years
+
+
+def test_a_frame_is_refused_by_row(tmp_path):
+    frame = pd.DataFrame([["E1", "IF", "RB", OCC, DISC, None, 65e9, 0.0, 0.0, "", ""],
+                          ["E2", "IF", "RB", dt.date(2002, 1, 1), dt.date(2002, 1, 2), None,
+                           1e8, 0.0, 0.0, "", ""],
+                          ["E3", "IF", "RB", dt.date(2005, 1, 1), dt.date(2005, 1, 2), None,
+                           1e8, 0.0, 0.0, "", ""]], columns=list(LOSS_COLUMNS))
+    with pytest.raises(DataError) as ei:
+        load_losses(frame)
+    assert [(p.where, p.column) for p in ei.value.problems] == [
+        ("row 2", "occurrence_date"), ("row 2", "discovery_date")]
+
+
+def test_the_bundled_and_second_banks_load_without_a_window(tmp_path):
+    from tests.cases import write_second_bank
+    assert len(load_losses(opwb.data_path("losses.csv"))) == 742
+    case = load_case(write_second_bank(tmp_path / "bank"))
+    kw = {"columns": case.mapping("columns") or None, "event_types": case.mapping(
+        "event_types") or None, "business_lines": case.mapping("business_lines") or None}
+    if case.sheet is not None:
+        kw["sheet_name"] = case.sheet
+    if case.header_row is not None:
+        kw["header_row"] = case.header_row
+    df = load_losses(case.path("losses"), **kw)
+    years = sorted(df["occurrence_date"].dt.year.unique())
+    assert years == list(range(2000, 2008))
+    assert len(df) == len(case.load_losses(threshold=None))
