@@ -96,8 +96,10 @@ def apply_programme(programme: Programme | Policy, sim: Any, *, seed: int,
 
     Per policy, in programme order: the layer applies to each event's loss net of the layers
     below it (their layer amounts before coinsurance, so an excess layer attaches at the
-    layer below's deductible + limit whatever that layer's coinsurance); an event falls
-    within a policy's wording when its uniform ``U`` (one per event) is in the policy's slice
+    layer below's deductible + limit whatever that layer's coinsurance) — or, given by its
+    ``attachment`` (market ``L xs A``), to the gross loss, at most what earlier layers left
+    (one event's payments never exceed its loss: :mod:`opwb.data.terms`); an event falls within
+    a policy's wording when its uniform ``U`` (one per event) is in the policy's slice
     (:meth:`Programme.cover_intervals`: disjoint wordings, a ``follows`` excess layer
     answers the same events as its primary); the annual aggregate limit is shared by all
     event types the policy covers and charged in order of occurrence within the year (each
@@ -112,10 +114,13 @@ def apply_programme(programme: Programme | Policy, sim: Any, *, seed: int,
 
     Invariants: per event and per year ceded + retained = gross; a payment never exceeds
     ``coinsurance * limit`` per event nor ``aggregate_limit`` per year; a policy's ceded
-    amount never falls as its own limit or aggregate limit rises, nor does the programme's
-    total when no ``follows`` layer sits on a primary with an aggregate limit. (With such a
-    drop-down tower, a larger primary limit can spend the primary's aggregate on an event
-    the excess would have paid anyway, so the total can fall: that is the contract.)
+    amount never falls as its own limit or aggregate limit rises, nor do the programme's
+    layer amounts (payments before coinsurance) when no ``follows`` layer sits on a primary
+    with an aggregate limit (``tests/insurance/test_properties.py``). The total *payment* can
+    fall as a lower layer's limit rises when that layer's coinsurance is below the one above
+    it (the slice moves to the smaller share); and with a drop-down tower, a larger primary
+    limit can spend the primary's aggregate on an event the excess would have paid anyway.
+    Both are the contract.
 
     Parameters
     ----------
@@ -209,7 +214,8 @@ def _cede(p: Policy, programme: Programme, sim: Any, paid: dict, draw, q: float,
     ``paid[cell]`` holds, per stored event, the loss already absorbed by earlier layers —
     their layer amounts before coinsurance (payment / coinsurance), so an excess layer
     attaches at the layer below's deductible + limit whatever that layer's coinsurance;
-    the coinsured share stays with the bank. It is updated here.
+    the coinsured share stays with the bank. It is updated here. A ground-up layer
+    (``attachment``) is measured on the gross loss, at most ``loss − paid``.
     """
     n = int(sim.n_years)
     covered = [c for c in sim.cells if p.covers(c) > 0]
@@ -224,14 +230,17 @@ def _cede(p: Policy, programme: Programme, sim: Any, paid: dict, draw, q: float,
     for c in covered:
         ev = sim.events[c]
         net = ev.loss - paid[c] if c in paid else ev.loss
-        mask = net > p.deductible
+        seen = ev.loss if p.ground_up else net        # the loss the layer is measured on
+        mask = seen > p.deductible
         lo, hi = programme.cover_intervals(event_type_of(c))[p.key]
         if lo > 0.0:
             mask &= draw("cover", c) >= lo
         if hi < 1.0:
             mask &= draw("cover", c) < hi
         idx = np.flatnonzero(mask)
-        layer = np.minimum(net[idx] - p.deductible, p.limit)
+        layer = np.minimum(seen[idx] - p.deductible, p.limit)
+        if p.ground_up and c in paid:
+            layer = np.minimum(layer, np.maximum(net[idx], 0.0))
         picked.append((c, idx, layer, p.coinsurance * layer))
     if math.isfinite(p.aggregate_limit):
         _charge_aggregate(p, sim, draw, picked)

@@ -5,6 +5,10 @@ A :class:`Policy` is a per-occurrence layer: the insurer pays
 annual ``aggregate_limit``. A :class:`Programme` is an ordered tuple of policies (primary
 first, then excess). Applying them to simulated events is :mod:`opwb.insurance`.
 
+An excess layer is written in one of two notations (:mod:`opwb.data.terms`): opwb's
+convention, ``deductible`` with ``follows`` (``X`` is the loss net of the layers below), or
+the market's ``L xs A``, ``attachment=A`` (``X`` is the ground-up loss).
+
 Examples
 --------
 The seed's worked BBB example (slide 1-4): a 1,000억 embezzlement.
@@ -15,6 +19,11 @@ The seed's worked BBB example (slide 1-4): a 1,000억 embezzlement.
 array([400.])
 >>> Policy(deductible=50 * EOK, limit=1000 * EOK).recover([1000 * EOK]) / EOK
 array([950.])
+
+The market's excess layer "50 xs 50" on a 100 loss (its contractual layer, ground up):
+
+>>> Policy(attachment=50, limit=50).recover([100.0])
+array([50.])
 """
 from __future__ import annotations
 
@@ -109,7 +118,10 @@ class Policy:
         Per-occurrence deductible (KRW, finite, ≥ 0) and limit (KRW, ≥ 0; ``inf`` = none;
         0 = the policy pays nothing but keeps its place and wording slice in a programme,
         as ``opwb.scenarios.bond.without_bond`` uses it). The same rule as the programme
-        file's (:mod:`opwb.data.terms`).
+        file's (:mod:`opwb.data.terms`). The limit is required; the deductible is required
+        unless ``attachment`` is given. In opwb's convention the deductible applies to the
+        event's loss net of what the earlier layers of the programme paid for it (for a
+        policy that follows none, the gross loss).
     aggregate_limit : float
         Maximum the insurer pays in one policy year over all events and all event types
         the policy covers (after coinsurance); ``inf`` = none; 0 = pays nothing.
@@ -129,16 +141,28 @@ class Policy:
         over a primary): it answers the same events as that policy. By default wordings of
         different policies are disjoint sub-types of an event type (see
         :meth:`Programme.cover_intervals`).
+    attachment : float, optional
+        Market notation ``limit xs attachment``: the point of the event's **gross** loss
+        (KRW, finite, ≥ 0, from the ground up) where the layer starts. The layer pays
+        ``coinsurance * min(max(X - attachment, 0), limit)`` of the ground-up loss ``X``
+        whatever the layers below paid (it does not drop down when their aggregate limit is
+        exhausted). ``deductible`` is then the same point (omit it, or give it equal);
+        :meth:`replace` of either moves both. Excess ``50 xs 50`` over a primary ``30 xs
+        20``: ``Policy(attachment=50, limit=50, follows=<primary>)``, the same layer as opwb's
+        ``Policy(deductible=20, limit=50, follows=<primary>)`` while the primary's aggregate
+        lasts. ``None`` (default): opwb's convention.
     Other fields describe the policy for the qualifying standards (Basel II 677-679).
 
     Raises
     ------
     opwb.DataError
-        Naming the policy and every invalid field.
+        Naming the policy and every invalid field: also a missing limit, a missing
+        deductible (when no attachment is given), and an attachment and a deductible that
+        disagree (the same point from the ground up, so one notation is unclear).
     """
 
-    deductible: float
-    limit: float
+    deductible: float | None = None
+    limit: float | None = None
     aggregate_limit: float = math.inf
     coinsurance: float = 1.0
     cover: Mapping[str, float] | None = None
@@ -155,6 +179,7 @@ class Policy:
     supervisory_exclusion: bool = False
     claims_basis: ClaimsBasis = "losses-occurring"
     follows: str = ""
+    attachment: float | None = None
     _cover: dict[str, float] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -164,13 +189,15 @@ class Policy:
         def bad(column: str, message: str) -> None:
             problems.append(Problem(_SOURCE, where, column, message))
 
-        terms = ("deductible", "limit", "aggregate_limit", "premium")
+        terms = self._check_notation(bad)
         wrong = dict(layer_term_problems(**{name: getattr(self, name) for name in terms}))
         for name in terms:          # one rule with the programme file (opwb.data.terms)
             if name in wrong:
                 bad(name, wrong[name])
             else:
                 object.__setattr__(self, name, float(getattr(self, name)))
+        if "attachment" in terms and not wrong.keys() & {"attachment", "deductible"}:
+            self._check_attachment(bad)
         try:
             coins = float(self.coinsurance)
             if not 0 < coins <= 1:
@@ -197,6 +224,43 @@ class Policy:
                 f"got {self.claims_basis!r}")
         if problems:
             raise DataError(problems)
+
+    def _check_notation(self, bad) -> tuple[str, ...]:
+        """The layer terms to check; reports a missing limit or deductible."""
+        terms = ["aggregate_limit", "premium"]
+        if _is_missing(self.attachment):
+            object.__setattr__(self, "attachment", None)
+            if _is_missing(self.deductible):
+                bad("deductible", "missing deductible; expected an amount ≥ 0 KRW, or "
+                    "attachment= for a layer given from the ground up (market notation "
+                    "'limit xs attachment')")
+            else:
+                terms.append("deductible")
+        else:
+            terms.append("attachment")
+            if not _is_missing(self.deductible):
+                terms.append("deductible")
+        if _is_missing(self.limit):
+            bad("limit", "missing limit; expected an amount ≥ 0 KRW per occurrence (inf: none)")
+        else:
+            terms.append("limit")
+        return tuple(terms)
+
+    def _check_attachment(self, bad) -> None:
+        """A deductible given beside an attachment must be the same ground-up point."""
+        if _is_missing(self.deductible):
+            object.__setattr__(self, "deductible", self.attachment)
+        elif self.deductible != self.attachment:
+            bad("attachment", f"attachment {self.attachment:,.0f} (from the ground up) and "
+                f"deductible {self.deductible:,.0f} disagree; expected one notation: "
+                "attachment= alone (market 'limit xs attachment', measured on the gross "
+                "loss), or deductible= alone (opwb's convention, measured on the loss net of "
+                "the layers below, with follows= for an excess layer)")
+
+    @property
+    def ground_up(self) -> bool:
+        """True when the layer is given by its ``attachment`` (applied to the gross loss)."""
+        return self.attachment is not None
 
     def _check_cover(self, bad) -> dict[str, float]:
         if self.cover is None:
@@ -260,7 +324,17 @@ class Policy:
         return self.coinsurance * np.minimum(np.maximum(x - self.deductible, 0.0), self.limit)
 
     def replace(self, **changes: Any) -> "Policy":
-        """A copy with some fields changed (validated again)."""
+        """A copy with some fields changed (validated again).
+
+        For a layer given by its ``attachment``, the deductible is the same point: changing
+        one of them alone changes both (``attachment=None`` returns to opwb's convention
+        with the deductible given or kept).
+        """
+        if self.attachment is not None:
+            if "deductible" in changes and "attachment" not in changes:
+                changes["attachment"] = changes["deductible"]
+            elif "deductible" not in changes and not _is_missing(changes.get("attachment")):
+                changes["deductible"] = changes["attachment"]
         return dataclasses.replace(self, **changes)
 
     @property

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from opwb.data.errors import DataError, Problem
+from opwb.data.terms import TowerLayer, tower_problems
 from opwb.data.taxonomy import EVENT_TYPE_CODES
 from opwb.insurance.policy import _SOURCE, Policy, _is_missing
 
@@ -21,7 +22,7 @@ _FRAME_FIELDS = (
     "policy_id", "name", "insurer", "insurer_rating", "affiliate", "reinsured_outside",
     "inception", "expiry", "cancellation_notice_days", "supervisory_exclusion",
     "claims_basis", "deductible", "limit", "aggregate_limit", "coinsurance", "premium",
-    "follows",
+    "follows", "attachment",
 )
 
 
@@ -29,11 +30,23 @@ _FRAME_FIELDS = (
 class Programme:
     """An ordered set of policies: application order is primary first, then excess.
 
-    A later policy sees each event's loss net of what earlier policies pay for it (after
-    their aggregate limits), so an excess layer over a primary with deductible ``d`` and
-    limit ``L`` is written with deductible ``d`` and ``follows`` = the primary's id (it
-    attaches once the primary has paid ``L``, i.e. at ``d + L`` of gross loss) and drops
-    down when the primary's aggregate limit is exhausted, as standard excess wordings do.
+    An excess layer is written in one of two notations (:mod:`opwb.data.terms`):
+
+    * opwb's convention: a later policy sees each event's loss net of what earlier policies
+      pay for it (after their aggregate limits), so an excess layer over a primary with
+      deductible ``d`` and limit ``L`` is written with deductible ``d`` and ``follows`` = the
+      primary's id (it attaches once the primary has paid ``L``, i.e. at ``d + L`` of gross
+      loss) and drops down when the primary's aggregate limit is exhausted;
+    * market notation ``L2 xs A``: ``attachment=A``, ``limit=L2`` and ``follows`` = the
+      primary's id; the layer applies to the gross loss (from the ground up) and does not
+      drop down. Over a primary ``30 xs 20``, the excess ``50 xs 50`` is
+      ``Policy(attachment=50, limit=50, follows=...)`` or, in opwb's convention,
+      ``Policy(deductible=20, limit=50, follows=...)``.
+
+    Refused (:func:`opwb.data.terms.tower_problems`, the programme file's rule too): a layer
+    whose attachment lies inside the layers below it, and a ``follows`` layer whose
+    deductible reaches the ground-up top of the layers below (``deductible=50`` over ``30 xs
+    20``), which reads as either notation.
 
     Coverage shares: the wordings of different policies cover disjoint sub-types of an
     event type, so the shares of one event type over policies that follow no other must
@@ -61,6 +74,11 @@ class Programme:
                 problems.append(Problem(_SOURCE, f"policy '{p.key}'", "follows",
                                         f"follows {p.follows!r}, which is not an earlier "
                                         "policy of the programme"))
+        if not problems:
+            layers = [TowerLayer(p.key, p.deductible, p.limit, p.attachment, p.follows)
+                      for p in policies]
+            problems.extend(Problem(_SOURCE, f"policy '{layers[i].policy_id}'", term, message)
+                            for i, term, message in tower_problems(layers))
         for et in EVENT_TYPE_CODES:
             total = sum(p.covers(et) for p in policies if not p.follows)
             if total > 1 + 1e-9:
@@ -126,8 +144,9 @@ class Programme:
         cover_cols = [c for c in frame.columns if str(c).startswith("cover_")]
         for i, row in enumerate(frame.to_dict("records")):
             kwargs = {k: row[k] for k in _FRAME_FIELDS if k in row}
-            if _is_missing(kwargs.get("follows")):
-                kwargs.pop("follows", None)
+            for k in ("follows", "attachment"):
+                if _is_missing(kwargs.get(k)):
+                    kwargs.pop(k, None)
             for k in ("affiliate", "reinsured_outside", "supervisory_exclusion"):
                 if k in kwargs and not _is_missing(kwargs[k]):
                     kwargs[k] = bool(kwargs[k])
@@ -155,6 +174,7 @@ class Programme:
         for p in self.policies:
             row = {k: getattr(p, k) for k in _FRAME_FIELDS}
             row["policy_id"] = p.key
+            row["attachment"] = math.nan if p.attachment is None else p.attachment
             row.update({f"cover_{k}": v for k, v in p.coverage.items()})
             rows.append(row)
         return pd.DataFrame(rows)

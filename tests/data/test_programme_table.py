@@ -92,3 +92,42 @@ def test_bundled_programme_loads_and_has_the_2005_bbb():
     assert (bbb["limit"], bbb["deductible"], bbb["premium"]) == (50 * opwb.EOK, 5 * opwb.EOK,
                                                                   16 * opwb.EOK)
     assert len(prog) >= 8
+
+
+# -- a tower's notations (issue 22, item 11; payouts in tests/insurance/test_field_faults_insurance.py)
+
+@pytest.mark.parametrize("text, expected", [
+    ("50 xs 50", (50.0, 50.0)),
+    ("3,000,000,000 x/s 2,000,000,000", (3e9, 2e9)),
+    ("30억 excess of 20억", (30 * opwb.EOK, 20 * opwb.EOK)),
+    ("1조 XS 500억원", (1e12, 500 * opwb.EOK)),
+    ("  5000xs0 ", (5000.0, 0.0)),
+])
+def test_layer_notation(text, expected):
+    from opwb.data.programme_table import parse_layer
+    assert parse_layer(text) == expected
+
+
+@pytest.mark.parametrize("text", ["50 xs", "xs 50", "-5 xs 3", "50 dollars xs 20", "50 / 20",
+                                  "inf xs 20"])
+def test_layer_notation_refused(text):
+    from opwb.data.errors import CellError
+    from opwb.data.programme_table import parse_layer
+    with pytest.raises(CellError, match="expected a layer 'limit xs attachment' in KRW"):
+        parse_layer(text)
+
+
+def test_columns_a_notation_makes_optional(tmp_path):
+    # with an attachment column the deductible column may be absent (limit still required)
+    cells = dict(zip(PROGRAMME_COLUMNS, BBB.split(",")))
+    header = [c for c in PROGRAMME_COLUMNS if c != "deductible"] + ["attachment"]
+    cells["attachment"] = "500000000"
+    prog = load_programme(write(tmp_path, [",".join(cells[c] for c in header)],
+                                header=",".join(header)))
+    assert (prog["deductible"].iloc[0], prog["attachment"].iloc[0]) == (5e8, 5e8)
+    assert prog["follows"].tolist() == [""]
+    # neither a deductible nor a notation that gives it: the missing column is named
+    header = [c for c in PROGRAMME_COLUMNS if c != "deductible"]
+    with pytest.raises(DataError, match=r"line 1, column 'deductible': missing column"):
+        load_programme(write(tmp_path, [",".join(cells[c] for c in header)],
+                             header=",".join(header)))
