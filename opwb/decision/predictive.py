@@ -60,12 +60,11 @@ from opwb.data.schema import collected
 from opwb.engine._blocks import cell_key
 from opwb.engine.simulate import CellEvents, SimulatedLosses, simulate_losses
 from opwb.fitting.gof import comparison_table, fit_all
-from opwb.fitting.mle import fit_severity
 from opwb.fitting.modelset import (AIC_TIE, TAIL_TEST_LEVEL, CellFit, ModelSet,
                                    credible_families)
 from opwb.fitting.result import SeverityFit
 from opwb.scenarios.base import ScenarioBase, _keep_levels, cell_models, without_incidents
-from opwb.scenarios.worlds import _refit_frequency, _resample
+from opwb.scenarios.uncertainty import refit_world
 
 __all__ = ["MIN_WEIGHT", "MAX_ATTEMPTS", "FamilyWeights", "family_weights",
            "assign_families", "PredictiveSettings", "WorldTable", "predictive_base",
@@ -215,29 +214,18 @@ def world_seed(seed: int, world: int) -> int:
     return int(state.generate_state(1, np.uint64)[0] >> np.uint64(2))
 
 
-def _usable(fit: SeverityFit) -> bool:
-    return fit.status in ("ok", "edge") and all(
-        math.isfinite(float(v)) for v in fit.params.values())
-
-
 def world_fit(generating: CellFit, family_fit: SeverityFit, seed: int, world: int,
               cell: str) -> tuple[CellFit, int]:
     """World ``world``'s model of one cell and the data draws it took: data drawn again
-    from ``family_fit`` with the cell's fitted frequency, refitted (same families); data
-    that cannot be fitted are drawn again (keyed to the attempt)."""
-    gen = CellFit(generating.frequency, family_fit)
-    for attempt in range(MAX_ATTEMPTS):
-        rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(
-            seed, spawn_key=(cell_key("predictive|" + cell), world, attempt))))
-        counts, x = _resample(gen, rng)
-        try:
-            freq = _refit_frequency(generating.frequency, counts)
-            sev = fit_severity(x, family_fit.family, family_fit.threshold)
-        except ValueError:          # DataError is a ValueError: too few losses, ...
-            continue
-        if _usable(sev):
-            return CellFit(freq, sev, f"world {world}: {sev.family} refitted to {x.size} "
-                                      f"resampled losses ({sev.status})"), attempt + 1
+    from ``family_fit`` with the cell's fitted frequency, refitted (same families) by the
+    redraw rule of :func:`opwb.scenarios.uncertainty.refit_world` (streams ``"predictive"``,
+    keyed to the attempt; data that cannot be fitted are drawn again, up to
+    :data:`MAX_ATTEMPTS` times). When no draw can be used the cell keeps ``family_fit``
+    itself and the draws are ``MAX_ATTEMPTS + 1``."""
+    refit = refit_world(CellFit(generating.frequency, family_fit), seed, world, cell,
+                        stream="predictive", max_attempts=MAX_ATTEMPTS)
+    if refit.fit is not None:
+        return refit.fit, refit.draws
     return CellFit(generating.frequency, family_fit,
                    f"world {world}: no usable refit in {MAX_ATTEMPTS} draws; the fit "
                    "itself"), MAX_ATTEMPTS + 1

@@ -9,6 +9,11 @@ uncertainty, so the spread, not the Monte Carlo error, says which digits mean so
 ``p_best`` — the share of worlds in which an alternative has the highest expected net
 benefit — is a percentage with its count of worlds, on the net-benefit row.
 
+No world is left out: a world whose data for a cell cannot be refitted draws its data again
+(:func:`opwb.scenarios.uncertainty.refit_world`). When that happened, the caption names the
+cells and the worlds, and the sentence says in plain words how many draws were made again
+in which cells and why (:func:`redraw_text_ko`).
+
 Examples
 --------
 >>> interval_text(1_234_567_000_000, 1_634_000_000_000, 98_000_000_000)
@@ -25,12 +30,24 @@ import pandas as pd
 
 from opwb.data.units import EOK, format_krw_with_se, round_to_se
 from opwb.report.scenario_tables import FIGURE_LABELS
+from opwb.scenarios.uncertainty import MAX_ATTEMPTS, REDRAW_REASONS
 
-__all__ = ["P_BEST_COLUMN", "interval_text", "share_text", "uncertainty_caption_ko",
-           "uncertainty_ko", "uncertainty_sentence_ko"]
+__all__ = ["P_BEST_COLUMN", "REDRAW_REASONS_KO", "interval_text", "share_text",
+           "redraw_text_ko", "uncertainty_caption_ko", "uncertainty_ko",
+           "uncertainty_sentence_ko"]
 
 #: The column of :func:`uncertainty_ko` holding ``p_best``.
 P_BEST_COLUMN = "순편익 최대인 세계의 비율 (p_best)"
+
+REDRAW_REASONS_KO = {
+    "fewer losses than parameters": "손실 건수가 모수 개수 이하",
+    "frequency not fitted": "연간 건수 적합 불가",
+    "severity not fitted": "손실 금액 적합 불가",
+    "degenerate fit": "모수가 정해지지 않는 적합",
+    "not converged": "적합 미수렴",
+    "non-finite parameter": "무한대 모수",
+}
+"""Korean words for :data:`opwb.scenarios.uncertainty.REDRAW_REASONS`."""
 
 
 def _decimals(spread_eok: float) -> int:
@@ -77,7 +94,49 @@ def share_text(share: float, n_worlds: int) -> str:
 
 
 def _worlds_used(result: Any) -> int:
-    return int(result.n_worlds) - len(result.failures)
+    return int(result.n_worlds)
+
+
+def _redrawn(result: Any) -> pd.DataFrame:
+    """The result's cells whose data were drawn again (rows of ``redraws``)."""
+    r = getattr(result, "redraws", None)
+    if r is None or len(r) == 0 or "redraws" not in r:
+        return pd.DataFrame()
+    return r[r["redraws"] > 0]
+
+
+def redraw_text_ko(result: Any) -> str:
+    """One Korean sentence on the data drawn again: which cells, in how many worlds, how
+    many draws and why ("" when no world's data were drawn again).
+
+    Parameters
+    ----------
+    result : UncertaintyResult
+        From :func:`opwb.scenarios.parameter_uncertainty` (its ``redraws``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from types import SimpleNamespace
+    >>> r = pd.DataFrame({"worlds": [17], "redraws": [75], "max_draws": [16],
+    ...                   "degenerate fit": [66], "fewer losses than parameters": [9]},
+    ...                  index=pd.Index(["IF"], name="cell"))
+    >>> text = redraw_text_ko(SimpleNamespace(redraws=r, n_worlds=20))
+    >>> text.split(": ")[1]
+    'IF 셀은 세계 20개 중 17개에서 75번 다시 뽑았습니다(모수가 정해지지 않는 적합 66번, 손실 건수가 모수 개수 이하 9번).'
+    """
+    redrawn = _redrawn(result)
+    if redrawn.empty:
+        return ""
+    parts = []
+    for cell, r in redrawn.iterrows():
+        counts = sorted(((int(r[k]), i, k) for i, k in enumerate(REDRAW_REASONS)
+                         if k in r and r[k] > 0), key=lambda t: (-t[0], t[1]))
+        why = ", ".join(f"{REDRAW_REASONS_KO[k]} {n:,}번" for n, _, k in counts)
+        parts.append(f"{cell} 셀은 세계 {int(result.n_worlds):,}개 중 {int(r['worlds']):,}개에서 "
+                     f"{int(r['redraws']):,}번 다시 뽑았습니다" + (f"({why})" if why else ""))
+    return ("다시 뽑은 손실 자료로 분포를 적합할 수 없는 세계는 버리지 않고 그 셀의 자료를 "
+            f"다시 뽑았습니다(세계마다 최대 {MAX_ATTEMPTS}번): " + "; ".join(parts) + ".")
 
 
 def uncertainty_ko(result: Any) -> pd.DataFrame:
@@ -125,9 +184,14 @@ def uncertainty_ko(result: Any) -> pd.DataFrame:
 
 
 def uncertainty_caption_ko(result: Any) -> str:
-    """The table's caption: the number of worlds and years, the seed and the level."""
-    failed = len(result.failures)
-    note = f" · 적합할 수 없어 제외한 세계 {failed}개" if failed else ""
+    """The table's caption: the number of worlds and years, the seed and the level, and —
+    when a world's data were drawn again — the cells and in how many worlds (none is left
+    out)."""
+    redrawn = _redrawn(result)
+    note = ""
+    if not redrawn.empty:
+        cells = ", ".join(f"{c} {int(r['worlds']):,}개" for c, r in redrawn.iterrows())
+        note = f" · 자료를 다시 뽑은 세계 (제외한 세계 없음): {cells}"
     return (f"모수 불확실성 (parameter uncertainty): 세계 {result.n_worlds:,}개 × 모의실험 "
             f"{result.n_years:,}년 (공통 시드 {result.seed}) · {result.level:.0%} 백분위 구간 · "
             f"억원{note}")
@@ -139,7 +203,8 @@ def uncertainty_sentence_ko(result: Any, alternative: str | None = None, *,
     ``alternative``, which alternative has the highest net benefit in what share of the
     worlds, and — given the ``recommended`` alternative of the fitted model — whether the
     worlds confirm it. When the fitted figure's Monte Carlo error is a sizeable part of the
-    spread over the worlds, it says that the intervals carry that error too.
+    spread over the worlds, it says that the intervals carry that error too; when a world's
+    data were drawn again, which cells, how often and why (:func:`redraw_text_ko`).
 
     Parameters
     ----------
@@ -161,8 +226,9 @@ def uncertainty_sentence_ko(result: Any, alternative: str | None = None, *,
     if len(result.p_best) == 0:
         name = t.index.get_level_values(0)[0]
         r = t.loc[(name, "regulatory_gross_capital")]
-        return (f"{pct} 구간: 보험 반영 전 규제자본 {interval_text(r['lower'], r['upper'], r['std'])}"
-                f" (적합 모형 {format_krw_with_se(r['fitted'], r['fitted_se'])}).")
+        return _with_redraws(
+            f"{pct} 구간: 보험 반영 전 규제자본 {interval_text(r['lower'], r['upper'], r['std'])}"
+            f" (적합 모형 {format_krw_with_se(r['fitted'], r['fitted_se'])}).", result)
     best = str(result.p_best.idxmax())
     known = recommended is not None and recommended in result.p_best.index
     name = alternative or (recommended if known else best)
@@ -193,4 +259,9 @@ def uncertainty_sentence_ko(result: Any, alternative: str | None = None, *,
             text += (f" 이 구간에는 세계마다 {result.n_years:,}년 모의실험의 몬테카를로 오차"
                      f"(적합 모형의 경감 {format_krw_with_se(r['fitted'], r['fitted_se'])})도 "
                      "섞여 있습니다.")
-    return text
+    return _with_redraws(text, result)
+
+
+def _with_redraws(text: str, result: Any) -> str:
+    more = redraw_text_ko(result)
+    return f"{text} {more}" if more else text

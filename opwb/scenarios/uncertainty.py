@@ -9,14 +9,24 @@ intervals (ibid., §13.3). For every *world* ``w = 0 .. n_worlds - 1``:
    again from the fitted model: ``T`` annual counts (``T``: the years the frequency was
    fitted on) from the fitted frequency and as many losses from the fitted severity
    conditional on exceeding the collection threshold ``H``.
-2. **Refit, same model choice.** The cell's frequency family (a negative binomial falls
-   back to the Poisson when the world's counts are not over-dispersed: its maximum
-   likelihood limit) and its severity family are refitted by left-truncated maximum
-   likelihood (:func:`opwb.fitting.fit_frequency`, :func:`opwb.fitting.fit_severity`). The
-   family is held fixed: the model-choice rule is not re-run in each world. A refit that
-   is not an identified interior maximum is still used (its status is counted in
-   :attr:`UncertaintyResult.fits`); a world whose data cannot be fitted at all is left out
-   and named in :attr:`UncertaintyResult.failures`.
+2. **Refit, same model choice, redraw rule** (:func:`refit_world`). The cell's frequency
+   family (a negative binomial falls back to the Poisson when the world's counts are not
+   over-dispersed: its maximum likelihood limit) and its severity family are refitted by
+   left-truncated maximum likelihood (:func:`opwb.fitting.fit_frequency`,
+   :func:`opwb.fitting.fit_severity`). The family is held fixed: the model-choice rule is
+   not re-run in each world. A draw whose refit cannot be used — fewer losses than the
+   family has parameters, a frequency or severity that cannot be fitted, a severity fit
+   that is not identified (status ``degenerate`` or ``not converged``) or has a non-finite
+   parameter — is **drawn again** from the next stream of the same (world, cell), up to
+   :data:`MAX_ATTEMPTS` draws. So **no world is dropped** (a dropped world would leave the
+   intervals to the worlds whose data happen to be fittable, silently); the worlds are the
+   bootstrap conditional on data the family can be fitted to, and every redraw is counted
+   with its reason (:attr:`UncertaintyResult.redraws`, the ``draws`` column of
+   :attr:`UncertaintyResult.fits`). In cells with tens of losses a redraw is rare; in a
+   thin cell (five losses) it is what lets every world hold the cell. A cell whose data
+   still cannot be fitted after :data:`MAX_ATTEMPTS` draws is an error naming the cell,
+   the world and the reasons. The predictive model (:mod:`opwb.decision.predictive`)
+   refits its worlds by the same rule.
 3. **Simulate with common random numbers.** ``n_years`` years with the *same* ``seed`` in
    every world (and for the fitted model), under the same severity cap: the worlds differ by
    their parameters, not by fresh Monte Carlo noise.
@@ -27,15 +37,19 @@ The interval at ``level`` is the ``(1 ± level) / 2`` quantiles of the worlds' f
 fitted model's figures stand beside them with their Monte Carlo standard errors;
 ``p_best`` is the share of worlds in which an alternative has the highest net benefit.
 
-Random streams are keyed, never positional: world ``w``'s data for cell ``c`` come from
-``SeedSequence(seed, spawn_key=(cell_key("bootstrap|" + c), w))``; the simulation uses the
-engine's (cell, block of years) streams. The same arguments give the same numbers in this
-process or on a Dask cluster, whatever the number of workers (work units: (world, cell) for
-the refits, (world, cell, block of years) for the simulation, one evaluation per world).
+Random streams are keyed, never positional: draw ``a = 0, 1, ...`` of world ``w``'s data
+for cell ``c`` comes from ``SeedSequence(seed, spawn_key=(cell_key("bootstrap|" + c), w,
+a))``; the simulation uses the engine's (cell, block of years) streams. The same arguments
+give the same numbers in this process or on a Dask cluster, whatever the number of workers
+(work units: (world, cell) for the refits, (world, cell, block of years) for the
+simulation, one evaluation per world).
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import math
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,7 +57,12 @@ import numpy as np
 import pandas as pd
 
 from opwb.data.schema import COLLECTION_THRESHOLD
-from opwb.fitting.modelset import ModelSet, models_for
+from opwb.engine._blocks import cell_key
+from opwb.engine.simulate import simulate_losses
+from opwb.fitting.families import get_family
+from opwb.fitting.mle import fit_severity
+from opwb.fitting.modelset import CellFit, ModelSet, models_for
+from opwb.fitting.result import SeverityFit
 from opwb.insurance.programme import Programme
 from opwb.scenarios.alternatives import Alternative, check_alternative
 from opwb.scenarios.base import (
@@ -60,11 +79,165 @@ from opwb.scenarios.worlds import (
     NO_ALTERNATIVE,
     UNCERTAINTY_FIGURES,
     WorldSpec,
-    run_world,
+    _fit_rows,
+    _refit_frequency,
+    _resample,
+    world_figures,
+    world_model_set,
 )
 
-__all__ = ["UNCERTAINTY_FIGURES", "NO_ALTERNATIVE", "UncertaintyResult",
-           "parameter_uncertainty"]
+__all__ = ["UNCERTAINTY_FIGURES", "NO_ALTERNATIVE", "MAX_ATTEMPTS", "REDRAW_REASONS",
+           "WorldRefit", "refit_world", "UncertaintyResult", "parameter_uncertainty"]
+
+MAX_ATTEMPTS = 50
+"""Data draws of one (world, cell) before the redraw rule gives up (:func:`refit_world`)."""
+
+REDRAW_REASONS = ("fewer losses than parameters", "frequency not fitted",
+                  "severity not fitted", "degenerate fit", "not converged",
+                  "non-finite parameter")
+"""Why a world's data for a cell were drawn again, in the order they are checked: the draw
+holds no more losses than the severity family has parameters; the annual counts cannot be
+refitted; the losses cannot be refitted for another reason; the severity fit's status is
+``degenerate`` (parameters not identified) or ``not converged``; a parameter is infinite
+or NaN."""
+
+
+# --------------------------------------------------------------------------- the redraw rule
+@dataclass(frozen=True)
+class WorldRefit:
+    """One world's refit of one cell under the redraw rule (:func:`refit_world`).
+
+    Attributes
+    ----------
+    fit : CellFit or None
+        The refitted frequency and severity; None when no draw of :data:`MAX_ATTEMPTS`
+        could be used.
+    draws : int
+        Data draws taken (1: the first draw was used).
+    rejected : tuple of str
+        Why each draw that was not used was drawn again (one of :data:`REDRAW_REASONS` per
+        rejected draw, in order).
+    detail : str
+        The last rejected draw's error or status in the fitting layer's words ("" when
+        none was rejected).
+    """
+
+    fit: CellFit | None
+    draws: int
+    rejected: tuple[str, ...] = ()
+    detail: str = ""
+
+
+def _rejection(sev: SeverityFit) -> str | None:
+    """Why a severity refit cannot be used (None: it can)."""
+    if sev.status == "degenerate":
+        return "degenerate fit"
+    if sev.status not in ("ok", "edge"):
+        return "not converged"
+    if not all(math.isfinite(float(v)) for v in sev.params.values()):
+        return "non-finite parameter"
+    return None
+
+
+def refit_world(generating: CellFit, seed: int, world: int, cell: str, *,
+                stream: str = "bootstrap", max_attempts: int = MAX_ATTEMPTS) -> WorldRefit:
+    """World ``world``'s refit of one cell by the redraw rule: data drawn again from
+    ``generating`` and the same families refitted; data the refit cannot use are drawn
+    again.
+
+    Draw ``a = 0, 1, ...`` comes from the stream ``SeedSequence(seed,
+    spawn_key=(cell_key(stream + "|" + cell), world, a))``: the observation period's annual
+    counts from the generating frequency and as many losses above the threshold from the
+    generating severity. The first draw whose frequency and severity refit are usable is
+    the world's model of the cell; a draw is rejected (with one of
+    :data:`REDRAW_REASONS`) when it holds no more losses than the severity family has
+    parameters, when a refit raises ``ValueError`` (:class:`opwb.DataError` included), or
+    when the severity fit is not identified (status other than ``ok`` or ``edge``) or has a
+    non-finite parameter. Both :func:`parameter_uncertainty` and the predictive model
+    (:func:`opwb.decision.predictive.world_fit`) refit their worlds by this rule.
+
+    Parameters
+    ----------
+    generating : CellFit
+        The model the data are drawn from (frequency and severity); the same families are
+        refitted (a negative binomial falls back to its Poisson limit on under-dispersed
+        counts).
+    seed : int
+        Root seed of the worlds' data.
+    world : int
+        World index (part of the stream's key).
+    cell : str
+        The cell's name (part of the stream's key and of the fit's reason).
+    stream : str
+        Label of the streams: ``"bootstrap"`` for parameter uncertainty, ``"predictive"``
+        for the predictive model (different worlds from the same seed).
+    max_attempts : int
+        Draws before giving up (:data:`MAX_ATTEMPTS`).
+
+    Returns
+    -------
+    WorldRefit
+        The refit (None when no draw could be used), the draws taken and why each rejected
+        draw was rejected.
+
+    Raises
+    ------
+    TypeError
+        The generating severity is not a :class:`~opwb.fitting.result.SeverityFit`.
+    ValueError
+        The frequency was fitted on fewer than 2 years (every draw would be the same
+        problem, so it is not a reason to draw again).
+
+    Examples
+    --------
+    >>> from opwb.fitting.frequency import FrequencyFit
+    >>> five = CellFit(FrequencyFit("poisson", {"mu": 1.0}, n_years=5, threshold=1e7),
+    ...                SeverityFit(family="lomax", params={"alpha": 0.8, "scale": 5e7},
+    ...                            threshold=1e7))
+    >>> r = refit_world(five, seed=1, world=0, cell="IF")
+    >>> r.fit.severity.status in ("ok", "edge"), r.draws == len(r.rejected) + 1
+    (True, True)
+    """
+    if not isinstance(generating.severity, SeverityFit):
+        raise TypeError(f"cell {cell}: a world's refit needs a SeverityFit, got "
+                        f"{type(generating.severity).__name__}")
+    family, threshold = generating.severity.family, generating.severity.threshold
+    n_params = get_family(family).n_params
+    rejected: list[str] = []
+    detail = ""
+    for attempt in range(int(max_attempts)):
+        rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(
+            seed, spawn_key=(cell_key(f"{stream}|{cell}"), world, attempt))))
+        counts, x = _resample(generating, rng)
+        try:
+            freq = _refit_frequency(generating.frequency, counts)
+        except ValueError as exc:
+            rejected.append("frequency not fitted")
+            detail = str(exc)
+            continue
+        try:
+            sev = fit_severity(x, family, threshold)
+        except ValueError as exc:           # DataError is a ValueError
+            rejected.append("fewer losses than parameters" if x.size <= n_params
+                            else "severity not fitted")
+            detail = str(exc)
+            continue
+        why = _rejection(sev)
+        if why is None:
+            return WorldRefit(CellFit(freq, sev, f"world {world}: {sev.family} refitted to "
+                                                 f"{x.size} resampled losses ({sev.status})"),
+                              attempt + 1, tuple(rejected), detail)
+        rejected.append(why)
+        detail = f"{sev.family} fit to {x.size} losses: {sev.status}" + \
+            (f" ({sev.limit})" if sev.limit else "")
+    return WorldRefit(None, int(max_attempts), tuple(rejected), detail)
+
+
+def _reasons_text(rejected: Sequence[str]) -> str:
+    """``"fewer losses than parameters × 3, degenerate fit × 1"`` (in
+    :data:`REDRAW_REASONS` order)."""
+    n = Counter(rejected)
+    return ", ".join(f"{r} × {n[r]}" for r in REDRAW_REASONS if n[r])
 
 
 # --------------------------------------------------------------------------- result
@@ -78,16 +251,20 @@ class UncertaintyResult:
         Index (``alternative``, ``figure``); columns ``fitted`` (the fitted model's figure),
         ``fitted_se`` (its Monte Carlo standard error), ``lower``, ``median``, ``upper``
         (percentiles of the worlds at ``(1 - level) / 2``, 0.5, ``(1 + level) / 2``), ``std``
-        (standard deviation over the worlds) and ``n_worlds`` (worlds used).
+        (standard deviation over the worlds) and ``n_worlds`` (worlds used: all of them).
     p_best : Series
         Per alternative, the share of worlds in which its net benefit is the highest.
     worlds : DataFrame
         One row per (world, alternative): the figures of every world.
     fits : DataFrame
         One row per (world, cell): the refitted families, mean count, severity parameters,
-        status (``ok``, ``edge``, ``degenerate``, ``not converged``) and tail index.
-    failures : dict
-        World → why its data could not be fitted (left out of the intervals).
+        status (``ok`` or ``edge``: the redraw rule uses no other), tail index and
+        ``draws``, the data draws the world's cell took (1: the first; 0 for the fitted
+        model, world ``-1``).
+    redraws : DataFrame
+        One row per cell (index ``cell``): ``worlds`` (worlds whose data for the cell were
+        drawn again), ``redraws`` (draws rejected in all), ``max_draws`` (the most draws one
+        world took) and, per reason of :data:`REDRAW_REASONS`, the draws rejected for it.
     level, n_worlds, n_years, seed : the run's settings.
     method : str
         The method in one paragraph (for a report's footnote).
@@ -97,12 +274,23 @@ class UncertaintyResult:
     p_best: pd.Series
     worlds: pd.DataFrame
     fits: pd.DataFrame
-    failures: dict[int, str]
+    redraws: pd.DataFrame
     level: float
     n_worlds: int
     n_years: int
     seed: int
     method: str = field(repr=False, default="")
+
+    @property
+    def failures(self) -> dict[int, str]:
+        """Worlds left out: always none (every world is refitted by the redraw rule; a cell
+        that cannot be is an error). Kept for callers of earlier versions."""
+        return {}
+
+    def redrawn(self) -> pd.DataFrame:
+        """The rows of :attr:`redraws` of the cells whose data were drawn again."""
+        r = self.redraws
+        return r[r["redraws"] > 0] if len(r) else r
 
     def interval(self, alternative: str, figure: str) -> tuple[float, float]:
         """(lower, upper) of one figure of one alternative (KRW)."""
@@ -262,14 +450,18 @@ def parameter_uncertainty(losses: pd.DataFrame | None, programme: Programme,
     Returns
     -------
     UncertaintyResult
-        ``table`` (KRW) with the fitted figures, percentile intervals at ``level``,
-        ``p_best``, every world's figures and refits.
+        ``table`` (KRW) with the fitted figures, percentile intervals at ``level`` over
+        all ``n_worlds`` worlds, ``p_best``, every world's figures and refits, and per cell
+        the data drawn again and why (``redraws``).
 
     Raises
     ------
     ValueError, TypeError
         Bad arguments (non-positive counts, a level outside (0, 1), repeated alternative
         names, no bond in the programme, an infinite-mean refit without a severity cap).
+    ValueError
+        A cell whose resampled data cannot be refitted in :data:`MAX_ATTEMPTS` draws of one
+        world (the message names the cell, the world and the reasons).
 
     Examples
     --------
@@ -280,6 +472,8 @@ def parameter_uncertainty(losses: pd.DataFrame | None, programme: Programme,
     >>> lo, hi = res.interval(alts[1].name, "regulatory_gross_capital")
     >>> bool(lo <= hi), res.table.loc[alts[1].name].index.tolist()[:2]
     (True, ['regulatory_gross_capital', 'regulatory_net_capital'])
+    >>> int(res.table["n_worlds"].min()), list(res.redraws.columns[:3])
+    (3, ['worlds', 'redraws', 'max_draws'])
     """
     alts = _check_args(n_worlds, n_years, seed, level, alternatives)
     if losses is None and models is None:
@@ -292,10 +486,9 @@ def parameter_uncertainty(losses: pd.DataFrame | None, programme: Programme,
     total = int(n_worlds) + 1
     worlds = [FITTED, *range(int(n_worlds))]
     if client is None:
-        results = (run_world(spec, w) for w in worlds)
+        results = (_run_world(spec, w) for w in worlds)
     else:
-        from opwb.scenarios.worlds import run_worlds
-        results = run_worlds(client, spec, worlds)
+        results = _run_worlds(client, spec, worlds)
     done: dict[int, dict] = {}
     for k, res in enumerate(results, start=1):
         done[res["world"]] = res
@@ -305,29 +498,116 @@ def parameter_uncertainty(losses: pd.DataFrame | None, programme: Programme,
     return _result(spec, done, int(n_worlds), float(level))
 
 
+# --------------------------------------------------------------------------- the worlds
+def _refit_cell(spec: WorldSpec, world: int, cell: str) -> WorldRefit:
+    """Work unit (world, cell): the redraw rule, or an error naming the cell and reasons."""
+    fit = spec.model_set[cell]
+    r = refit_world(fit, spec.seed, world, cell)
+    if r.fit is None:
+        raise ValueError(
+            f"셀 {cell}의 자료를 {r.draws}번 다시 뽑아도 {fit.severity.family} 분포로 적합할 수 "
+            f"없습니다 (cell {cell}, world {world}: none of {r.draws} data draws from the "
+            f"fitted model could be refitted with the {fit.severity.family} family — "
+            f"{_reasons_text(r.rejected)}; last: {r.detail}). The cell's data are too thin "
+            "for this family: fit one with fewer parameters, pool the cell with another or "
+            "add external losses.")
+    return r
+
+
+def _fit_of(refit: WorldRefit) -> CellFit:
+    return refit.fit
+
+
+def _with_draws(result: dict[str, Any], refits: Mapping[str, WorldRefit]) -> dict[str, Any]:
+    """A world's result with the draws of every cell (the fitted model: 0, none rejected)."""
+    for row in result["fits"]:
+        row["draws"] = refits[row["cell"]].draws if refits else 0
+    return {**result, "rejected": {c: list(r.rejected) for c, r in refits.items()}}
+
+
+def _run_world(spec: WorldSpec, world: int) -> dict[str, Any]:
+    """One world in this process: refit by the redraw rule, simulate, evaluate."""
+    refits = {} if world == FITTED else {c: _refit_cell(spec, world, c)
+                                         for c in spec.model_set}
+    ms = world_model_set(spec, world, {c: r.fit for c, r in refits.items()} or None)
+    cells = cell_models(ms, severity_cap=spec.severity_cap)
+    sim = simulate_losses(cells, spec.n_years, spec.seed, keep_events_above=spec.keep)
+    return _with_draws({"world": world, "fits": _fit_rows(world, ms),
+                        "figures": world_figures(spec, ms, sim, cells)}, refits)
+
+
+def _run_worlds(client: Any, spec: WorldSpec, worlds: Sequence[int]
+                ) -> Iterator[dict[str, Any]]:
+    """:func:`_run_world` for every world on a Dask cluster (in the order they finish):
+    work units (world, cell) for the refits, (world, cell, block of years) for the
+    simulation, one evaluation per world; twice the cluster's threads in flight."""
+    from opwb.engine.executors import check_client, client_threads, windowed
+    from opwb.engine.simulate import simulation_tasks
+    from opwb.scenarios.worlds import _chunk_unit, _evaluate_unit
+
+    check_client(client)
+    window = max(2, 2 * client_threads(client))
+    tag = uuid.uuid4().hex[:8]
+    spec_f = client.scatter(spec, broadcast=True, hash=False)
+    n_chunks = {c: len(simulation_tasks({c: m}, spec.n_years, spec.seed))
+                for c, m in cell_models(spec.model_set, severity_cap=spec.severity_cap).items()}
+
+    def submit(world: int):
+        key = f"opwb-uncertainty-{tag}-{world}"
+        if world == FITTED:
+            refits, fits = {}, dict(spec.model_set.items())
+        else:
+            refits = {c: client.submit(_refit_cell, spec_f, world, c, key=f"{key}-refit-{c}")
+                      for c in spec.model_set}
+            fits = {c: client.submit(_fit_of, r, key=f"{key}-fit-{c}")
+                    for c, r in refits.items()}
+        parts = [client.submit(_chunk_unit, spec_f, c, fits[c], i, key=f"{key}-sim-{c}-{i}")
+                 for c in spec.model_set for i in range(n_chunks[c])]
+        result = client.submit(_evaluate_unit, spec_f, world, fits, parts, key=f"{key}-eval")
+        return client.submit(_with_draws, result, refits, key=f"{key}-draws")
+
+    yield from windowed(submit, worlds, window)
+
+
+def _redraw_table(done: Mapping[int, dict], cells: Sequence[str], n_worlds: int
+                  ) -> pd.DataFrame:
+    rows = []
+    for c in cells:
+        per_world = [done[w]["rejected"][c] for w in range(n_worlds)]
+        n = Counter(r for rejected in per_world for r in rejected)
+        rows.append({"cell": c, "worlds": sum(bool(r) for r in per_world),
+                     "redraws": sum(map(len, per_world)),
+                     "max_draws": 1 + max(map(len, per_world), default=0),
+                     **{reason: n[reason] for reason in REDRAW_REASONS}})
+    columns = ["cell", "worlds", "redraws", "max_draws", *REDRAW_REASONS]
+    return pd.DataFrame(rows, columns=columns).set_index("cell")
+
+
 def _result(spec: WorldSpec, done: dict[int, dict], n_worlds: int, level: float
             ) -> UncertaintyResult:
     fitted = done[FITTED]
-    if "failed" in fitted:
-        raise ValueError(f"the fitted models cannot be evaluated: {fitted['failed']}")
     names = list(fitted["figures"])
-    rows, fit_rows, failures = [], list(fitted["fits"]), {}
+    rows, fit_rows = [], list(fitted["fits"])
     for w in range(n_worlds):
         res = done[w]
-        if "failed" in res:
-            failures[w] = res["failed"]
-            continue
         fit_rows += res["fits"]
         for name, figs in res["figures"].items():
             rows.append({"world": w, "alternative": name,
                          **{k: v for k, v in figs.items() if not k.endswith("_se")}})
     table, worlds = _table(rows, fitted["figures"], names, spec.figures, level)
+    redraws = _redraw_table(done, list(spec.model_set), n_worlds)
     alt_names = [a.name for a in spec.alternatives]
+    redrawn = redraws[redraws["redraws"] > 0]
+    drawn_again = "; ".join(
+        f"cell {c}: {int(r['redraws'])} draw(s) in {int(r['worlds'])} world(s) ("
+        f"{', '.join(f'{k} × {int(r[k])}' for k in REDRAW_REASONS if r[k])})"
+        for c, r in redrawn.iterrows()) or "none"
     method = (f"Parametric bootstrap of the loss data ({n_worlds} worlds; families held fixed, "
-              f"parameters refitted by left-truncated maximum likelihood), each world "
-              f"simulated for {spec.n_years:,} years with the same seed {spec.seed} (common "
-              f"random numbers); {level:.0%} percentile intervals (Efron & Tibshirani 1993, "
-              f"§6.5, §13.3). {len(failures)} world(s) could not be fitted and are left out.")
+              f"parameters refitted by left-truncated maximum likelihood; data a refit cannot "
+              f"use drawn again, up to {MAX_ATTEMPTS} draws, so that no world is left out), "
+              f"each world simulated for {spec.n_years:,} years with the same seed "
+              f"{spec.seed} (common random numbers); {level:.0%} percentile intervals (Efron & "
+              f"Tibshirani 1993, §6.5, §13.3). Data drawn again: {drawn_again}.")
     return UncertaintyResult(table, _p_best(worlds, alt_names), worlds,
-                             pd.DataFrame(fit_rows), failures, level, n_worlds,
+                             pd.DataFrame(fit_rows), redraws, level, n_worlds,
                              spec.n_years, spec.seed, method)

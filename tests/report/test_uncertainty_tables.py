@@ -1,6 +1,7 @@
 """Parameter-uncertainty intervals as Korean text (issue 14): headers, 억원 rounded to the
 spread over the worlds, the fitted figure with its Monte Carlo error, p_best as a percentage
-with its count, the caption naming worlds and years."""
+with its count, the caption naming worlds and years; the cells whose data were drawn again,
+how often and why (issue 22, item 17)."""
 from __future__ import annotations
 
 import math
@@ -12,19 +13,32 @@ from opwb.data.units import format_krw_with_se
 from opwb.report.scenario_tables import FIGURE_LABELS
 from opwb.report.uncertainty_tables import (
     P_BEST_COLUMN,
+    REDRAW_REASONS_KO,
     interval_text,
+    redraw_text_ko,
     share_text,
     uncertainty_caption_ko,
     uncertainty_ko,
     uncertainty_sentence_ko,
 )
 from opwb.scenarios.spec import bundled_inputs
-from opwb.scenarios.uncertainty import UncertaintyResult, parameter_uncertainty
+from opwb.scenarios.uncertainty import REDRAW_REASONS, UncertaintyResult, parameter_uncertainty
 
 EOK = 1e8
 
 
-def _result(failures=None) -> UncertaintyResult:
+def _redraws(**cells) -> pd.DataFrame:
+    """A redraw table: cell → (worlds, {reason: rejected draws})."""
+    rows = []
+    for cell in ("EF", "IF", "DPA"):
+        worlds, reasons = cells.get(cell, (0, {}))
+        rows.append({"cell": cell, "worlds": worlds, "redraws": sum(reasons.values()),
+                     "max_draws": 1 + max(reasons.values(), default=0),
+                     **{r: reasons.get(r, 0) for r in REDRAW_REASONS}})
+    return pd.DataFrame(rows).set_index("cell")
+
+
+def _result(redraws=None) -> UncertaintyResult:
     """A hand-made result with known numbers (KRW)."""
     rows = []
     for alt, scale in (("A", 1.0), ("B", 2.0)):
@@ -40,8 +54,8 @@ def _result(failures=None) -> UncertaintyResult:
     table = pd.DataFrame(rows).set_index(["alternative", "figure"])
     p_best = pd.Series([0.1, 0.9], index=pd.Index(["A", "B"], name="alternative"),
                        name="p_best")
-    return UncertaintyResult(table, p_best, pd.DataFrame(), pd.DataFrame(), failures or {},
-                             0.9, 30, 10_000, 2005)
+    return UncertaintyResult(table, p_best, pd.DataFrame(), pd.DataFrame(),
+                             _redraws() if redraws is None else redraws, 0.9, 30, 10_000, 2005)
 
 
 def test_interval_and_share_text():
@@ -74,20 +88,21 @@ def test_table_headers_values_and_p_best():
 
 
 def test_caption_and_sentence_name_worlds_years_and_the_best_alternative():
-    res = _result(failures={3: "no fit"})
+    res = _result()
     cap = uncertainty_caption_ko(res)
     assert "세계 30개" in cap and "10,000년" in cap and "90%" in cap and "억원" in cap
-    assert "제외한 세계 1개" in cap
+    assert "다시 뽑은" not in cap and "제외" not in cap
     s = uncertainty_sentence_ko(res)
-    assert s.startswith("기대 순편익이 가장 큰 대안은 세계 중 90% (29개 중 26개)에서 ‘B’입니다.")
+    assert s.startswith("기대 순편익이 가장 큰 대안은 세계 중 90% (30개 중 27개)에서 ‘B’입니다.")
     assert "90% 구간 (‘B’): BBB의 규제자본 경감 41.3 – 86.0억원" in s
+    assert "다시 뽑" not in s and redraw_text_ko(res) == ""
     # the fitted model's recommendation, not confirmed by the worlds: said first
     s = uncertainty_sentence_ko(res, recommended="A")
     assert s.startswith("적합 모형 기준 권고(‘A’)는 모수 불확실성을 감안하면 확정적이지 않습니다")
-    assert "세계 중 90% (29개 중 26개)에서 ‘B’" in s and "권고 구조는 10% (29개 중 3개)였습니다" in s
+    assert "세계 중 90% (30개 중 27개)에서 ‘B’" in s and "권고 구조는 10% (30개 중 3개)였습니다" in s
     assert "90% 구간 (‘A’)" in s
     s = uncertainty_sentence_ko(res, recommended="B")
-    assert s.startswith("적합 모형 기준 권고(‘B’)는 다시 추정한 세계 중 90% (29개 중 26개)에서도")
+    assert s.startswith("적합 모형 기준 권고(‘B’)는 다시 추정한 세계 중 90% (30개 중 27개)에서도")
     # the Monte Carlo error is named when it is a sizeable part of the spread
     # (here the relief's Monte Carlo error, 4.3억, exceeds a quarter of its spread, 1.83억)
     assert "10,000년 모의실험의 몬테카를로 오차(적합 모형의 경감 155.0 ± 4.3억원)" in s
@@ -106,3 +121,46 @@ def test_a_real_result_shows_its_own_numbers():
     shares = t.xs(FIGURE_LABELS["net_benefit"], level=1)[P_BEST_COLUMN]
     counts = [int(s.split("중 ")[1].rstrip("개)")) for s in shares]
     assert sum(counts) == 3 and np.isclose(res.p_best.sum(), 1.0)
+
+
+def test_redrawn_cells_are_named_with_their_counts_and_reasons():
+    """Data drawn again in two thin cells: the caption names them and their worlds, the
+    sentence says how many draws, in how many of the worlds, and why (in plain Korean, the
+    most frequent reason first); every world still counts (30 of 30)."""
+    res = _result(_redraws(IF=(17, {"fewer losses than parameters": 9, "degenerate fit": 66}),
+                           DPA=(2, {"non-finite parameter": 2})))
+    cap = uncertainty_caption_ko(res)
+    assert cap.endswith("· 자료를 다시 뽑은 세계 (제외한 세계 없음): IF 17개, DPA 2개")
+    text = redraw_text_ko(res)
+    assert "IF 셀은 세계 30개 중 17개에서 75번 다시 뽑았습니다(모수가 정해지지 않는 적합 66번, " \
+           "손실 건수가 모수 개수 이하 9번)" in text
+    assert "DPA 셀은 세계 30개 중 2개에서 2번 다시 뽑았습니다(무한대 모수 2번)" in text
+    assert "EF" not in text and "버리지 않고" in text and "최대 50번" in text
+    for sentence in (uncertainty_sentence_ko(res), uncertainty_sentence_ko(res, name_best=False),
+                     uncertainty_sentence_ko(res, recommended="A")):
+        assert sentence.endswith(" " + text)
+    assert "(30개 중 27개)" in uncertainty_sentence_ko(res)         # no world left out
+    assert set(REDRAW_REASONS_KO) == set(REDRAW_REASONS)
+
+
+def test_a_real_thin_cell_run_says_so():
+    from opwb.fitting.frequency import FrequencyFit
+    from opwb.fitting.modelset import CellFit, ModelSet
+    from opwb.fitting.result import SeverityFit
+    from opwb.scenarios.uncertainty import NO_ALTERNATIVE
+
+    _, programme, _ = bundled_inputs()
+    thin = ModelSet({"IF": CellFit(
+        FrequencyFit("poisson", {"mu": 1.0}, n_years=5, threshold=1e7),
+        SeverityFit(family="shifted_lognormal", params={"mu": 16.0, "sigma": 1.6},
+                    threshold=1e7))}, 1e7, "", True, "thin")
+    res = parameter_uncertainty(None, programme, [], models=thin, n_worlds=6, n_years=500,
+                                seed=2)
+    r = res.redraws.loc["IF"]
+    assert r["redraws"] > 0
+    s = uncertainty_sentence_ko(res)
+    assert s.startswith("90% 구간: 보험 반영 전 규제자본")
+    assert (f"IF 셀은 세계 6개 중 {int(r['worlds'])}개에서 {int(r['redraws'])}번 다시 "
+            f"뽑았습니다(손실 건수가 모수 개수 이하 {int(r['redraws'])}번)") in s
+    assert f"IF {int(r['worlds'])}개" in uncertainty_caption_ko(res)
+    assert uncertainty_ko(res).index.tolist()[0][0] == NO_ALTERNATIVE

@@ -4,7 +4,10 @@ The fitted column is checked against evaluate() on a base built the usual way, t
 intervals and p_best against an independent recomputation from the worlds, the bootstrap
 against the sampling distribution of the estimators it refits (closed forms for the
 shifted lognormal: log-excesses are normal), and the 90% interval of gross capital
-against the capital of the true model (FFT) over seeded replications.
+against the capital of the true model (FFT) over seeded replications. The redraw rule
+(issue 22, item 17: thin cells dropped worlds silently): a thin cell keeps every world,
+its redraws counted with their reasons, and one world's refit is recomputed from the
+documented streams and the closed-form estimators.
 """
 from __future__ import annotations
 
@@ -17,7 +20,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from opwb.data.errors import DataError
+from scipy import stats
+
+from opwb.engine._blocks import cell_key
 from opwb.engine.fft import compound_fft
 from opwb.fitting.frequency import FrequencyFit, fit_frequency
 from opwb.fitting.mle import fit_severity
@@ -27,11 +32,14 @@ from opwb.scenarios.base import build_scenario_base
 from opwb.scenarios.evaluation import evaluate_many
 from opwb.scenarios.spec import bundled_inputs
 from opwb.scenarios.uncertainty import (
+    MAX_ATTEMPTS,
     NO_ALTERNATIVE,
+    REDRAW_REASONS,
     UNCERTAINTY_FIGURES,
     parameter_uncertainty,
+    refit_world,
 )
-from opwb.scenarios.worlds import _refit_frequency, bootstrap_cell
+from opwb.scenarios.worlds import _refit_frequency
 
 H = 1e7
 
@@ -71,6 +79,8 @@ def test_fitted_figures_are_those_of_evaluate_on_the_same_base(inputs, bundled_r
 def test_intervals_are_percentiles_of_the_worlds_and_p_best_their_argmax(bundled_run):
     res, alts = bundled_run
     assert res.level == 0.90 and res.n_worlds == 4 and not res.failures
+    assert list(res.redraws.columns) == ["worlds", "redraws", "max_draws", *REDRAW_REASONS]
+    assert set(res.redraws.index) == set(res.fits["cell"])
     assert list(res.table.columns) == ["fitted", "fitted_se", "lower", "median", "upper",
                                        "std", "n_worlds"]
     for (name, f), row in res.table.iterrows():
@@ -115,7 +125,7 @@ def test_bootstrap_reproduces_the_sampling_distribution_of_the_estimators():
     """Shifted lognormal: μ̂ = mean log-excess, so given N losses sd(μ̂) = σ/√N; λ̂ = N/T."""
     lam, years, mu, sigma, b = 12.0, 5, 16.0, 1.6, 200
     fit = _cell(mu=mu, sigma=sigma, lam=lam, years=years)
-    refits = [bootstrap_cell(fit, 4, w, "EF") for w in range(b)]
+    refits = [refit_world(fit, 4, w, "EF").fit for w in range(b)]
     lam_star = np.array([r.frequency.mean for r in refits])
     mu_star = np.array([r.severity.params["mu"] for r in refits])
     n = lam_star * years
@@ -124,7 +134,7 @@ def test_bootstrap_reproduces_the_sampling_distribution_of_the_estimators():
     sd = sigma * math.sqrt(np.mean(1 / n))
     assert abs(mu_star.std(ddof=1) / sd - 1) <= 4 / math.sqrt(2 * (b - 1))
     assert all(r.severity.family == "shifted_lognormal" for r in refits)
-    again = bootstrap_cell(fit, 4, 17, "EF")
+    again = refit_world(fit, 4, 17, "EF").fit
     assert again.severity.params == refits[17].severity.params
 
 
@@ -136,17 +146,118 @@ def test_negative_binomial_refit_falls_back_to_its_poisson_limit():
         _refit_frequency(FrequencyFit("poisson", {"mu": 3.0}, n_years=5), np.array([-1, 2]))
 
 
-def test_worlds_that_cannot_be_fitted_are_left_out_and_named(inputs):
+# ------------------------------------------------------------------ thin cells: the redraw rule
+THIN = dict(lam=1.0, years=5)        # five losses expected in five years
+THIN_WORLDS = 12
+
+
+@pytest.fixture(scope="module")
+def thin_run(inputs):
     _, programme, _ = inputs
-    res = parameter_uncertainty(None, programme, [], models=_one_cell(lam=0.5), n_worlds=8,
-                                n_years=2000, seed=2)
-    assert res.failures, "with 2.5 expected losses some worlds have too few to fit"
-    assert all("loss" in why for why in res.failures.values())
+    return parameter_uncertainty(None, programme, [], models=_one_cell(**THIN),
+                                 n_worlds=THIN_WORLDS, n_years=2000, seed=2)
+
+
+def test_a_thin_cell_keeps_every_world_and_counts_its_redraws(thin_run):
+    """Five losses: many resampled worlds hold two or fewer (a two-parameter family cannot
+    be fitted); their data are drawn again, never dropped (before: 2 of these 12 worlds
+    were dropped)."""
+    res = thin_run
+    assert res.failures == {}
+    assert set(res.worlds["world"]) == set(range(THIN_WORLDS))
     row = res.table.loc[(NO_ALTERNATIVE, "regulatory_gross_capital")]
-    assert row["n_worlds"] == 8 - len(res.failures)
-    assert set(res.worlds["world"]).isdisjoint(res.failures)
-    with pytest.raises(DataError):
-        bootstrap_cell(_cell(lam=0.01), 2, 0, "IF")
+    assert row["n_worlds"] == THIN_WORLDS
+    fits = res.fits[res.fits["world"] >= 0].set_index("world")
+    assert len(fits) == THIN_WORLDS and (fits["draws"] >= 1).all()
+    assert fits["status"].isin(["ok", "edge"]).all()
+    assert res.fits.loc[res.fits["world"] == -1, "draws"].tolist() == [0]
+    r = res.redraws.loc["IF"]
+    assert r["redraws"] == (fits["draws"] - 1).sum() > 0
+    assert r["worlds"] == (fits["draws"] > 1).sum()
+    assert r["max_draws"] == fits["draws"].max() <= MAX_ATTEMPTS
+    assert r[list(REDRAW_REASONS)].sum() == r["redraws"]
+    assert r["fewer losses than parameters"] > 0
+    assert res.redrawn().index.tolist() == ["IF"]
+    assert "Data drawn again: cell IF:" in res.method and "left out" in res.method
+
+
+def test_the_same_seed_gives_the_same_worlds_and_redraws(inputs, thin_run):
+    _, programme, _ = inputs
+    again = parameter_uncertainty(None, programme, [], models=_one_cell(**THIN),
+                                  n_worlds=THIN_WORLDS, n_years=2000, seed=2)
+    pd.testing.assert_frame_equal(again.worlds, thin_run.worlds, check_exact=True)
+    pd.testing.assert_frame_equal(again.fits, thin_run.fits, check_exact=True)
+    pd.testing.assert_frame_equal(again.redraws, thin_run.redraws, check_exact=True)
+    other = parameter_uncertainty(None, programme, [], models=_one_cell(**THIN),
+                                  n_worlds=THIN_WORLDS, n_years=2000, seed=3)
+    assert not other.fits["param_mu"].equals(thin_run.fits["param_mu"])
+
+
+def _reference_draw(seed: int, world: int, attempt: int, cell: str = "IF"):
+    """One data draw from the documented stream, written out: Poisson counts of the 5
+    years, then losses whose log-excess over H is μ + σ·Φ⁻¹(1 − q), q ~ U(0, 1]."""
+    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(
+        seed, spawn_key=(cell_key("bootstrap|" + cell), world, attempt))))
+    counts = stats.poisson(THIN["lam"]).rvs(size=THIN["years"], random_state=rng)
+    q = 1.0 - rng.random(int(counts.sum()))
+    return counts, 16.0 + 1.6 * stats.norm.isf(q)          # log(x − H)
+
+
+def test_one_world_of_the_thin_cell_recomputed_independently(thin_run):
+    """A world that needed redraws: its rejected draws hold at most 2 losses, and the used
+    draw's fit is the closed-form MLE (λ̂ = mean count; shifted lognormal: μ̂, σ̂ the mean
+    and root mean square deviation of the log-excesses)."""
+    fits = thin_run.fits.set_index("world")
+    world = int(fits.loc[fits.index >= 0, "draws"].idxmax())
+    draws = int(fits.loc[world, "draws"])
+    assert draws > 1
+    for attempt in range(draws - 1):
+        counts, _ = _reference_draw(2, world, attempt)
+        assert counts.sum() <= 2                               # fewer losses than parameters
+    counts, z = _reference_draw(2, world, draws - 1)
+    assert counts.sum() > 2
+    row = fits.loc[world]
+    assert row["mean_count"] == pytest.approx(counts.mean(), rel=1e-12)
+    assert row["param_mu"] == pytest.approx(z.mean(), rel=1e-6)
+    assert row["param_sigma"] == pytest.approx(z.std(ddof=0), rel=1e-4)
+    # refit_world is the rule both parameter uncertainty and the predictive model use
+    r = refit_world(_cell(**THIN), 2, world, "IF")
+    assert r.draws == draws and r.rejected == ("fewer losses than parameters",) * (draws - 1)
+    assert r.fit.severity.params["mu"] == row["param_mu"]
+
+
+def test_the_predictive_model_refits_by_the_same_rule():
+    from opwb.decision.predictive import MAX_ATTEMPTS as PREDICTIVE_ATTEMPTS, world_fit
+
+    gen = _cell(**THIN)
+    for w in range(6):
+        fit, draws = world_fit(gen, gen.severity, 11, w, "DPA")
+        r = refit_world(gen, 11, w, "DPA", stream="predictive",
+                        max_attempts=PREDICTIVE_ATTEMPTS)
+        assert (fit, draws) == (r.fit, r.draws)
+    assert refit_world(gen, 11, 0, "DPA").fit != world_fit(gen, gen.severity, 11, 0, "DPA")[0]
+
+
+def test_unidentified_refits_are_drawn_again_with_their_reason():
+    """A thin Lomax cell: most five-loss samples reach the family's limit (degenerate);
+    those draws are drawn again and the world's fit is identified."""
+    lomax = CellFit(FrequencyFit("poisson", {"mu": THIN["lam"]}, n_years=5, threshold=H),
+                    SeverityFit(family="lomax", params={"alpha": 0.8, "scale": 5.4e7},
+                                threshold=H))
+    refits = [refit_world(lomax, 1, w, "IF") for w in range(4)]
+    assert all(r.fit.severity.status in ("ok", "edge") for r in refits)
+    reasons = [why for r in refits for why in r.rejected]
+    assert "degenerate fit" in reasons and set(reasons) <= set(REDRAW_REASONS)
+    assert all(r.draws == len(r.rejected) + 1 for r in refits)
+
+
+def test_a_cell_that_cannot_be_refitted_is_an_error_naming_it(inputs):
+    _, programme, _ = inputs
+    with pytest.raises(ValueError, match=r"cell IF, world 0: none of 50 data draws.*"
+                                         r"fewer losses than parameters × 50"):
+        parameter_uncertainty(None, programme, [], models=_one_cell(lam=0.01), n_worlds=3,
+                              n_years=500, seed=2)
+    assert refit_world(_cell(lam=0.01), 2, 0, "IF", max_attempts=5).fit is None
 
 
 def test_progress_is_reported_after_every_world(inputs):
