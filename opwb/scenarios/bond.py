@@ -193,7 +193,9 @@ class BondContext:
     Raises
     ------
     ValueError
-        When a policy follows the bond (then the programme must be applied whole).
+        When a policy follows the bond (then the programme must be applied whole), or the
+        bond follows another policy in opwb's convention (a deductible above what the layer
+        below paid) rather than by its ground-up attachment.
     """
 
     def __init__(self, base, valuation_date, haircut_convention: str):
@@ -202,6 +204,14 @@ class BondContext:
         bond = prog[bond_id]
         if any(p.follows == bond_id for p in prog.policies):
             raise ValueError("a policy follows the bond: apply the programme whole")
+        if bond.follows is not None and bond.attachment is None:
+            # opwb's convention measures a following layer above what the layers below paid;
+            # the bond's figures here measure it on the gross loss, so they would differ
+            raise ValueError(
+                f"the bond {bond_id!r} follows {bond.follows!r} in opwb's convention (its "
+                f"deductible above what {bond.follows!r} paid): give its ground-up "
+                f"attachment instead (Policy(attachment=...), the programme file's "
+                f"'attachment' or 'layer' column) to evaluate the bond on its own")
         self.base, self.bond = base, bond
         self.valuation = (valuation_date, haircut_convention)
         sim, seed = base.sim, base.seed

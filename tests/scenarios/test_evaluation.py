@@ -187,3 +187,31 @@ def test_every_figure_carries_a_standard_error_and_matches_the_whole_programme(b
         cap = capital_summary(reg).cap
         assert res["regulatory_net_capital"] == pytest.approx(cap.net, rel=1e-12)
         assert res["regulatory_relief"] == pytest.approx(cap.recognised_benefit, rel=1e-9)
+
+
+def test_a_bond_following_a_policy_in_opwbs_convention_is_refused_by_its_attachment_not(bases):
+    """The bond's own figures measure its layer on the gross loss: a bond that follows another
+    policy in opwb's convention (deductible above what that policy paid) would be misread, so
+    it is refused with what to write; the same layer by its ground-up attachment evaluates."""
+    import dataclasses
+
+    from opwb.scenarios.bond import BondContext
+    base = bases[True]
+    prog = base.programme
+    bond = prog[sc.BBB_POLICY_ID]
+    other = next(p for p in prog.policies if p.policy_id != sc.BBB_POLICY_ID)
+    s = opwb.ScenarioSettings()
+
+    def with_bond(new_bond):
+        policies = [new_bond if p.policy_id == sc.BBB_POLICY_ID else p for p in prog.policies]
+        order = sorted(policies, key=lambda p: p.policy_id != other.policy_id)
+        return dataclasses.replace(base, programme=Programme(order))
+
+    following = dataclasses.replace(bond, follows=other.policy_id)
+    with pytest.raises(ValueError, match="attachment"):
+        BondContext(with_bond(following), s.valuation_date, s.haircut_convention)
+    top = other.deductible + other.limit          # where the layer below stops, ground up
+    by_attachment = dataclasses.replace(bond.replace(attachment=top, deductible=top),
+                                        follows=other.policy_id)
+    ctx = BondContext(with_bond(by_attachment), s.valuation_date, s.haircut_convention)
+    assert ctx.bond.attachment == top
