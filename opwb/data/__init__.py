@@ -20,7 +20,8 @@ _EXPORTS = {
     **dict.fromkeys(["DataError", "Problem"], "errors"),
     **dict.fromkeys(["NoDate", "parse_optional_date", "DATE_RANGE", "NO_DATE"], "dates"),
     **dict.fromkeys(["EPOCH_1900", "EPOCH_1904", "serial_epoch"], "datesystem"),
-    **dict.fromkeys(["layer_term_problems"], "terms"),
+    **dict.fromkeys(["layer_term_problems", "TowerLayer", "tower_problems", "ground_up_bands"],
+                   "terms"),
     **dict.fromkeys(["read_workbook", "EXCEL_ERRORS", "column_letter"], "excelread"),
     **dict.fromkeys(["EXTERNAL_COLUMNS", "load_external_losses"], "external"),
     **dict.fromkeys(["check_level"], "levels"),
@@ -29,7 +30,7 @@ _EXPORTS = {
         "load_losses", "split_threshold", "LoadReport", "REQUIRED_LOSS_COLUMNS"
     ], "losses"),
     **dict.fromkeys([
-        "load_programme", "REQUIRED_PROGRAMME_COLUMNS", "CLAIMS_BASES"
+        "load_programme", "REQUIRED_PROGRAMME_COLUMNS", "CLAIMS_BASES", "TOWER_COLUMNS", "parse_layer"
     ], "programme_table"),
     **dict.fromkeys(["Table", "Unreadable"], "rawtable"),
     **dict.fromkeys([

@@ -117,6 +117,9 @@ PROGRAMME_COLUMNS: tuple[str, ...] = (
 - ``deductible``, ``limit``: per occurrence, KRW; ``aggregate_limit``: per policy year, KRW.
 - ``coinsurance``: share of each layer payment the insurer pays, in (0, 1].
 - ``premium``: annual premium, KRW.
+
+A tower of layers adds optional columns (:data:`opwb.data.programme_table.TOWER_COLUMNS`:
+``follows``, ``attachment``, ``layer`` "L xs A"); see ``data/README.md``.
 """
 
 RATING_SCALE: tuple[str, ...] = (
