@@ -204,7 +204,7 @@ class BondContext:
         bond = prog[bond_id]
         if any(p.follows == bond_id for p in prog.policies):
             raise ValueError("a policy follows the bond: apply the programme whole")
-        if bond.follows is not None and bond.attachment is None:
+        if bond.follows and bond.attachment is None:
             # opwb's convention measures a following layer above what the layers below paid;
             # the bond's figures here measure it on the gross loss, so they would differ
             raise ValueError(
