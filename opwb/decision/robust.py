@@ -38,10 +38,11 @@ import pandas as pd
 
 from opwb.data.units import format_krw, format_krw_with_se, with_particle
 from opwb.decision.predictive import (FamilyWeights, PredictiveSettings, WorldTable,
-                                      predictive_base)
-from opwb.scenarios.answer import (ManagementAnswer, management_answer, premium_model_for,
+                                      _frame_from, _frame_plain, predictive_base)
+from opwb.scenarios.answer import (CURRENT_CACHE, VERSUS_CACHE, ManagementAnswer,
+                                  current_figures, management_answer, premium_model_for,
                                   structure_ko)
-from opwb.scenarios.recommend import Recommendation
+from opwb.scenarios.recommend import PAIRED_CACHE, Recommendation
 from opwb.scenarios.spec import Appetite, ScenarioSpec
 
 __all__ = ["RobustAnswer", "predictive_answer", "predictive_bases", "robustness",
@@ -495,6 +496,7 @@ def predictive_bases(spec: ScenarioSpec | None = None, *, case=None,
             base._cache[EXTRA] = {"worlds": worlds.to_plain(),
                                   "weights": _weights_plain(weights)}
             out[cd] = base
+        _store_answer_work(out, quotes, spec)
         return out
 
     if cache:
@@ -509,6 +511,62 @@ def predictive_bases(spec: ScenarioSpec | None = None, *, case=None,
     if cache:
         _PREDICTIVE[key] = out
     return out
+
+
+# -- the answer's paired comparisons, stored with the bases ---------------------------------
+# The recommendation's paired errors against every structure near it and its comparison with
+# the cover in force re-evaluate a dozen structures on every simulated year (most of a page's
+# kernel time). They depend only on the base, the settings and the structures, so they are
+# computed once when the bases are built (for the case's appetite) and kept in the store;
+# another appetite or structure computes the pairs it lacks as before.
+_PAIRED, _VERSUS, _WORK = PAIRED_CACHE, VERSUS_CACHE, "answer work"
+
+
+def _store_answer_work(bases: Mapping[bool, "ScenarioBase"], quotes, spec: ScenarioSpec
+                       ) -> None:
+    """Answer once on the freshly built ``bases`` (filling their caches of paired
+    comparisons) and put those caches, as plain values, beside the world tables."""
+    from opwb.decision.predictive import made_for
+    from opwb.scenarios.spec import current_cover
+    frontiers = {cd: WorldTable.from_plain(b._cache[EXTRA]["worlds"]).frontier
+                 for cd, b in bases.items()}
+    if any(f is None for f in frontiers.values()):
+        return
+    management_answer(bases, quotes, spec=spec, frontiers=frontiers)
+    current = current_cover(next(iter(bases.values())))
+    for base in bases.values():
+        paired = base._cache.get((_PAIRED, spec.settings), {})
+        versus = base._cache.get((_VERSUS, spec.settings, current), {})
+        figures = current_figures(base, current, spec.settings)
+        base._cache[EXTRA][_WORK] = {
+            "current": {k: float(v) for k, v in figures.items()},
+            "made_for": made_for(spec.settings, spec.deductibles, spec.limits),
+            "paired": [[list(kb), list(ka), float(d), float(se)]
+                       for (kb, ka), (d, se) in paired.items()],
+            "versus": [[list(k), _frame_plain(f.reset_index())] for k, f in versus.items()]}
+
+
+def _restore_answer_work(bases: Mapping[bool, "ScenarioBase"], spec: ScenarioSpec) -> None:
+    """Put the stored paired comparisons back into the bases' caches (once per base), when
+    they were computed with these settings."""
+    from opwb.decision.predictive import made_for
+    from opwb.scenarios.spec import current_cover
+    key = made_for(spec.settings, spec.deductibles, spec.limits)
+    current = current_cover(next(iter(bases.values())))
+    for base in bases.values():
+        work = base._cache.get(EXTRA, {}).get(_WORK)
+        done = ("answer work restored", spec.settings)
+        if not work or work.get("made_for") != key or base._cache.get(done):
+            continue
+        paired = base._cache.setdefault((_PAIRED, spec.settings), {})
+        for kb, ka, d, se in work["paired"]:
+            paired.setdefault((tuple(kb), tuple(ka)), (float(d), float(se)))
+        versus = base._cache.setdefault((_VERSUS, spec.settings, current), {})
+        for k, f in work["versus"]:
+            versus.setdefault(tuple(k), _frame_from(f).set_index("figure"))
+        base._cache.setdefault((CURRENT_CACHE, spec.settings, current),
+                               {k: float(v) for k, v in work["current"].items()})
+        base._cache[done] = True
 
 
 def case_predictive_settings(case) -> PredictiveSettings:
@@ -562,6 +620,7 @@ def predictive_answer(spec: ScenarioSpec | None = None, *, case=None,
     key = made_for(spec.settings, spec.deductibles, spec.limits)
     stored = {cd: w.frontier for cd, w in worlds.items()
               if w.frontier is not None and w.frontier.attrs.get("made_for") == key}
+    _restore_answer_work(bases, spec)
     ans = management_answer(bases, quotes, spec=spec, appetite=appetite, paired=paired,
                             frontiers=stored if len(stored) == len(bases) else None)
     incidents = {label: float(losses.loc[losses["event_id"] == i, "gross_loss"].sum())

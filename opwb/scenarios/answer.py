@@ -146,7 +146,7 @@ def _korean_part(message: str) -> str:
 def _outside(base: ScenarioBase, current: Alternative, appetite: Appetite, settings
              ) -> tuple[str, ...]:
     """The appetite ceilings the cover in force breaks on ``base`` (Korean, with values)."""
-    res = evaluate_cached(base, current, settings)
+    res = current_figures(base, current, settings)
     out = []
     for col, ceiling in appetite.ceilings().items():
         if res[col] > ceiling:
@@ -155,16 +155,37 @@ def _outside(base: ScenarioBase, current: Alternative, appetite: Appetite, setti
     return tuple(out)
 
 
+#: The key (with the settings and the cover in force) of a base's cache of the cover in
+#: force's appetite figures (opwb.decision stores it).
+CURRENT_CACHE = "appetite figures of the cover in force"
+
+
+def current_figures(base: ScenarioBase, current: Alternative, settings) -> dict[str, float]:
+    """The figures an appetite can cap (:data:`~opwb.scenarios.recommend.APPETITE_LABELS`:
+    premium, retained losses, capital, ...; KRW or a probability) of the cover in force on
+    ``base`` (cached)."""
+    key = (CURRENT_CACHE, settings, current)
+    if key not in base._cache:
+        res = evaluate_cached(base, current, settings)
+        base._cache[key] = {col: float(res[col]) for col in APPETITE_LABELS}
+    return base._cache[key]
+
+
 #: The figures compared with the cover in force (paired differences), in the sentence and in
 #: the app's comparison table.
 VERSUS_KEYS = ("premium", "expected_recovery", "bond_regulatory_relief", "net_var",
                "retained_if_1in100", "net_benefit")
 
 
+#: The key (with the settings and the cover in force) of a base's cache of paired comparisons
+#: with the cover in force: ``{structure's terms: difference frame}`` (opwb.decision stores it).
+VERSUS_CACHE = "versus current"
+
+
 def _versus(base: ScenarioBase, alt: Alternative, current: Alternative, settings
             ) -> pd.DataFrame:
     """``alt`` minus the cover in force, paired (cached on the base per structure)."""
-    cache = base._cache.setdefault(("versus current", settings, current), {})
+    cache = base._cache.setdefault((VERSUS_CACHE, settings, current), {})
     key = (alt.deductible, alt.limit, alt.premium, alt.aggregate_limit, alt.coinsurance,
            alt.insurer_rating)
     if key not in cache:

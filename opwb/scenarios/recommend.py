@@ -249,12 +249,17 @@ def recommend(table: pd.DataFrame, *, max_premium: float | None = None,
                           table.attrs.get("include_cd"))
 
 
+#: The key (with the settings) of a base's cache of paired net-benefit differences:
+#: ``{(best's terms, other's terms): (difference, se)}`` (opwb.decision stores it).
+PAIRED_CACHE = "paired net benefit"
+
+
 def _paired_net_benefit(base: ScenarioBase, settings: ScenarioSettings, best: Alternative,
                         others: list[Alternative]) -> list[tuple[float, float]]:
     """Net benefit of each of ``others`` minus ``best`` with its paired error (cached on the
     base: moving the appetite asks the same pairs again)."""
     from opwb.scenarios.evaluation import difference, evaluate_many
-    cache = base._cache.setdefault(("paired net benefit", settings), {})
+    cache = base._cache.setdefault((PAIRED_CACHE, settings), {})
     key = lambda alt: dataclasses.astuple(alt.replace(name=""))  # noqa: E731
     todo = [a for a in others if (key(best), key(a)) not in cache]
     if todo:

@@ -230,6 +230,44 @@ def test_the_world_table_survives_the_store(predictive, tmp_path):
     np.testing.assert_array_equal(back.sim.annual_gross["IF"], base.sim.annual_gross["IF"])
 
 
+def test_the_answers_paired_comparisons_are_stored_and_reused(predictive, tmp_path,
+                                                             monkeypatch):
+    """Issue 21, item 7: the paired comparisons the answer needs are computed when the bases
+    are built and stored with them; an answer on the loaded bases re-evaluates none of them
+    and equals the answer computed afresh."""
+    import dataclasses as dc
+
+    from opwb.decision import robust as rb
+    from opwb.scenarios import answer as answer_module
+    from opwb.scenarios import evaluation
+    from opwb.scenarios.store import load_bases, save_bases
+    base, worlds, spec = predictive["base"], predictive["worlds"], predictive["spec"]
+    spec = spec.replace(n_years=base.n_years)
+    fresh = dc.replace(base, _cache={})     # a base of the same years with nothing cached
+    fresh._cache[EXTRA] = {"worlds": worlds.to_plain(), "weights": {}}
+    rb._store_answer_work({True: fresh}, predictive["quotes"], spec)
+    work = fresh._cache[EXTRA][rb._WORK]
+    assert work["paired"] and work["versus"]
+    expected = management_answer({True: fresh}, predictive["quotes"], spec=spec,
+                                 frontiers={True: worlds.frontier})
+    folder = save_bases(spec, {True: fresh}, root=tmp_path, key="k")
+    back = load_bases(spec, predictive["losses"], predictive["programme"], folder)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a stored paired comparison was computed again")
+    monkeypatch.setattr(evaluation, "evaluate_many", refuse)
+    monkeypatch.setattr(answer_module, "difference", refuse)
+    rb._restore_answer_work(back, spec)
+    got = management_answer(back, predictive["quotes"], spec=spec,
+                            frontiers={True: worlds.frontier})
+    rec, want = got.recommendations[True], expected.recommendations[True]
+    assert rec.same_structure(want)
+    pd.testing.assert_frame_equal(rec.indistinguishable[["difference", "difference_se"]],
+                                  want.indistinguishable[["difference", "difference_se"]])
+    pd.testing.assert_frame_equal(got.versus_current[True], expected.versus_current[True],
+                                  check_dtype=False, check_index_type=False)
+
+
 # --------------------------------------------------------------------------- management's view
 @pytest.fixture(scope="module")
 def robust(predictive, answer):
