@@ -453,10 +453,15 @@ def _weights_from(d: Mapping) -> dict[str, FamilyWeights]:
                              {}, int(v["n"])) for c, v in d.items()}
 
 
+#: What a stored predictive base holds beside its years (2: the answer's paired comparisons);
+#: part of its key, so a store of an older form is rebuilt rather than read without them.
+_STORED_FORM = 2
+
+
 def _variant(settings: PredictiveSettings) -> str:
     from opwb.decision.predictive import source_digest
     text = json.dumps([settings.n_worlds, settings.world_years, settings.min_weight,
-                       source_digest()])
+                       source_digest(), _STORED_FORM])
     return "pred-" + hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
