@@ -146,10 +146,13 @@ def uncertainty_row(worlds: int, years: int) -> tuple:
         client.close()
         lc.close()
     print_uncertainty(res)
+    redrawn = res.redrawn()         # cells whose data were drawn again (no world is dropped)
+    drawn_again = ", ".join(f"{c} {int(r['redraws'])}" for c, r in redrawn.iterrows())
     return (f"parameter uncertainty, bundled model, {worlds} worlds x {years:,} years",
             "report", f"{wall / one:.0f}x one evaluation", "PASS",
             f"{wall:.0f} s on 2 workers ({wall / (worlds + 1):.2f} s a world); one scenario "
-            f"(base + {len(alts)} alternatives) {one:.2f} s; failed worlds {len(res.failures)}")
+            f"(base + {len(alts)} alternatives) {one:.2f} s; data drawn again "
+            f"(cell draws): {drawn_again or 'none'}")
 
 
 def print_uncertainty(res) -> None:
@@ -163,6 +166,9 @@ def print_uncertainty(res) -> None:
         print("{:<22} {:<26} {:>10,.0f} {:>10,.0f} {:>10,.0f} {:>7.2f}".format(
             alt[:22], fig, row["fitted"] / 1e8, row["lower"] / 1e8, row["upper"] / 1e8, p))
     print(res.status_counts().to_string())
+    redrawn = res.redrawn()
+    print("\nData drawn again by the redraw rule (cells with redraws)")
+    print(redrawn.to_string() if len(redrawn) else "none")
 
 
 def main(argv=None) -> None:

@@ -64,7 +64,7 @@ from opwb.fitting.modelset import (AIC_TIE, TAIL_TEST_LEVEL, CellFit, ModelSet,
                                    credible_families)
 from opwb.fitting.result import SeverityFit
 from opwb.scenarios.base import ScenarioBase, _keep_levels, cell_models, without_incidents
-from opwb.scenarios.uncertainty import refit_world
+from opwb.scenarios.worlds import _REDRAW_RULE, MAX_ATTEMPTS, refit_world
 
 __all__ = ["MIN_WEIGHT", "MAX_ATTEMPTS", "FamilyWeights", "family_weights",
            "assign_families", "PredictiveSettings", "WorldTable", "predictive_base",
@@ -73,8 +73,6 @@ __all__ = ["MIN_WEIGHT", "MAX_ATTEMPTS", "FamilyWeights", "family_weights",
 MIN_WEIGHT = 0.02
 """Akaike weights below this are dropped (and the rest renormalised): a family the data
 make 50 times less likely than the best does not enter the predictive model."""
-MAX_ATTEMPTS = 50
-"""Redraws of a world's data for one cell before the cell keeps its generating fit."""
 TABLE_FIGURES = ("net_benefit", "expected_recovery", "bond_regulatory_relief",
                  "retained_if_1in100", "regulatory_net_capital", "premium")
 """The figures recorded per world and structure (:class:`WorldTable`)."""
@@ -218,7 +216,7 @@ def world_fit(generating: CellFit, family_fit: SeverityFit, seed: int, world: in
               cell: str) -> tuple[CellFit, int]:
     """World ``world``'s model of one cell and the data draws it took: data drawn again
     from ``family_fit`` with the cell's fitted frequency, refitted (same families) by the
-    redraw rule of :func:`opwb.scenarios.uncertainty.refit_world` (streams ``"predictive"``,
+    redraw rule of :func:`opwb.scenarios.worlds.refit_world` (streams ``"predictive"``,
     keyed to the attempt; data that cannot be fitted are drawn again, up to
     :data:`MAX_ATTEMPTS` times). When no draw can be used the cell keeps ``family_fit``
     itself and the draws are ``MAX_ATTEMPTS + 1``."""
@@ -483,7 +481,9 @@ def predictive_base(plug_in: ScenarioBase, losses: pd.DataFrame, *, n_years: int
 
 
 def source_digest() -> str:
-    """A digest of this module's source (part of the stored predictive bases' key: a change
-    to how they are built gives a new build)."""
-    return hashlib.sha256(inspect.getsource(inspect.getmodule(predictive_base))
-                          .encode("utf-8")).hexdigest()[:16]
+    """A digest of this module's source and of the redraw rule's functions
+    (:func:`opwb.scenarios.worlds.refit_world` and the helpers it calls), part of the stored
+    predictive bases' key: a change to how they are built gives a new build."""
+    sources = [inspect.getsource(inspect.getmodule(predictive_base)),
+               *(inspect.getsource(f) for f in _REDRAW_RULE)]
+    return hashlib.sha256("\0".join(sources).encode("utf-8")).hexdigest()[:16]

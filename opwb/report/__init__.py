@@ -33,7 +33,7 @@ _EXPORTS = {
     ], "capital_tables"),
     **dict.fromkeys([
         "P_BEST_COLUMN", "interval_text", "share_text", "uncertainty_ko",
-        "uncertainty_caption_ko", "uncertainty_sentence_ko"
+        "uncertainty_caption_ko", "uncertainty_sentence_ko", "redraw_text_ko", "REDRAW_REASONS_KO"
     ], "uncertainty_tables"),
     **dict.fromkeys([
         "STATUS_KO", "frontier_ko", "reasons_markdown", "eok_text", "severity_table_ko",

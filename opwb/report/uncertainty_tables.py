@@ -10,7 +10,7 @@ uncertainty, so the spread, not the Monte Carlo error, says which digits mean so
 benefit — is a percentage with its count of worlds, on the net-benefit row.
 
 No world is left out: a world whose data for a cell cannot be refitted draws its data again
-(:func:`opwb.scenarios.uncertainty.refit_world`). When that happened, the caption names the
+(:func:`opwb.scenarios.worlds.refit_world`). When that happened, the caption names the
 cells and the worlds, and the sentence says in plain words how many draws were made again
 in which cells and why (:func:`redraw_text_ko`).
 

@@ -4,7 +4,10 @@ Owns the alternatives management chooses among (``alternatives``), the scenario 
 cell models, one stored simulation and its settings, with or without the CD incident
 (``base``) — and evaluating and comparing alternatives on it with common random numbers
 (``evaluation``), and how far the figures move with the fitted parameters (parametric
-bootstrap: ``uncertainty``, one world at a time or on a Dask cluster: ``worlds``). It may
+bootstrap: ``uncertainty`` puts the worlds together into intervals; ``worlds`` holds one
+world — the redraw rule ``refit_world`` by which every world's cells are refitted, no world
+dropped, also used by the predictive model of :mod:`opwb.decision`, and running the worlds
+in this process or on a Dask cluster). It may
 import every computing layer below it: :mod:`opwb.data`, :mod:`opwb.fitting`,
 :mod:`opwb.engine`, :mod:`opwb.insurance` and :mod:`opwb.capital`.
 """
@@ -42,7 +45,10 @@ _EXPORTS = {
     **dict.fromkeys([
         "parameter_uncertainty", "UncertaintyResult", "UNCERTAINTY_FIGURES", "NO_ALTERNATIVE"
     ], "uncertainty"),
-    **dict.fromkeys(["WorldSpec", "bootstrap_cell", "run_world", "run_worlds"], "worlds"),
+    **dict.fromkeys([
+        "WorldSpec", "run_world", "run_worlds", "refit_world", "WorldRefit", "MAX_ATTEMPTS",
+        "REDRAW_REASONS"
+    ], "worlds"),
     **dict.fromkeys([
         "ScenarioSpec", "DEFAULT_SPEC", "Appetite", "DEFAULT_APPETITE", "scenario_bases",
         "bundled_inputs", "precision", "Precision", "current_cover", "case_inputs", "spec_for",

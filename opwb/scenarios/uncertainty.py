@@ -9,11 +9,11 @@ intervals (ibid., §13.3). For every *world* ``w = 0 .. n_worlds - 1``:
    again from the fitted model: ``T`` annual counts (``T``: the years the frequency was
    fitted on) from the fitted frequency and as many losses from the fitted severity
    conditional on exceeding the collection threshold ``H``.
-2. **Refit, same model choice, redraw rule** (:func:`refit_world`). The cell's frequency
-   family (a negative binomial falls back to the Poisson when the world's counts are not
-   over-dispersed: its maximum likelihood limit) and its severity family are refitted by
-   left-truncated maximum likelihood (:func:`opwb.fitting.fit_frequency`,
-   :func:`opwb.fitting.fit_severity`). The family is held fixed: the model-choice rule is
+2. **Refit, same model choice, redraw rule** (:func:`opwb.scenarios.worlds.refit_world`).
+   The cell's frequency family (a negative binomial falls back to the Poisson when the
+   world's counts are not over-dispersed: its maximum likelihood limit) and its severity
+   family are refitted by left-truncated maximum likelihood
+   (:func:`opwb.fitting.fit_frequency`, :func:`opwb.fitting.fit_severity`). The family is held fixed: the model-choice rule is
    not re-run in each world. A draw whose refit cannot be used — fewer losses than the
    family has parameters, a frequency or severity that cannot be fitted, a severity fit
    that is not identified (status ``degenerate`` or ``not converged``) or has a non-finite
@@ -43,13 +43,20 @@ a))``; the simulation uses the engine's (cell, block of years) streams. The same
 give the same numbers in this process or on a Dask cluster, whatever the number of workers
 (work units: (world, cell) for the refits, (world, cell, block of years) for the
 simulation, one evaluation per world).
+
+What is where: this module holds :func:`parameter_uncertainty` (the arguments, the worlds
+put together into intervals, ``p_best`` and the redraw counts) and
+:class:`UncertaintyResult`. One world — the redraw rule (:func:`refit_world`,
+:class:`WorldRefit`, :data:`MAX_ATTEMPTS`, :data:`REDRAW_REASONS`) and running the worlds
+in this process or on a Dask cluster (:func:`opwb.scenarios.worlds.run_world`,
+:func:`opwb.scenarios.worlds.run_worlds`) — is :mod:`opwb.scenarios.worlds`; the rule's
+names are importable from here too.
 """
 from __future__ import annotations
+from __future__ import annotations
 
-import math
-import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,12 +64,7 @@ import numpy as np
 import pandas as pd
 
 from opwb.data.schema import COLLECTION_THRESHOLD
-from opwb.engine._blocks import cell_key
-from opwb.engine.simulate import simulate_losses
-from opwb.fitting.families import get_family
-from opwb.fitting.mle import fit_severity
-from opwb.fitting.modelset import CellFit, ModelSet, models_for
-from opwb.fitting.result import SeverityFit
+from opwb.fitting.modelset import ModelSet, models_for
 from opwb.insurance.programme import Programme
 from opwb.scenarios.alternatives import Alternative, check_alternative
 from opwb.scenarios.base import (
@@ -76,168 +78,19 @@ from opwb.scenarios.base import (
 )
 from opwb.scenarios.worlds import (
     FITTED,
+    MAX_ATTEMPTS,
     NO_ALTERNATIVE,
+    REDRAW_REASONS,
     UNCERTAINTY_FIGURES,
+    WorldRefit,
     WorldSpec,
-    _fit_rows,
-    _refit_frequency,
-    _resample,
-    world_figures,
-    world_model_set,
+    refit_world,
+    run_world,
+    run_worlds,
 )
 
 __all__ = ["UNCERTAINTY_FIGURES", "NO_ALTERNATIVE", "MAX_ATTEMPTS", "REDRAW_REASONS",
            "WorldRefit", "refit_world", "UncertaintyResult", "parameter_uncertainty"]
-
-MAX_ATTEMPTS = 50
-"""Data draws of one (world, cell) before the redraw rule gives up (:func:`refit_world`)."""
-
-REDRAW_REASONS = ("fewer losses than parameters", "frequency not fitted",
-                  "severity not fitted", "degenerate fit", "not converged",
-                  "non-finite parameter")
-"""Why a world's data for a cell were drawn again, in the order they are checked: the draw
-holds no more losses than the severity family has parameters; the annual counts cannot be
-refitted; the losses cannot be refitted for another reason; the severity fit's status is
-``degenerate`` (parameters not identified) or ``not converged``; a parameter is infinite
-or NaN."""
-
-
-# --------------------------------------------------------------------------- the redraw rule
-@dataclass(frozen=True)
-class WorldRefit:
-    """One world's refit of one cell under the redraw rule (:func:`refit_world`).
-
-    Attributes
-    ----------
-    fit : CellFit or None
-        The refitted frequency and severity; None when no draw of :data:`MAX_ATTEMPTS`
-        could be used.
-    draws : int
-        Data draws taken (1: the first draw was used).
-    rejected : tuple of str
-        Why each draw that was not used was drawn again (one of :data:`REDRAW_REASONS` per
-        rejected draw, in order).
-    detail : str
-        The last rejected draw's error or status in the fitting layer's words ("" when
-        none was rejected).
-    """
-
-    fit: CellFit | None
-    draws: int
-    rejected: tuple[str, ...] = ()
-    detail: str = ""
-
-
-def _rejection(sev: SeverityFit) -> str | None:
-    """Why a severity refit cannot be used (None: it can)."""
-    if sev.status == "degenerate":
-        return "degenerate fit"
-    if sev.status not in ("ok", "edge"):
-        return "not converged"
-    if not all(math.isfinite(float(v)) for v in sev.params.values()):
-        return "non-finite parameter"
-    return None
-
-
-def refit_world(generating: CellFit, seed: int, world: int, cell: str, *,
-                stream: str = "bootstrap", max_attempts: int = MAX_ATTEMPTS) -> WorldRefit:
-    """World ``world``'s refit of one cell by the redraw rule: data drawn again from
-    ``generating`` and the same families refitted; data the refit cannot use are drawn
-    again.
-
-    Draw ``a = 0, 1, ...`` comes from the stream ``SeedSequence(seed,
-    spawn_key=(cell_key(stream + "|" + cell), world, a))``: the observation period's annual
-    counts from the generating frequency and as many losses above the threshold from the
-    generating severity. The first draw whose frequency and severity refit are usable is
-    the world's model of the cell; a draw is rejected (with one of
-    :data:`REDRAW_REASONS`) when it holds no more losses than the severity family has
-    parameters, when a refit raises ``ValueError`` (:class:`opwb.DataError` included), or
-    when the severity fit is not identified (status other than ``ok`` or ``edge``) or has a
-    non-finite parameter. Both :func:`parameter_uncertainty` and the predictive model
-    (:func:`opwb.decision.predictive.world_fit`) refit their worlds by this rule.
-
-    Parameters
-    ----------
-    generating : CellFit
-        The model the data are drawn from (frequency and severity); the same families are
-        refitted (a negative binomial falls back to its Poisson limit on under-dispersed
-        counts).
-    seed : int
-        Root seed of the worlds' data.
-    world : int
-        World index (part of the stream's key).
-    cell : str
-        The cell's name (part of the stream's key and of the fit's reason).
-    stream : str
-        Label of the streams: ``"bootstrap"`` for parameter uncertainty, ``"predictive"``
-        for the predictive model (different worlds from the same seed).
-    max_attempts : int
-        Draws before giving up (:data:`MAX_ATTEMPTS`).
-
-    Returns
-    -------
-    WorldRefit
-        The refit (None when no draw could be used), the draws taken and why each rejected
-        draw was rejected.
-
-    Raises
-    ------
-    TypeError
-        The generating severity is not a :class:`~opwb.fitting.result.SeverityFit`.
-    ValueError
-        The frequency was fitted on fewer than 2 years (every draw would be the same
-        problem, so it is not a reason to draw again).
-
-    Examples
-    --------
-    >>> from opwb.fitting.frequency import FrequencyFit
-    >>> five = CellFit(FrequencyFit("poisson", {"mu": 1.0}, n_years=5, threshold=1e7),
-    ...                SeverityFit(family="lomax", params={"alpha": 0.8, "scale": 5e7},
-    ...                            threshold=1e7))
-    >>> r = refit_world(five, seed=1, world=0, cell="IF")
-    >>> r.fit.severity.status in ("ok", "edge"), r.draws == len(r.rejected) + 1
-    (True, True)
-    """
-    if not isinstance(generating.severity, SeverityFit):
-        raise TypeError(f"cell {cell}: a world's refit needs a SeverityFit, got "
-                        f"{type(generating.severity).__name__}")
-    family, threshold = generating.severity.family, generating.severity.threshold
-    n_params = get_family(family).n_params
-    rejected: list[str] = []
-    detail = ""
-    for attempt in range(int(max_attempts)):
-        rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(
-            seed, spawn_key=(cell_key(f"{stream}|{cell}"), world, attempt))))
-        counts, x = _resample(generating, rng)
-        try:
-            freq = _refit_frequency(generating.frequency, counts)
-        except ValueError as exc:
-            rejected.append("frequency not fitted")
-            detail = str(exc)
-            continue
-        try:
-            sev = fit_severity(x, family, threshold)
-        except ValueError as exc:           # DataError is a ValueError
-            rejected.append("fewer losses than parameters" if x.size <= n_params
-                            else "severity not fitted")
-            detail = str(exc)
-            continue
-        why = _rejection(sev)
-        if why is None:
-            return WorldRefit(CellFit(freq, sev, f"world {world}: {sev.family} refitted to "
-                                                 f"{x.size} resampled losses ({sev.status})"),
-                              attempt + 1, tuple(rejected), detail)
-        rejected.append(why)
-        detail = f"{sev.family} fit to {x.size} losses: {sev.status}" + \
-            (f" ({sev.limit})" if sev.limit else "")
-    return WorldRefit(None, int(max_attempts), tuple(rejected), detail)
-
-
-def _reasons_text(rejected: Sequence[str]) -> str:
-    """``"fewer losses than parameters × 3, degenerate fit × 1"`` (in
-    :data:`REDRAW_REASONS` order)."""
-    n = Counter(rejected)
-    return ", ".join(f"{r} × {n[r]}" for r in REDRAW_REASONS if n[r])
 
 
 # --------------------------------------------------------------------------- result
@@ -280,12 +133,6 @@ class UncertaintyResult:
     n_years: int
     seed: int
     method: str = field(repr=False, default="")
-
-    @property
-    def failures(self) -> dict[int, str]:
-        """Worlds left out: always none (every world is refitted by the redraw rule; a cell
-        that cannot be is an error). Kept for callers of earlier versions."""
-        return {}
 
     def redrawn(self) -> pd.DataFrame:
         """The rows of :attr:`redraws` of the cells whose data were drawn again."""
@@ -486,9 +333,9 @@ def parameter_uncertainty(losses: pd.DataFrame | None, programme: Programme,
     total = int(n_worlds) + 1
     worlds = [FITTED, *range(int(n_worlds))]
     if client is None:
-        results = (_run_world(spec, w) for w in worlds)
+        results = (run_world(spec, w) for w in worlds)
     else:
-        results = _run_worlds(client, spec, worlds)
+        results = run_worlds(client, spec, worlds)
     done: dict[int, dict] = {}
     for k, res in enumerate(results, start=1):
         done[res["world"]] = res
@@ -496,77 +343,6 @@ def parameter_uncertainty(losses: pd.DataFrame | None, programme: Programme,
         report(k / total, f"모수 불확실성: 세계 {worlds_done}/{n_worlds}개 완료 (parameter "
                           f"uncertainty: {worlds_done} of {n_worlds} worlds done)")
     return _result(spec, done, int(n_worlds), float(level))
-
-
-# --------------------------------------------------------------------------- the worlds
-def _refit_cell(spec: WorldSpec, world: int, cell: str) -> WorldRefit:
-    """Work unit (world, cell): the redraw rule, or an error naming the cell and reasons."""
-    fit = spec.model_set[cell]
-    r = refit_world(fit, spec.seed, world, cell)
-    if r.fit is None:
-        raise ValueError(
-            f"셀 {cell}의 자료를 {r.draws}번 다시 뽑아도 {fit.severity.family} 분포로 적합할 수 "
-            f"없습니다 (cell {cell}, world {world}: none of {r.draws} data draws from the "
-            f"fitted model could be refitted with the {fit.severity.family} family — "
-            f"{_reasons_text(r.rejected)}; last: {r.detail}). The cell's data are too thin "
-            "for this family: fit one with fewer parameters, pool the cell with another or "
-            "add external losses.")
-    return r
-
-
-def _fit_of(refit: WorldRefit) -> CellFit:
-    return refit.fit
-
-
-def _with_draws(result: dict[str, Any], refits: Mapping[str, WorldRefit]) -> dict[str, Any]:
-    """A world's result with the draws of every cell (the fitted model: 0, none rejected)."""
-    for row in result["fits"]:
-        row["draws"] = refits[row["cell"]].draws if refits else 0
-    return {**result, "rejected": {c: list(r.rejected) for c, r in refits.items()}}
-
-
-def _run_world(spec: WorldSpec, world: int) -> dict[str, Any]:
-    """One world in this process: refit by the redraw rule, simulate, evaluate."""
-    refits = {} if world == FITTED else {c: _refit_cell(spec, world, c)
-                                         for c in spec.model_set}
-    ms = world_model_set(spec, world, {c: r.fit for c, r in refits.items()} or None)
-    cells = cell_models(ms, severity_cap=spec.severity_cap)
-    sim = simulate_losses(cells, spec.n_years, spec.seed, keep_events_above=spec.keep)
-    return _with_draws({"world": world, "fits": _fit_rows(world, ms),
-                        "figures": world_figures(spec, ms, sim, cells)}, refits)
-
-
-def _run_worlds(client: Any, spec: WorldSpec, worlds: Sequence[int]
-                ) -> Iterator[dict[str, Any]]:
-    """:func:`_run_world` for every world on a Dask cluster (in the order they finish):
-    work units (world, cell) for the refits, (world, cell, block of years) for the
-    simulation, one evaluation per world; twice the cluster's threads in flight."""
-    from opwb.engine.executors import check_client, client_threads, windowed
-    from opwb.engine.simulate import simulation_tasks
-    from opwb.scenarios.worlds import _chunk_unit, _evaluate_unit
-
-    check_client(client)
-    window = max(2, 2 * client_threads(client))
-    tag = uuid.uuid4().hex[:8]
-    spec_f = client.scatter(spec, broadcast=True, hash=False)
-    n_chunks = {c: len(simulation_tasks({c: m}, spec.n_years, spec.seed))
-                for c, m in cell_models(spec.model_set, severity_cap=spec.severity_cap).items()}
-
-    def submit(world: int):
-        key = f"opwb-uncertainty-{tag}-{world}"
-        if world == FITTED:
-            refits, fits = {}, dict(spec.model_set.items())
-        else:
-            refits = {c: client.submit(_refit_cell, spec_f, world, c, key=f"{key}-refit-{c}")
-                      for c in spec.model_set}
-            fits = {c: client.submit(_fit_of, r, key=f"{key}-fit-{c}")
-                    for c, r in refits.items()}
-        parts = [client.submit(_chunk_unit, spec_f, c, fits[c], i, key=f"{key}-sim-{c}-{i}")
-                 for c in spec.model_set for i in range(n_chunks[c])]
-        result = client.submit(_evaluate_unit, spec_f, world, fits, parts, key=f"{key}-eval")
-        return client.submit(_with_draws, result, refits, key=f"{key}-draws")
-
-    yield from windowed(submit, worlds, window)
 
 
 def _redraw_table(done: Mapping[int, dict], cells: Sequence[str], n_worlds: int
