@@ -1,7 +1,8 @@
 """The aggregate-loss engines: annual losses from frequency and severity, and their risk measures.
 
 Owns the Monte Carlo simulation keyed to (cell, block of years) random streams
-(``simulate``, with its kernel ``_blocks``), running its work units in process, on pools
+(``simulate``, with its kernel ``_blocks``), its work units cut by expected events and its
+memory estimated before it starts (``memory``), running its work units in process, on pools
 or on a Dask cluster (``executors``), the adapters from fits and scipy distributions to
 what the engines draw from (``distributions``), the compound distribution by FFT
 (``fft``), the single-loss approximation and the cross-method check (``crosscheck``), and
@@ -22,9 +23,10 @@ _EXPORTS = {
     ], "distributions"),
     **dict.fromkeys(["compound_fft"], "fft"),
     **dict.fromkeys([
-        "LIGHT_XI", "MIN_EXCEEDANCES", "Estimate", "TailFit", "check_sample", "fit_tail",
-        "kth_smallest", "light_differences", "n_exceedances", "quantile_rank", "sample_es",
-        "sample_var", "tail_share"
+        "LIGHT_XI", "MIN_EXCEEDANCES", "MIN_TAIL", "Estimate", "TailFit", "check_sample",
+        "fit_tail", "kth_smallest", "light_differences", "n_exceedances", "order_ranks",
+        "quantile_rank", "require_tail", "sample_es", "sample_var", "tail_count", "tail_note",
+        "tail_share", "years_needed"
     ], "precision"),
     **dict.fromkeys([
         "diff_es_with_se", "diff_estimate", "diff_mean_with_se", "diff_var_with_se", "es",
@@ -36,6 +38,10 @@ _EXPORTS = {
         "simulate_losses", "simulation_tasks", "LossCollector", "annual_retained"
     ], "simulate"),
     **dict.fromkeys(["run_tasks", "check_client"], "executors"),
+    **dict.fromkeys([
+        "UNIT_EVENTS", "SimulationPlan", "SimulationTooLarge", "plan_simulation", "plan_units",
+        "available_memory", "check_memory"
+    ], "memory"),
     **dict.fromkeys(["event_uniforms", "stream_key"], "streams"),
     **dict.fromkeys([
         "NeedFullSample", "Candidates", "TopYears", "SparseBlock", "candidates", "var_with_se_top",

@@ -196,7 +196,14 @@ def count_sampler(dist: Any) -> CountSampler:
 # --------------------------------------------------------------------------- work units
 @dataclass(frozen=True)
 class ChunkTask:
-    """Blocks ``first .. last - 1`` of cell ``cell``, truncated to ``n_years``.
+    """Years ``start .. stop - 1`` of cell ``cell`` (a work unit).
+
+    A unit is any run of years: whole blocks, or part of one block or two -- the numbers
+    do not depend on it. A dense cell's unit draws each block's counts (all of the block's
+    years: the block's stream starts with them), skips the uniforms of the block's events
+    before ``start`` (``PCG64.advance``: one 64-bit output per double, so skipping is exact)
+    and draws only its own events' uniforms. A sparse Poisson cell's unit must start at a
+    block's first year (its events' years are drawn at random within the block).
 
     ``severity`` has vectorised ``isf``; ``s_h`` is its survival at the threshold; events
     with loss strictly above ``keep_above`` are returned with their year and id.
@@ -207,18 +214,35 @@ class ChunkTask:
     severity: Any
     s_h: float
     seed: int
-    first: int
-    last: int
-    n_years: int
+    start: int
+    stop: int
     keep_above: float
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.start < self.stop:
+            raise ValueError(f"a work unit needs 0 <= start < stop, got {self.start}, "
+                             f"{self.stop}")
+        if self.counts.kind == "poisson_sparse" and self.start % BLOCK_YEARS:
+            raise ValueError(f"a sparse Poisson cell's unit must start at a block "
+                             f"(a multiple of {BLOCK_YEARS} years), got {self.start}")
+
+    @property
+    def first(self) -> int:
+        """First block the unit touches."""
+        return self.start // BLOCK_YEARS
+
+    @property
+    def last(self) -> int:
+        """One past the last block the unit touches."""
+        return -(-self.stop // BLOCK_YEARS)
 
 
 @dataclass(frozen=True)
 class ChunkResult:
-    """What a :class:`ChunkTask` returns: years ``first · BLOCK_YEARS`` onward."""
+    """What a :class:`ChunkTask` returns: years ``start`` onward (one value per year)."""
 
     cell: str
-    first: int
+    start: int
     counts: np.ndarray      # int32, one per year
     sums: np.ndarray        # float64, one per year
     year: np.ndarray        # int64, kept events
@@ -231,17 +255,29 @@ class ChunkResult:
                                       self.event_id))
 
 
-def _dense_draws(task: ChunkTask) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Counts of every year, uniforms of every event (in year order), each block's first
-    event."""
-    counts, uniforms, per_block = [], [], []
-    for rng in block_generators(task.seed, cell_key(task.cell), task.first, task.last):
+def _dense_draws(task: ChunkTask) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Counts of the unit's years, uniforms of their events (in year order, one array
+    filled block by block), and per block the position of its first drawn event in that
+    array and the number of the block's events skipped before it (its events before
+    ``start``)."""
+    counts, rngs, skips, sizes = [], [], [], []
+    gens = block_generators(task.seed, cell_key(task.cell), task.first, task.last)
+    for b, rng in zip(range(task.first, task.last), gens):
         c = task.counts.draw(rng)
-        n = int(c.sum())
-        counts.append(c)
-        uniforms.append(rng.random(n))
-        per_block.append(n)
-    return np.concatenate(counts), np.concatenate(uniforms), _starts(per_block)
+        y0 = max(task.start - b * BLOCK_YEARS, 0)
+        y1 = min(task.stop - b * BLOCK_YEARS, BLOCK_YEARS)
+        skip = int(c[:y0].sum())
+        if skip:
+            rng.bit_generator.advance(skip)
+        counts.append(c[y0:y1])
+        rngs.append(rng)
+        skips.append(skip)
+        sizes.append(int(c[y0:y1].sum()))
+    starts = _starts(sizes)
+    q = np.empty(int(sum(sizes)))
+    for rng, s, size in zip(rngs, starts, sizes):
+        rng.random(out=q[s:s + size])
+    return np.concatenate(counts), q, starts, np.asarray(skips, dtype=np.int64)
 
 
 def _sparse_draws(task: ChunkTask) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -276,18 +312,22 @@ def _losses(task: ChunkTask, q: np.ndarray) -> np.ndarray:
 
 def run_chunk(task: ChunkTask) -> ChunkResult:
     """Simulate one work unit (a pure function of the task: safe on any worker)."""
-    n_unit = (task.last - task.first) * BLOCK_YEARS
+    n_unit = task.stop - task.start
     if task.counts.kind == "poisson_sparse":
         year, q, block_start = _sparse_draws(task)
+        skipped = np.zeros(block_start.size, dtype=np.int64)
         loss = _losses(task, q)
         del q
-        counts = np.bincount(year, minlength=n_unit)
-        sums = np.bincount(year, weights=loss, minlength=n_unit)
+        n_blocks = (task.last - task.first) * BLOCK_YEARS
+        counts = np.bincount(year, minlength=n_blocks)[:n_unit]
+        sums = np.bincount(year, weights=loss, minlength=n_blocks)[:n_unit]
         kept = np.flatnonzero(loss > task.keep_above)
         kept = kept[np.argsort(year[kept], kind="stable")]
         year = year[kept].astype(np.int64)
+        kept = kept[year < n_unit]
+        year = year[year < n_unit]
     else:
-        counts, q, block_start = _dense_draws(task)
+        counts, q, block_start, skipped = _dense_draws(task)
         loss = _losses(task, q)
         del q
         ends = np.cumsum(counts)
@@ -297,10 +337,9 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
             sums[nonempty] = np.add.reduceat(loss, ends[nonempty] - counts[nonempty])
         kept = np.flatnonzero(loss > task.keep_above)
         year = np.searchsorted(ends, kept, side="right")
-    year += task.first * BLOCK_YEARS
+    year += task.start
     block = np.searchsorted(block_start, kept, side="right") - 1
-    ids = (kept - block_start[block]) + ((block + task.first).astype(np.int64) << 32)
-    stop = task.n_years - task.first * BLOCK_YEARS
-    inside = year < task.n_years
-    return ChunkResult(task.cell, task.first, counts[:stop].astype(np.int32), sums[:stop],
-                       year[inside], loss[kept[inside]], ids[inside])
+    ids = (kept - block_start[block] + skipped[block]) + (
+        (block + task.first).astype(np.int64) << 32)
+    return ChunkResult(task.cell, task.start, counts.astype(np.int32), sums, year,
+                       loss[kept], ids)

@@ -57,9 +57,10 @@ from scipy import optimize, stats
 
 from opwb.data.levels import check_level
 
-__all__ = ["LIGHT_XI", "MIN_EXCEEDANCES", "Estimate", "TailFit", "check_sample", "fit_tail",
-           "kth_smallest", "light_differences", "n_exceedances", "quantile_rank", "sample_es",
-           "sample_var", "tail_share"]
+__all__ = ["LIGHT_XI", "MIN_EXCEEDANCES", "MIN_TAIL", "Estimate", "TailFit", "check_sample",
+           "fit_tail", "kth_smallest", "light_differences", "n_exceedances", "order_ranks",
+           "quantile_rank", "require_tail", "sample_es", "sample_var", "tail_count", "tail_note",
+           "tail_share", "years_needed"]
 
 #: Fewest excesses a GPD is fitted to; samples of fewer than twice this are not assessed.
 MIN_EXCEEDANCES = 50
@@ -67,6 +68,9 @@ MIN_EXCEEDANCES = 50
 #: moment of the tail is then finite, so a sample standard deviation is itself consistent
 #: at rate sqrt(n) and the central-limit interval can be trusted.
 LIGHT_XI = 0.25
+#: Fewest outcomes expected beyond a level, ``n (1 - alpha)``, for a VaR or ES read from a
+#: sample to carry its usual standard error (see :func:`tail_count`).
+MIN_TAIL = 10
 _Z95 = float(stats.norm.ppf(0.975))
 _XI_MIN = -0.5
 _HUGE = 1e12          # the deviance of an infeasible ES value
@@ -107,6 +111,14 @@ class Estimate:
         Plain sentences on the method's choice and caveats.
     tail : TailFit or None
         The GPD fit behind the figure, when one was made.
+    beyond : float
+        Outcomes expected beyond the level, ``n (1 - alpha)`` (:func:`tail_count`); NaN for
+        figures without a level (a mean).
+    sufficient : bool
+        False when ``beyond <`` :data:`MIN_TAIL`: too few outcomes lie beyond the level for
+        the figure's usual error; the figure is then flagged, its interval widened to one
+        valid whatever the tail (unbounded above when the sample cannot bound it), and
+        ``note`` says how many outcomes are needed (issue 22).
     """
 
     value: float
@@ -118,6 +130,8 @@ class Estimate:
     exists: bool = True
     note: str = ""
     tail: TailFit | None = field(default=None, repr=False)
+    beyond: float = math.nan
+    sufficient: bool = True
 
     @property
     def interval(self) -> tuple[float, float]:
@@ -154,10 +168,111 @@ def quantile_rank(n: int, alpha: float) -> int:
     return int(min(max(np.ceil(n * alpha - 1e-9 * n * alpha), 1), n))
 
 
+def tail_count(n: int, alpha: float) -> float:
+    """Outcomes expected beyond the level ``alpha`` among ``n``: ``n (1 - alpha)``.
+
+    A VaR or ES read from ``n`` simulated outcomes needs enough of them beyond the level;
+    opwb asks for at least :data:`MIN_TAIL` = 10 (:func:`years_needed`). Why 10:
+
+    * the distribution-free interval of the ``alpha``-quantile (order statistics
+      ``x_(l) <= q <= x_(u)``, ranks from Binomial(n, alpha); Serfling 1980, §2.6; David &
+      Nagaraja 2003, *Order Statistics*, §7.1) needs an outcome beyond its upper rank: at
+      95% the largest outcome bounds the quantile only when ``1 - alpha^n >= 0.975``, i.e.
+      ``n (1 - alpha) >= ln 40 = 3.7``; with fewer the sample has no upper bound at all;
+    * the order-statistic standard error (and the influence-function error of the sample
+      ES) rests on the normal approximation of the number of outcomes beyond the quantile,
+      Binomial(n, 1 - alpha) ≈ Poisson(n (1 - alpha)) (Serfling 1980, §2.3.3); the common
+      rule for that approximation is an expected count of at least 10 (the textbook
+      ``n p >= 10``; the count's skewness is then ``1/sqrt(10) = 0.32``), and the sample ES
+      averages the ``n (1 - alpha)`` worst outcomes -- fewer than 10 give no usable spread.
+
+    Examples
+    --------
+    >>> tail_count(100_000, 0.999), tail_count(100, 0.999) < MIN_TAIL
+    (100.0, True)
+    """
+    return round(float(n) * (1.0 - float(alpha)), 9)
+
+
+def years_needed(alpha: float, min_tail: float = MIN_TAIL) -> int:
+    """Fewest outcomes (simulated years) with ``min_tail`` expected beyond ``alpha``:
+    ``ceil(min_tail / (1 - alpha))``.
+
+    >>> years_needed(0.999), years_needed(0.9999)
+    (10000, 100000)
+    """
+    need = float(min_tail) / (1.0 - float(alpha))
+    return int(math.ceil(need - 1e-9 * need))
+
+
+def _pct(alpha: float) -> str:
+    return f"{100.0 * float(alpha):.10g}%"
+
+
+def tail_note(n: int, alpha: float, what: str = "the figure") -> str:
+    """The sentence flagging ``what`` at ``alpha`` read from ``n`` outcomes, or ``""`` when
+    at least :data:`MIN_TAIL` outcomes are expected beyond the level.
+
+    >>> tail_note(100_000, 0.999)
+    ''
+    >>> tail_note(100, 0.999, "the VaR")[:60]
+    'Only 0.1 of 100 outcomes are expected beyond the 99.9% level'
+    """
+    m = tail_count(n, alpha)
+    if m >= MIN_TAIL:
+        return ""
+    return (f"Only {m:.3g} of {n:,} outcomes are expected beyond the {_pct(alpha)} level "
+            f"(fewer than {MIN_TAIL}): {what} is flagged, its usual error does not hold "
+            f"and its interval is widened to one valid for any tail; "
+            f"{years_needed(alpha):,} outcomes (simulated years) give {MIN_TAIL} beyond "
+            "the level.")
+
+
+def require_tail(n: int, alpha: float, what: str = "the figure") -> None:
+    """Refuse a figure at ``alpha`` from ``n`` outcomes with fewer than :data:`MIN_TAIL`
+    expected beyond the level (for callers that want a refusal rather than a flag).
+
+    Raises
+    ------
+    ValueError
+        ``n (1 - alpha) < MIN_TAIL``; the message gives the number of years needed.
+
+    Examples
+    --------
+    >>> require_tail(100, 0.999, "the 99.9% VaR")
+    Traceback (most recent call last):
+    ...
+    ValueError: the 99.9% VaR needs at least 10,000 simulated years (10 beyond the 99.9% level); got 100 (0.1 beyond)
+    """
+    m = tail_count(n, alpha)
+    if m < MIN_TAIL:
+        raise ValueError(f"{what} needs at least {years_needed(alpha):,} simulated years "
+                         f"({MIN_TAIL} beyond the {_pct(alpha)} level); got {n:,} ({m:.3g} "
+                         "beyond)")
+
+
+def order_ranks(n: int, alpha: float, level: float) -> tuple[int, int]:
+    """Ranks ``(l, u)`` of the distribution-free ``level`` interval ``(x_(l), x_(u))`` of the
+    ``alpha``-quantile: ``l`` the ``(1 - level)/2`` quantile of Binomial(n, alpha), ``u`` one
+    above its ``(1 + level)/2`` quantile (Serfling 1980, §2.6: coverage at least ``level``
+    for a continuous law). ``l = 0`` means no lower bound in the sample (``x_(0) = -inf``),
+    ``u = n + 1`` no upper bound (``x_(n+1) = +inf``): never clamped to the sample.
+
+    >>> order_ranks(100_000, 0.999, 0.95), order_ranks(100, 0.999, 0.95)
+    ((99880, 99920), (99, 101))
+    """
+    tail = (1.0 - level) / 2.0
+    lo = int(stats.binom.ppf(tail, n, alpha))
+    hi = int(stats.binom.ppf(1.0 - tail, n, alpha)) + 1
+    return min(max(lo, 0), n), min(max(hi, 1), n + 1)
+
+
 def sample_var(a: np.ndarray, alpha: float) -> tuple[float, float]:
     """Lower empirical ``alpha``-quantile of ``a`` and its standard error
     ``sqrt(alpha (1 - alpha) / n) / f``, ``1/f`` from the spacing of the order statistics
-    ``±sqrt(n alpha (1 - alpha))`` ranks away (Serfling 1980, §2.3.3)."""
+    ``±sqrt(n alpha (1 - alpha))`` ranks away (Serfling 1980, §2.3.3). The raw formula:
+    valid only with :data:`MIN_TAIL` outcomes beyond the level
+    (:func:`opwb.engine.riskmeasures.var_with_se` widens it below)."""
     n = a.size
     k = quantile_rank(n, alpha)
     d = np.sqrt(n * alpha * (1.0 - alpha))
@@ -169,7 +284,8 @@ def sample_var(a: np.ndarray, alpha: float) -> tuple[float, float]:
 
 def sample_es(a: np.ndarray, alpha: float) -> tuple[float, float]:
     """Sample ES of ``a`` at ``alpha`` and its influence-function standard error
-    ``sd((X - VaR)^+) / ((1 - alpha) sqrt(n))`` (valid for a finite variance only)."""
+    ``sd((X - VaR)^+) / ((1 - alpha) sqrt(n))`` (valid for a finite variance and
+    :data:`MIN_TAIL` outcomes beyond the level only: the raw formula)."""
     v = kth_smallest(a, quantile_rank(a.size, alpha))
     excess = np.maximum(a - v, 0.0)
     value = v + float(excess.mean()) / (1.0 - alpha)

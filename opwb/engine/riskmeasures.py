@@ -14,9 +14,22 @@ Conventions (stated once, used everywhere in opwb):
   differences between alternatives on the same simulated years). The ``*_with_se``
   functions return an estimate's ``(value, se)``; the figures are displayed rounded to
   their error by :func:`opwb.data.units.format_krw_with_se`.
+* **Beyond the sample** (issue 22): a figure at ``alpha`` needs outcomes beyond the level;
+  with fewer than :data:`~opwb.engine.precision.MIN_TAIL` = 10 expected there
+  (``n (1 - alpha) < 10``, e.g. fewer than 10,000 years at 99.9%;
+  :func:`~opwb.engine.precision.tail_count` gives the reasons) every estimate is returned
+  *flagged* (``Estimate.sufficient`` False, ``beyond = n (1 - alpha)``, a note naming the
+  years needed) with a widened interval that holds whatever the tail: VaR's
+  distribution-free order-statistic interval, unbounded above when the sample holds no
+  outcome that bounds the quantile (``n (1 - alpha) < ln 40 = 3.7`` at 95%); ES from that
+  interval's lower end to ``+inf`` (ES >= VaR; no sample bounds a mean of outcomes it has
+  not seen); differences by Bonferroni of the two widened intervals. Standard errors
+  follow the intervals (``inf`` when unbounded). :func:`var` and :func:`es` stay the plain
+  sample statistics; :func:`~opwb.engine.precision.require_tail` refuses instead.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping
 from typing import Literal
@@ -25,7 +38,16 @@ import numpy as np
 from scipy import stats
 
 from opwb.data.levels import check_level
-from opwb.engine.precision import MIN_EXCEEDANCES, Estimate, fit_tail, light_differences
+from opwb.engine.precision import (
+    MIN_EXCEEDANCES,
+    MIN_TAIL,
+    Estimate,
+    fit_tail,
+    light_differences,
+    order_ranks,
+    tail_count,
+    tail_note,
+)
 from opwb.engine.precision import check_sample as _check
 from opwb.engine.precision import kth_smallest as _kth
 from opwb.engine.precision import quantile_rank as _index
@@ -36,9 +58,15 @@ __all__ = ["Estimate", "diff_es_with_se", "diff_estimate", "diff_mean_with_se",
            "diff_var_with_se", "es", "es_estimate", "es_interval", "es_with_se", "mean_with_se",
            "risk_summary", "var", "var_estimate", "var_interval", "var_with_se"]
 
+_Z95 = float(stats.norm.ppf(0.975))
+
 
 def var(x, alpha: float) -> float:
     """Value at risk: the lower empirical ``alpha``-quantile of the outcomes ``x``.
+
+    The plain sample statistic, whatever the number of outcomes beyond ``alpha`` (the
+    sample maximum when ``n (1 - alpha) < 1``); :func:`var_estimate` flags it when too few
+    outcomes lie beyond the level.
 
     Examples
     --------
@@ -51,6 +79,9 @@ def var(x, alpha: float) -> float:
 
 def es(x, alpha: float) -> float:
     """Expected shortfall: mean of the worst ``(1 - alpha)`` share of the outcomes ``x``.
+
+    The plain sample statistic (see :func:`var`); :func:`es_estimate` flags it when too
+    few outcomes lie beyond the level.
 
     Examples
     --------
@@ -66,26 +97,38 @@ def _z(level: float) -> float:
     return float(stats.norm.ppf(0.5 + check_level(level, name="level") / 2.0))
 
 
+def _order_interval(a: np.ndarray, alpha: float, level: float) -> tuple[float, float]:
+    n = a.size
+    lo, hi = order_ranks(n, alpha, level)
+    ks = sorted({k - 1 for k in (lo, hi) if 1 <= k <= n})
+    srt = np.partition(a, ks) if ks else a
+    return (float(srt[lo - 1]) if lo >= 1 else -math.inf,
+            float(srt[hi - 1]) if hi <= n else math.inf)
+
+
 def var_interval(x, alpha: float, level: float = 0.95) -> tuple[float, float]:
     """Distribution-free confidence interval for the true ``alpha``-quantile.
 
     Order statistics ``(x_(l), x_(u))`` with ``l``, ``u`` from Binomial(n, alpha) quantiles
-    (Serfling 1980, §2.6); coverage is at least ``level`` for a continuous distribution,
-    whatever its tail.
+    (Serfling 1980, §2.6; :func:`~opwb.engine.precision.order_ranks`); coverage is at
+    least ``level`` for a continuous distribution, whatever its tail. A bound the sample
+    cannot give is infinite, never an outcome: ``upper = inf`` when the largest outcome
+    does not bound the quantile with the required confidence (``alpha^n > (1 - level)/2``,
+    e.g. fewer than 3,689 outcomes at 99.9% and 95%).
 
     Raises
     ------
     ValueError
         ``alpha`` or ``level`` not a probability level (:func:`opwb.data.levels.check_level`).
+
+    Examples
+    --------
+    >>> var_interval(range(1, 101), 0.999)          # 100 outcomes cannot bound it above
+    (99.0, inf)
     """
     a = _check(x, alpha)
     level = check_level(level, name="level")
-    n, tail = a.size, (1.0 - level) / 2.0
-    lo = int(stats.binom.ppf(tail, n, alpha))
-    hi = int(stats.binom.ppf(1.0 - tail, n, alpha)) + 1
-    lo, hi = min(max(lo, 1), n), min(max(hi, 1), n)
-    srt = np.partition(a, [lo - 1, hi - 1])
-    return float(srt[lo - 1]), float(srt[hi - 1])
+    return _order_interval(a, float(alpha), level)
 
 
 def var_with_se(x, alpha: float) -> tuple[float, float]:
@@ -95,14 +138,40 @@ def var_with_se(x, alpha: float) -> tuple[float, float]:
     (1 - alpha))`` ranks around VaR, so the error is half the width of the ±1σ
     order-statistic interval (Serfling 1980, §2.3.3: asymptotic normality of the sample
     quantile; valid for any tail with a positive density at VaR). Unit: that of ``x``.
+
+    With fewer than :data:`~opwb.engine.precision.MIN_TAIL` outcomes expected beyond
+    ``alpha`` the asymptotics do not hold: the error is then at least half the width of
+    the distribution-free 95% interval (:func:`var_interval`) over 1.96, ``inf`` when that
+    interval is unbounded (:func:`var_estimate` flags the figure).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.random.default_rng(0).lognormal(size=100)
+    >>> var_with_se(x, 0.999)[1]                   # 0.1 outcomes beyond: no upper bound
+    inf
     """
     a = _check(x, alpha)
-    return _var_se(a, float(alpha))
+    alpha = float(alpha)
+    v, se = _var_se(a, alpha)
+    if tail_count(a.size, alpha) < MIN_TAIL:
+        lo, hi = _order_interval(a, alpha, 0.95)
+        se = max(se, (hi - lo) / (2.0 * _Z95))
+    return v, se
 
 
 def var_estimate(x, alpha: float, level: float = 0.95) -> Estimate:
     """VaR with its standard error (:func:`var_with_se`) and the distribution-free
     order-statistic interval (:func:`var_interval`) as an :class:`Estimate`.
+
+    ``beyond = n (1 - alpha)``; with fewer than
+    :data:`~opwb.engine.precision.MIN_TAIL` the estimate is flagged (``sufficient``
+    False, a note naming the years needed) and its error widened (:func:`var_with_se`).
+
+    Raises
+    ------
+    ValueError
+        Bad ``x``, ``alpha`` or ``level``.
 
     Examples
     --------
@@ -113,8 +182,11 @@ def var_estimate(x, alpha: float, level: float = 0.95) -> Estimate:
     """
     v, se = var_with_se(x, alpha)
     lo, hi = var_interval(x, alpha, level)
+    n = np.asarray(x).size
+    note = tail_note(n, float(alpha), "the VaR")
     return Estimate(value=v, se=se, lower=lo, upper=hi, level=float(level),
-                    method="order statistics")
+                    method="order statistics", note=note, beyond=tail_count(n, alpha),
+                    sufficient=not note)
 
 
 def es_estimate(x, alpha: float, level: float = 0.95, *,
@@ -173,6 +245,13 @@ def es_estimate(x, alpha: float, level: float = 0.95, *,
     * fitted ``ξ >= 1``: no mean in the tail, so no ES: ``value = se = nan``,
       ``exists = False`` (``lower``, when finite, is still a lower confidence bound).
     * fewer than 100 outcomes: the tail is not assessed; ``"empirical"``, with a ``note``.
+    * fewer than :data:`~opwb.engine.precision.MIN_TAIL` outcomes expected beyond
+      ``alpha`` (whatever the method): the figure above, flagged (``sufficient`` False,
+      a note naming the years needed), with the interval widened to ``[l, inf)``, ``l``
+      the lower end of VaR's distribution-free interval (:func:`var_interval`; ES >= VaR,
+      so it bounds ES from below with at least the same confidence; no sample bounds from
+      above the mean of outcomes it has not seen) or the method's lower end if lower, and
+      ``se = inf``.
 
     Raises
     ------
@@ -192,11 +271,30 @@ def es_estimate(x, alpha: float, level: float = 0.95, *,
     ('gpd', 0.7, True)
     >>> es_estimate(rng.pareto(1 / 1.5, 50_000), 0.999).exists       # ξ = 1.5: no ES
     False
+    >>> t = es_estimate(rng.exponential(size=1000), 0.9999)         # 0.1 outcome beyond
+    >>> t.sufficient, t.se, t.upper
+    (False, inf, inf)
     """
     a = _check(x, alpha)
     alpha, z = float(alpha), _z(level)
     if method not in ("auto", "empirical", "gpd"):
         raise ValueError(f"method must be 'auto', 'empirical' or 'gpd', got {method!r}")
+    e = _es_estimate(a, alpha, float(level), z, method, bounded)
+    m = tail_count(a.size, alpha)
+    if m >= MIN_TAIL:
+        return dataclasses.replace(e, beyond=m)
+    vlo = _order_interval(a, alpha, float(level))[0]
+    lower = vlo if math.isnan(e.lower) else min(e.lower, vlo)
+    return dataclasses.replace(
+        e, se=math.inf if e.exists else math.nan, lower=lower, upper=math.inf, beyond=m,
+        sufficient=False, note=" ".join(filter(None, [tail_note(a.size, alpha,
+                                                                "the expected shortfall"),
+                                                      e.note])))
+
+
+def _es_estimate(a: np.ndarray, alpha: float, level: float, z: float, method: str,
+                 bounded: bool) -> Estimate:
+    """:func:`es_estimate` before the check of the outcomes beyond the level."""
     tail = fit_tail(a, alpha) if method != "empirical" else None
     if method == "gpd" and tail is None:
         raise ValueError(f"a GPD tail needs at least {2 * MIN_EXCEEDANCES} outcomes with a "
@@ -331,6 +429,26 @@ def _diff_es(a, b, alpha, z, level, bounded) -> Estimate:
                          "valid but wide.")
 
 
+def _diff_widened(a, b, measure, alpha, z, level, bounded) -> Estimate:
+    """A VaR or ES difference with too few outcomes beyond ``alpha``: Bonferroni of the two
+    widened (flagged) level estimates."""
+    wide = 1.0 - (1.0 - level) / 2.0
+    if measure == "var":
+        ex, ey = var_estimate(a, alpha, wide), var_estimate(b, alpha, wide)
+    else:
+        ex, ey = (es_estimate(v, alpha, wide, bounded=bool(bounded)) for v in (a, b))
+    note = tail_note(a.size, alpha, "the difference")
+    m = tail_count(a.size, alpha)
+    if not (ex.exists and ey.exists):
+        return Estimate(math.nan, math.nan, math.nan, math.nan, level, "bonferroni",
+                        exists=False, note="An expected shortfall does not exist. " + note,
+                        beyond=m, sufficient=False)
+    lo, hi = ex.lower - ey.upper, ex.upper - ey.lower
+    return Estimate(ex.value - ey.value, (hi - lo) / (2.0 * z), lo, hi, level, "bonferroni",
+                    note=note + f" The interval joins the two levels' widened intervals at "
+                                f"{wide:.1%} each (Bonferroni).", beyond=m, sufficient=False)
+
+
 def diff_estimate(x, y, measure: Literal["mean", "var", "es"], alpha: float = 0.999,
                   level: float = 0.95, *, bounded: bool | None = None) -> Estimate:
     """``measure(x) - measure(y)`` for outcomes of the same simulated years, with its paired
@@ -380,6 +498,11 @@ def diff_estimate(x, y, measure: Literal["mean", "var", "es"], alpha: float = 0.
       difference of GPD-based levels, within their intervals);
       otherwise ``"bonferroni"``: ``(lo_x - hi_y, hi_x - lo_y)`` from the levels' intervals
       at ``1 - (1 - level)/2`` each, about the difference of their estimates.
+    * **var** and **es** with fewer than :data:`~opwb.engine.precision.MIN_TAIL` outcomes
+      expected beyond ``alpha``: neither the Bahadur nor the influence-function error
+      holds; ``"bonferroni"`` of the two widened level intervals (:func:`var_estimate`,
+      :func:`es_estimate`), flagged (``sufficient`` False) -- valid, and wide (unbounded
+      when a level's interval is).
 
     Raises
     ------
@@ -400,11 +523,14 @@ def diff_estimate(x, y, measure: Literal["mean", "var", "es"], alpha: float = 0.
     z = _z(level)
     if measure == "mean":
         return _diff_mean(a, b, z, level, bounded)
-    if measure == "var":
-        return _diff_var(a, b, alpha, z, level)
-    if measure == "es":
-        return _diff_es(a, b, alpha, z, level, bounded)
-    raise ValueError(f"measure must be 'mean', 'var' or 'es', got {measure!r}")
+    if measure not in ("var", "es"):
+        raise ValueError(f"measure must be 'mean', 'var' or 'es', got {measure!r}")
+    m = tail_count(a.size, alpha)
+    if m < MIN_TAIL:
+        return _diff_widened(a, b, measure, alpha, z, level, bounded)
+    e = _diff_var(a, b, alpha, z, level) if measure == "var" else \
+        _diff_es(a, b, alpha, z, level, bounded)
+    return dataclasses.replace(e, beyond=m)
 
 
 def diff_mean_with_se(x, y, *, bounded: bool | None = None) -> tuple[float, float]:
@@ -435,8 +561,11 @@ def risk_summary(samples: Mapping[str, np.ndarray], alpha: float = 0.999, *,
     """One row per named sample: mean, VaR and ES at ``alpha``, each with its MC standard error.
 
     Returns a :class:`pandas.DataFrame` indexed by name with columns ``mean, mean_se, var,
-    var_se, es, es_se, es_lower, es_upper, es_method, n, mean_exists, es_exists`` (ES as
-    :func:`es_estimate` at 95%). Where ``finite_mean[name]`` is False (the model behind the
+    var_se, es, es_se, es_lower, es_upper, es_method, n, mean_exists, es_exists, beyond,
+    sufficient`` (VaR as :func:`var_with_se`, ES as :func:`es_estimate` at 95%;
+    ``beyond = n (1 - alpha)``, ``sufficient`` False when it is below
+    :data:`~opwb.engine.precision.MIN_TAIL`: VaR and ES are then flagged and their errors
+    widened, ``inf`` where the sample bounds them from one side only). Where ``finite_mean[name]`` is False (the model behind the
     sample has an infinite mean, with no severity cap) the mean and ES do not exist: they
     are NaN and ``mean_exists`` is False, never a sample average; where the sample's own
     tail fit has ξ >= 1, the ES is NaN and ``es_exists`` False, unless ``bounded[name]``
@@ -455,5 +584,7 @@ def risk_summary(samples: Mapping[str, np.ndarray], alpha: float = 0.999, *,
                       "es_lower": e.lower if e else np.nan,
                       "es_upper": e.upper if e else np.nan,
                       "es_method": e.method if e else "", "n": int(np.asarray(x).size),
-                      "mean_exists": exists, "es_exists": bool(e.exists) if e else False}
+                      "mean_exists": exists, "es_exists": bool(e.exists) if e else False,
+                      "beyond": tail_count(np.asarray(x).size, alpha),
+                      "sufficient": tail_count(np.asarray(x).size, alpha) >= MIN_TAIL}
     return pd.DataFrame.from_dict(rows, orient="index")

@@ -9,15 +9,20 @@ in the far tail where ``F(H)`` is close to 1.
 Reproducibility: the random stream of every (cell, block of :data:`BLOCK_YEARS` years)
 is ``numpy.random.SeedSequence(seed, spawn_key=(cell_key, block))`` -- the same stream as
 ``SeedSequence(seed).spawn`` would give for that position -- with ``cell_key`` derived from
-the cell's name. A work unit is (cell, a run of blocks) (:mod:`opwb.engine._blocks`), so
-results are identical whatever ``chunk_years``, ``workers`` or Dask ``client`` run them, a
-cell's losses do not change when other cells are added to the model, and a run of ``n``
-years is the first ``n`` years of any longer run with the same seed.
+the cell's name. A work unit is (cell, a run of years) (:mod:`opwb.engine._blocks`), so
+results are identical whatever ``chunk_years``, ``unit_events``, ``workers`` or Dask
+``client`` run them, a cell's losses do not change when other cells are added to the
+model, and a run of ``n`` years is the first ``n`` years of any longer run with the same
+seed.
 
-Memory: each unit's years are written into preallocated annual arrays as it finishes
-(at most a few units in flight), counts are 32-bit, and events are kept only above each
-cell's ``keep_events_above`` (where insurance can reach them): the peak is close to the
-result itself.
+Memory: units are cut by expected events, not by years (:mod:`opwb.engine.memory`: at
+most ``unit_events`` expected events a unit, a part of a block for a high-frequency
+cell), so the working arrays are bounded whatever the frequency; each unit's years are
+written into preallocated annual arrays as it finishes (at most a few units in flight),
+counts are 32-bit, and events are kept only above each cell's ``keep_events_above``
+(where insurance can reach them): the peak is close to the result itself. The peak is
+estimated before anything is drawn, and a run that cannot fit is refused
+(:class:`~opwb.engine.memory.SimulationTooLarge`).
 
 Changelog of the random streams
 -------------------------------
@@ -58,6 +63,7 @@ from opwb.engine.distributions import (
     survival_at,
 )
 from opwb.engine.executors import check_client, run_tasks
+from opwb.engine.memory import check_memory, check_units, plan_simulation, plan_units
 from opwb.engine.streams import event_uniforms
 
 __all__ = [
@@ -208,7 +214,7 @@ class SimulatedLosses:
 _cell_key = cell_key     # the stream key of a cell (kept under its old name)
 
 
-def _check_inputs(model, n_years, seed, chunk_years, workers) -> None:
+def _check_inputs(model, n_years, seed, chunk_years, workers, unit_events=None) -> None:
     if isinstance(n_years, bool) or not isinstance(n_years, (int, np.integer)) or n_years < 1:
         raise ValueError(f"n_years must be a positive integer, got {n_years!r}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
@@ -223,6 +229,9 @@ def _check_inputs(model, n_years, seed, chunk_years, workers) -> None:
     if chunk_years is not None and (isinstance(chunk_years, bool) or not isinstance(
             chunk_years, (int, np.integer)) or chunk_years < 1):
         raise ValueError(f"chunk_years must be a positive integer or None, got {chunk_years!r}")
+    if unit_events is not None and (isinstance(unit_events, bool) or not isinstance(
+            unit_events, (int, np.integer)) or unit_events < 1):
+        raise ValueError(f"unit_events must be a positive integer or None, got {unit_events!r}")
     if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1:
         raise ValueError(f"workers must be a positive integer, got {workers!r}")
 
@@ -244,27 +253,41 @@ def _keep_levels(model, keep_events_above) -> dict[str, float]:
 
 def simulation_tasks(model: Mapping[str, CellModel], n_years: int, seed: int, *,
                      keep_events_above: float | Mapping[str, float] = 0.0,
-                     chunk_years: int | None = None) -> list[ChunkTask]:
-    """The work units of :func:`simulate_losses`: one per (cell, run of blocks of years).
+                     chunk_years: int | None = None, unit_events: int | None = None,
+                     units: Mapping[str, Iterable[tuple[int, int]]] | None = None
+                     ) -> list[ChunkTask]:
+    """The work units of :func:`simulate_losses`: one per (cell, run of years).
 
     Each is a picklable :class:`opwb.engine._blocks.ChunkTask`;
     :func:`opwb.engine._blocks.run_chunk` turns it into a chunk of results and
     :class:`LossCollector` puts the chunks together. Arguments as for
-    :func:`simulate_losses`.
+    :func:`simulate_losses`; the units of a cell are
+    :func:`opwb.engine.memory.plan_units` of its expected count unless ``units`` gives
+    them (``[start, stop)`` years covering ``0 .. n_years``, e.g. another model's plan
+    from :func:`opwb.engine.memory.plan_simulation`, so that unit ``i`` is the same
+    years for every model; a sparse Poisson cell's units must start at blocks). The
+    numbers do not depend on the units.
+
+    Raises
+    ------
+    ValueError
+        Bad arguments; ``units`` not covering the years of a cell.
     """
-    _check_inputs(model, n_years, seed, chunk_years, 1)
+    _check_inputs(model, n_years, seed, chunk_years, 1, unit_events)
     levels = _keep_levels(model, keep_events_above)
-    n_blocks = -(-int(n_years) // BLOCK_YEARS)
-    per_chunk = max(1, -(-(chunk_years or 20 * BLOCK_YEARS) // BLOCK_YEARS))
     tasks = []
     for name, cell in model.items():
         counts = count_sampler(frequency_distribution(cell.frequency))
         sev = cell.severity_sampler()
         s_h = survival_at(sev, cell.threshold)
-        for first in range(0, n_blocks, per_chunk):
-            tasks.append(ChunkTask(name, counts, sev, s_h, int(seed), first,
-                                   min(first + per_chunk, n_blocks), int(n_years),
-                                   levels[name]))
+        if units is not None and name in units:
+            cuts = check_units(units[name], int(n_years), name)
+        else:
+            cuts = plan_units(cell.mean_count, int(n_years),
+                              sparse=counts.kind == "poisson_sparse",
+                              chunk_years=chunk_years, unit_events=unit_events)
+        tasks.extend(ChunkTask(name, counts, sev, s_h, int(seed), start, stop, levels[name])
+                     for start, stop in cuts)
     return tasks
 
 
@@ -295,11 +318,11 @@ class LossCollector:
 
     def add(self, part: ChunkResult) -> None:
         """Write one chunk's years; keep its events (small: only those above the level)."""
-        start = part.first * BLOCK_YEARS
+        start = part.start
         self.annual[part.cell][start:start + part.sums.size] = part.sums
         self.counts[part.cell][start:start + part.counts.size] = part.counts
         self.filled[part.cell] += part.sums.size
-        self.parts[part.cell].append(ChunkResult(part.cell, part.first, _NO_COUNTS, _NO_SUMS,
+        self.parts[part.cell].append(ChunkResult(part.cell, part.start, _NO_COUNTS, _NO_SUMS,
                                                  part.year, part.loss, part.event_id))
 
     def result(self) -> "SimulatedLosses":
@@ -309,7 +332,7 @@ class LossCollector:
             raise RuntimeError(f"simulation incomplete: cells {missing} lack years")
         events = {}
         for c in self.cells:
-            parts = sorted(self.parts.pop(c), key=lambda p: p.first)
+            parts = sorted(self.parts.pop(c), key=lambda p: p.start)
             events[c] = CellEvents(np.concatenate([p.year for p in parts]),
                                    np.concatenate([p.loss for p in parts]), self.levels[c],
                                    np.concatenate([p.event_id for p in parts]))
@@ -337,6 +360,8 @@ def simulate_losses(
     workers: int = 1,
     backend: Literal["thread", "process"] = "thread",
     client: Any = None,
+    unit_events: int | None = None,
+    memory_limit: float | None = None,
 ) -> SimulatedLosses:
     """Simulate ``n_years`` years of losses for every cell of ``model``.
 
@@ -352,8 +377,8 @@ def simulate_losses(
         Events with loss strictly above this level are kept with their year (for insurance);
         ``+inf`` keeps none. Default 0 keeps every event (memory: 24 bytes per event).
     chunk_years : int, optional
-        Years per work unit, rounded up to a multiple of :data:`BLOCK_YEARS` (memory/latency
-        trade-off only; default 20 blocks).
+        Most years per work unit, rounded up to a multiple of :data:`BLOCK_YEARS`
+        (memory/latency trade-off only; default 20 blocks).
     workers : int
         Parallel workers in this process (threads by default; numpy releases the GIL in the
         heavy loops). Unused with ``client``.
@@ -362,11 +387,28 @@ def simulate_losses(
     client : distributed.Client, optional
         Run the work units on a Dask cluster (``Client("tcp://scheduler:8786")`` or a
         ``LocalCluster``); the model must be picklable. None (default): in this process.
+    unit_events : int, optional
+        Most expected events per work unit (default
+        :data:`opwb.engine.memory.UNIT_EVENTS`, 2²²): bounds the working memory whatever
+        the frequency, a high-frequency cell's unit then being part of a block
+        (:func:`opwb.engine.memory.plan_units`). Numbers do not depend on it.
+    memory_limit : float, optional
+        Memory the run may use, bytes. None (default): the memory available on this
+        machine now; ``inf``: unchecked.
 
     Returns
     -------
     SimulatedLosses
         Annual gross losses (KRW, float64) and counts (int32) per cell, and the kept events.
+
+    Raises
+    ------
+    opwb.engine.memory.SimulationTooLarge
+        (a ``MemoryError``) before anything is drawn, when the estimated peak memory
+        (:func:`opwb.engine.memory.plan_simulation`: result, kept events, working arrays)
+        exceeds ``memory_limit``; the message gives the estimate and what to change.
+    ValueError, TypeError
+        Bad arguments.
 
     Examples
     --------
@@ -376,12 +418,17 @@ def simulate_losses(
     >>> sim.annual_gross["IF"].shape, sim.annual_count["IF"].dtype
     ((1000,), dtype('int32'))
     """
-    _check_inputs(model, n_years, seed, chunk_years, workers)
+    _check_inputs(model, n_years, seed, chunk_years, workers, unit_events)
     check_client(client)
     if backend not in ("thread", "process"):
         raise ValueError(f"backend must be 'thread' or 'process', got {backend!r}")
-    tasks = simulation_tasks(model, n_years, seed, keep_events_above=keep_events_above,
-                             chunk_years=chunk_years)
+    levels = _keep_levels(model, keep_events_above)
+    plan = plan_simulation(model, n_years, keep_events_above=levels, chunk_years=chunk_years,
+                           unit_events=unit_events,
+                           workers=0 if client is not None else int(workers))
+    check_memory(plan, memory_limit)
+    tasks = simulation_tasks(model, n_years, seed, keep_events_above=levels,
+                             units=plan.units())
     return collect(model, n_years, seed,
                    run_tasks(run_chunk, tasks, workers=int(min(workers, len(tasks))),
                              backend=backend, client=client, name="opwb-simulate"),

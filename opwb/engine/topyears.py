@@ -11,7 +11,9 @@ give exactly what :func:`opwb.engine.riskmeasures.var_with_se`, the sample ES an
 :func:`opwb.engine.riskmeasures.diff_var_with_se` give on the full sample — or raise
 :class:`NeedFullSample` when a rank they need lies outside the candidates, so the caller
 falls back to the full sample. The formulas are those of :mod:`opwb.engine.precision`
-(order statistics; Bahadur's representation for paired quantiles).
+(order statistics; Bahadur's representation for paired quantiles), widened as
+:mod:`opwb.engine.riskmeasures` widens them when fewer than
+:data:`~opwb.engine.precision.MIN_TAIL` outcomes are expected beyond the level.
 
 Examples
 --------
@@ -41,7 +43,7 @@ from opwb.engine.bootstrap import (  # re-exported: the bootstrap reads these ye
     top_rank,
     var_replicates,
 )
-from opwb.engine.precision import quantile_rank
+from opwb.engine.precision import MIN_TAIL, order_ranks, quantile_rank, tail_count
 
 __all__ = ["NeedFullSample", "Candidates", "TopYears", "SparseBlock", "candidates",
            "var_with_se_top", "es_top", "diff_var_top", "var_with_se_sparse", "es_sparse",
@@ -141,21 +143,40 @@ class TopYears:
         return float(v)
 
 
+_Z95 = 1.959963984540054       # Φ^-1(0.975)
+_WIDE = 1.0 - (1.0 - 0.95) / 2.0   # each level's confidence in a Bonferroni pair at 95%
+
+
+def _top_interval(kth, n: int, alpha: float, level: float) -> tuple[float, float]:
+    """:func:`opwb.engine.riskmeasures.var_interval` with ``kth(rank)`` the order
+    statistics (infinite where the sample has no bound)."""
+    lo, hi = order_ranks(n, alpha, level)
+    return (float(kth(lo)) if lo >= 1 else -math.inf,
+            float(kth(hi)) if hi <= n else math.inf)
+
+
 def var_with_se_top(top: TopYears, alpha: float) -> tuple[float, float]:
-    """:func:`opwb.engine.riskmeasures.var_with_se` from the top years (same formula)."""
+    """:func:`opwb.engine.riskmeasures.var_with_se` from the top years (same formula, the
+    same widening with fewer than :data:`~opwb.engine.precision.MIN_TAIL` outcomes beyond
+    ``alpha``)."""
     n = top.n
     k = quantile_rank(n, alpha)
     d = np.sqrt(n * alpha * (1.0 - alpha))
     lo, hi = int(min(max(np.floor(k - d), 1), n)), int(min(max(np.ceil(k + d), 1), n))
     value = top.kth_smallest(k)
-    width = ((top.kth_smallest(hi) - top.kth_smallest(lo)) * d / max(hi - lo, 1)
-             if hi > lo else 0.0)
-    return value, float(width)
+    width = float((top.kth_smallest(hi) - top.kth_smallest(lo)) * d / max(hi - lo, 1)
+                  if hi > lo else 0.0)
+    if tail_count(n, alpha) < MIN_TAIL:
+        a, b = _top_interval(top.kth_smallest, n, alpha, 0.95)
+        width = max(width, (b - a) / (2.0 * _Z95))
+    return value, width
 
 
 def es_top(top: TopYears, alpha: float) -> tuple[float, float]:
     """Sample ES and its influence-function standard error from the top years (the
-    formula of :func:`opwb.engine.precision.sample_es`)."""
+    formula of :func:`opwb.engine.precision.sample_es`; the error is ``inf`` with fewer
+    than :data:`~opwb.engine.precision.MIN_TAIL` outcomes beyond ``alpha``, as
+    :func:`opwb.engine.riskmeasures.es_with_se`)."""
     n = top.n
     v = top.kth_smallest(quantile_rank(n, alpha))
     if top.floor > v:
@@ -163,6 +184,8 @@ def es_top(top: TopYears, alpha: float) -> tuple[float, float]:
     excess = np.maximum(top.values - v, 0.0)
     mean = excess.sum() / n
     value = v + float(mean) / (1.0 - alpha)
+    if tail_count(n, alpha) < MIN_TAIL:         # as es_estimate: no error, flagged there
+        return float(value), math.inf
     var = (np.sum((excess - mean) ** 2) + (n - excess.size) * mean * mean) / (n - 1)
     return float(value), float(math.sqrt(var) / ((1.0 - alpha) * math.sqrt(n)))
 
@@ -174,6 +197,9 @@ def diff_var_top(tx: TopYears, ty: TopYears, alpha: float) -> tuple[float, float
     if tx.floor > vx or ty.floor > vy:
         raise NeedFullSample("years outside the candidates may exceed VaR")
     n = tx.n
+    if tail_count(n, alpha) < MIN_TAIL:
+        return vx - vy, _bonferroni_se(_top_interval(tx.kth_smallest, n, alpha, _WIDE),
+                                       _top_interval(ty.kth_smallest, n, alpha, _WIDE))
     above_x = tx.years[tx.values > vx]
     above_y = ty.years[ty.values > vy]
     px = 1.0 - above_x.size / n
@@ -184,6 +210,12 @@ def diff_var_top(tx: TopYears, ty: TopYears, alpha: float) -> tuple[float, float
     rho = float(np.clip((both_below - px * py) / den, -1.0, 1.0)) if den > 0 else 0.0
     se = math.sqrt(max(sx * sx + sy * sy - 2.0 * rho * sx * sy, 0.0))
     return vx - vy, se
+
+
+def _bonferroni_se(ix: tuple[float, float], iy: tuple[float, float]) -> float:
+    """The error of :func:`opwb.engine.riskmeasures.diff_estimate`'s widened difference:
+    the Bonferroni interval ``(lo_x - hi_y, hi_x - lo_y)`` over ``2 · 1.96``."""
+    return ((ix[1] - iy[0]) - (ix[0] - iy[1])) / (2.0 * _Z95)
 
 
 # --------------------------------------------------------------------------- many variants
@@ -344,7 +376,15 @@ def var_with_se_sparse(sb: SparseBlock, alpha: float) -> tuple[np.ndarray, np.nd
     k, lo, hi, d = _ranks(sb.n, alpha)
     q = np.array([sb.kth_smallest(j, [k, lo, hi]) for j in range(sb.k)]).reshape(sb.k, 3)
     width = (q[:, 2] - q[:, 1]) * d / max(hi - lo, 1) if hi > lo else np.zeros(sb.k)
+    if tail_count(sb.n, alpha) < MIN_TAIL:
+        for j in range(sb.k):
+            a, b = _sparse_interval(sb, j, alpha, 0.95)
+            width[j] = max(width[j], (b - a) / (2.0 * _Z95))
     return q[:, 0], width
+
+
+def _sparse_interval(sb: SparseBlock, j: int, alpha: float, level: float):
+    return _top_interval(lambda r: sb.kth_smallest(j, [r])[0], sb.n, alpha, level)
 
 
 def es_sparse(sb: SparseBlock, alpha: float) -> tuple[np.ndarray, np.ndarray]:
@@ -360,6 +400,8 @@ def es_sparse(sb: SparseBlock, alpha: float) -> tuple[np.ndarray, np.ndarray]:
         var = (np.sum((excess - mean) ** 2) + (n - excess.size) * mean * mean) / (n - 1)
         values[j] = v + mean / (1.0 - alpha)
         errors[j] = math.sqrt(var) / ((1.0 - alpha) * math.sqrt(n))
+    if tail_count(n, alpha) < MIN_TAIL:
+        errors[:] = math.inf
     return values, errors
 
 
@@ -372,6 +414,11 @@ def diff_var_sparse(fixed: TopYears, sb: SparseBlock, alpha: float, *, sign: int
         raise NeedFullSample("years outside the candidates may exceed VaR")
     vy, sy = var_with_se_sparse(sb, alpha)
     n = sb.n
+    if tail_count(n, alpha) < MIN_TAIL:
+        ix = _top_interval(fixed.kth_smallest, n, alpha, _WIDE)
+        se = np.array([_bonferroni_se(ix, _sparse_interval(sb, j, alpha, _WIDE))
+                       for j in range(sb.k)])
+        return sign * (vx - vy), se
     mask_x = np.zeros(n, dtype=bool)
     mask_x[fixed.years[fixed.values > vx]] = True
     n_x = int(mask_x.sum())
