@@ -92,6 +92,10 @@ def var_linearised(x: np.ndarray, alpha: float) -> Linearised:
     """
     a = np.asarray(x, dtype=float)
     v, se = var_with_se(a, alpha)
+    if not np.isfinite(se):
+        # too few outcomes beyond the level to bound the quantile (opwb.engine.precision):
+        # no linearisation exists, so every error built from it is unknown, not infinite
+        return Linearised(v, np.full(a.size, np.nan))
     ind = a <= v
     if ind.all():                       # v is the sample maximum: use the strict indicator
         ind = a < v

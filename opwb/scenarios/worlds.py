@@ -36,6 +36,7 @@ import numpy as np
 
 from opwb.engine._blocks import cell_key, run_chunk
 from opwb.engine.executors import check_client, client_threads, windowed
+from opwb.engine.memory import plan_simulation
 from opwb.engine.riskmeasures import var_with_se
 from opwb.engine.simulate import collect, simulate_losses, simulation_tasks
 from opwb.fitting.families import get_family
@@ -383,10 +384,14 @@ def _cell_model(spec: WorldSpec, cell: str, fit: CellFit):
     return cell_models(one, severity_cap=spec.severity_cap)
 
 
-def _chunk_unit(spec: WorldSpec, cell: str, fit: CellFit, index: int):
-    """Work unit (world, cell, block run): the world's years of one cell."""
+def _chunk_unit(spec: WorldSpec, cell: str, fit: CellFit, index: int,
+                units: tuple[tuple[int, int], ...] | None = None):
+    """Work unit (world, cell, run of years): the world's years of one cell. ``units``: the
+    cell's runs of years planned on the fitted model, so that every world cuts its years the
+    same way whatever its refitted frequency (the numbers do not depend on the cut)."""
     task = simulation_tasks(_cell_model(spec, cell, fit), spec.n_years, spec.seed,
-                            keep_events_above={cell: spec.keep[cell]})[index]
+                            keep_events_above={cell: spec.keep[cell]},
+                            units=None if units is None else {cell: units})[index]
     return run_chunk(task)
 
 
@@ -410,8 +415,8 @@ def run_worlds(client: Any, spec: WorldSpec, worlds: Sequence[int], *,
     window = window or max(2, 2 * client_threads(client))
     tag = uuid.uuid4().hex[:8]
     spec_f = client.scatter(spec, broadcast=True, hash=False)
-    n_chunks = {c: len(simulation_tasks({c: m}, spec.n_years, spec.seed))
-                for c, m in cell_models(spec.model_set, severity_cap=spec.severity_cap).items()}
+    units = plan_simulation(cell_models(spec.model_set, severity_cap=spec.severity_cap),
+                            spec.n_years, keep_events_above=spec.keep).units()
 
     def submit(world: int):
         key = f"opwb-world-{tag}-{world}"
@@ -422,8 +427,9 @@ def run_worlds(client: Any, spec: WorldSpec, worlds: Sequence[int], *,
                       for c in spec.model_set}
             fits = {c: client.submit(_fit_of, r, key=f"{key}-fit-{c}")
                     for c, r in refits.items()}
-        parts = [client.submit(_chunk_unit, spec_f, c, fits[c], i, key=f"{key}-sim-{c}-{i}")
-                 for c in spec.model_set for i in range(n_chunks[c])]
+        parts = [client.submit(_chunk_unit, spec_f, c, fits[c], i, units[c],
+                               key=f"{key}-sim-{c}-{i}")
+                 for c in spec.model_set for i in range(len(units[c]))]
         return client.submit(_evaluate_unit, spec_f, world, refits, parts, key=f"{key}-eval")
 
     yield from windowed(submit, worlds, window)
