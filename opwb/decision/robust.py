@@ -628,6 +628,11 @@ def predictive_answer(spec: ScenarioSpec | None = None, *, case=None,
     _restore_answer_work(bases, spec)
     ans = management_answer(bases, quotes, spec=spec, appetite=appetite, paired=paired,
                             frontiers=stored if len(stored) == len(bases) else None)
+    # the cover in force evaluated once per base (the stored comparisons did not need it):
+    # a page's first change of appetite then evaluates only the new recommendation
+    from opwb.scenarios.evaluation import evaluate_cached
+    for base in bases.values():
+        evaluate_cached(base, ans.current, spec.settings)
     incidents = {label: float(losses.loc[losses["event_id"] == i, "gross_loss"].sum())
                  for i, label in spec.incidents}
     return RobustAnswer(ans, worlds, weights, settings, bases, incidents)
