@@ -9,18 +9,24 @@ controls that decide it. Below: the frontier as a heat map, a comparison table w
 paired difference against the cover in force, and an explorer for any alternative (the
 seed's layer picture and the exceedance curves).
 
+Every control is checked against a stated plausible range before anything is computed
+(:mod:`opwb.app.inputs`: amounts finite, from 0 to 10 × the case's severity cap; the
+valuation date within 20 years of the case's): a value outside it is explained in Korean
+under its control and in an error card, and the results it would change are greyed out.
+Whatever fails while recomputing is shown the same way; no exception leaves a callback.
+A recompute greys what it will replace and shows a work indicator with its step at once,
+before the work starts (the widget messages leave the kernel as they are set).
+
 Every figure is the one the API gives for the same inputs
-(:data:`opwb.scenarios.spec.DEFAULT_SPEC`), shown in 억원 rounded to its standard error. An
-input that makes no sense is explained in the page and the results it would change are
-greyed out (never left looking current); nothing is shown as a traceback. Re-simulating
-with more years runs behind its own button with a progress bar, and so does parameter
-uncertainty (:class:`opwb.app.uncertainty_panel.UncertaintyPanel`, below everything else:
+(:data:`opwb.scenarios.spec.DEFAULT_SPEC`), shown in 억원 rounded to its standard error.
+The explorer's behaviour is in :mod:`opwb.app.explorer`, the work indicator and the
+controls' messages in :mod:`opwb.app.signals`. Re-simulating with more years runs behind
+its own button with a progress bar, and so does parameter uncertainty (:class:`opwb.app.uncertainty_panel.UncertaintyPanel`, below everything else:
 intervals for capital, relief and net benefit when the fitted parameters are uncertain).
 """
 from __future__ import annotations
 
 import html
-import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
@@ -28,29 +34,34 @@ from dataclasses import replace
 import ipywidgets as W
 
 from opwb.app import controls
-from opwb.app.render import (CSS, PAIRED, TABLE_ROWS, compare_table_html,
-                             metrics_table_html, parse_ceiling, parse_date, status_html)
+from opwb.app.explorer import Explorer
+from opwb.app.inputs import Ranges, parse_ceiling, parse_date
+from opwb.app.render import (CSS, FIGURE_DPI, PAIRED, TABLE_ROWS, compare_table_html,
+                             robust_section_html)
+from opwb.app.signals import ANSWER as _ANSWER
+from opwb.app.signals import EXPLORER as _EXPLORER
+from opwb.app.signals import Signals
 from opwb.app.uncertainty_panel import (DEFAULT_WORLDS, DEFAULT_YEARS, UncertaintyPanel,
                                         expected_seconds)
-from opwb.data.units import EOK, format_krw, format_krw_with_se
-from opwb.report.plots.scenario import frontier_png, scenario_png
-from opwb.scenarios.alternatives import Alternative, alternative_problems
-from opwb.scenarios.answer import ManagementAnswer, management_answer, structure_ko
+from opwb.report.plots.scenario import frontier_png
+from opwb.scenarios.alternatives import Alternative
+from opwb.scenarios.answer import ManagementAnswer, management_answer
 from opwb.scenarios.base import ScenarioBase, ScenarioSettings
-from opwb.scenarios.evaluation import (ScenarioResult, difference, evaluate,
-                                       evaluate_cached)
+from opwb.scenarios.evaluation import ScenarioResult, difference, evaluate_cached
 from opwb.scenarios.recommend import Recommendation
 from opwb.scenarios import spec as _spec
 from opwb.scenarios.spec import Appetite, ScenarioSpec, base_labels, current_cover, precision
 
 __all__ = ["ScenarioDashboard", "TABLE_ROWS", "parse_ceiling", "parse_date"]
 
-#: The heat map's size: 441 × 306 px at 90 dpi, the width it is shown at (``controls``).
+#: The heat map's size: 4.9 × 3.4 in, 441 × 306 CSS px at its smallest (a 1024-px screen),
+#: drawn at FIGURE_DPI so that it stays sharp when a wide screen shows it up to 980 px wide.
 HEATMAP_INCHES = (4.9, 3.4)
+
 Rebuild = Callable[[int, Callable[[float, str], None]], Mapping[bool, ScenarioBase]]
 
 
-class ScenarioDashboard:
+class ScenarioDashboard(Explorer, Signals):
     """The management app: the recommendation, the appetite, the frontier, the explorer.
 
     Parameters
@@ -108,8 +119,10 @@ class ScenarioDashboard:
         self.current = current_cover(self.bases[True])
         self.answer: ManagementAnswer | None = answer
         self.last: ScenarioResult | None = None
+        self.ranges = Ranges.for_spec(spec)
         self._seq = 0
         self._hold = False
+        self._busy: list[str] = []
         self._compare_cache: dict = {}
         self._build(appetite, n_years_options)
         self.robust_html = W.HTML()
@@ -154,46 +167,75 @@ class ScenarioDashboard:
     # -- the answer -------------------------------------------------------------------------
     def appetite(self) -> Appetite:
         """The appetite the controls describe (raises ``ValueError`` in Korean)."""
-        return Appetite(parse_ceiling(self.max_premium.value, "연간 보험료 상한"),
-                        parse_ceiling(self.max_retained.value, "보유손실 상한"),
-                        parse_ceiling(self.max_capital.value, "규제자본 상한"))
+        values, problems = self._ceilings()
+        if problems:
+            raise ValueError("; ".join(problems.values()))
+        return Appetite(*values)
+
+    def _ceilings(self) -> tuple[list, dict[str, str]]:
+        values, problems = [], {}
+        for field, widget, what in (("max-premium", self.max_premium, "연간 보험료 상한"),
+                                    ("max-retained", self.max_retained, "보유손실 상한"),
+                                    ("max-capital", self.max_capital, "규제자본 상한")):
+            try:
+                values.append(parse_ceiling(widget.value, what, self.ranges))
+            except ValueError as exc:
+                problems[field] = str(exc)
+        return values, problems
 
     def settings(self) -> ScenarioSettings:
         """The settings the controls describe (raises ``ValueError`` in Korean)."""
-        return replace(self.spec.settings, valuation_date=parse_date(self.valuation.value),
+        return replace(self.spec.settings,
+                       valuation_date=parse_date(self.valuation.value, self.ranges),
                        cost_of_capital=float(self.cost_of_capital.value))
 
+    def _answer_inputs(self):
+        """``(appetite, settings, {control: message})``: the answer's inputs, or the
+        messages of those outside their ranges (then the first two are None)."""
+        values, problems = self._ceilings()
+        try:
+            settings = self.settings()
+        except ValueError as exc:
+            problems["valuation"] = str(exc)
+        self._mark_fields(problems, ("max-premium", "max-retained", "max-capital",
+                                     "valuation"))
+        if problems:
+            return None, None, problems
+        return Appetite(*values), settings, {}
+
     def update_answer(self) -> None:
-        """Recommend under the current appetite and redraw the answer, heat map and table."""
+        """Recommend under the current appetite and redraw the answer, heat map and table
+        (or explain the inputs outside their ranges and grey the old answer out)."""
         if self._hold:
             return
         self._seq += 1
         t0 = time.perf_counter()
-        try:
-            appetite, settings = self.appetite(), self.settings()
-        except ValueError as exc:
-            self._answer_error([str(exc)])
+        appetite, settings, problems = self._answer_inputs()
+        if problems:
+            self._answer_error(list(problems.values()))
             return
         spec = replace(self.spec, settings=settings)
-        self._draw_head(spec)                 # the header follows the settings
-        frontiers = (self.answer.frontiers if self.answer is not None
-                     and self.answer.spec == spec else None)
-        try:
-            # first the recommendation (the same structure either way), then the paired
-            # errors that may shorten the list of indistinguishable structures
-            self.answer = management_answer(self.bases, self.quotes, appetite=appetite,
-                                            spec=spec, frontiers=frontiers, paired=False,
-                                            compare=[self.cd.value])
-            self._sync_robust()
-            self._draw_answer(time.perf_counter() - t0)
-            self.answer = management_answer(self.bases, self.quotes, appetite=appetite,
-                                            spec=spec, frontiers=self.answer.frontiers)
-            self._sync_robust()
-        except Exception as exc:  # shown to management as a message, never a traceback
-            self._answer_error([f"권고를 계산할 수 없습니다 (cannot recommend): {exc}"])
-            return
-        self._draw_answer(time.perf_counter() - t0, sentence_only=True)
-        self._refresh_uncertainty()
+        with self.busy("권고를 다시 계산하는 중", _ANSWER):
+            try:
+                self._draw_head(spec)                 # the header follows the settings
+                frontiers = (self.answer.frontiers if self.answer is not None
+                             and self.answer.spec == spec else None)
+                # first the recommendation (the same structure either way), then the paired
+                # errors that may shorten the list of indistinguishable structures
+                self.step("(1/2) 구조별 결과와 권고" if frontiers is None else "(1/2) 권고")
+                self.answer = management_answer(self.bases, self.quotes, appetite=appetite,
+                                                spec=spec, frontiers=frontiers, paired=False,
+                                                compare=[self.cd.value])
+                self._sync_robust()
+                self._draw_answer(time.perf_counter() - t0)
+                self.step("(2/2) 현행 계약과의 대응 비교")
+                self.answer = management_answer(self.bases, self.quotes, appetite=appetite,
+                                                spec=spec, frontiers=self.answer.frontiers)
+                self._sync_robust()
+                self._draw_answer(time.perf_counter() - t0, sentence_only=True)
+                self._refresh_uncertainty()
+            except Exception as exc:  # shown to management as a message, never a traceback
+                self._answer_error([f"권고를 계산할 수 없습니다 (cannot recommend): {exc}"])
 
     def _sync_robust(self) -> None:
         if self.robust is not None:
@@ -202,57 +244,10 @@ class ScenarioDashboard:
     def _refresh_uncertainty(self) -> None:
         if self.uncertainty is not None:
             self.uncertainty.refresh()
-        else:
-            self.robust_html.value = self._robust_section()
-
-    def _robust_section(self) -> str:
-        """The predictive model's evidence: the structures within the appetite by their
-        share of worlds, with expected regret and break-even premium, and the recommendation
-        against the cover in force (premium, expected claims, payout ratio, what the bank
-        keeps, a repeat of each reference incident)."""
-        ra, cd = self.robust, self.cd.value
-        if ra is None or not self.answer.ok(cd):
-            return ""
-        from opwb.decision.robust import break_even
-        table = self.answer.frontiers[cd]
-        rob = ra.robustness(cd)
-        be = break_even(table, self.answer.spec.settings.cost_of_capital)
-        be = be.set_index(["deductible", "limit"])
-        top = rob.sort_values(["p_best", "regret"], ascending=[False, True]).head(8)
-        rows = []
-        for (d, lim), r in top.iterrows():
-            b = be.loc[(d, lim)]
-            rows.append(
-                f"<tr><th>{html.escape(structure_ko(d, lim))}</th><td>{r['p_best']:.0%}</td>"
-                f"<td>{html.escape(format_krw_with_se(r['regret'], r['regret_se']))}</td>"
-                f"<td>{html.escape(format_krw_with_se(b['break_even_premium'], b['break_even_premium_se']))}</td>"
-                f"<td>{html.escape(format_krw(b['premium'], unit='억', digits=1))}</td>"
-                f"<td>{b['payout_ratio']:.0%}{' ⚠' if b['below_expected'] else ''}</td></tr>")
-        facts = ra.facts(cd)
-        frows = "".join(f"<tr><th>{html.escape(k)}</th>" + "".join(
-            f"<td>{html.escape(str(v))}</td>" for v in facts.loc[k]) + "</tr>"
-            for k in facts.index)
-        fhead = "".join(f"<th>{html.escape(c)}</th>" for c in facts.columns)
-        turns = ra.what_decides(cd)
-        trows = "".join("<tr>" + "".join(f"<td style='text-align:left'>{html.escape(str(v))}</td>"
-                                          for v in r) + "</tr>"
-                        for r in turns.itertuples(index=False))
-        thead = "".join(f"<th>{html.escape(c)}</th>" for c in turns.columns)
-        k = ra.worlds[cd].n_worlds
-        return (
-            "<div class='opwb-uncertainty opwb-robust'><div style='white-space:normal'>"
-            "<b>데이터가 정하지 못하는 것 (robustness)</b> <span class='opwb-note'>— 모수를 다시 "
-            f"추정하고 손실분포를 아카이케 가중치로 바꾼 {k:,}개 세계에서 각 구조가 가장 유리한 "
-            "비율, 그 구조를 골랐을 때 평균적으로 놓치는 순편익(기대 후회), 순편익이 0이 되는 "
-            "보험료(손익분기 보험료). ⚠ = 견적 보험료가 보험사의 기대 지급액보다 낮음.</span></div>"
-            "<table class='opwb-metrics'><tr><th>구조 (위험선호 안)</th><th>최선인 세계</th>"
-            "<th>기대 후회 (연)</th><th>손익분기 보험료 (연)</th><th>견적 보험료 (연)</th>"
-            f"<th>지급률</th></tr>{''.join(rows)}</table>"
-            f"<table class='opwb-metrics' style='margin-top:6px'><tr><th></th>{fhead}</tr>"
-            f"{frows}</table>"
-            "<div style='margin-top:6px;white-space:normal'><b>권고를 바꾸는 가정 (what decides "
-            "the answer)</b></div>"
-            f"<table class='opwb-metrics'><tr>{thead}</tr>{trows}</table></div>")
+        elif self.answer is not None:
+            self.robust_html.value = robust_section_html(self.robust, self.answer,
+                                                         self.cd.value)
+            self.robust_html.remove_class("opwb-stale")
 
     def _draw_answer(self, seconds: float, sentence_only: bool = False) -> None:
         ans, cd = self.answer, self.cd.value
@@ -292,14 +287,14 @@ class ScenarioDashboard:
         else:
             body = (f"<div class='opwb-error-card opwb-answer-state' {data}>"
                     f"{html.escape(ans.sentence_ko(cd))}</div>")
-        if not sentence_only:         # the evidence first, so the sentence arrives last
+        self.answer_html.value = body  # the answer first: the evidence follows within 0.5 s
+        if not sentence_only:
             eligible = self._eligible(table, ans.appetite)
-            self.heatmap.value = frontier_png(       # drawn at the size it is shown
-                table, eligible=eligible, named=self.quotes, size=HEATMAP_INCHES, dpi=90,
-                recommended=(rec.deductible, rec.limit) if ok else None)
+            self.heatmap.value = frontier_png(
+                table, eligible=eligible, named=self.quotes, size=HEATMAP_INCHES,
+                dpi=FIGURE_DPI, recommended=(rec.deductible, rec.limit) if ok else None)
             self.compare_html.value = self._compare_html(rec if ok else None, cd)
             self.frontier_part.remove_class("opwb-stale")
-        self.answer_html.value = body
         if not sentence_only and self.picker.value[0] == "recommended":
             self._fill_recommended()
 
@@ -335,14 +330,27 @@ class ScenarioDashboard:
             f"data-seq=\"{self._seq}\"><b>입력 오류 (input error)</b> — 아래 결과는 이 입력으로 "
             f"다시 계산되기 전까지 흐리게 표시됩니다.<ul style='margin:4px 0'>{items}</ul></div>")
         self.frontier_part.add_class("opwb-stale")
-        self._refresh_uncertainty()
+        if self.uncertainty is not None:
+            self.uncertainty.refresh()
+        else:
+            self.robust_html.add_class("opwb-stale")
 
     def _cd_changed(self, _change=None) -> None:
-        if self.answer is not None:
-            self._seq += 1
-            self._draw_answer(0.0)
-        self.update_explorer()
-        self._refresh_uncertainty()
+        with self.busy("손실 데이터를 바꾸어 다시 계산하는 중", _ANSWER, _EXPLORER):
+            if self.answer is not None:
+                self._seq += 1
+                try:
+                    self._answer_inputs_or_raise()
+                    self._draw_answer(0.0)
+                    self._refresh_uncertainty()
+                except Exception as exc:  # noqa: BLE001 - a message, never a traceback
+                    self._answer_error([str(exc)])
+            self.update_explorer()
+
+    def _answer_inputs_or_raise(self) -> None:
+        _, _, problems = self._answer_inputs()
+        if problems:
+            raise ValueError("; ".join(problems.values()))
 
     # -- parameter uncertainty --------------------------------------------------------------
     def uncertainty_alternatives(self) -> list[Alternative]:
@@ -385,123 +393,9 @@ class ScenarioDashboard:
         return key, kwargs
 
     def _settings_changed(self, _change=None) -> None:
-        self.update_answer()
-        self.update_explorer()
-
-    # -- the explorer -----------------------------------------------------------------------
-    def _fill(self, alt: Alternative) -> None:
-        hold, self._hold = self._hold, True
-        try:
-            self.limit.value = alt.limit / EOK
-            self.deductible.value = alt.deductible / EOK
-            self.premium.value = alt.premium / EOK
-            self.aggregate.value = 0.0 if math.isinf(alt.aggregate_limit) else \
-                alt.aggregate_limit / EOK
-            self.coinsurance.value = alt.coinsurance * 100
-            self.rating.value = alt.insurer_rating
-            idx = next((i for i, q in enumerate(self.quotes) if q == alt), None)
-            if idx is not None:
-                self.picker.value = ("quote", idx)
-        finally:
-            self._hold = hold
-
-    def _fill_recommended(self) -> None:
-        rec = self.answer.recommendations[self.cd.value] if self.answer else None
-        if isinstance(rec, Recommendation):
-            self._fill(rec.alternative("모형 권고 구조 (recommended)"))
-
-    def _picked(self, change) -> None:
-        if self._hold:
-            return
-        kind, i = change["new"]
-        if kind == "quote":
-            self._fill(self.quotes[i])
-        elif kind == "recommended":
-            self._fill_recommended()
-        self.update_explorer()
-
-    def _terms_changed(self, _change=None) -> None:
-        if self._hold:
-            return
-        if self.picker.value[0] != "custom":
-            hold, self._hold = self._hold, True
-            self.picker.value = ("custom", 0)
-            self._hold = hold
-        self.update_explorer()
-
-    def chosen(self) -> Alternative:
-        """The alternative the explorer's controls describe (amounts in KRW)."""
-        kind, i = self.picker.value
-        name = {"quote": self.quotes[i].name if kind == "quote" else "",
-                "recommended": "모형 권고 구조"}.get(kind) or "직접 입력"
-        agg = self.aggregate.value
-        return Alternative(name=name, limit=self.limit.value * EOK,
-                           deductible=self.deductible.value * EOK,
-                           premium=self.premium.value * EOK,
-                           aggregate_limit=math.inf if agg == 0 else agg * EOK,
-                           coinsurance=self.coinsurance.value / 100,
-                           insurer_rating=self.rating.value)
-
-    def update_explorer(self) -> None:
-        """Evaluate the explorer's alternative and redraw its table and charts (or explain
-        the bad input and grey the old results out)."""
-        if self._hold:
-            return
-        t0 = time.perf_counter()
-        self._seq += 1
-        alt = self.chosen()
-        problems = alternative_problems(alt)
-        try:
-            settings = self.settings()
-        except ValueError as exc:
-            problems.append(str(exc))
-        if problems:
-            self._explorer_error(problems)
-            return
-        base = self.bases[self.cd.value]
-        try:
-            res = evaluate(base, alt, settings)
-            ref = evaluate_cached(base, self.current, settings)
-            diff = difference(base, res, ref, settings, keys=PAIRED)
-            model = self.answer and self.answer.frontiers[self.cd.value].attrs.get(
-                "premium_model", "")
-        except Exception as exc:  # shown as a message, never a traceback
-            self._explorer_error([f"계산할 수 없습니다 (cannot evaluate): {exc}"])
-            return
-        self.last = res
-        self.error.value = ""
-        self.explore_part.remove_class("opwb-stale")
-        self.table.value = metrics_table_html(ref, res, diff, self.data_label())
-        self.premium_hint.value = self._premium_hint(alt, model)
-        self.chart.value = scenario_png(
-            [self.current, alt], self.band_loss, res.annual_gross,
-            {self.current.name: ref.annual_net, alt.name: res.annual_net},
-            highlight=1, alpha=settings.alpha)
-        self._show_status(res, time.perf_counter() - t0)
-
-    def _premium_hint(self, alt: Alternative, model_name: str) -> str:
-        if self.answer is None:
-            return ""
-        from opwb.scenarios.answer import premium_model_for
-        try:
-            p = premium_model_for(self.bases[self.cd.value], self.quotes, self.answer.spec)(
-                alt.deductible, alt.limit)
-        except ValueError:
-            return ""
-        return (f"<span class='opwb-note'>모형 보험료 {format_krw(p, unit='억', digits=2)}"
-                "</span>")
-
-    def _show_status(self, res: ScenarioResult, seconds: float) -> None:
-        self.status.value = status_html(res, seconds, self._seq, self.data_label())
-
-    def _explorer_error(self, problems: list[str]) -> None:
-        items = "".join(f"<li>{html.escape(p)}</li>" for p in problems)
-        self.error.value = (f"<div class='opwb-message opwb-error-card'><b>입력 오류 (input "
-                            f"error)</b> — 아래 결과는 이전 입력의 것이므로 흐리게 표시합니다."
-                            f"<ul style='margin:4px 0'>{items}</ul></div>")
-        self.explore_part.add_class("opwb-stale")
-        self.status.value = (f'<div class="opwb-result" data-state="error" '
-                             f'data-seq="{self._seq}"></div>')
+        with self.busy("평가 설정이 바뀌어 다시 계산하는 중", _ANSWER, _EXPLORER):
+            self.update_answer()
+            self.update_explorer()
 
     # -- the longer action --------------------------------------------------------------------
     def _resimulate(self, _button=None) -> None:

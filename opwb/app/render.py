@@ -1,24 +1,33 @@
 """The dashboard's HTML: styles, number formats, tables and status lines (no widgets).
 
 Pure functions from :class:`opwb.scenarios.evaluation.ScenarioResult` and paired differences
-(:func:`opwb.scenarios.evaluation.difference`) to HTML strings, and the parsers of what a
-manager types (ceilings in 억원, ISO dates). Every amount is shown in 억원 rounded to its
-standard error (:func:`opwb.data.units.format_krw_row`); a paired difference within its
-error is greyed and marked † (not distinguishable from zero).
+(:func:`opwb.scenarios.evaluation.difference`) to HTML strings: the page's CSS (the page
+fills the window; charts sized by CSS and drawn at :data:`FIGURE_DPI`), the tables, the
+status line, the robustness section and the work indicator. The parsers of what a manager
+types live in :mod:`opwb.app.inputs` (re-exported here). Every amount is shown in 억원
+rounded to its standard error (:func:`opwb.data.units.format_krw_row`); a paired difference
+within its error is greyed and marked † (not distinguishable from zero); no figure is ever
+shown as "-0" (:func:`percent`; the amount formatters of :mod:`opwb.data.units`).
 """
 from __future__ import annotations
 
-import datetime as dt
 import html
-import math
 from collections.abc import Sequence
 
-from opwb.data.units import EOK, format_krw_row, format_krw_with_se
+from opwb.app.inputs import parse_ceiling, parse_date
+from opwb.data.units import format_krw, format_krw_row, format_krw_with_se
 from opwb.scenarios.answer import structure_ko
 from opwb.scenarios.evaluation import METRIC_LABELS, ScenarioResult
 
-__all__ = ["CSS", "PAIRED", "TABLE_ROWS", "compare_table_html", "metrics_table_html",
-           "parse_ceiling", "parse_date", "status_html"]
+__all__ = ["CSS", "FIGURE_DPI", "PAIRED", "TABLE_ROWS", "compare_table_html",
+           "metrics_table_html", "parse_ceiling", "parse_date", "percent", "robust_section_html",
+           "status_html", "working_html"]
+
+#: Resolution of the page's charts: 1.6 image pixels per CSS pixel at the size the layout
+#: was drawn for (90 dpi), so a chart the page widens to fill a 1920-pixel screen stays sharp
+#: and its smallest text (7.5–8 pt) is drawn 16 px or more high there, and one shrunk to a
+#: 1024-pixel laptop's width still fits (CSS scales the image to its box).
+FIGURE_DPI = 144
 
 TABLE_ROWS = ("premium", "expected_recovery", "p_claim", "p_exhaust", "retained_if_1in100",
               "retained_if_1in1000", "net_var", "net_es", "bond_regulatory_relief",
@@ -28,7 +37,7 @@ PAIRED = ("premium", "expected_recovery", "bond_regulatory_relief", "net_var", "
            "retained_if_1in100", "net_benefit")
 
 CSS = """<style>
-.opwb-app {font-size: 14px; max-width: 1180px}
+.opwb-app {font-size: 14px; max-width: 2400px; box-sizing: border-box}
 .opwb-app .opwb-head {border-bottom: 2px solid #1f3a93; margin-bottom: 6px}
 .opwb-app .opwb-head h2 {margin: 0 0 2px 0; font-size: 19px; color: #1f3a93}
 .opwb-app .opwb-note {color:#666; font-size: 12px}
@@ -38,6 +47,21 @@ CSS = """<style>
 .opwb-error-card {background:#fdecea; border-left: 6px solid #b03a2e; padding: 8px 14px;
   border-radius: 4px; color:#b03a2e; font-size: 14px}
 .opwb-stale {opacity: 0.25; filter: grayscale(1); pointer-events: none}
+.opwb-busy {opacity: 0.35; filter: grayscale(1);
+  transition: opacity 0.1s linear 0.1s, filter 0.1s linear 0.1s}
+.opwb-working {position: fixed; top: 10px; right: 18px; z-index: 1000}
+.opwb-working-box {background: #1f3a93; color: #fff; padding: 7px 14px; border-radius: 4px;
+  font-size: 14px; box-shadow: 0 2px 8px rgba(0,0,0,0.3); white-space: nowrap}
+.opwb-working-box .opwb-step {opacity: 0.85; font-size: 12.5px; margin-left: 6px}
+.opwb-spinner {display: inline-block; width: 12px; height: 12px; margin-right: 8px;
+  border: 2px solid #fff; border-right-color: transparent; border-radius: 50%;
+  vertical-align: -2px; animation: opwb-spin 0.8s linear infinite}
+@keyframes opwb-spin {to {transform: rotate(360deg)}}
+.opwb-app .opwb-field-msg {color: #b03a2e; font-size: 12px; line-height: 1.3;
+  max-width: 300px; white-space: normal}
+.opwb-app img.opwb-heatmap {flex: 1 1 441px; min-width: 441px; max-width: 980px;
+  height: auto; object-fit: contain}
+.opwb-app img.opwb-chart {width: 100%; height: auto}
 .opwb-app table.opwb-metrics {border-collapse: collapse; font-size: 12.5px}
 .opwb-app table.opwb-metrics th, .opwb-app table.opwb-metrics td {padding: 2px 6px;
   border-bottom: 1px solid #e5e5e5; white-space: nowrap}
@@ -50,44 +74,17 @@ CSS = """<style>
 </style>"""
 
 
-def parse_ceiling(text: str, what: str) -> float | None:
-    """An appetite ceiling typed in 억원: blank → None (no ceiling); else a number >= 0.
-
-    Raises ``ValueError`` in Korean naming ``what`` for anything else.
-    """
-    t = (text or "").strip().replace(",", "")
-    if t == "":
-        return None
-    try:
-        v = float(t)
-    except ValueError:
-        raise ValueError(f"{what}: 숫자(억원)를 입력하거나 비워 두세요 (a number in 억원, or "
-                         f"blank for none): {text!r}") from None
-    if not math.isfinite(v) or v < 0:
-        raise ValueError(f"{what}: 0 이상의 금액이어야 합니다 (must be >= 0): {text!r}")
-    return v * EOK
-
-
-def parse_date(text: str) -> str:
-    """A valuation date typed as YYYY-MM-DD (ISO 8601), returned in the same form.
-
-    Raises ``ValueError`` in Korean for anything else (no locale-dependent forms such as
-    12/31/20).
-    """
-    t = (text or "").strip()
-    try:
-        if len(t) != 10:
-            raise ValueError
-        return dt.date.fromisoformat(t).isoformat()
-    except ValueError:
-        raise ValueError(f"평가기준일은 YYYY-MM-DD 형식이어야 합니다 (valuation date as "
-                         f"YYYY-MM-DD): {text!r}") from None
+def percent(value: float, digits: int = 1) -> str:
+    """A share as a percentage with ``digits`` decimals; one that rounds to zero is "0%"
+    or "0.0%", never "-0.0%"."""
+    text = f"{value:.{digits}%}"
+    return text[1:] if text.startswith("-") and not text.strip("-0.%") else text
 
 
 def _fmt_row(key: str, results: Sequence[ScenarioResult]) -> list[str]:
     if key in _PERCENT:
-        return [f"{r[key]:.1%} ± {r[key + '_se']:.1%}" if r[key + "_se"] > 0 else
-                f"{r[key]:.1%}" for r in results]
+        return [f"{percent(r[key])} ± {percent(r[key + '_se'])}" if r[key + "_se"] > 0 else
+                percent(r[key]) for r in results]
     return format_krw_row([(r[key], r[key + "_se"]) for r in results], unit="억")
 
 
@@ -163,3 +160,60 @@ def status_html(res: ScenarioResult, seconds: float, seq: int, data_label: str =
             f"{html.escape(structure_ko(alt.deductible, alt.limit))} · "
             f"{html.escape(data_label) + ' · ' if data_label else ''}보험 후 VaR "
             f"{format_krw_with_se(res['net_var'], res['net_var_se'])} ({seconds:.2f}초)</div>")
+
+
+def working_html(text: str, step: str, seq: int) -> str:
+    """The work indicator: a spinner, what is being recomputed and the current step."""
+    step = f"<span class='opwb-step'>{html.escape(step)}</span>" if step else ""
+    return (f"<div class='opwb-working-box' data-state='busy' data-seq='{seq}' role='status'>"
+            f"<span class='opwb-spinner'></span>{html.escape(text)}{step}</div>")
+
+
+def robust_section_html(robust, answer, cd: bool) -> str:
+    """The predictive model's evidence: the structures within the appetite by their share of
+    worlds, with expected regret and break-even premium, the recommendation against the
+    cover in force (premium, expected claims, payout ratio, what the bank keeps, a repeat of
+    each reference incident) and the assumptions that decide the answer ("" without a
+    recommendation)."""
+    if robust is None or not answer.ok(cd):
+        return ""
+    from opwb.decision.robust import break_even
+    table = answer.frontiers[cd]
+    rob = robust.robustness(cd)
+    be = break_even(table, answer.spec.settings.cost_of_capital)
+    be = be.set_index(["deductible", "limit"])
+    top = rob.sort_values(["p_best", "regret"], ascending=[False, True]).head(8)
+    rows = []
+    for (d, lim), r in top.iterrows():
+        b = be.loc[(d, lim)]
+        rows.append(
+            f"<tr><th>{html.escape(structure_ko(d, lim))}</th><td>{percent(r['p_best'], 0)}</td>"
+            f"<td>{html.escape(format_krw_with_se(r['regret'], r['regret_se']))}</td>"
+            f"<td>{html.escape(format_krw_with_se(b['break_even_premium'], b['break_even_premium_se']))}</td>"
+            f"<td>{html.escape(format_krw(b['premium'], unit='억', digits=1))}</td>"
+            f"<td>{percent(b['payout_ratio'], 0)}{' ⚠' if b['below_expected'] else ''}</td></tr>")
+    facts = robust.facts(cd)
+    frows = "".join(f"<tr><th>{html.escape(k)}</th>" + "".join(
+        f"<td>{html.escape(str(v))}</td>" for v in facts.loc[k]) + "</tr>"
+        for k in facts.index)
+    fhead = "".join(f"<th>{html.escape(c)}</th>" for c in facts.columns)
+    turns = robust.what_decides(cd)
+    trows = "".join("<tr>" + "".join(f"<td style='text-align:left'>{html.escape(str(v))}</td>"
+                                      for v in r) + "</tr>"
+                    for r in turns.itertuples(index=False))
+    thead = "".join(f"<th>{html.escape(c)}</th>" for c in turns.columns)
+    k = robust.worlds[cd].n_worlds
+    return (
+        "<div class='opwb-uncertainty opwb-robust'><div style='white-space:normal'>"
+        "<b>데이터가 정하지 못하는 것 (robustness)</b> <span class='opwb-note'>— 모수를 다시 "
+        f"추정하고 손실분포를 아카이케 가중치로 바꾼 {k:,}개 세계에서 각 구조가 가장 유리한 "
+        "비율, 그 구조를 골랐을 때 평균적으로 놓치는 순편익(기대 후회), 순편익이 0이 되는 "
+        "보험료(손익분기 보험료). ⚠ = 견적 보험료가 보험사의 기대 지급액보다 낮음.</span></div>"
+        "<table class='opwb-metrics'><tr><th>구조 (위험선호 안)</th><th>최선인 세계</th>"
+        "<th>기대 후회 (연)</th><th>손익분기 보험료 (연)</th><th>견적 보험료 (연)</th>"
+        f"<th>지급률</th></tr>{''.join(rows)}</table>"
+        f"<table class='opwb-metrics' style='margin-top:6px'><tr><th></th>{fhead}</tr>"
+        f"{frows}</table>"
+        "<div style='margin-top:6px;white-space:normal'><b>권고를 바꾸는 가정 (what decides "
+        "the answer)</b></div>"
+        f"<table class='opwb-metrics'><tr>{thead}</tr>{trows}</table></div>")

@@ -25,6 +25,14 @@ Voila wraps it in its pool of pre-executed kernels):
 * Kernels waiting in Voila's pool are never culled (Voila's own rule); the idle culler
   (``cull_idle_timeout``, ``cull_interval``) remains the safety net for any other kernel
   without a connection. Kernels of open pages are never culled (``cull_connected`` False).
+* **A kernel is never asked to shut down in the middle of a computation.** A kernel asked
+  to shut down while it executes (a pool kernel still running the notebook when the server
+  gets SIGTERM, a page's kernel recomputing when its tab closes) closes its sockets under
+  the running request and prints a ``ZMQError`` traceback when the request ends. So a busy
+  kernel is first interrupted and shut down once idle; one still busy after
+  :attr:`~PageKernelManager.interrupt_grace` seconds is stopped at once (its process group
+  killed), which prints nothing either. Stopping the server with SIGTERM or Ctrl+C therefore
+  prints no traceback.
 
 Runs in the Voila server process, never in a kernel; it imports jupyter_server, nothing
 from opwb.
@@ -80,6 +88,11 @@ class PageKernelManager(AsyncMappingKernelManager):
     warm_timeout = Float(
         180.0, config=True,
         help="Seconds after which a kernel no longer counts as warming, whatever it does.")
+
+    interrupt_grace = Float(
+        5.0, config=True,
+        help="Seconds a busy kernel has to become idle after an interrupt before it is shut "
+             "down; one still busy then is stopped at once.")
 
     @default("max_warming")
     def _default_max_warming(self) -> int:
@@ -191,8 +204,10 @@ class PageKernelManager(AsyncMappingKernelManager):
         await self.shutdown_kernel(kernel_id)
         return None
 
-    async def shutdown_kernel(self, kernel_id: str, *args, **kwargs):
-        """Shut a kernel down and forget what this manager knew about it."""
+    async def shutdown_kernel(self, kernel_id: str, now: bool = False, restart: bool = False):
+        """Shut a kernel down and forget what this manager knew about it. A busy kernel is
+        interrupted first and shut down once idle, or stopped at once (``now``) when it is
+        still busy after :attr:`interrupt_grace` seconds (:meth:`settle`)."""
         timer = self._pending.pop(kernel_id, None)
         if timer is not None:
             timer.cancel()
@@ -200,9 +215,80 @@ class PageKernelManager(AsyncMappingKernelManager):
         self._unconnected_since.pop(kernel_id, None)
         self._last_seen.pop(kernel_id, None)
         self._warming.pop(kernel_id, None)
-        return await super().shutdown_kernel(kernel_id, *args, **kwargs)
+        if not now and not restart:
+            now = not await self.settle(kernel_id)
+        return await self._async_shutdown_kernel(kernel_id, now=now, restart=restart)
 
-    async def shutdown_all(self, *args, **kwargs):
-        """Shut every kernel down; kernels waiting for their turn to start never start."""
+    async def _async_shutdown_kernel(self, kernel_id: str, now: bool = False,
+                                     restart: bool = False):
+        """jupyter_server's shutdown of one kernel, for a kernel that may have ended
+        meanwhile. A kernel that is not (or no longer) running but pending — still starting,
+        or being removed by another shutdown — when the server stops is listed by
+        ``shutdown_all`` and made the whole shutdown fail with ``HTTP 404: Kernel does not
+        exist`` (exit status 1). Its pending start or removal is awaited instead; a kernel
+        gone by then has nothing left to shut down."""
+        if kernel_id not in self:
+            pending = self._pending_kernels.get(kernel_id)
+            if pending is not None:
+                try:
+                    await pending
+                except BaseException:  # noqa: BLE001 - a start that failed or was cancelled
+                    pass
+            if kernel_id not in self:
+                self.log.info("Kernel %s ended before its shutdown", kernel_id)
+                self._pending_kernels.pop(kernel_id, None)
+                return None
+        return await super()._async_shutdown_kernel(kernel_id, now=now, restart=restart)
+
+    async def settle(self, kernel_id: str) -> bool:
+        """Bring a kernel to rest before it is asked to shut down: interrupt it when it is
+        executing, then wait up to :attr:`interrupt_grace` seconds for it to answer a
+        ``kernel_info_request`` on its shell channel, which it does only once the requests
+        before it (the interrupted one included) have finished and been answered.
+
+        Returns True when the kernel is at rest (or was never seen executing and answers),
+        False when it does not answer in time: a shutdown request would then close its
+        sockets under a running request. The answer is awaited on a client of its own: when
+        the server stops, Voila runs the shutdown on a fresh event loop, where the state the
+        server watched (``execution_state``) is no longer updated."""
+        kernel = self._kernels.get(kernel_id)
+        if kernel is None:
+            return True
+        if getattr(kernel, "execution_state", None) == "busy":
+            self.log.info("Kernel %s is busy: interrupting it before its shutdown", kernel_id)
+            try:
+                result = kernel.interrupt_kernel()
+                if asyncio.iscoroutine(result):
+                    await result
+            except Exception as exc:  # noqa: BLE001 - e.g. a kernel still starting
+                self.log.info("Kernel %s could not be interrupted (%s)", kernel_id, exc)
+                return False
+        client = kernel.client()
+        try:
+            client.start_channels(shell=True, iopub=False, stdin=False, hb=False,
+                                  control=False)
+            msg_id = client.kernel_info()
+            deadline = time.monotonic() + self.interrupt_grace
+            while True:
+                reply = await client.get_shell_msg(
+                    timeout=max(deadline - time.monotonic(), 0.01))
+                if reply.get("parent_header", {}).get("msg_id") == msg_id:
+                    return True
+        except Exception:  # noqa: BLE001 - no answer in time (queue.Empty), or no channel
+            self.log.info("Kernel %s did not come to rest within %.0f s: stopping it at once",
+                          kernel_id, self.interrupt_grace)
+            return False
+        finally:
+            client.stop_channels()
+
+    async def shutdown_all(self, now: bool = False):
+        """Shut every kernel down (each as :meth:`shutdown_kernel` does: a busy kernel is
+        interrupted first); kernels waiting for their turn to start never start."""
         self._closing = True
-        return await super().shutdown_all(*args, **kwargs)
+        if not now:
+            kernel_ids = list(self.list_kernel_ids())
+            settled = await asyncio.gather(*(self.settle(k) for k in kernel_ids))
+            for kernel_id, idle in zip(kernel_ids, settled):
+                if not idle and kernel_id in self:
+                    await self.shutdown_kernel(kernel_id, now=True)
+        return await super().shutdown_all(now=now)

@@ -71,7 +71,10 @@ class Alternative:
 
 
 def alternative_problems(alt: Alternative) -> list[str]:
-    """Messages for inputs that make no sense (empty list when the alternative is valid)."""
+    """Messages for inputs that make no sense (empty list when the alternative is valid).
+
+    Amounts must be >= 0; the deductible and the premium must also be finite (an infinite
+    limit or aggregate limit is a term: unlimited)."""
     out = []
     for field, ko, en in (("limit", "보상한도", "limit"), ("deductible", "공제금액", "deductible"),
                           ("premium", "보험료", "premium"),
@@ -82,6 +85,10 @@ def alternative_problems(alt: Alternative) -> list[str]:
         elif value < 0:
             out.append(f"{with_particle(ko, '은')} 0 이상이어야 합니다 ({en} must be ≥ 0): "
                        f"{format_krw(value)}")
+        elif math.isinf(value) and field in ("deductible", "premium"):
+            # unlimited is a term a limit can have; an infinite price or retention is not
+            out.append(f"{with_particle(ko, '은')} 유한한 금액이어야 합니다 ({en} must be a "
+                       f"finite amount): {value!r}")
     if not out and alt.limit == 0:
         out.append("보상한도는 0보다 커야 합니다 (limit must be > 0)")
     if not out and alt.deductible > alt.limit:

@@ -136,8 +136,9 @@ def _appetite(table: pd.DataFrame, max_premium, max_retained_if_1in100, max_net_
                              f"have; expected one of its figures "
                              f"({', '.join(c for c in table.columns if not c.endswith('_se'))})")
         value = float(value)
-        if math.isnan(value) or value < 0:
-            raise ValueError(f"the ceiling on {col!r} must be a number >= 0, got {value!r}")
+        if not math.isfinite(value) or value < 0:
+            raise ValueError(f"the ceiling on {col!r} must be a finite amount >= 0 (no "
+                             f"ceiling is None), got {value!r}")
         out[col] = value
     return out
 

@@ -17,6 +17,7 @@ as ``1/sqrt(n)`` (Serfling 1980, §2.3.3), so ``n_needed = n · (rse / target)²
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -31,17 +32,39 @@ __all__ = ["ScenarioSpec", "DEFAULT_SPEC", "Appetite", "DEFAULT_APPETITE", "scen
            "current_cover", "incident_label", "base_labels"]
 
 
+def _finite_amount(value, what: str, alternative: str = "") -> float:
+    """``value`` as a float when it is a finite amount >= 0 KRW; else ``ValueError``
+    naming ``what`` (infinite and NaN amounts are refused like negative ones)."""
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        x = math.nan
+    if isinstance(value, bool) or not (math.isfinite(x) and x >= 0):
+        more = f" {alternative}" if alternative else ""
+        raise ValueError(f"{what} must be a finite amount >= 0 KRW{more}, got {value!r}")
+    return x
+
+
 @dataclass(frozen=True)
 class Appetite:
     """Management's risk appetite: ceilings in KRW (None: no ceiling).
 
     ``max_premium``: annual premium; ``max_retained_if_1in100``: internal-fraud loss the
     bank keeps once in 100 years; ``max_net_capital``: regulatory capital net of insurance.
+    A ceiling is a finite amount >= 0 or None: ``inf`` (like a negative or NaN ceiling) is
+    refused with ``ValueError`` — no ceiling is None, not an infinite one.
     """
 
     max_premium: float | None = 70 * EOK
     max_retained_if_1in100: float | None = None
     max_net_capital: float | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("max_premium", "max_retained_if_1in100", "max_net_capital"):
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, _finite_amount(value, f"Appetite.{name}",
+                                                              "or None for no ceiling"))
 
     def as_kwargs(self) -> dict[str, float | None]:
         return {"max_premium": self.max_premium,
@@ -88,6 +111,19 @@ class ScenarioSpec:
     data_note: str | None = None
     #: the case's fingerprint (:meth:`opwb.data.case.Case.fingerprint`), "" when built in code
     case_key: str = ""
+
+    def __post_init__(self) -> None:
+        # amounts that refuse a negative value refuse a non-finite one too (None or inf
+        # stays "no cap" for the severity cap, as everywhere in opwb)
+        _finite_amount(self.threshold, "ScenarioSpec.threshold")
+        for name in ("deductibles", "limits"):
+            for x in getattr(self, name):
+                _finite_amount(x, f"ScenarioSpec.{name}")
+        cap = self.severity_cap
+        if cap is not None and (isinstance(cap, bool) or not isinstance(cap, numbers.Real)
+                                or not cap > 0):
+            raise ValueError(f"ScenarioSpec.severity_cap must be an amount > 0 KRW (inf or "
+                             f"None for no cap), got {cap!r}")
 
     def replace(self, **changes) -> "ScenarioSpec":
         import dataclasses

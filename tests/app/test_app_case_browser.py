@@ -220,7 +220,7 @@ def test_own_case_app_in_the_browser(launch_app, second_bank_case, chromium, scr
                 for w, h in SIZES]
     finally:
         status = app.stop()
-    assert status == 0
+    assert status == 0, app.log()[-5000:]
     for (w, h), s in zip(SIZES, seen):
         print(f"{w}×{h}: {s}")
     # the notebook's own markdown, shown by Voila on every case, names no bundled bank either

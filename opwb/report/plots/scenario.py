@@ -140,7 +140,7 @@ def plot_frontier(table, *, value: str = "net_benefit", eligible=None,
                     ax.add_artist(Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor="#e5e5e5",
                                            hatch="///", edgecolor="#bbbbbb", lw=0.0))
                 dark = ok[i, j] and abs(grid[i, j]) > 0.85 * span   # white on the darkest
-                ax.text(j, i, f"{grid[i, j]:,.0f}", ha="center", va="center", fontsize=7.5,
+                ax.text(j, i, _whole(grid[i, j]), ha="center", va="center", fontsize=7.5,
                         color="#555555" if not ok[i, j] else ("white" if dark else "black"))
         for alt in named:
             if alt.deductible in ds and alt.limit in ls:
@@ -159,6 +159,13 @@ def plot_frontier(table, *, value: str = "net_benefit", eligible=None,
         ax.grid(False)
         ax.set_title(title)
     return ax
+
+
+def _whole(v: float) -> str:
+    """A whole number of 억원 with thousands separators; a value that rounds to zero is "0"
+    (never "-0": a structure a hair below break-even is shown as breaking even)."""
+    text = f"{v:,.0f}"
+    return "0" if text == "-0" else text
 
 
 def _named_marker(x: float, y: float):
