@@ -1,7 +1,8 @@
 """Frequency and severity models fitted above the collection threshold.
 
-Owns the registry of severity families (``families``) and Tukey's g-and-h, the batched
-optimiser, left-truncated maximum likelihood (``mle``), frequency fits (``frequency``),
+Owns the registry of severity families (``families``) and Tukey's g-and-h (``gandh``: its
+quantile function and fast inversion; ``gandh_fit``: its maximum-likelihood search;
+``gandh_limits``: the supremum of its unbounded ridge g → −∞), the batched optimiser, left-truncated maximum likelihood (``mle``), frequency fits (``frequency``),
 truncation-aware goodness of fit with bootstrap p-values (``gof``), heavy-tail diagnostics
 and the spliced body + GPD severity (``tail``), and saved model sets (``modelset``). It may
 import only :mod:`opwb.data`.
@@ -18,7 +19,8 @@ _EXPORTS = {
         "annual_counts", "year_exposure"
     ], "frequency"),
     **dict.fromkeys([
-        "gh_quantile", "gh_dquantile", "gh_z", "gh_logpdf", "gh_logpdf_warm", "gh_logsf", "gh_isf"
+        "gh_quantile", "gh_dquantile", "gh_z", "gh_zd", "gh_logpdf", "gh_logpdf_warm", "gh_logsf",
+        "gh_isf"
     ], "gandh"),
     **dict.fromkeys([
         "DEFAULT_N_BOOT", "MIN_USABLE_SHARE", "min_usable", "GofResult", "gof_statistics",
@@ -26,7 +28,8 @@ _EXPORTS = {
         "TABLE_COLUMNS", "qq_data", "pp_data"
     ], "gof"),
     **dict.fromkeys([
-        "FLAT", "Limit", "family_limits", "assess", "Assessment", "STATUSES"
+        "FLAT", "Limit", "family_limits", "assess", "Assessment", "STATUSES", "GANDH_EDGE",
+        "RECORDING_UNIT", "gandh_ridge", "shifted_pareto_loglik"
     ], "identification"),
     **dict.fromkeys([
         "SeverityFit", "fit_severity", "truncated_loglik", "check_losses", "batch_negloglik",

@@ -89,7 +89,7 @@ from opwb.fitting._kernels import (
     _weibull_logsf,
     _weibull_starts,
 )
-from opwb.fitting.gandh import gh_isf, gh_logpdf, gh_logpdf_warm, gh_logsf, gh_quantile
+from opwb.fitting.gandh import gh_isf, gh_logpdf, gh_logsf, gh_quantile
 
 __all__ = [
     "SeverityFamily", "RawSeverity", "SEVERITY_FAMILIES", "family_names", "get_family",
@@ -131,6 +131,7 @@ class SeverityFamily:
     scipy_maker: Callable | None = None
     log_scale_params: tuple[str, ...] = ()
     warm_logpdf: Callable | None = None  # (x, *params, z0) -> (logpdf, state) for fast refits
+    # (no family needs one since the g-and-h inversion became fast: opwb.fitting.gandh.gh_zd)
     tail: Callable[..., float] | None = None  # natural parameters -> tail index ξ (None: 0)
     shifted: bool = False
 
@@ -365,7 +366,7 @@ SEVERITY_FAMILIES: dict[str, SeverityFamily] = {f.name: f for f in (
          min_support=1.0, tail=_tail_loggamma),
     _fam("gandh", "Tukey g-and-h", "g-and-h", ("A", "B", "g", "h"), ("A", "B"),
          (False, True, False, "square"), (gh_logpdf, gh_logsf, gh_isf), _gandh_starts, None,
-         min_support=-np.inf, warm=gh_logpdf_warm, tail=_tail_gandh),
+         min_support=-np.inf, tail=_tail_gandh),
     _fam("shifted_lognormal", "shifted lognormal", "이동 로그정규", ("mu", "sigma"), (),
          (False, True), (_lognormal_logpdf, _lognormal_logsf, _lognormal_isf),
          _lognormal_starts, _scipy_shifted_lognormal, log_scale=("mu",), shifted=True),

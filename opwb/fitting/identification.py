@@ -18,8 +18,15 @@ the limiting family). A limit is of one of two kinds:
     gamma shape → 0; g-and-h h = 0). Reported by holding that parameter at the boundary.
 ``"ridge"``
     several parameters run off together (lognormal → Pareto, Weibull → Pareto, log-gamma →
-    lognormal, Burr → Pareto or Weibull, Lomax → exponential). The parameters along a ridge
-    are not identified.
+    lognormal, Burr → Pareto or Weibull, Lomax → exponential, g-and-h g → −∞). The
+    parameters along a ridge are not identified.
+
+The g-and-h ridge g → −∞
+    With ``B/|g|`` held, the losses above H follow ``A + (B/|g|)·e^{hZ²/2}``, Z half-normal,
+    whose density is infinite at its lower end: the likelihood is **unbounded** on every
+    data set (on the bundled internal-fraud cell it passes the regular maximum by 2.65
+    units already at h ≈ 1.6). Its supremum counts the smallest loss by the probability of
+    its won (:func:`opwb.fitting.gandh_limits.gandh_ridge`, after Cheng & Iles 1987).
 
 :func:`assess` turns the interior maximum and the limits into a status:
 
@@ -44,7 +51,16 @@ from typing import Literal
 import numpy as np
 from scipy import optimize, special
 
-__all__ = ["FLAT", "Limit", "family_limits", "assess", "Assessment", "STATUSES"]
+from opwb.fitting.gandh_fit import G_MAX
+from opwb.fitting.gandh_limits import (
+    RECORDING_UNIT,
+    gandh_ridge,
+    gandh_ridge_point,
+    shifted_pareto_loglik,
+)
+
+__all__ = ["FLAT", "Limit", "family_limits", "assess", "Assessment", "STATUSES",
+           "GANDH_EDGE", "RECORDING_UNIT", "gandh_ridge", "shifted_pareto_loglik"]
 
 FLAT = 0.5 * 3.841458820694124
 """Half the 95% point of χ²₁ (1.92 log-likelihood units): a limit this close to the maximum
@@ -56,6 +72,9 @@ optimiser has followed the parameters out to the boundary."""
 
 STATUSES = ("ok", "edge", "degenerate", "not converged")
 
+GANDH_EDGE = "h = 0 (the g-distribution, a shifted lognormal)"
+"""The name of the g-and-h's edge limit h = 0."""
+
 Kind = Literal["edge", "ridge"]
 
 
@@ -66,7 +85,8 @@ class Limit:
     ``loglik`` is the supremum of the log-likelihood along the limit (raw KRW scale);
     ``tail_index`` that of the limiting distribution; ``hold`` for edge limits the parameter
     and the unconstrained value (``θ``, on data scaled to median 1) at which the fit
-    represents the limit.
+    represents the limit; ``point``, for a ridge that has one, natural parameters (KRW) of a
+    member far along it, which a fit degenerate towards the ridge reports (g-and-h: g = −30).
     """
 
     name: str
@@ -74,6 +94,7 @@ class Limit:
     loglik: float
     tail_index: float
     hold: tuple[str, float] | None = None
+    point: tuple[tuple[str, float], ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -189,8 +210,13 @@ def family_limits(family: str, x: np.ndarray, threshold: float, sup_of: SupOf) -
     h = float(threshold)
     out: list[Limit] = []
     if family == "gandh":
-        return [Limit("h = 0 (the g-distribution, a shifted lognormal)", "edge", math.nan, 0.0,
-                      ("h", 0.0))]
+        r = gandh_ridge_point(x, h)
+        member = r.member(-G_MAX)
+        return [Limit(GANDH_EDGE, "edge", math.nan, 0.0, ("h", 0.0)),
+                Limit("g → −∞ with B/|g| fixed: A + (B/|g|)·e^(hZ²/2) on the upper half of Z "
+                      "(its likelihood is unbounded at the smallest loss, counted here to the "
+                      "won)", "ridge", r.loglik, r.tail_index,
+                      point=None if member is None else tuple(member.items()))]
     if h <= 0 or family == "shifted_lognormal":
         return out
     par, par_xi = pareto_loglik(x, h)

@@ -7,6 +7,9 @@ Losses are recorded only at or above a collection threshold ``H`` (the conventio
 parameters) from several starting points at once, on data divided by their median (scale
 families), compares the maximum with the family's limits (:mod:`opwb.fitting.identification`)
 and returns a :class:`~opwb.fitting.result.SeverityFit` that says how far to trust it.
+The g-and-h, whose likelihood has several maxima, an h = 0 edge and an unbounded ridge,
+has its own search (:mod:`opwb.fitting.gandh_fit`: quantile-matching starts, a check
+against the profile likelihood in h, a summary of large cells).
 Standard errors come from the observed information (numerical Hessian), mapped to the
 natural parameters by the delta method, and are given only where the data identify the
 parameters.
@@ -15,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy import optimize
@@ -23,7 +26,8 @@ from scipy import optimize
 from opwb.data.errors import DataError
 from opwb.fitting._optimize import BatchResult, minimize_batch
 from opwb.fitting.families import SeverityFamily, get_family
-from opwb.fitting.identification import Limit, assess, family_limits
+from opwb.fitting.gandh_fit import search_gandh
+from opwb.fitting.identification import FLAT, GANDH_EDGE, Limit, assess, family_limits
 from opwb.fitting.result import SeverityFit
 
 __all__ = ["SeverityFit", "fit_severity", "truncated_loglik", "check_losses", "batch_negloglik",
@@ -195,8 +199,34 @@ def _objective(family: SeverityFamily, d: ScaledData):
 
 
 def _fit_free(family: SeverityFamily, d: ScaledData) -> _Max:
-    """The best maximum of the likelihood over all parameters."""
+    """The best maximum of the likelihood over all parameters (g-and-h: its own search)."""
+    if family.name == "gandh":
+        return _gandh_maxima(d)[0]
     return _search(_objective(family, d), np.atleast_2d(family.starts(d.y, d.h)))
+
+
+def _gandh_maxima(d: ScaledData) -> tuple[_Max, _Max, tuple]:
+    """The g-and-h maxima over all parameters and at h = 0 (θ with h = 0 inserted; NaN in
+    the Hessian's h row and column), and the other local maxima, from one
+    :func:`opwb.fitting.gandh_fit.search_gandh`."""
+    r = search_gandh(d.y, d.h)
+    e = r.edge
+    hess = np.full((4, 4), np.nan)
+    hess[:3, :3] = e.hess
+    return (_Max(r.free.theta, r.free.hess, r.free.converged, r.free.fun, r.free.reason),
+            _Max(np.r_[e.theta, 0.0], hess, e.converged, e.fun, e.reason), r.others)
+
+
+def _rival_note(free: _Max, others: tuple) -> tuple[str, ...]:
+    """A sentence when another local maximum with a different tail is within FLAT."""
+    near = [o for o in others if o.fun - free.fun < FLAT]
+    if not near:
+        return ()
+    o = near[0]
+    return (f"A second maximum of the g-and-h likelihood, {o.fun - free.fun:.2f} below this "
+            f"one, has h = {o.theta[3] ** 2:.2f} (here {free.theta[3] ** 2:.2f}): the data do "
+            f"not tell these tails apart (less than {FLAT:.2f}, the 95% likelihood-ratio "
+            f"bound), and the standard errors describe this maximum only.",)
 
 
 def _fit_held(family: SeverityFamily, d: ScaledData, theta: np.ndarray, i: int,
@@ -255,9 +285,13 @@ def fit_severity(losses, family: str | SeverityFamily, threshold: float = 0.0) -
     fam = get_family(family)
     x = check_losses(losses, threshold, fam)
     d = scaled_data(fam, x, threshold)
-    free = _fit_free(fam, d)
-    interior = d.raw_loglik(-free.fun) if free.converged else None
     held: dict[str, _Max] = {}
+    rivals: tuple = ()
+    if fam.name == "gandh":          # one search gives the free maximum and the h = 0 edge
+        free, held[GANDH_EDGE], rivals = _gandh_maxima(d)
+    else:
+        free = _fit_free(fam, d)
+    interior = d.raw_loglik(-free.fun) if free.converged else None
 
     def hold(lim: Limit) -> _Max:
         if lim.name not in held:
@@ -289,7 +323,14 @@ def fit_severity(losses, family: str | SeverityFamily, threshold: float = 0.0) -
     else:
         r, at_edge = free, ()
     hess = r.hess if a.use != "best" else np.full(r.hess.shape, np.nan)
-    return _result(fam, x, float(threshold), d, r.theta, hess, at_edge, a)
+    theta = r.theta
+    if a.use == "best" and a.limit is not None and a.limit.point is not None:
+        # a member far along the ridge the likelihood runs to, not an unrelated interior point
+        theta = fam.to_theta(fam.rescale(dict(a.limit.point), 1.0 / d.c))
+    fit = _result(fam, x, float(threshold), d, theta, hess, at_edge, a)
+    if a.status == "ok" and rivals:
+        fit = replace(fit, warnings=fit.warnings + _rival_note(free, rivals))
+    return fit
 
 
 def _result(fam: SeverityFamily, x: np.ndarray, threshold: float, d: ScaledData,

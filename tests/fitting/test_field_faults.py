@@ -216,3 +216,152 @@ def test_spliced_body_far_in_its_tail_is_renormalised_by_survival():
     expected = (1 - w) * (s(H) - s(x)) / (s(H) - s(u))        # was 0/0 = NaN
     assert float(sp.cdf(x)) == pytest.approx(expected, rel=1e-10)
     assert float(sp.ppf(expected)) == pytest.approx(x, rel=1e-8)
+
+
+# --------------------------------------------------------------------------- items 15 and 16
+# Item 15, "a fit short of its maximum": the internal-fraud (IF) cell's g-and-h fit reported
+# the h = 0 edge (ξ = 0, log-likelihood −1,239.34) where the likelihood climbs to −1,236.69 at
+# h ≈ 1.60 and beyond: along g → −∞ it is unbounded (the lower end of the support runs to the
+# smallest loss, where the density is infinite). The fit now names that ridge, its corrected
+# supremum and its heavy tail (opwb.fitting.gandh_limits). Item 16, "long fits without a
+# word": a 100,000-loss g-and-h fit took ~27 minutes; the fast inversion gh_zd and the
+# summary search of opwb.fitting.gandh_fit reach the same maximum as the careful path.
+from opwb.data.schema import COLLECTION_THRESHOLD  # noqa: E402
+from opwb.fitting.gandh import B_MIN, gh_logpdf, gh_quantile, gh_z, gh_zd  # noqa: E402
+from opwb.fitting.gandh_fit import N_EXACT, search_gandh  # noqa: E402
+from opwb.fitting.identification import gandh_ridge, shifted_pareto_loglik  # noqa: E402
+from opwb.fitting.mle import truncated_loglik  # noqa: E402
+
+
+def _bundled_cell(cell: str) -> np.ndarray:
+    import opwb
+    losses = opwb.load_losses(opwb.data_path("losses.csv"), threshold=COLLECTION_THRESHOLD)
+    return losses.loc[losses.event_type == cell, "gross_loss"].to_numpy(float)
+
+
+@pytest.fixture(scope="module")
+def if_cell():
+    return _bundled_cell("IF")
+
+
+def test_the_if_g_and_h_likelihood_runs_past_the_reported_maximum(if_cell):
+    x, H = if_cell, COLLECTION_THRESHOLD
+    # g-and-h members along g → −∞ (B/|g| and the lower end A + B/|g| just below the smallest
+    # loss): the log-likelihood passes the issue's −1,236.69 and keeps growing
+    at_1e3 = truncated_loglik(x, "gandh", {"A": -122573639.0, "B": 1.424329508e11,
+                                           "g": -1e3, "h": 1.605898}, threshold=H)
+    at_1e4 = truncated_loglik(x, "gandh", {"A": -122628427.0, "B": 1.425070605e12,
+                                           "g": -1e4, "h": 1.607057}, threshold=H)
+    assert at_1e3 == pytest.approx(-1237.8457, abs=1e-3)
+    assert at_1e4 == pytest.approx(-1235.8783, abs=1e-3)
+    fit = fit_severity(x, "gandh", threshold=H)
+    # was: status "edge", h = 0, ξ = 0 (a light tail), log-likelihood −1,239.3370
+    assert fit.status == "degenerate" and "g → −∞" in fit.limit
+    assert fit.loglik > at_1e4 > -1236.69
+    assert fit.loglik == pytest.approx(-1232.1762, abs=1e-3)   # the corrected supremum
+    assert fit.tail_index == pytest.approx(1.586, abs=0.005) and not fit.finite_mean
+    assert fit.params["h"] == pytest.approx(fit.tail_index) and fit.params["g"] < -10
+    assert "keeps increasing towards the limit g → −∞" in fit.note
+
+
+def test_the_g_and_h_ridge_supremum_counts_the_smallest_loss_by_its_won(if_cell):
+    x, H = if_cell, COLLECTION_THRESHOLD
+    ll, xi = gandh_ridge(x, H)
+    assert ll == pytest.approx(-1232.1762, abs=1e-3) and xi == pytest.approx(1.586, abs=0.005)
+    # a coarser recording unit gives the spike less: one thousand won
+    ll_k, _ = gandh_ridge(x, H, unit=1000.0)
+    assert ll_k == pytest.approx(-1235.632, abs=2e-3) and ll_k < ll
+    # within the ridge, b → 0 is a Pareto shifted by A: never above the ridge's supremum
+    assert ll >= shifted_pareto_loglik(x, H)[0]
+
+
+@pytest.mark.parametrize("cell, status, loglik", [
+    ("EF", "edge", -3113.6350),          # h = 0 stays the supremum (the ridge: −3,116.80)
+    ("CPBP", "degenerate", -2051.9162),  # the ridge, 5.07 above the h = 0 edge −2,056.98
+    ("EDPM", "degenerate", -4233.3393),  # interior maximum, the ridge 0.08 below it: g unbounded
+])
+def test_g_and_h_fits_of_the_bundled_cells_compare_every_limit(cell, status, loglik):
+    fit = fit_severity(_bundled_cell(cell), "gandh", threshold=COLLECTION_THRESHOLD)
+    assert fit.status == status and fit.loglik == pytest.approx(loglik, abs=1e-3)
+
+
+def test_g_and_h_density_is_zero_beyond_a_bounded_support():
+    # h = 0, g = −1: Q(z) = 1 − e^(−z) < 1, so x = 2 lies outside the support. The density
+    # was exp(−684) there (z clipped at 38) and let a fit "gain" 14,844 log-likelihood units.
+    assert gh_logpdf(np.array([0.5, 2.0]), 0.0, 1.0, -1.0, 0.0)[1] == -np.inf
+    assert np.isfinite(gh_logpdf(0.5, 0.0, 1.0, -1.0, 0.0))
+    assert truncated_loglik(np.array([0.5, 0.6, 0.7, 0.8, 2.0]), "gandh",
+                            {"A": 0.0, "B": 1.0, "g": -1.0, "h": 0.0}, threshold=0.4) == -np.inf
+    d = SEVERITY_FAMILIES["gandh"].dist(A=0.0, B=1.0, g=-1.0, h=0.0)
+    assert float(d.sf(2.0)) == 0.0 and float(d.sf(0.5)) > 0.0
+    # scales below B_MIN have lost their precision: outside the parameter space
+    assert gh_logpdf(0.5, 0.0, B_MIN / 10, 1.0, 0.0) == -np.inf
+
+
+def test_fast_inversion_agrees_with_the_reference_inversion():
+    rng = np.random.default_rng(22)
+    worst_z = worst_d = 0.0
+    for _ in range(60):
+        A, B = rng.normal(0.0, 2.0), float(np.exp(rng.normal(0.0, 1.5)))
+        g, h = rng.normal(0.0, 2.0), float(abs(rng.normal(0.0, 1.0))) * rng.integers(0, 2)
+        x = np.sort(np.exp(rng.normal(0.0, 2.0, 300)))
+        z, dq = gh_zd(x, A, B, g, h)
+        ref = gh_z(x, A, B, g, h)
+        inside = np.abs(ref) < 37.9
+        worst_z = max(worst_z, float(np.max(np.abs(z - ref)[inside], initial=0.0)))
+        # the density against a central difference of the closed-form Q at the reference z
+        zr = ref[inside]
+        dq_num = (gh_quantile(zr + 1e-7, A, B, g, h) - gh_quantile(zr - 1e-7, A, B, g, h)) / 2e-7
+        lp = SEVERITY_FAMILIES["gandh"].dist(A=A, B=B, g=g, h=h).logpdf(x[inside])
+        ref_lp = -0.5 * np.log(2 * np.pi) - 0.5 * zr ** 2 - np.log(dq_num)
+        worst_d = max(worst_d, float(np.max(np.abs(lp - ref_lp), initial=0.0)))
+    assert worst_z < 1e-9
+    assert worst_d < 1e-5          # the central difference's own error is ~1e-6
+    # rows of parameters (a fit's stencil)
+    A = np.array([[0.5], [0.8], [-1.0]])
+    y = np.linspace(0.2, 50.0, 400)
+    z, dq = gh_zd(y, A, 0.5, 1.5, 0.3)
+    np.testing.assert_allclose(z, gh_z(y, A, 0.5, 1.5, 0.3), atol=1e-10)
+    np.testing.assert_allclose(gh_quantile(z, A, 0.5, 1.5, 0.3), np.broadcast_to(y, z.shape),
+                               rtol=1e-12)
+
+
+def test_fast_g_and_h_search_reaches_the_careful_maximum():
+    x, H = truncated_sample("gandh", n_total=6000, seed=11)
+    x = x[:2500]
+    assert x.size > N_EXACT                      # the summary search, then every loss
+    c = float(np.median(x))
+    y, n = x / c, x.size
+    fast = search_gandh(y, H / c)
+    slow = search_gandh(y, H / c, exact=True)    # every stage on every loss
+    for a, b in ((fast.free, slow.free), (fast.edge, slow.edge)):
+        ll_a, ll_b = -a.fun - n * np.log(c), -b.fun - n * np.log(c)
+        assert ll_a == pytest.approx(ll_b, rel=1e-6)
+    assert fast.free.converged and fast.free.fun < fast.edge.fun     # h > 0 beats h = 0
+    # the public fit: its log-likelihood is that of its parameters with the reference
+    # inversion gh_z (not the grid) and a difference quotient of Q, and the slow maximum
+    fit = fit_severity(x, "gandh", threshold=H)
+    assert fit.status == "ok"
+    p = fit.params
+    z = gh_z(np.r_[H, x], p["A"], p["B"], p["g"], p["h"])
+    dq = (gh_quantile(z[1:] + 1e-6, p["A"], p["B"], p["g"], p["h"])
+          - gh_quantile(z[1:] - 1e-6, p["A"], p["B"], p["g"], p["h"])) / 2e-6
+    ref = float(np.sum(-0.5 * np.log(2 * np.pi) - 0.5 * z[1:] ** 2 - np.log(dq))
+                - n * float(stats.norm.logsf(z[0])))
+    assert fit.loglik == pytest.approx(ref, rel=1e-8)
+    assert fit.loglik == pytest.approx(-slow.free.fun - n * np.log(c), rel=1e-6)
+
+
+def test_a_g_and_h_fit_takes_the_better_of_two_maxima_and_says_so():
+    # 1,000 losses of the g-and-h (A 2e7, B 1.5e7, g 1.8, h 0.15) above 1e7 (benchmarks/
+    # bench_gandh.py): two local maxima, h = 0.10 (g > 0, where the old search stopped, at
+    # −18,156.2082) and h = 0.94 (g < 0), 0.57 higher
+    d = SEVERITY_FAMILIES["gandh"].dist(A=2e7, B=1.5e7, g=1.8, h=0.15)
+    x = d.rvs(size=3000, random_state=np.random.default_rng(1))
+    x = x[x > 1e7][:1000]
+    fit = fit_severity(x, "gandh", threshold=1e7)
+    assert fit.status == "ok"
+    assert fit.loglik == pytest.approx(-18155.6334, abs=1e-3)
+    assert fit.tail_index == pytest.approx(0.943, abs=0.01)
+    assert "A second maximum of the g-and-h likelihood, 0.57 below this one, has h = 0.10" \
+        in fit.note
