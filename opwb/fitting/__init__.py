@@ -19,8 +19,7 @@ _EXPORTS = {
         "annual_counts", "year_exposure"
     ], "frequency"),
     **dict.fromkeys([
-        "gh_quantile", "gh_dquantile", "gh_z", "gh_zd", "gh_logpdf", "gh_logpdf_warm", "gh_logsf",
-        "gh_isf"
+        "gh_quantile", "gh_dquantile", "gh_z", "gh_zd", "gh_logpdf", "gh_logsf", "gh_isf"
     ], "gandh"),
     **dict.fromkeys([
         "DEFAULT_N_BOOT", "MIN_USABLE_SHARE", "min_usable", "GofResult", "gof_statistics",

@@ -130,8 +130,6 @@ class SeverityFamily:
     starts: Callable[[np.ndarray, float], np.ndarray]
     scipy_maker: Callable | None = None
     log_scale_params: tuple[str, ...] = ()
-    warm_logpdf: Callable | None = None  # (x, *params, z0) -> (logpdf, state) for fast refits
-    # (no family needs one since the g-and-h inversion became fast: opwb.fitting.gandh.gh_zd)
     tail: Callable[..., float] | None = None  # natural parameters -> tail index ξ (None: 0)
     shifted: bool = False
 
@@ -334,11 +332,10 @@ def _scipy_shifted_lognormal(mu, sigma, loc):
 
 
 def _fam(name, label, label_ko, params, scale, positive, fns, starts, maker, min_support=0.0,
-         log_scale=(), warm=None, tail=None, shifted=False):
+         log_scale=(), tail=None, shifted=False):
     transform = tuple(t if isinstance(t, str) else ("log" if t else "id") for t in positive)
     return SeverityFamily(name, label, label_ko, params, scale, transform, min_support,
-                          *fns, starts, maker, log_scale, warm,
-                          tail or _light_tail, shifted)
+                          *fns, starts, maker, log_scale, tail or _light_tail, shifted)
 
 
 SEVERITY_FAMILIES: dict[str, SeverityFamily] = {f.name: f for f in (

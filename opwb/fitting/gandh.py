@@ -24,8 +24,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-__all__ = ["gh_quantile", "gh_dquantile", "gh_z", "gh_zd", "gh_logpdf", "gh_logpdf_warm",
-           "gh_logsf", "gh_isf", "B_MIN", "Z_MAX"]
+__all__ = ["gh_quantile", "gh_dquantile", "gh_z", "gh_zd", "gh_logpdf", "gh_logsf", "gh_isf",
+           "B_MIN", "Z_MAX"]
 
 Z_MAX = 38.0  # Φ(−38) ≈ 3e−316: the bracket covers every representable probability
 B_MIN = 1e-250  # smaller scales are outside the parameter space (B·e^{gz} loses precision)
@@ -267,20 +267,14 @@ def _newton_bracketed(z, X, par, lo, hi, tol, max_iter):
     return z, d, done
 
 
-def gh_logpdf_warm(x, A, B, g, h, z0=None):
-    """(log density, z); ``z0`` is accepted for compatibility and not needed (the grid
-    start of :func:`gh_zd` does not depend on earlier calls). ``B`` below :data:`B_MIN`
-    (where ``B·e^{gz}`` has lost its precision) gives −inf."""
+def gh_logpdf(x, A, B, g, h):
+    """log density: log φ(z) − log Q'(z) at z = Q⁻¹(x); −inf outside Q([−Z_MAX, Z_MAX]),
+    and for ``B`` below :data:`B_MIN` (where ``B·e^{gz}`` has lost its precision)."""
     z, d = gh_zd(x, A, B, g, h)
     with np.errstate(divide="ignore", invalid="ignore"):
         out = -_LOG_SQRT_2PI - 0.5 * z * z - np.log(d)
     ok = np.isfinite(out) & (np.abs(z) < Z_MAX) & (np.asarray(B) > B_MIN)
-    return np.where(ok, out, -np.inf), z
-
-
-def gh_logpdf(x, A, B, g, h):
-    """log density: log φ(z) − log Q'(z) at z = Q⁻¹(x); −inf outside Q([−Z_MAX, Z_MAX])."""
-    return gh_logpdf_warm(x, A, B, g, h)[0]
+    return np.where(ok, out, -np.inf)
 
 
 def gh_logsf(x, A, B, g, h):

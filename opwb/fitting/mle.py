@@ -104,8 +104,6 @@ def batch_negloglik(family: SeverityFamily, y: np.ndarray, h) -> callable:
     n = y.shape[1]
     h = np.broadcast_to(np.asarray(h, dtype=float), (y.shape[0],))
 
-    cache = np.full(y.shape, np.nan) if family.warm_logpdf is not None else None
-
     def fun(theta: np.ndarray, rows: np.ndarray) -> np.ndarray:
         with np.errstate(all="ignore"):             # infeasible points give inf, not warnings
             return _fun(theta, rows)
@@ -113,13 +111,7 @@ def batch_negloglik(family: SeverityFamily, y: np.ndarray, h) -> callable:
     def _fun(theta: np.ndarray, rows: np.ndarray) -> np.ndarray:
         params = family.to_natural(theta)           # each (r, P)
         args = (y[rows][:, None, :], *(p[..., None] for p in params))
-        if cache is None:
-            ll = family.raw_logpdf(*args).sum(-1)
-        else:                                       # warm start from the last centre point
-            z0 = cache[rows][:, None, :]
-            lp, z = family.warm_logpdf(*args, None if np.isnan(z0).any() else z0)
-            cache[rows] = z[:, 0, :]
-            ll = lp.sum(-1)
+        ll = family.raw_logpdf(*args).sum(-1)
         hr = h[rows][:, None]
         trunc = np.where(hr > 0, family.raw_logsf(np.where(hr > 0, hr, 1.0), *params), 0.0)
         out = -(ll - n * trunc)
