@@ -7,9 +7,12 @@ sources with positions a person can find (``tableio``: what a file is from its c
 in ``excelread``, a workbook's date system in ``datesystem``; date cells and the
 placeholders for "no date" in ``dates``), the validating loaders of loss events, the
 insurance programme table and external large losses, the one rule for a policy's layer
-terms (``terms``), the bundled files' location and the
+terms (``terms``), the run store — every recorded run in an SQLite file or a PostgreSQL
+database, never a loss record (``runstore``; its schema and upgrade in ``runschema``, the
+checks of a run's rows in ``runrows``) — the bundled files' location and the
 seeded generator of the synthetic bundled losses (``synth``). It may import no other opwb
-package: every layer above builds on it.
+package: every layer above builds on it. Besides the standard library, numpy and pandas, it
+may import sqlalchemy and alembic (the run store).
 """
 from opwb._lazy import attach
 
@@ -17,7 +20,8 @@ _EXPORTS = {
     **dict.fromkeys(["DATA_DIR", "data_path"], "bundled"),
     **dict.fromkeys(["Case", "Incident", "load_case", "bundled_case", "open_case", "parse_krw",
                      "CASE_ENV"], "case"),
-    **dict.fromkeys(["DataError", "Problem"], "errors"),
+    **dict.fromkeys(["DataError", "Problem", "RunStoreError"], "errors"),
+    **dict.fromkeys(["open_store", "RunStore"], "runstore"),
     **dict.fromkeys(["NoDate", "parse_optional_date", "DATE_RANGE", "NO_DATE"], "dates"),
     **dict.fromkeys(["EPOCH_1900", "EPOCH_1904", "serial_epoch"], "datesystem"),
     **dict.fromkeys(["layer_term_problems", "TowerLayer", "tower_problems", "ground_up_bands"],

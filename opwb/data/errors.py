@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["DataError", "Problem", "CellError"]
+__all__ = ["DataError", "Problem", "CellError", "RunStoreError"]
 
 
 @dataclass(frozen=True)
@@ -54,3 +54,9 @@ class DataError(ValueError):
 class CellError(ValueError):
     """A cell could not be parsed; the message says what was expected (a loader reports it
     at the cell's file, line or row and column)."""
+
+
+class RunStoreError(ValueError):
+    """A run store that cannot be used as asked: a newer or foreign database, an unknown
+    run, a duplicate label, a run that cannot be recorded. The message names the store's
+    URL (password masked)."""
