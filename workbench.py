@@ -31,7 +31,7 @@ environment is passed on unchanged, so an ``OPWB_CASE`` set in the shell works t
 absolute path is safest: kernels run in the notebook's folder).
 
 ``test`` first makes sure the Debian packages the tests drive are installed (``chromium``,
-``fonts-noto-cjk``, ``poppler-utils``), before it even looks at ``.venv``. Missing ones are
+``fonts-noto-cjk``, ``poppler-utils``, ``postgresql``), before it even looks at ``.venv``. Missing ones are
 installed with ``apt-get install -y`` when running as root, or through ``sudo -n`` when
 passwordless sudo allows it; otherwise it stops at once, exit status 1, printing the one
 command to run. It then runs pytest on the whole suite with the environment's Python; the exit
@@ -83,7 +83,8 @@ APP_TEMPLATE = "opwb"  # share/jupyter/voila/templates/opwb
 KERNEL_MANAGER = "opwb.app.serving.PageKernelManager"
 PIP_JSON_URL = "https://pypi.org/pypi/pip/json"
 APT_HINT = "sudo apt-get install python3-venv"
-#: Debian packages the tests need, each with the files that show it is installed.
+#: Debian packages the tests need, each with the files that show it is installed (a ``*`` in a
+#: path stands for any one folder name: PostgreSQL's major version, which Debian releases change).
 SYSTEM_PACKAGES = (
     # the headless browser of the browser tests and of the deck's PDF (never downloaded)
     ("chromium", ("/usr/bin/chromium",)),
@@ -92,6 +93,8 @@ SYSTEM_PACKAGES = (
     # pdfinfo, pdffonts, pdftotext, pdftoppm for checking exported slides and PDFs
     ("poppler-utils", ("/usr/bin/pdftotext", "/usr/bin/pdfinfo", "/usr/bin/pdffonts",
                        "/usr/bin/pdftoppm")),
+    # the PostgreSQL server the run-store tests start for their session (tests/runs)
+    ("postgresql", ("/usr/lib/postgresql/*/bin/initdb", "/usr/lib/postgresql/*/bin/pg_ctl")),
 )
 APT_LISTS = "/var/lib/apt/lists"
 APT_LOCK_TIMEOUT = 300  # seconds to wait for dpkg's lock (unattended-upgrades on a new machine)
@@ -283,10 +286,17 @@ def _under(root: Path, path: str) -> Path:
     return Path(root) / path.lstrip("/")
 
 
+def _present(root: Path, path: str) -> bool:
+    """True when ``path`` (under ``root``; a ``*`` matches any one folder name) exists."""
+    if "*" in path:
+        return any(Path(root).glob(path.lstrip("/")))
+    return _under(root, path).exists()
+
+
 def missing_system_packages(root: Path = Path("/")) -> list:
     """The packages of ``SYSTEM_PACKAGES`` whose files are not all present under ``root``."""
     return [name for name, files in SYSTEM_PACKAGES
-            if not all(_under(root, f).exists() for f in files)]
+            if not all(_present(root, f) for f in files)]
 
 
 def venv_package_wanted(venv: Path = VENV) -> bool:
@@ -395,7 +405,7 @@ def ensure_system_packages(root: Path | None = None, euid: int | None = None,
         raise WorkbenchError(f"apt-get installed {' '.join(packages)}, yet files of "
                              f"{', '.join(still)} are still missing: "
                              + ", ".join(f for n, files in SYSTEM_PACKAGES if n in still
-                                         for f in files if not _under(root, f).exists()))
+                                         for f in files if not _present(root, f)))
     say("Debian packages ready")
 
 

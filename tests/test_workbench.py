@@ -1,8 +1,8 @@
 """The set-up step of the README's test command: the Debian packages the tests need.
 
 ``python3 workbench.py test`` must work on a new Debian machine with nothing but ``python3``:
-before pytest (and before ``.venv``) it installs ``chromium``, ``fonts-noto-cjk`` and
-``poppler-utils`` when they are missing and it can (as root, or through ``sudo -n``), and
+before pytest (and before ``.venv``) it installs ``chromium``, ``fonts-noto-cjk``,
+``poppler-utils`` and ``postgresql`` when they are missing and it can (as root, or through ``sudo -n``), and
 otherwise stops within seconds printing the one command to run.
 
 These tests run the README's command with a freshly created venv's Python (standard library
@@ -27,9 +27,10 @@ import pytest
 import workbench
 
 REPO = Path(__file__).resolve().parents[1]
-PACKAGES = ["chromium", "fonts-noto-cjk", "poppler-utils"]
+PACKAGES = ["chromium", "fonts-noto-cjk", "poppler-utils", "postgresql"]
 INSTALL = f"apt-get -o DPkg::Lock::Timeout={workbench.APT_LOCK_TIMEOUT} install -y " + " ".join(PACKAGES)
-MANUAL = "sudo apt-get install -y chromium fonts-noto-cjk poppler-utils"
+MANUAL = "sudo apt-get install -y chromium fonts-noto-cjk poppler-utils postgresql"
+PG_MAJOR = "15"  # what the fake apt-get installs where a package's path says "*"
 GIVE_UP_WITHIN = 10.0  # seconds: the command must stop this fast when it cannot install
 
 _FAKE_APT = """#!/bin/sh
@@ -69,7 +70,8 @@ class FakeMachine:
         self.root, self.bin, self.log = base / "root", base / "bin", base / "calls.log"
         self.root.mkdir()
         self.bin.mkdir()
-        files = " ".join(f for _, fs in workbench.SYSTEM_PACKAGES for f in fs)
+        files = " ".join(f.replace("*", PG_MAJOR) for _, fs in workbench.SYSTEM_PACKAGES
+                         for f in fs)
         if apt:
             self._tool("apt-get", _FAKE_APT.format(log=self.log, root=self.root, files=files))
         if sudo:
@@ -90,7 +92,7 @@ class FakeMachine:
     def install_everything(self) -> None:
         for _, files in workbench.SYSTEM_PACKAGES:
             for f in files:
-                path = self.root / f.lstrip("/")
+                path = self.root / f.replace("*", PG_MAJOR).lstrip("/")
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.touch()
 
@@ -136,13 +138,25 @@ def test_the_fake_machine_lacks_what_the_real_one_may_have(tmp_path):
     assert workbench.missing_system_packages(machine.root) == ["poppler-utils"]
 
 
+def test_postgresql_of_any_major_version_counts_as_installed(tmp_path):
+    """PostgreSQL's programs live in /usr/lib/postgresql/<major>/bin: any major will do
+    (Debian 12 ships 15, Debian 13 ships 17), and the programs the tests use must be there."""
+    machine = FakeMachine(tmp_path)
+    machine.install_everything()
+    pg = machine.root / "usr/lib/postgresql"
+    (pg / PG_MAJOR).rename(pg / "17")
+    assert workbench.missing_system_packages(machine.root) == []
+    (pg / "17/bin/pg_ctl").unlink()
+    assert workbench.missing_system_packages(machine.root) == ["postgresql"]
+
+
 def test_root_installs_the_missing_packages_then_runs_pytest(tmp_path, fresh_python):
     """A new container: root, no package lists yet → apt-get update, then install."""
     machine = FakeMachine(tmp_path)
     result, _ = machine.run_test_command(fresh_python, "--version", euid=0)
     assert result.returncode == 0, _output(result)
     assert machine.calls() == ["apt-get update", INSTALL]
-    assert "installing Debian packages chromium fonts-noto-cjk poppler-utils" in result.stdout
+    assert "installing Debian packages " + " ".join(PACKAGES) in result.stdout
     assert "pytest" in _output(result)  # the command went on to pytest
     assert workbench.missing_system_packages(machine.root) == []
 
