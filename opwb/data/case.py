@@ -7,7 +7,14 @@ constant any computing layer knows. A case file names, relative to itself, the l
 insurance programme, the quotes of the bond, optional external losses and saved model sets,
 and the bank's settings: name, collection threshold, plausible maximum of a single loss,
 observation window, the bond's policy id, reference incidents, severity cap, valuation date,
-run length, seed, cost of capital, risk appetite and the frontier grid. Every setting has the bundled bank's value as its default.
+run length, seed, cost of capital, risk appetite and the frontier grid, and where its runs
+are recorded (``runs``: the run store of :mod:`opwb.data.runstore`, by default
+``runs.sqlite`` beside the case file). Every setting has the bundled bank's value as its
+default.
+
+``models`` names saved model-set files, or one model set frozen in a recorded run:
+``models = "run:2007Q1"`` (:attr:`Case.frozen_models`), which the scenario bases then use
+whatever the data, so that a change of data is seen apart from a refit.
 
 A setting is declared **once**: a field of :class:`Case` with its TOML parser in the field's
 metadata (:func:`_setting`); :func:`load_case` reads a file's keys through those declarations,
@@ -41,11 +48,12 @@ from typing import Any
 import pandas as pd
 
 from opwb.data.errors import DataError, Problem
+from opwb.data.runrows import RUN_PREFIX  # "run:LABEL": a model set frozen in a recorded run
 from opwb.data.schema import PLAUSIBLE_MAX_LOSS
 
 __all__ = ["Case", "Incident", "load_case", "bundled_case", "parse_krw", "CASE_KEYS",
            "DEFAULT_DEDUCTIBLES", "DEFAULT_LIMITS", "REQUIRED_FILES",
-           "open_case", "CASE_ENV"]
+           "open_case", "CASE_ENV", "RUN_PREFIX"]
 
 _UNITS = {"조": 1e12, "억": 1e8, "만": 1e4, "천": 1e3, "": 1.0}
 
@@ -215,14 +223,61 @@ def _paths(v: Any) -> tuple[str, ...]:
     return tuple(_text(x) for x in v)
 
 
+def _frozen_label(models: tuple[str, ...]) -> str | None:
+    """The run label of ``models`` (``("run:LABEL",)``), None when it names files only;
+    ``ValueError`` for several runs, a run mixed with files, or an empty label."""
+    runs = [m for m in models if m.startswith(RUN_PREFIX)]
+    if not runs:
+        return None
+    if len(runs) > 1:
+        raise ValueError(f"names {len(runs)} recorded runs ({', '.join(runs)}): a frozen model "
+                         f"set comes from one run")
+    if len(models) > 1:
+        files = [m for m in models if not m.startswith(RUN_PREFIX)]
+        raise ValueError(f"mixes a recorded run ({runs[0]}) with model-set files "
+                         f"({', '.join(files)}): name either one run or files")
+    label = runs[0][len(RUN_PREFIX):].strip()
+    if not label:
+        raise ValueError(f"expected \"run:LABEL\" with the run's label, got {runs[0]!r}")
+    return label
+
+
+def _model_sources(v: Any) -> tuple[str, ...]:
+    """Model-set files, or one recorded run ``"run:LABEL"``."""
+    models = _paths(v)
+    _frozen_label(models)
+    return models
+
+
+def _store(v: Any) -> str:
+    """A run store: a file path, or a database URL (checked by SQLAlchemy's parser) without
+    a password."""
+    text = _text(v)
+    if "://" in text:
+        import sqlalchemy as sa
+        try:
+            url = sa.engine.make_url(text)
+        except (sa.exc.ArgumentError, ValueError):
+            raise ValueError(f"expected a file path or a database URL such as "
+                             f"\"postgresql+psycopg://user@host:5432/opwb\", got {text!r}") \
+                from None
+        if url.password:
+            raise ValueError(f"the URL {url.render_as_string(hide_password=True)} holds a "
+                             f"password: a case file is copied into run records and reports, "
+                             f"so keep the password out of it (PostgreSQL reads it from "
+                             f"~/.pgpass or PGPASSWORD)")
+    return text
+
+
 def _setting(default: Any, parse: Callable[[Any], Any], doc: str, *, section: str | None = None,
-             path: bool = False, required_file: bool = True):
+             path: bool = False, required_file: bool = True, fingerprint: bool = True):
     """One case setting: its default (the bundled bank's), the parser of its TOML value,
-    what it means, the TOML section it sits in (None: top level) and whether it names a
-    file relative to the case."""
+    what it means, the TOML section it sits in (None: top level), whether it names a
+    file relative to the case, and whether it is part of :meth:`Case.fingerprint` (all
+    but where runs are recorded, which changes no figure)."""
     factory = (lambda d=default: d) if isinstance(default, (dict, list)) else None
     meta = {"parse": parse, "doc": doc, "section": section, "path": path,
-            "required_file": required_file}
+            "required_file": required_file, "fingerprint": fingerprint}
     if factory is not None:
         return field(default_factory=factory, metadata=meta)
     return field(default=default, metadata=meta)
@@ -250,8 +305,12 @@ class Case:
     external: str | None = _setting(None, _opt_text, "external large losses (optional)",
                                     path=True)
     models: tuple[str, ...] = _setting(
-        (), _paths, "saved model sets (optional), used where their data fingerprint matches "
-        "the losses", path=True)
+        (), _model_sources, "saved model sets (optional), used where their data fingerprint "
+        "matches the losses; or \"run:LABEL\": the model set frozen in a recorded run, used "
+        "whatever the data", path=True)
+    runs: str = _setting(
+        "runs.sqlite", _store, "the run store: an SQLite file (relative to the case file's "
+        "folder) or a database URL (postgresql+psycopg://...)", fingerprint=False)
     data_note: str | None = _setting(None, _opt_text,
                                      "the data's footnote on screens and slides (optional)")
     threshold: float = _setting(10_000_000.0, _amount, "collection threshold (KRW)")
@@ -306,8 +365,43 @@ class Case:
         return (self.root / value).resolve()
 
     def paths(self, key: str) -> tuple[Path, ...]:
+        """The files a list setting names, resolved against the case's folder (a
+        ``"run:LABEL"`` entry of ``models`` names a recorded run, not a file: skipped)."""
         value = getattr(self, key)
-        return tuple((self.root / v).resolve() for v in value) if value else ()
+        return tuple((self.root / v).resolve() for v in value
+                     if not (key == "models" and v.startswith(RUN_PREFIX))) if value else ()
+
+    @property
+    def frozen_models(self) -> str | None:
+        """The label of the recorded run whose model set ``models`` names
+        (``models = "run:LABEL"``), None when it names model-set files or nothing.
+
+        Raises
+        ------
+        opwb.DataError
+            ``models`` names several runs, or a run and files (naming the case file and
+            the key).
+        """
+        try:
+            return _frozen_label(self.models)
+        except ValueError as exc:
+            raise _problem(self.source or str(self.root), "models", str(exc)) from None
+
+    def run_store(self) -> str:
+        """Where the case's runs are recorded (:func:`opwb.data.runstore.open_store` takes
+        it): the setting ``runs`` as an absolute file path resolved against the case's
+        folder, or its database URL (an ``sqlite:///`` URL's relative file too is resolved
+        against the case's folder). Nothing is created here."""
+        if "://" not in self.runs:
+            return str((self.root / self.runs).resolve())
+        import sqlalchemy as sa
+        url = sa.engine.make_url(self.runs)
+        db = url.database
+        if url.get_backend_name() == "sqlite" and db and db != ":memory:" \
+                and not Path(db).is_absolute():
+            return url.set(database=str((self.root / db).resolve())).render_as_string(
+                hide_password=False)
+        return self.runs
 
     def replace(self, **changes: Any) -> "Case":
         return dataclasses.replace(self, **changes)
@@ -337,8 +431,12 @@ class Case:
 
     def fingerprint(self) -> str:
         """SHA-256 of the settings and the bytes of every file the case names: equal
-        fingerprints give equal figures (the key of the stored scenario bases)."""
-        h = hashlib.sha256(json.dumps(self.settings(), sort_keys=True, default=list,
+        fingerprints give equal figures (the key of the stored scenario bases). Where runs
+        are recorded (``runs``) is not part of it; a frozen model set's run is, by its
+        label (the scenario bases add the frozen set's own digest)."""
+        settings = {k: v for k, v in self.settings().items()
+                    if CASE_KEYS[k].metadata["fingerprint"]}
+        h = hashlib.sha256(json.dumps(settings, sort_keys=True, default=list,
                                       ensure_ascii=False).encode())
         for key in _PATH_KEYS:
             for p in self.paths(key) if key == "models" else [self.path(key)]:
