@@ -31,11 +31,11 @@ environment is passed on unchanged, so an ``OPWB_CASE`` set in the shell works t
 absolute path is safest: kernels run in the notebook's folder).
 
 ``test`` first makes sure the Debian packages the tests drive are installed (``chromium``,
-``fonts-noto-cjk``, ``poppler-utils``, ``postgresql``), before it even looks at ``.venv``. Missing ones are
-installed with ``apt-get install -y`` when running as root, or through ``sudo -n`` when
-passwordless sudo allows it; otherwise it stops at once, exit status 1, printing the one
-command to run. It then runs pytest on the whole suite with the environment's Python; the exit
-code is pytest's.
+``fonts-noto-cjk``, ``poppler-utils``, ``postgresql``), before it even looks at ``.venv``.
+Missing ones are installed with ``apt-get install -y`` when running as root, or through
+``sudo -n`` when passwordless sudo allows it; otherwise it stops at once, exit status 1,
+printing the one command to run. It then runs pytest on the whole suite with the
+environment's Python; the exit code is pytest's.
 
 Two environment variables exist for the tests of this file only: ``WORKBENCH_SYSTEM_ROOT``
 (a directory standing in for ``/`` when looking for the packages' files and apt's package

@@ -2,8 +2,8 @@
 
 ``python3 workbench.py test`` must work on a new Debian machine with nothing but ``python3``:
 before pytest (and before ``.venv``) it installs ``chromium``, ``fonts-noto-cjk``,
-``poppler-utils`` and ``postgresql`` when they are missing and it can (as root, or through ``sudo -n``), and
-otherwise stops within seconds printing the one command to run.
+``poppler-utils`` and ``postgresql`` when they are missing and it can (as root, or through
+``sudo -n``), and otherwise stops within seconds printing the one command to run.
 
 These tests run the README's command with a freshly created venv's Python (standard library
 only) against a fake machine: ``WORKBENCH_SYSTEM_ROOT`` points the package detection at an
