@@ -36,8 +36,8 @@ _EXPORTS = {
     ], "mle"),
     **dict.fromkeys([
         "CellFit", "ModelSet", "choose_family", "fit_model_set", "save_model_set",
-        "load_model_set", "models_for", "losses_fingerprint", "DEFAULT_MODEL_FILE",
-        "BUNDLED_MODEL_FILES", "TAIL_TEST_LEVEL"
+        "load_model_set", "model_set_doc", "model_set_from_doc", "models_for",
+        "losses_fingerprint", "DEFAULT_MODEL_FILE", "BUNDLED_MODEL_FILES", "TAIL_TEST_LEVEL"
     ], "modelset"),
     **dict.fromkeys([
         "mean_excess", "hill", "gpd_stability", "ThresholdSuggestion", "suggest_threshold",

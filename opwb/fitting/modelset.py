@@ -47,8 +47,8 @@ from opwb.fitting.gof import DEFAULT_N_BOOT, MIN_USABLE_SHARE, comparison_table,
 from opwb.fitting.result import SeverityFit
 
 __all__ = ["CellFit", "ModelSet", "choose_family", "fit_model_set", "save_model_set",
-           "load_model_set", "models_for", "losses_fingerprint", "DEFAULT_MODEL_FILE",
-           "BUNDLED_MODEL_FILES", "TAIL_TEST_LEVEL"]
+           "load_model_set", "model_set_doc", "model_set_from_doc", "models_for",
+           "losses_fingerprint", "DEFAULT_MODEL_FILE", "BUNDLED_MODEL_FILES", "TAIL_TEST_LEVEL"]
 
 DEFAULT_MODEL_FILE = "severity_models.json"
 BUNDLED_MODEL_FILES = ("severity_models.json", "severity_models_without_cd.json")
@@ -349,8 +349,35 @@ def fit_model_set(losses: pd.DataFrame, threshold: float, *, families: Iterable[
 
 
 # --------------------------------------------------------------------------- files
-def save_model_set(models: ModelSet | Mapping[str, CellFit], path, *, note: str = "") -> Path:
-    """Write a model set as indented JSON (human-readable, UTF-8); returns the path."""
+def model_set_doc(models: ModelSet | Mapping[str, CellFit], *, note: str = "") -> dict:
+    """A model set as a plain JSON-able dict: what :func:`save_model_set` writes and a run
+    record keeps (:mod:`opwb.data.runstore`).
+
+    Parameters
+    ----------
+    models : ModelSet or mapping of cell -> CellFit
+        The chosen models (a plain mapping has no threshold, fingerprint or note).
+    note : str, optional
+        The note to keep (default: the set's own).
+
+    Returns
+    -------
+    dict
+        ``{"kind": "opwb_model_set", "note", "threshold", "fingerprint",
+        "allow_infinite_mean", "cells": {cell: {"frequency", "severity", "reason"}}}``;
+        numbers are Python floats and ints (NaN and ±inf kept). No loss is in it: only
+        the fitted parameters and :func:`losses_fingerprint`, a hash.
+
+    Examples
+    --------
+    >>> models = load_model_set()
+    >>> doc = model_set_doc(models)
+    >>> doc["kind"], sorted(doc["cells"]) == sorted(models)
+    ('opwb_model_set', True)
+    >>> again = model_set_from_doc(doc)
+    >>> all(again[c].severity.params == models[c].severity.params for c in models)
+    True
+    """
     meta = models if isinstance(models, ModelSet) else None
     doc = {"kind": "opwb_model_set", "note": note or (meta.note if meta else ""),
            "threshold": meta.threshold if meta else None,
@@ -358,9 +385,45 @@ def save_model_set(models: ModelSet | Mapping[str, CellFit], path, *, note: str 
            "allow_infinite_mean": meta.allow_infinite_mean if meta else False,
            "cells": {cell: {"frequency": m.frequency.to_dict(), "severity": m.severity.to_dict(),
                             "reason": m.reason} for cell, m in models.items()}}
+    return json.loads(json.dumps(doc, default=_jsonable))
+
+
+def model_set_from_doc(doc: Mapping, *, source: str = "") -> ModelSet:
+    """The :class:`ModelSet` of a doc written by :func:`model_set_doc` (a model-set file's
+    contents, or a recorded run's model set).
+
+    Parameters
+    ----------
+    doc : mapping
+        The doc.
+    source : str, optional
+        Where it came from (a file, ``"run 2007Q1"``), for the error message.
+
+    Raises
+    ------
+    ValueError
+        ``doc`` is not an opwb model set (its ``kind`` is not ``"opwb_model_set"``).
+    """
+    if not isinstance(doc, Mapping) or doc.get("kind") != "opwb_model_set":
+        kind = doc.get("kind") if isinstance(doc, Mapping) else type(doc).__name__
+        where = f"{source}: " if source else ""
+        raise ValueError(f"{where}not an opwb model set (kind={kind!r})")
+    cells = {cell: CellFit(FrequencyFit.from_dict(d["frequency"]),
+                           SeverityFit.from_dict(d["severity"]), d.get("reason", ""))
+             for cell, d in doc["cells"].items()}
+    threshold = doc.get("threshold")
+    if threshold is None:
+        threshold = next(iter(cells.values())).threshold if cells else 0.0
+    return ModelSet(cells, float(threshold), str(doc.get("fingerprint", "")),
+                    bool(doc.get("allow_infinite_mean", False)), str(doc.get("note", "")))
+
+
+def save_model_set(models: ModelSet | Mapping[str, CellFit], path, *, note: str = "") -> Path:
+    """Write a model set as indented JSON (human-readable, UTF-8; :func:`model_set_doc`);
+    returns the path."""
+    doc = model_set_doc(models, note=note)
     path = Path(path)
-    path.write_text(json.dumps(doc, indent=2, ensure_ascii=False, default=_jsonable) + "\n",
-                    encoding="utf-8")
+    path.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return path
 
 
@@ -371,21 +434,13 @@ def _jsonable(v):
 
 
 def load_model_set(path=None) -> ModelSet:
-    """Read a model set (default: the bundled ``data/severity_models.json``)."""
+    """Read a model set (default: the bundled ``data/severity_models.json``;
+    :func:`model_set_from_doc`)."""
     if path is None:
         from opwb.data.bundled import data_path
         path = data_path(DEFAULT_MODEL_FILE)
     doc = json.loads(Path(path).read_text(encoding="utf-8"))
-    if doc.get("kind") != "opwb_model_set":
-        raise ValueError(f"{path}: not an opwb model set (kind={doc.get('kind')!r})")
-    cells = {cell: CellFit(FrequencyFit.from_dict(d["frequency"]),
-                           SeverityFit.from_dict(d["severity"]), d.get("reason", ""))
-             for cell, d in doc["cells"].items()}
-    threshold = doc.get("threshold")
-    if threshold is None:
-        threshold = next(iter(cells.values())).threshold if cells else 0.0
-    return ModelSet(cells, float(threshold), str(doc.get("fingerprint", "")),
-                    bool(doc.get("allow_infinite_mean", False)), str(doc.get("note", "")))
+    return model_set_from_doc(doc, source=str(path))
 
 
 def models_for(losses: pd.DataFrame, threshold: float, *, allow_infinite_mean: bool = False,
