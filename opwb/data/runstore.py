@@ -393,6 +393,21 @@ class RunStore:
         run["run_id"] = run_id
         return run
 
+    def model_sets(self, ref: int | str) -> dict[str, dict]:
+        """The model sets of run ``ref`` by base (``{"True": doc, "False": doc}``), as
+        given to :meth:`record` (without reading the run's figures).
+
+        Raises
+        ------
+        RunStoreError
+            No such run (the message lists the labels present).
+        """
+        with self._reading() as conn:
+            run_id = self._run_id(conn, ref)
+            found = conn.execute(sa.select(MODELS.c.base, MODELS.c.doc)
+                                 .where(MODELS.c.run_id == run_id)).all()
+        return {base: json.loads(text) for base, text in found}
+
     def model_set_doc(self, ref: int | str, base: str | bool) -> dict:
         """The model set of run ``ref`` for ``base`` (``"True"``: with the reference
         incidents, ``"False"``: without), as given to :meth:`record`.
@@ -404,14 +419,11 @@ class RunStore:
             it has).
         """
         base = str(base)
-        with self._reading() as conn:
-            run_id = self._run_id(conn, ref)
-            found = dict(conn.execute(sa.select(MODELS.c.base, MODELS.c.doc)
-                                      .where(MODELS.c.run_id == run_id)).all())
+        found = self.model_sets(ref)
         if base not in found:
             raise RunStoreError(f"run {ref!r} of {self.url} has no model set for base "
                                 f"{base!r}; it has: {', '.join(sorted(found)) or '(none)'}")
-        return json.loads(found[base])
+        return found[base]
 
     def figures(self, refs: Iterable[int | str] | int | str | None = None) -> pd.DataFrame:
         """The figures of runs ``refs`` (default: every run) as one long table.

@@ -8,7 +8,9 @@ policy id, the reference incidents and management's default risk appetite;
 :data:`DEFAULT_SPEC` is the bundled case's. :func:`scenario_bases` builds (once per process
 and specification, and once per case on disk: :mod:`opwb.scenarios.store`) the scenario
 bases with and without the case's reference incidents, so every caller shares one
-simulation.
+simulation. A case whose ``models`` names a recorded run (``models = "run:2007Q1"``) gets
+the model sets frozen in that run (:func:`frozen_model_sets`, from the case's run store),
+whatever its data: a change of data is then seen apart from a refit.
 
 :func:`precision` says whether a run meets the stated relative precision of the headline
 figure (net VaR 99.9%) and how many years would: the Monte Carlo error of a quantile falls
@@ -16,20 +18,24 @@ as ``1/sqrt(n)`` (Serfling 1980, §2.3.3), so ``n_needed = n · (rse / target)²
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import numbers
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 
 from opwb.data.units import EOK
+from opwb.fitting.modelset import ModelSet
 from opwb.scenarios.base import (BBB_POLICY_ID, DEFAULT_SEVERITY_CAP, ScenarioBase,
                                  ScenarioSettings, build_scenario_base)
 
 __all__ = ["ScenarioSpec", "DEFAULT_SPEC", "Appetite", "DEFAULT_APPETITE", "scenario_bases",
            "bundled_inputs", "case_inputs", "spec_for", "grid_for", "precision", "Precision",
-           "current_cover", "incident_label", "base_labels"]
+           "current_cover", "incident_label", "base_labels", "frozen_model_sets"]
 
 
 def _finite_amount(value, what: str, alternative: str = "") -> float:
@@ -239,7 +245,10 @@ def scenario_bases(spec: ScenarioSpec | None = None, *, case=None,
         ``case``; :data:`DEFAULT_SPEC` for the bundled case).
     case : opwb.data.case.Case, optional
         The bank's case (default :func:`opwb.data.case.bundled_case`): its losses (collected
-        at its threshold) and programme; own losses are fitted by the model-choice rule.
+        at its threshold) and programme; own losses are fitted by the model-choice rule,
+        unless the case's ``models`` names a recorded run (``"run:LABEL"``): then the model
+        sets frozen in that run are used whatever the data (:func:`frozen_model_sets`), and
+        the stored bases are keyed by those sets too.
     losses, programme : optional
         Data given directly instead of a case's (``opwb.load_losses``,
         :class:`opwb.insurance.Programme`); the other comes from ``case``. Never stored.
@@ -261,7 +270,8 @@ def scenario_bases(spec: ScenarioSpec | None = None, *, case=None,
     ------
     opwb.DataError
         From the case's files; ``ValueError`` when an incident is not in the data or the
-        programme has no ``spec.bond_policy``.
+        programme has no ``spec.bond_policy``, or as :func:`frozen_model_sets` (a frozen
+        model set that cannot be had, or was fitted at another threshold).
     """
     from opwb.data.case import bundled_case
     case = bundled_case() if case is None else case
@@ -272,6 +282,10 @@ def scenario_bases(spec: ScenarioSpec | None = None, *, case=None,
     if spec.case_key and spec.case_key != case_key:
         raise ValueError("the spec was made from another case (spec_for(case) of the case "
                          "given, or its replace())")
+    sides = (True, False) if spec.incidents else (True,)
+    frozen = frozen_model_sets(case, spec)
+    if frozen is not None:  # a key of their own: never the bases of another frozen set
+        case_key = f"{case_key}+frozen-{_models_digest(frozen)}"
     key = (spec.n_years, spec.seed, spec.severity_cap, spec.threshold, spec.bond_policy,
            spec.incident_ids, case_key)
     stored = cache and not given
@@ -281,7 +295,6 @@ def scenario_bases(spec: ScenarioSpec | None = None, *, case=None,
         c_losses, c_prog, _ = case_inputs(case)
         losses = c_losses if losses is None else losses
         programme = c_prog if programme is None else programme
-    sides = (True, False) if spec.incidents else (True,)
 
     def build() -> dict[bool, ScenarioBase]:
         out = {}
@@ -292,7 +305,7 @@ def scenario_bases(spec: ScenarioSpec | None = None, *, case=None,
                 losses, programme, include_cd=cd, n_years=spec.n_years, seed=spec.seed,
                 threshold=spec.threshold, severity_cap=spec.severity_cap,
                 incidents=spec.incident_ids, incident_names=incident_label(spec),
-                bond_policy=spec.bond_policy,
+                bond_policy=spec.bond_policy, models=None if frozen is None else frozen[cd],
                 saved_models=case.paths("models"), progress=step)
         return out
 
@@ -300,8 +313,62 @@ def scenario_bases(spec: ScenarioSpec | None = None, *, case=None,
         return build()
     from opwb.scenarios.store import stored_bases
     _BASES[key] = stored_bases(spec, build, losses, programme, progress=progress,
-                               case_key=case_key)
+                               case_key=case_key, models=frozen)
     return _BASES[key]
+
+
+def frozen_model_sets(case, spec: ScenarioSpec | None = None) -> dict[bool, ModelSet] | None:
+    """The model sets frozen in the recorded run that the case's ``models`` names
+    (``models = "run:LABEL"``), by base: ``{True: with the reference incidents, False:
+    without}`` (``{True: ...}`` when the case has none); None when ``models`` names files.
+
+    They come from the case's run store (:meth:`opwb.data.case.Case.run_store`,
+    :func:`opwb.data.runstore.open_store`) and are used whatever the case's data.
+
+    Raises
+    ------
+    ValueError
+        The run store does not exist, the run is not in it (``RunStoreError``, a
+        ``ValueError``, listing the runs there), it has no model set for a base the case
+        needs, or a frozen set was fitted at another threshold than ``spec.threshold``
+        (default: the case's).
+    """
+    label = case.frozen_models
+    if label is None:
+        return None
+    from opwb.data.runstore import open_store
+    from opwb.fitting.modelset import model_set_from_doc
+    threshold = float(case.threshold if spec is None else spec.threshold)
+    sides = (True, False) if (case.incidents if spec is None else spec.incidents) else (True,)
+    where = case.run_store()
+    said = f"the case's models = \"run:{label}\" ({case.source or case.root})"
+    if "://" not in where and not Path(where).is_file():
+        raise ValueError(f"{said}: its run store {where} does not exist (the case's runs "
+                         f"setting names where runs are recorded)")
+    out = {}
+    with open_store(where) as store:
+        docs = store.model_sets(label)  # RunStoreError (ValueError) when not recorded
+        for side in sides:
+            if str(side) not in docs:
+                which = "with" if side else "without"
+                raise ValueError(f"{said}: run {label!r} of {store.url} has no model set "
+                                 f"{which} the reference incidents (base {str(side)!r}); it "
+                                 f"has {', '.join(sorted(docs)) or 'none'}")
+            models = model_set_from_doc(docs[str(side)], source=f"run {label!r}")
+            if not math.isclose(models.threshold, threshold, rel_tol=1e-12):
+                raise ValueError(
+                    f"{said}: the model set frozen in run {label!r} was fitted at a "
+                    f"collection threshold of {models.threshold:,.0f} KRW, the case's is "
+                    f"{threshold:,.0f} KRW: a frozen model set is used only at the "
+                    f"threshold it was fitted at")
+            out[side] = models
+    return out
+
+
+def _models_digest(models: Mapping[bool, ModelSet]) -> str:
+    from opwb.fitting.modelset import model_set_doc
+    text = json.dumps({str(k): model_set_doc(v) for k, v in models.items()}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def current_cover(base: ScenarioBase, name: str = "현행 계약"):

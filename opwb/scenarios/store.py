@@ -23,7 +23,8 @@ every kernel of the app, every notebook — loads them in a fraction of a second
   both bases (the cells the CD incident does not touch) are one file.
 * **Keyed by everything that fixes the numbers**: the specification's years, seed,
   severity cap, threshold, bond and incidents, the case's fingerprint (its settings and
-  the bytes of every file it names), the source of the layers that build the bases
+  the bytes of every file it names; with a model set frozen in a recorded run, a digest of
+  that set too), the source of the layers that build the bases
   (``opwb.data``, ``fitting``, ``engine``, ``insurance``, ``capital`` and the scenario
   base), and the numpy, scipy and Python versions. A change to any of them gives a new
   key, hence a new build; only the :data:`KEEP` most recently used entries are kept.
@@ -259,18 +260,23 @@ def _models_file(include_cd: bool) -> str:
     return f"models-{'with' if include_cd else 'without'}.json"
 
 
-def _rebuild_base(stored: Mapping, spec, losses, programme, sim, folder: Path):
+def _rebuild_base(stored: Mapping, spec, losses, programme, sim, folder: Path,
+                  frozen: Mapping | None = None):
     """A ScenarioBase around a stored simulation, with the stored model set (checked
-    against the losses by its fingerprint) and the programme, as
-    :func:`opwb.scenarios.base.build_scenario_base` builds them."""
-    from opwb.fitting.modelset import load_model_set, losses_fingerprint
+    against the losses by its fingerprint, or equal to the ``frozen`` set it was built
+    with) and the programme, as :func:`opwb.scenarios.base.build_scenario_base` builds
+    them."""
+    from opwb.fitting.modelset import load_model_set, losses_fingerprint, model_set_doc
     from opwb.scenarios.base import ScenarioBase, cell_models, without_incidents
     from opwb.scenarios.spec import incident_label
 
     include_cd = bool(stored["include_cd"])
     data = without_incidents(losses, spec.incident_ids, include_cd)
     models = load_model_set(folder / _models_file(include_cd))
-    if models.fingerprint != losses_fingerprint(data, spec.threshold):
+    if frozen is not None:
+        if model_set_doc(models) != model_set_doc(frozen[include_cd]):
+            raise ValueError("the stored models are not the frozen model set")
+    elif models.fingerprint != losses_fingerprint(data, spec.threshold):
         raise ValueError("the stored models were fitted on other losses")
     cells = cell_models(models, severity_cap=stored["cap_in"])
     base = ScenarioBase(include_cd, int(stored["n_years"]), int(stored["seed"]), cells,
@@ -282,12 +288,16 @@ def _rebuild_base(stored: Mapping, spec, losses, programme, sim, folder: Path):
     return base
 
 
-def load_bases(spec, losses, programme, folder: Path | None = None):
+def load_bases(spec, losses, programme, folder: Path | None = None, *,
+               models: Mapping | None = None):
     """The stored bases of ``spec`` (``{True: ..., False: ...}``), or None when there is
     no complete entry for its key.
 
     ``losses`` and ``programme`` must be the case's (:func:`~opwb.scenarios.spec.
     case_inputs`): the bases are rebuilt around the stored simulations and models.
+    ``models``: the frozen model sets the bases were built with
+    (:func:`~opwb.scenarios.spec.frozen_model_sets`), which the stored ones must equal
+    (otherwise the stored ones must have been fitted on ``losses``).
     """
     folder = entry_path(spec) if folder is None else Path(folder)
     manifest = folder / "manifest.json"
@@ -302,7 +312,7 @@ def load_bases(spec, losses, programme, folder: Path | None = None):
                   "seed": item["seed"], "cap_in": item["cap_in"],
                   "cache": _decode(item["cache"], folder)}
         base = _rebuild_base(stored, spec, losses, programme, _decode(item["sim"], folder),
-                             folder)
+                             folder, models)
         if "extra" in item:
             base._cache[EXTRA] = _decode(item["extra"], folder)
         out[bool(item["include_cd"])] = base
@@ -409,7 +419,8 @@ def _locked(root: Path):
 
 def stored_bases(spec, build: Callable[[], dict], losses, programme,
                  progress: Callable[[float, str], None] | None = None,
-                 case_key: str | None = None, variant: str = "") -> dict:
+                 case_key: str | None = None, variant: str = "",
+                 models: Mapping | None = None) -> dict:
     """The bases of ``spec`` from a case: loaded from the store, else built by ``build()``
     and stored.
 
@@ -430,6 +441,10 @@ def stored_bases(spec, build: Callable[[], dict], losses, programme,
         Another kind of base of the same case and spec (e.g. the predictive bases of
         :mod:`opwb.decision`, whose name carries their settings and source): a key of its
         own.
+    models : mapping of bool -> ModelSet, optional
+        The frozen model sets ``build`` uses (a case's ``models = "run:LABEL"``): a stored
+        entry is used only when its models equal them, whatever the losses' fingerprint.
+        ``case_key`` must then name them too, so that two frozen sets never share an entry.
 
     Returns
     -------
@@ -452,7 +467,7 @@ def stored_bases(spec, build: Callable[[], dict], losses, programme,
         if variant:
             key = f"{key}-{variant}"
         folder = root / key
-        found = _try_load(spec, losses, programme, folder)
+        found = _try_load(spec, losses, programme, folder, models)
         if found is not None:
             if progress is not None:
                 progress(1.0, "저장된 모의실험 결과 사용 (stored simulation)")
@@ -463,13 +478,13 @@ def stored_bases(spec, build: Callable[[], dict], losses, programme,
         except (OSError, _Unstorable):
             return bases  # the bases are fine; only storing them failed
         # from now on the same (shared, read-only) arrays as every later process
-        return _try_load(spec, losses, programme, folder) or bases
+        return _try_load(spec, losses, programme, folder, models) or bases
 
 
-def _try_load(spec, losses, programme, folder: Path):
+def _try_load(spec, losses, programme, folder: Path, models: Mapping | None = None):
     """:func:`load_bases`, with a damaged entry removed (and None returned)."""
     try:
-        return load_bases(spec, losses, programme, folder)
+        return load_bases(spec, losses, programme, folder, models=models)
     except (OSError, ValueError, KeyError, TypeError):
         shutil.rmtree(folder, ignore_errors=True)
         return None

@@ -57,6 +57,7 @@ def test_a_run_comes_back_as_recorded(store_url):
         assert same(loaded, run)                     # NaN stays NaN, None stays None, ±inf
         assert same(store.load("2007Q1"), store.load("run:2007Q1"))
         assert store.model_set_doc("run:2007Q1", "True") == model_set_doc()
+        assert store.model_sets("2007Q1") == run["models"]
         assert store.model_set_doc(run_id, False) == model_set_doc(
             "severity_models_without_cd.json")
         figures = store.figures()
@@ -243,7 +244,8 @@ _CHILD = """
 import sys, time
 from opwb.data.runstore import open_store
 from tests.runs.examples import make_run
-url, label, runs, n_figures, go = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+url, label, go = sys.argv[1], sys.argv[2], sys.argv[5]
+runs, n_figures = int(sys.argv[3]), int(sys.argv[4])
 store = open_store(url)
 print("ready", flush=True)
 while go != "-" and not __import__("os").path.exists(go):
