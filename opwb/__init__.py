@@ -8,7 +8,7 @@ warning filters, pandas options, rcParams or files). Matplotlib is imported only
 
 The package is built in layers, each a subpackage that imports only the layers before it:
 ``data`` → ``analysis`` / ``fitting`` → ``engine`` → ``insurance`` → ``capital`` →
-``scenarios`` → ``decision`` → ``report`` → ``app`` (see ``docs/ARCHITECTURE.md``).
+``scenarios`` → ``decision`` → ``runs`` → ``report`` → ``app`` (see ``docs/ARCHITECTURE.md``).
 
 Examples
 --------
@@ -29,7 +29,7 @@ from opwb.data.schema import COLLECTION_THRESHOLD, KOREAN_COLUMNS
 from opwb.data.taxonomy import BUSINESS_LINES, EVENT_TYPES
 from opwb.data.units import EOK, JO, format_krw
 
-__version__ = "0.1.0"
+from opwb._version import __version__
 
 _LAZY = {
     # data
@@ -66,11 +66,13 @@ _LAZY = {
     # decision
     "predictive_answer": "decision.robust", "predictive_bases": "decision.robust",
     "PredictiveSettings": "decision.predictive",
+    # runs
+    "record_run": "runs.record", "compare_runs": "runs.compare", "open_store": "data.runstore",
 }
 
 
 SUBPACKAGES = ("data", "analysis", "fitting", "engine", "insurance", "capital", "scenarios",
-               "decision", "report", "app")
+               "decision", "runs", "report", "app")
 """The layers, from data toward presentation (see ``docs/ARCHITECTURE.md``)."""
 
 _MOVED = {

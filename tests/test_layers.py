@@ -32,12 +32,14 @@ LAYERS: dict[str, set[str]] = {
     "capital": {"data", "engine", "insurance"},
     "scenarios": {"data", "fitting", "engine", "insurance", "capital"},
     "decision": {"data", "fitting", "engine", "insurance", "capital", "scenarios"},
+    "runs": {"data", "analysis", "fitting", "engine", "insurance", "capital", "scenarios",
+             "decision"},
     "report": {"data", "analysis", "fitting", "engine", "insurance", "capital", "scenarios",
-               "decision"},
+               "decision", "runs"},
     "app": {"data", "analysis", "fitting", "engine", "insurance", "capital", "scenarios",
-            "decision", "report"},
+            "decision", "runs", "report"},
 }
-ROOT_HELPERS = {"_lazy"}  # opwb._lazy: the lazy re-export helper every package uses
+ROOT_HELPERS = {"_lazy", "_version"}  # the lazy re-export helper; the version string
 
 
 def layer_of(module: str) -> str | None:
@@ -183,7 +185,7 @@ def test_each_layer_says_what_it_owns_and_may_import(layer):
 #: for the synthetic generator (issue 20: "nothing in opwb.scenarios or below imports the
 #: synthetic generator").
 COMPUTING_LAYERS = ("analysis", "fitting", "engine", "insurance", "capital", "scenarios",
-                    "decision")
+                    "decision", "runs")
 
 
 def test_no_computing_layer_imports_the_synthetic_generator():

@@ -311,3 +311,12 @@ def test_workbench_test_exits_with_pytests_exit_code(tmp_path, body, exit_code):
     (tmp_path / "test_sample.py").write_text(body)
     result = _workbench_test("-q", "-p", "no:cacheprovider", str(tmp_path), cwd=tmp_path)
     assert result.returncode == exit_code, result.stdout[-2000:]
+
+
+def test_the_version_is_said_once():
+    """``opwb.__version__`` (what run records and the settings sheet carry) is the version
+    pyproject.toml gives pip."""
+    import tomllib
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    import opwb
+    assert project["version"] == opwb.__version__

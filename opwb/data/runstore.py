@@ -386,12 +386,17 @@ class RunStore:
         with self._reading() as conn:
             run_id = self._run_id(conn, ref)
             doc = conn.execute(sa.select(RUNS.c.doc).where(RUNS.c.run_id == run_id)).scalar()
-            models = conn.execute(sa.select(MODELS.c.base, MODELS.c.doc)
-                                  .where(MODELS.c.run_id == run_id)).all()
+            models = self._model_docs(conn, run_id)
         run = json.loads(doc)
-        run["models"] = {base: json.loads(text) for base, text in models}
+        run["models"] = models
         run["run_id"] = run_id
         return run
+
+    @staticmethod
+    def _model_docs(conn: sa.Connection, run_id: int) -> dict[str, dict]:
+        found = conn.execute(sa.select(MODELS.c.base, MODELS.c.doc)
+                             .where(MODELS.c.run_id == run_id)).all()
+        return {base: json.loads(text) for base, text in found}
 
     def model_sets(self, ref: int | str) -> dict[str, dict]:
         """The model sets of run ``ref`` by base (``{"True": doc, "False": doc}``), as
@@ -403,10 +408,7 @@ class RunStore:
             No such run (the message lists the labels present).
         """
         with self._reading() as conn:
-            run_id = self._run_id(conn, ref)
-            found = conn.execute(sa.select(MODELS.c.base, MODELS.c.doc)
-                                 .where(MODELS.c.run_id == run_id)).all()
-        return {base: json.loads(text) for base, text in found}
+            return self._model_docs(conn, self._run_id(conn, ref))
 
     def model_set_doc(self, ref: int | str, base: str | bool) -> dict:
         """The model set of run ``ref`` for ``base`` (``"True"``: with the reference

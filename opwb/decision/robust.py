@@ -166,7 +166,9 @@ class RobustAnswer:
         return {c: w.describe() for c, w in self.weights[cd].items() if not w.decided}
 
     # -- for management ---------------------------------------------------------------------
-    def _row(self, cd: bool, rec: Recommendation) -> pd.Series:
+    def break_even_row(self, cd: bool, rec: Recommendation) -> pd.Series:
+        """The :meth:`break_even` row of structure ``rec`` on base ``cd`` (its premium,
+        expected claims, payout ratio and break-even premium with its error, KRW)."""
         be = self.break_even(cd)
         return be[(be["deductible"] == rec.deductible) & (be["limit"] == rec.limit)].iloc[0]
 
@@ -213,7 +215,7 @@ class RobustAnswer:
         k = self.worlds[cd].n_worlds
         out.append(f"관측된 손실 데이터만으로는 정할 수 없는 모수와 손실분포를 바꾸어 본 {k:,}개 경우 중 "
                    f"{p_best:.0%}에서 가장 유리한 구조입니다.")
-        row = self._row(cd, rec)
+        row = self.break_even_row(cd, rec)
         out.append(f"보험료가 연 {_about(row['break_even_premium'], row['break_even_premium_se'])}"
                    f"(손익분기 보험료)보다 낮으면 이득입니다.")
         if row["below_expected"]:
@@ -478,12 +480,13 @@ def predictive_bases(spec: ScenarioSpec | None = None, *, case=None,
     the case's (``predictive_worlds``, ``world_years``).
     """
     from opwb.data.case import bundled_case
-    from opwb.scenarios.spec import case_inputs, scenario_bases, spec_for
+    from opwb.scenarios.spec import case_inputs, scenario_bases, spec_for, stored_case_key
     case = bundled_case() if case is None else case
     losses, programme, quotes = case_inputs(case)
     spec = spec_for(case, quotes) if spec is None else spec
     settings = settings or case_predictive_settings(case)
-    key = (spec, case.fingerprint(), settings)
+    case_key, frozen = stored_case_key(case, spec)
+    key = (spec, case_key, settings)
     if cache and key in _PREDICTIVE:
         return _PREDICTIVE[key]
     def build() -> dict:
@@ -507,7 +510,7 @@ def predictive_bases(spec: ScenarioSpec | None = None, *, case=None,
     if cache:
         from opwb.scenarios.store import stored_bases
         bases = stored_bases(spec, build, losses, programme, progress=progress,
-                             case_key=case.fingerprint(), variant=_variant(settings))
+                             case_key=case_key, variant=_variant(settings), models=frozen)
     else:
         bases = build()
     worlds = {cd: WorldTable.from_plain(b._cache[EXTRA]["worlds"]) for cd, b in bases.items()}

@@ -23,7 +23,8 @@ _EXPORTS = {
     ], "answer"),
     **dict.fromkeys([
         "BBB_POLICY_ID", "DEFAULT_SEVERITY_CAP", "ScenarioSettings", "ScenarioBase",
-        "cell_models", "fit_cell_models", "build_scenario_base", "baseline_capital",
+        "cell_models", "fit_cell_models", "build_scenario_base", "base_from_models",
+        "baseline_capital",
         "without_incidents", "check_bond"
     ], "base"),
     **dict.fromkeys([

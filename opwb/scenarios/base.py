@@ -32,7 +32,7 @@ from opwb.insurance.programme import Programme
 __all__ = [
     "BBB_POLICY_ID", "DEFAULT_SEVERITY_CAP", "without_incidents", "ScenarioSettings", "ScenarioBase",
     "cell_models", "fit_cell_models",
-    "build_scenario_base", "baseline_capital", "check_bond",
+    "build_scenario_base", "base_from_models", "baseline_capital", "check_bond",
 ]
 
 BBB_POLICY_ID = "BBB"
@@ -220,6 +220,28 @@ def build_scenario_base(losses: pd.DataFrame, programme: Programme, *, include_c
     if models is None:
         models = models_for(data, threshold, allow_infinite_mean=allow_infinite_mean,
                             saved=saved_models)
+    return base_from_models(models, programme, include_cd=include_cd, n_years=n_years,
+                            seed=seed, severity_cap=severity_cap, workers=workers,
+                            incidents=incidents, incident_names=incident_names,
+                            bond_policy=bond_policy, progress=report)
+
+
+def base_from_models(models: ModelSet, programme: Programme, *, include_cd: bool = True,
+                     n_years: int = 100_000, seed: int = 2005,
+                     severity_cap: float | None = DEFAULT_SEVERITY_CAP, workers: int = 1,
+                     incidents: Iterable[str] = (), incident_names: str = "",
+                     bond_policy: str = BBB_POLICY_ID,
+                     progress: Callable[[float, str], None] | None = None) -> ScenarioBase:
+    """The scenario base of chosen ``models`` (no loss data needed): simulate ``n_years``
+    with ``seed`` and prepare the bond-free baseline — the second half of
+    :func:`build_scenario_base`, also used to re-evaluate a recorded run's model set
+    (:mod:`opwb.runs`). ``include_cd`` and ``incidents`` only label the base.
+
+    Raises ``ValueError`` when the programme has no ``bond_policy`` or a chosen severity has
+    an infinite mean and there is no cap (:func:`cell_models`).
+    """
+    report = progress or (lambda frac, text: None)
+    check_bond(programme, bond_policy)
     cells = cell_models(models, severity_cap=severity_cap)
     bond_cells = [et for et in cells if programme[bond_policy].covers(et) > 0]
     report(0.2, "시뮬레이션 (simulating)")
@@ -229,7 +251,7 @@ def build_scenario_base(losses: pd.DataFrame, programme: Programme, *, include_c
     base = ScenarioBase(include_cd, n_years, seed, cells,
                         {cell: m.severity for cell, m in models.items()}, sim, programme,
                         models, next(iter(cells.values())).severity_cap if cells else None,
-                        bond_policy=bond_policy, incidents=incidents,
+                        bond_policy=bond_policy, incidents=tuple(incidents),
                         incident_names=incident_names)
     report(0.8, "보험 미가입 기준 계산 (baseline without the bond)")
     baseline_capital(base, ScenarioSettings())

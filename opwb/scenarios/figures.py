@@ -282,6 +282,21 @@ class FigureContext:
             k_reps = var_replicates(total, a, w)
         return self._capped(k_reps)
 
+    def replicates(self, arrays: dict) -> dict[str, np.ndarray]:
+        """Bootstrap replicates (shape (B,)) of an alternative's headline figures — net VaR,
+        net regulatory capital (cap applied in every replicate) and the bond's regulatory
+        relief — from its annual arrays (:meth:`figures` with ``keep_arrays``).
+
+        The weights are keyed to (the base's seed, replicate, year) only, so two bases with
+        the same seed and run length (another model set, cap or valuation date on common
+        random numbers) resample the same years alike: the standard deviation of the
+        difference of their replicates is the paired error of the figure's change
+        (:mod:`opwb.runs`' change attribution)."""
+        net_cap = self._net_capital_reps(arrays)
+        return {"net_var": var_replicates(arrays["net"], self.settings.alpha, self.weights),
+                "regulatory_net_capital": net_cap,
+                "bond_regulatory_relief": self.baseline_net_reps - net_cap}
+
     def difference(self, fa: dict, arr_a: dict, fb: dict, arr_b: dict,
                    keys=None) -> dict[str, tuple]:
         """Figures of alternative A minus those of B, with paired standard errors:

@@ -35,7 +35,8 @@ from opwb.scenarios.base import (BBB_POLICY_ID, DEFAULT_SEVERITY_CAP, ScenarioBa
 
 __all__ = ["ScenarioSpec", "DEFAULT_SPEC", "Appetite", "DEFAULT_APPETITE", "scenario_bases",
            "bundled_inputs", "case_inputs", "spec_for", "grid_for", "precision", "Precision",
-           "current_cover", "incident_label", "base_labels", "frozen_model_sets"]
+           "current_cover", "incident_label", "base_labels", "frozen_model_sets",
+           "stored_case_key"]
 
 
 def _finite_amount(value, what: str, alternative: str = "") -> float:
@@ -283,9 +284,7 @@ def scenario_bases(spec: ScenarioSpec | None = None, *, case=None,
         raise ValueError("the spec was made from another case (spec_for(case) of the case "
                          "given, or its replace())")
     sides = (True, False) if spec.incidents else (True,)
-    frozen = frozen_model_sets(case, spec)
-    if frozen is not None:  # a key of their own: never the bases of another frozen set
-        case_key = f"{case_key}+frozen-{_models_digest(frozen)}"
+    case_key, frozen = stored_case_key(case, spec)
     key = (spec.n_years, spec.seed, spec.severity_cap, spec.threshold, spec.bond_policy,
            spec.incident_ids, case_key)
     stored = cache and not given
@@ -363,6 +362,15 @@ def frozen_model_sets(case, spec: ScenarioSpec | None = None) -> dict[bool, Mode
                     f"threshold it was fitted at")
             out[side] = models
     return out
+
+
+def stored_case_key(case, spec: ScenarioSpec) -> tuple[str, dict[bool, ModelSet] | None]:
+    """The key under which a case's bases are stored and its frozen model sets
+    (:func:`frozen_model_sets`; None without): the case's fingerprint, plus a digest of the
+    frozen sets when it names some — two frozen sets never share stored bases."""
+    frozen = frozen_model_sets(case, spec)
+    key = case.fingerprint()
+    return (key if frozen is None else f"{key}+frozen-{_models_digest(frozen)}"), frozen
 
 
 def _models_digest(models: Mapping[bool, ModelSet]) -> str:
