@@ -367,6 +367,9 @@ def second_bank_runs(second_bank_case, tmp_path_factory) -> dict:
         if path.name in SECOND_BANK_FILES:
             key, name = SECOND_BANK_FILES[path.name]
             params[key] = str(out_dir / name)
+        if path.name == "04_capital_offset.ipynb":   # "이 결과 저장" into a store of its own
+            params.update(run_store=str(out_dir / "runs.sqlite"), record_this_run=True,
+                          run_label="2007Q1", compare_with="2007Q1")
         before = repo_files()
         papermill.execute_notebook(str(path), str(out_dir / path.name), kernel_name="python3",
                                    cwd=str(REPO / "notebooks"), parameters=params,

@@ -121,6 +121,34 @@ def test_notebook_04_excel_equals_the_api(runs, api):
     settings = _sheet(runs["dir"] / "capital.xlsx", "설정").set_index("설정")["값"]
     assert settings["bond_policy"] == "FIB-2006" and settings["incidents"] == "없음"
     assert float(settings["threshold"]) == 5e6 and settings["bank"] == SECOND_BANK
+    # what a rerun needs to say what it ran on: the window, each file's hash, the version
+    import hashlib
+    assert settings["observation"] == "2000-01-01 ~ 2007-03-31"
+    sha = hashlib.sha256(case.path("losses").read_bytes()).hexdigest()
+    assert settings["file_losses"] == f"{case.path('losses').name} (SHA-256 {sha})"
+    assert settings["opwb_version"] == opwb.__version__
+
+
+def test_notebook_04_records_the_run_of_the_banks_case(runs, api):
+    """With ``record_this_run`` the notebook writes one run of the bank's own case into the
+    store it names (its figures those of the API, no loss record) and compares it."""
+    from opwb.data.runstore import open_store
+    case, losses, quotes, spec, bases = api
+    with open_store(runs["dir"] / "runs.sqlite") as store:
+        listed = store.list_runs()
+        doc = store.load("2007Q1")
+    assert list(listed["case_name"]) == [SECOND_BANK]
+    assert doc["case"]["hash"] == case.fingerprint()
+    assert doc["case"]["threshold"] == 5e6 and doc["spec"]["bond_policy"] == "FIB-2006"
+    base = bases[True]
+    current = current_cover(base)
+    res = evaluate_many(base, [current], spec.settings)[0]
+    net_var = [r for r in doc["figures"] if (r["scope"], r["figure"]) == ("total", "net_var")]
+    assert net_var[0]["value"] == res.metrics["net_var"]
+    text = json.dumps(doc, ensure_ascii=False)
+    assert not any(eid in text for eid in losses["event_id"].head(20))
+    shown = _outputs(runs["04_capital_offset.ipynb"])
+    assert "저장했습니다" in shown and "변화의 분해" in shown and "합계" in shown
 
 
 def test_notebook_05_deck_is_the_banks_and_writes_its_excel(runs, api):

@@ -155,5 +155,6 @@ def layout(d) -> W.Widget:
                   "표준오차입니다. " f"{html.escape(d.ranges.describe_ko())}.</div>")
     return W.VBox([head, d.answer_part, d.frontier_part, terms, d.error,
                    d.status, d.explore_part, advanced,
-                   d.uncertainty.widget if d.uncertainty is not None else d.robust_html, foot],
+                   d.uncertainty.widget if d.uncertainty is not None else d.robust_html,
+                   *([d.runs.widget] if getattr(d, "runs", None) is not None else []), foot],
                   layout=W.Layout(width="100%")).add_class("opwb-app")

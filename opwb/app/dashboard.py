@@ -23,6 +23,8 @@ The explorer's behaviour is in :mod:`opwb.app.explorer`, the work indicator and 
 controls' messages in :mod:`opwb.app.signals`. Re-simulating with more years runs behind
 its own button with a progress bar, and so does parameter uncertainty (:class:`opwb.app.uncertainty_panel.UncertaintyPanel`, below everything else:
 intervals for capital, relief and net benefit when the fitted parameters are uncertain).
+With the page's case given, the run database's section (:class:`opwb.app.runs_panel.RunPanel`)
+records what the page shows ("이 결과 저장") and compares it with an earlier run.
 """
 from __future__ import annotations
 
@@ -97,6 +99,9 @@ class ScenarioDashboard(Explorer, Signals):
         recommendation is best and its break-even premium, and a robustness section (share of
         worlds, expected regret, break-even premiums, the recommendation against the cover in
         force) takes the place of the parameter-uncertainty button: the page names one answer.
+    case : opwb.data.case.Case, optional
+        The page's case; with ``robust``, the run database's section ("이 결과 저장" into the
+        case's run store and the comparison with an earlier run: :class:`RunPanel`).
     """
 
     def __init__(self, bases: Mapping[bool, ScenarioBase], quotes: Sequence[Alternative], *,
@@ -105,8 +110,9 @@ class ScenarioDashboard(Explorer, Signals):
                  rebuild: Rebuild | None = None, answer: ManagementAnswer | None = None,
                  n_years_options: Sequence[int] = (200_000, 500_000),
                  uncertainty_worlds: int = DEFAULT_WORLDS,
-                 uncertainty_years: int = DEFAULT_YEARS, robust=None):
+                 uncertainty_years: int = DEFAULT_YEARS, robust=None, case=None):
         self.robust = robust
+        self.case = case
         if robust is not None and answer is None:
             answer = robust.answer
         self.bases = dict(bases)
@@ -130,6 +136,10 @@ class ScenarioDashboard(Explorer, Signals):
             self.uncertainty_inputs, recommended=self.recommended_name,
             n_worlds=uncertainty_worlds, n_years=uncertainty_years,
             seconds=expected_seconds(uncertainty_worlds, uncertainty_years))
+        self.runs = None
+        if case is not None and robust is not None:
+            from opwb.app.runs_panel import RunPanel
+            self.runs = RunPanel(case, self.run_state)
         self.widget = self._layout()
         self._hold = True
         self._fill(self.quotes[initial])
@@ -262,7 +272,7 @@ class ScenarioDashboard(Explorer, Signals):
         robust = self.robust is not None and ok and ans.versus_current.get(cd) is not None
         if robust:
             p_best, regret, _ = self.robust.recommended_robustness(cd)
-            row = self.robust._row(cd, rec)
+            row = self.robust.break_even_row(cd, rec)
             attrs.update({"p-best": f"{p_best:.4f}",
                           "break-even": repr(float(row["break_even_premium"]))})
             data = " ".join(f'data-{k}="{html.escape(str(v))}"' for k, v in attrs.items())
@@ -351,6 +361,16 @@ class ScenarioDashboard(Explorer, Signals):
         _, _, problems = self._answer_inputs()
         if problems:
             raise ValueError("; ".join(problems.values()))
+
+    # -- the run database ------------------------------------------------------------------
+    def run_state(self):
+        """``(spec, answer)`` of what the page shows, for "이 결과 저장": the spec with the
+        settings and appetite of the controls, and the answer on the predictive model
+        (raises ``ValueError`` in Korean on inputs outside their ranges)."""
+        spec = replace(self.spec, settings=self.settings(), appetite=self.appetite())
+        if self.robust is None or self.answer is None:
+            raise ValueError("권고가 아직 계산되지 않았습니다")
+        return spec, self.robust
 
     # -- parameter uncertainty --------------------------------------------------------------
     def uncertainty_alternatives(self) -> list[Alternative]:

@@ -19,7 +19,8 @@ from opwb.data.units import format_krw, format_krw_row, format_krw_with_se
 from opwb.scenarios.answer import structure_ko
 from opwb.scenarios.evaluation import METRIC_LABELS, ScenarioResult
 
-__all__ = ["CSS", "FIGURE_DPI", "PAIRED", "TABLE_ROWS", "compare_table_html",
+__all__ = ["CSS", "FIGURE_DPI", "PAIRED", "TABLE_ROWS", "compare_table_html", "note_html",
+           "error_line_html",
            "metrics_table_html", "parse_ceiling", "parse_date", "percent", "robust_section_html",
            "status_html", "working_html"]
 
@@ -160,6 +161,17 @@ def status_html(res: ScenarioResult, seconds: float, seq: int, data_label: str =
             f"{html.escape(structure_ko(alt.deductible, alt.limit))} · "
             f"{html.escape(data_label) + ' · ' if data_label else ''}보험 후 VaR "
             f"{format_krw_with_se(res['net_var'], res['net_var_se'])} ({seconds:.2f}초)</div>")
+
+
+def note_html(text: str, color: str = "#666") -> str:
+    """A panel's status line (escaped; green ``#1e6b3a`` when done)."""
+    return f"<span class='opwb-note' style='color:{color}'>{html.escape(text)}</span>"
+
+
+def error_line_html(text: str) -> str:
+    """A panel's failure message in the status line (an error card, never a traceback)."""
+    return (f"<div class='opwb-error-card' data-state=\"error\" "
+            f"style='font-size:13px;padding:2px 8px'>{html.escape(text)}</div>")
 
 
 def working_html(text: str, step: str, seq: int) -> str:

@@ -21,6 +21,9 @@ from typing import Any
 
 import ipywidgets as W
 
+from opwb.app.render import error_line_html
+from opwb.app.render import note_html as _note
+
 from opwb.report.uncertainty_tables import (
     uncertainty_caption_ko,
     uncertainty_ko,
@@ -48,10 +51,6 @@ DEFAULT_SECONDS = expected_seconds(DEFAULT_WORLDS, DEFAULT_YEARS)
 """Expected duration (s) of the default run (:func:`expected_seconds`)."""
 
 Inputs = Callable[[], tuple[tuple, Mapping[str, Any]]]
-
-
-def _note(text: str, color: str = "#666") -> str:
-    return f"<span class='opwb-note' style='color:{color}'>{html.escape(text)}</span>"
 
 
 class UncertaintyPanel:
@@ -176,9 +175,7 @@ class UncertaintyPanel:
     def _finish_error(self, message: str) -> None:
         """Show ``message`` (Korean) in the status line; a result shown earlier stays, greyed
         out when it no longer matches the inputs."""
-        self.status.value = (f"<div class='opwb-error-card' data-state=\"error\" "
-                             f"style='font-size:13px;padding:2px 8px'>{html.escape(message)}"
-                             "</div>")
+        self.status.value = error_line_html(message)
         self._release()
         self.refresh()
 

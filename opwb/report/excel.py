@@ -366,11 +366,13 @@ def scenario_sheet(results: Iterable[Any], keys: Iterable[str] | None = None) ->
     return out
 
 
-def settings_sheet(spec: Any, bases: Mapping[bool, Any] | None = None) -> pd.DataFrame:
+def settings_sheet(spec: Any, bases: Mapping[bool, Any] | None = None, *,
+                   case: Any = None) -> pd.DataFrame:
     """What fixed the numbers of a workbook: the scenario specification (years, seed,
     severity cap in KRW, valuation date, α, cost of capital, aggregation, haircut
-    convention) and, per scenario base, the fingerprint of the losses its models were
-    fitted on. Columns ``항목`` (Korean), ``설정`` (the field's name), ``값``.
+    convention), per scenario base the fingerprint of the losses its models were fitted on,
+    the opwb version and, with the ``case``, its observation window and each source file
+    with its SHA-256. Columns ``항목`` (Korean), ``설정`` (the field's name), ``값``.
     """
     s = spec.settings
     rows = [("모의실험 연수", "n_years", int(spec.n_years)), ("시드", "seed", int(spec.seed)),
@@ -391,4 +393,13 @@ def settings_sheet(spec: Any, bases: Mapping[bool, Any] | None = None) -> pd.Dat
              ("기준 사건", "incidents",
               ", ".join(i for i, _ in getattr(spec, "incidents", ())) or "없음"),
              ("사례 지문", "case_key", getattr(spec, "case_key", ""))]
+    from opwb._version import __version__
+    rows.append(("opwb 버전", "opwb_version", __version__))
+    if case is not None:
+        from opwb.runs.record import case_files
+        start, as_of = case.observation
+        rows.append(("관측기간", "observation", f"{start} ~ {as_of}"))
+        for role, f in case_files(case).items():
+            rows.append((f"원천 파일: {role}", f"file_{role.replace(' ', '_')}",
+                         f"{f['name']} (SHA-256 {f['sha256']})"))
     return pd.DataFrame(rows, columns=["항목", "설정", "값"])

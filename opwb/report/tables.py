@@ -295,7 +295,7 @@ def recommendation_frame(robust, cd: bool = True) -> pd.DataFrame:
     if not isinstance(rec, Recommendation):
         return pd.DataFrame({"항목": ["권고"], "key": ["recommendation"], "값": [str(rec)]})
     p_best, regret, regret_se = robust.recommended_robustness(cd)
-    row = robust._row(cd, rec)
+    row = robust.break_even_row(cd, rec)
     nb, nb_se = rec.net_benefit
     rows = [("권고 공제금액 (원)", "deductible", rec.deductible),
             ("권고 보상한도 (원)", "limit", rec.limit),

@@ -7,7 +7,8 @@ incident, its bond "FIB-2006", a 1,500억 quote). At a workshop laptop's 1024×7
 shows the bank's name, the API's answer sentence and recommendation on the case, no
 incident toggle and nothing of the bundled bank (:data:`tests.cases.SECOND_BANK_FORBIDDEN`),
 the frontier heat map, and a lower premium ceiling gives the API's recommendation under that
-appetite.
+appetite. "이 결과 저장" records the page's run in the case's store (nothing before the click)
+and two runs compare.
 
 The notebook's own markdown cells (below the dashboard) still name the bundled bank's 2005
 CD incident on every case: the test checks everything else on the page first and then marks
@@ -209,8 +210,47 @@ def visit(app, chromium, screenshot, api, width: int, height: int,
     return seen
 
 
+def save_and_compare(app, chromium, screenshot, api, store) -> None:
+    """As a manager at quarter end: "이 결과 저장" twice (two named runs of the same page),
+    then the comparison of the two: the page's store holds both runs with the API's
+    recommendation, and the change of every headline figure is zero (nothing changed)."""
+    from opwb.data.runstore import open_store
+    _, first, _ = api
+    rec = first.recommendations[True]
+    context = chromium.new_context(viewport={"width": 1024, "height": 768}, locale="ko-KR")
+    outside = block_outside(context, app.port)
+    page = context.new_page()
+    try:
+        page.goto(app.url, wait_until="domcontentloaded", timeout=PAGE_TIMEOUT)
+        page.wait_for_selector(ANSWER_OK, timeout=PAGE_TIMEOUT)
+        assert not store.exists(), "showing the page wrote the run store"
+        for n, label in enumerate(("2007Q1", "2007Q1 재계산"), start=1):
+            page.locator(".opwb-run-label input").fill(label)
+            page.locator(".opwb-run-save").click()
+            page.wait_for_selector(f".opwb-run-saved[data-run-id='{n}']", timeout=300_000)
+        with open_store(store) as st:
+            runs = st.list_runs()
+            assert list(runs["label"]) == ["2007Q1", "2007Q1 재계산"]
+            doc = st.load("2007Q1")
+        assert doc["recommendation"]["True"]["structure"]["limit"] == rec.limit
+        assert doc["recommendation"]["True"]["structure"]["deductible"] == rec.deductible
+        page.locator(".opwb-run-earlier select").select_option(label=re.compile("^1번"))
+        page.locator(".opwb-run-compare").click()
+        page.wait_for_selector(".opwb-run-comparison[data-earlier='1'][data-later='2']",
+                               timeout=300_000)
+        table = page.inner_text(".opwb-run-comparison")
+        assert "평가일" in table and "합계" in table, table
+        assert "Traceback" not in page.inner_text("body")
+        screenshot(page, "app-case-1024-runs")
+    finally:
+        context.close()
+    assert outside == [], f"requests leaving 127.0.0.1 were attempted: {outside}"
+
+
 def test_own_case_app_in_the_browser(launch_app, second_bank_case, chromium, screenshot, api):
     spec = api[0]
+    store = second_bank_case.parent / "runs.sqlite"
+    assert not store.exists()
     app = launch_app(args=("--case", str(second_bank_case)))
     try:
         # the launcher's prepare step found the bases this process built (one build)
@@ -218,8 +258,10 @@ def test_own_case_app_in_the_browser(launch_app, second_bank_case, chromium, scr
         assert str(entry_path(spec)) in log, log[-2000:]
         seen = [visit(app, chromium, screenshot, api, w, h, change_appetite=(w == 1024))
                 for w, h in SIZES]
+        save_and_compare(app, chromium, screenshot, api, store)
     finally:
         status = app.stop()
+        store.unlink(missing_ok=True)
     assert status == 0, app.log()[-5000:]
     for (w, h), s in zip(SIZES, seen):
         print(f"{w}×{h}: {s}")

@@ -17,6 +17,7 @@ _EXPORTS = {
     **dict.fromkeys([
         "plot_layer_bands", "plot_exceedance", "plot_frontier", "scenario_png", "frontier_png"
     ], "scenario"),
+    **dict.fromkeys(["plot_run_trends"], "runs"),
     **dict.fromkeys([
         "KOREAN_FONT", "EVENT_TYPE_COLORS", "korean_font_files", "use_korean_font"
     ], "style"),
