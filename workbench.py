@@ -52,6 +52,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -487,12 +488,29 @@ def prepare_bases(python: Path, case: Path | None) -> None:
     """
     say("preparing the scenario bases (stored in the user's cache; the first time for a "
         "case may take a few minutes) ...")
-    result = subprocess.run([str(python), "-m", "opwb.decision", "prepare"],
+    proc = subprocess.Popen([str(python), "-m", "opwb.decision", "prepare"],
                             cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=app_environment(case=case))
-    if result.returncode != 0:
-        raise CaseError((result.stderr or result.stdout).strip().splitlines()[-1])
-    say(result.stdout.strip())
+
+    def stop(signum, _frame):
+        # SIGTERM while preparing stops the preparation too (it would otherwise go on,
+        # holding the store's lock, after the command has ended)
+        proc.terminate()
+        proc.wait()
+        sys.exit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        out, err = proc.communicate()
+    except BaseException:                    # Ctrl+C: the preparation ends with the command
+        proc.terminate()
+        proc.wait()
+        raise
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    if proc.returncode != 0:
+        raise CaseError(((err or out).strip().splitlines() or ["preparation failed"])[-1])
+    say(out.strip())
 
 
 def check_case(python: Path, case: Path) -> None:

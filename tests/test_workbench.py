@@ -356,3 +356,29 @@ def test_app_help_names_the_case_option(capsys):
     assert stop.value.code == 0
     assert "--case PATH" in capsys.readouterr().out
     assert "--case PATH" in workbench.__doc__
+
+
+def test_sigterm_while_preparing_stops_the_preparation(tmp_path):
+    """``app`` prepares the case's bases in a child process before serving: SIGTERM to the
+    command then ends the child too (it would otherwise go on holding the store's lock)."""
+    fake = tmp_path / "python"
+    pid_file = tmp_path / "child.pid"
+    fake.write_text(f"#!/bin/sh\necho $$ > {pid_file}\nexec sleep 120\n", encoding="utf-8")
+    fake.chmod(0o755)
+    code = ("import sys; sys.path.insert(0, %r); import workbench; "
+            "from pathlib import Path; workbench.prepare_bases(Path(%r), None)"
+            % (str(Path(workbench.__file__).parent), str(fake)))
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while not pid_file.is_file() or not pid_file.read_text().strip():
+        assert time.monotonic() < deadline, "the preparation never started"
+        time.sleep(0.05)
+    child = int(pid_file.read_text())
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 128 + signal.SIGTERM
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{child}").exists() and "zombie" not in \
+            Path(f"/proc/{child}/status").read_text(errors="replace"):
+        assert time.monotonic() < deadline, "the preparation outlived the command"
+        time.sleep(0.05)

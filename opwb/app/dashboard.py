@@ -45,6 +45,7 @@ from opwb.app.signals import EXPLORER as _EXPLORER
 from opwb.app.signals import Signals
 from opwb.app.uncertainty_panel import (DEFAULT_WORLDS, DEFAULT_YEARS, UncertaintyPanel,
                                         expected_seconds)
+from opwb.decision.robust import eligible_mask
 from opwb.report.plots.scenario import frontier_png
 from opwb.scenarios.alternatives import Alternative
 from opwb.scenarios.answer import ManagementAnswer, management_answer
@@ -299,7 +300,7 @@ class ScenarioDashboard(Explorer, Signals):
                     f"{html.escape(ans.sentence_ko(cd))}</div>")
         self.answer_html.value = body  # the answer first: the evidence follows within 0.5 s
         if not sentence_only:
-            eligible = self._eligible(table, ans.appetite)
+            eligible = eligible_mask(table, ans.appetite)
             self.heatmap.value = frontier_png(
                 table, eligible=eligible, named=self.quotes, size=HEATMAP_INCHES,
                 dpi=FIGURE_DPI, recommended=(rec.deductible, rec.limit) if ok else None)
@@ -307,13 +308,6 @@ class ScenarioDashboard(Explorer, Signals):
             self.frontier_part.remove_class("opwb-stale")
         if not sentence_only and self.picker.value[0] == "recommended":
             self._fill_recommended()
-
-    @staticmethod
-    def _eligible(table, appetite: Appetite):
-        ok = table["premium"] == table["premium"]
-        for col, ceiling in appetite.ceilings().items():
-            ok &= table[col] <= ceiling
-        return ok.to_numpy()
 
     def _compare_html(self, rec: Recommendation | None, cd: bool) -> str:
         """The cover in force, the recommendation and their paired difference."""

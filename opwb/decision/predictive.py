@@ -50,6 +50,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 import math
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -126,6 +127,26 @@ def _one_per_model(fits: dict[str, SeverityFit], chosen: str) -> dict[str, Sever
     return kept
 
 
+_FIT_ALL: "OrderedDict[tuple, dict]" = OrderedDict()
+_FIT_ALL_KEEP = 64
+
+
+def _fit_all_once(x: np.ndarray, threshold: float) -> dict:
+    """:func:`opwb.fitting.gof.fit_all` of one cell's losses, remembered in this process
+    for the last :data:`_FIT_ALL_KEEP` samples (the same losses are weighed again when a
+    case is answered with another valuation date, settings or run length)."""
+    key = (hashlib.sha256(np.ascontiguousarray(x, dtype=float).tobytes()).hexdigest(),
+           float(threshold))
+    if key in _FIT_ALL:
+        _FIT_ALL.move_to_end(key)
+        return _FIT_ALL[key]
+    fits = fit_all(x, threshold)
+    _FIT_ALL[key] = fits
+    while len(_FIT_ALL) > _FIT_ALL_KEEP:
+        _FIT_ALL.popitem(last=False)
+    return fits
+
+
 def family_weights(losses: pd.DataFrame, models: ModelSet, *, min_weight: float = MIN_WEIGHT,
                    level: float = TAIL_TEST_LEVEL, n_boot: int | None = None,
                    seed: int = 0) -> dict[str, FamilyWeights]:
@@ -163,7 +184,7 @@ def family_weights(losses: pd.DataFrame, models: ModelSet, *, min_weight: float 
     for cell, m in models.items():
         chosen = m.severity
         x = _cell_losses(losses, cell, models.threshold)
-        fits = {f: s for f, s in fit_all(x, models.threshold).items()
+        fits = {f: s for f, s in _fit_all_once(x, models.threshold).items()
                 if isinstance(s, SeverityFit) and s.ok and math.isfinite(s.aic)}
         fits[chosen.family] = chosen
         fits = _one_per_model(fits, chosen.family)

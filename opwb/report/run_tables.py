@@ -10,9 +10,6 @@ from opwb.data.units import format_krw, format_krw_with_se
 
 __all__ = ["runs_ko", "recommendation_gap_ko", "backtest_ko", "comparison_notes_ko"]
 
-_STATES = {"start": "A 그대로", "valuation_date": "+ 평가일", "settings": "+ 설정",
-           "data": "+ 데이터", "models": "+ 모형 (= B)"}
-
 
 def runs_ko(runs: pd.DataFrame) -> pd.DataFrame:
     """``RunStore.list_runs()`` as Korean columns."""
@@ -29,16 +26,21 @@ def runs_ko(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def recommendation_gap_ko(comparison) -> pd.DataFrame:
-    """Per attribution state the net benefit of B's recommended structure less A's (억원 a
-    year, rounded to its paired error), and which is ahead where the error allows."""
-    rec = comparison.recommendation
+    """Per attribution state the net benefit of the later run's recommended structure less
+    the earlier one's (억원 a year, rounded to its paired error), and which is ahead where the
+    error allows ("같은 구조" when both runs recommend the same)."""
+    from opwb.runs.compare import STATE_KO, run_name
+    a, b = run_name(comparison.a), run_name(comparison.b)
+    column = f"{b} 권고 − {a} 권고 순편익 (연)"
     rows = []
-    for _, r in rec.iterrows():
+    for _, r in comparison.recommendation.iterrows():
         g, se = float(r["gap"]), float(r["gap_se"])
-        ahead = ("B 권고가 유리" if g > 1.96 * se else "A 권고가 유리" if g < -1.96 * se
-                 else "구별되지 않음")
-        rows.append({"상태": _STATES.get(r["state"], r["state"]),
-                     "B 권고 − A 권고 순편익 (연)": format_krw_with_se(g, se), "판단": ahead})
+        ahead = ("같은 구조" if g == 0 and se == 0 else f"{b} 권고가 유리" if g > 1.96 * se
+                 else f"{a} 권고가 유리" if g < -1.96 * se else "구별되지 않음")
+        rows.append({"상태": STATE_KO.get(r["state"], r["state"]),
+                     column: format_krw_with_se(g, se).replace("-", "−", 1), "판단": ahead,
+                     f"{a} 권고가 {b}의 위험선호 안": "예" if r["a_within_b_appetite"]
+                     else "아니오 (위험선호 밖)"})
     return pd.DataFrame(rows)
 
 
@@ -64,8 +66,11 @@ def backtest_ko(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def comparison_notes_ko(comparison) -> str:
-    """The comparison's sentence, its coverage test and its notes, as Markdown."""
-    lines = [comparison.sentence_ko()]
+    """What changed in the inputs, the recommendation of each run, the comparison's
+    sentence, its coverage test and its notes, as Markdown."""
+    changes = comparison.changes_ko()
+    lines = [("바뀐 입력: " + "; ".join(changes)) if changes else "입력은 바뀌지 않았습니다.",
+             comparison.recommendation_change_ko(), comparison.sentence_ko()]
     bt = comparison.backtest
     if bt is not None:
         start, end = bt.attrs["period"]

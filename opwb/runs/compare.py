@@ -53,13 +53,18 @@ import pandas as pd
 from opwb.runs.record import HEADLINE, programme_records
 
 __all__ = ["compare_runs", "Comparison", "attribution", "backtest", "trends", "STEPS",
-           "HEADLINE_KO"]
+           "HEADLINE_KO", "inputs_changed", "refit_families", "run_name"]
 
 #: The attribution's steps, in order: (key, Korean label).
 STEPS = (("valuation_date", "평가일 (잔존기간 할인)"),
          ("settings", "설정 (보험계약 조건·단일손실 상한·신뢰수준·자본비용)"),
          ("data", "데이터 (같은 분포군을 새 데이터로 재추정)"),
          ("models", "모형 (분포군 선택)"))
+
+#: The attribution's states as screens name them.
+STATE_KO = {"start": "이전 실행 그대로", "valuation_date": "+ 평가일 변경",
+            "settings": "+ 설정 변경", "data": "+ 새 데이터로 재추정",
+            "models": "+ 새 모형 선택 (= 새 실행)"}
 
 HEADLINE_KO = {"net_var": "보험 후 VaR 99.9%", "regulatory_net_capital": "규제자본 (보험 반영)",
                "bond_regulatory_relief": "BBB의 규제자본 경감"}
@@ -78,7 +83,8 @@ def _load(ref, store) -> dict:
     return store.load(ref)
 
 
-def _name(run: dict) -> str:
+def run_name(run: dict) -> str:
+    """A run's name on screens: its label, else ``run <id>``."""
     return str(run.get("label") or f"run {run.get('run_id', '?')}")
 
 
@@ -94,8 +100,8 @@ def _settings(run: dict, valuation_date=None):
 def _models(run: dict, key: str):
     from opwb.fitting.modelset import model_set_from_doc
     if key not in run["models"]:
-        raise ValueError(f"{_name(run)} has no model set for base {key}")
-    return model_set_from_doc(run["models"][key], source=f"{_name(run)} base {key}")
+        raise ValueError(f"{run_name(run)} has no model set for base {key}")
+    return model_set_from_doc(run["models"][key], source=f"{run_name(run)} base {key}")
 
 
 def _programme(run: dict):
@@ -155,13 +161,16 @@ class _Evaluator:
         reps = context(base, st.settings).replicates(res._arrays)
         return {f: (float(res.metrics[f]), reps[f]) for f in HEADLINE}
 
-    def gap(self, st: _State, alt_a, alt_b) -> tuple[float, float]:
-        """Net benefit of ``alt_b`` less ``alt_a`` on the state's model, paired error."""
+    def gap(self, st: _State, alt_a, alt_b, ceilings: Mapping[str, float]
+            ) -> tuple[float, float, bool]:
+        """Net benefit of ``alt_b`` less ``alt_a`` on the state's model, its paired error,
+        and whether ``alt_a`` meets the later run's appetite (``ceilings``) there."""
         from opwb.scenarios.evaluation import difference, evaluate_many
         base = self.base(st)
         ra, rb = evaluate_many(base, [alt_a, alt_b], st.settings)
         d = difference(base, rb, ra, st.settings, keys=("net_benefit",)).loc["net_benefit"]
-        return float(d["difference"]), float(d["se"])
+        within = all(ra.metrics[k] <= v for k, v in ceilings.items())
+        return float(d["difference"]), float(d["se"]), within
 
 
 def _recorded(run: dict, key: str) -> dict[str, tuple[float, float]]:
@@ -230,7 +239,8 @@ def attribution(a: dict, b: dict, *, case=None, key: str = "True",
         run length differ) and ``total``, with each headline figure's change and ``_se``
         (KRW), and ``recorded_total`` (B's recorded figure less A's) for the check;
         ``recommendation``: per state the net benefit of B's recommended structure less A's
-        (``gap``, ``gap_se``); ``notes``: what the reader must know (merged steps, figures
+        (``gap``, ``gap_se``) and whether A's structure meets B's appetite there
+        (``a_within_b_appetite``); ``notes``: what the reader must know (merged steps, figures
         not reproduced).
 
     Raises
@@ -259,7 +269,7 @@ def attribution(a: dict, b: dict, *, case=None, key: str = "True",
         refit = models_b
     elif case is not None:
         if case.fingerprint() != b["case"]["hash"]:
-            raise ValueError(f"the case given ({case.name}) is not the case {_name(b)} was "
+            raise ValueError(f"the case given ({case.name}) is not the case {run_name(b)} was "
                              "recorded from (its fingerprint differs)")
         from opwb.scenarios.base import without_incidents
         losses = case.load_losses()
@@ -268,14 +278,15 @@ def attribution(a: dict, b: dict, *, case=None, key: str = "True",
         refit = refit_families(s0.models, losses, spec_b["threshold"])
     else:
         refit = None
-        notes.append("데이터와 모형 단계를 나누려면 B의 사례(손실 데이터)가 필요합니다: 두 단계를 "
-                     "합쳐 보입니다 (the data and models steps are one: pass B's case).")
+        notes.append(f"데이터와 모형 단계를 나누려면 {run_name(b)}의 사례(손실 데이터)가 필요합니다: "
+                     "두 단계를 합쳐 보입니다 (the data and models steps are one: pass B's "
+                     "case).")
     if refit is not None:
         states.append(("data", s2.replace(models=refit)))
     states.append(("models", s2.replace(models=models_b)))
     figs = []
     for i, (name, st) in enumerate(states):
-        report(i / len(states), f"재평가: {name}")
+        report(i / len(states), f"다시 계산하는 중: {STATE_KO[name]}")
         figs.append(ev.figures(st))
     rec_a, rec_b = _recorded(a, key), _recorded(b, key)
     rows = {}
@@ -289,7 +300,7 @@ def attribution(a: dict, b: dict, *, case=None, key: str = "True",
     else:
         for f in HEADLINE:
             if not _close(figs[0][f][0], rec_a[f][0]):
-                notes.append(f"{_name(a)}의 기록된 {HEADLINE_KO[f]}가 다시 계산한 값과 다릅니다 "
+                notes.append(f"{run_name(a)}의 기록된 {HEADLINE_KO[f]}가 다시 계산한 값과 다릅니다 "
                              f"({rec_a[f][0]:,.0f} → {figs[0][f][0]:,.0f} KRW): opwb 버전이 "
                              "바뀌었을 수 있습니다.")
     for (name, _), prev, cur in zip(states[1:], figs[:-1], figs[1:]):
@@ -301,7 +312,7 @@ def attribution(a: dict, b: dict, *, case=None, key: str = "True",
             rows[label][f"{f}_se"] = _won(float(np.std(cur[f][1] - prev[f][1], ddof=1)))
     for f in HEADLINE:
         if not _close(figs[-1][f][0], rec_b[f][0]):
-            notes.append(f"{_name(b)}의 기록된 {HEADLINE_KO[f]}가 다시 계산한 값과 다릅니다 "
+            notes.append(f"{run_name(b)}의 기록된 {HEADLINE_KO[f]}가 다시 계산한 값과 다릅니다 "
                          f"({rec_b[f][0]:,.0f} → {figs[-1][f][0]:,.0f} KRW).")
     total = {}
     for f in HEADLINE:
@@ -318,14 +329,22 @@ def attribution(a: dict, b: dict, *, case=None, key: str = "True",
     sa = (a.get("recommendation") or {}).get(key, {}).get("structure")
     sb = (b.get("recommendation") or {}).get(key, {}).get("structure")
     if sa and sb:
-        alt_a = Alternative(**{**sa, "name": f"{_name(a)} 권고"})
-        alt_b = Alternative(**{**sb, "name": f"{_name(b)} 권고"})
+        from opwb.scenarios.spec import Appetite
+        alt_a = Alternative(**{**sa, "name": f"{run_name(a)} 권고"})
+        alt_b = Alternative(**{**sb, "name": f"{run_name(b)} 권고"})
+        ceilings = Appetite(**spec_b["appetite"]).ceilings()
         for name, st in states:
-            g, se = ev.gap(st, alt_a, alt_b)
-            recs.append({"state": name, "gap": g, "gap_se": se})
-    recommendation = pd.DataFrame(recs, columns=["state", "gap", "gap_se"])
+            g, se, within = ev.gap(st, alt_a, alt_b, ceilings)
+            recs.append({"state": name, "gap": g, "gap_se": se, "a_within_b_appetite": within})
+    recommendation = pd.DataFrame(recs, columns=["state", "gap", "gap_se",
+                                                 "a_within_b_appetite"])
     report(1.0, "완료 (done)")
     return steps, recommendation, notes
+
+
+def _minus(frame: pd.DataFrame) -> pd.DataFrame:
+    """Korean text cells with the typographic minus (as the answer card writes it)."""
+    return frame.apply(lambda col: col.str.replace(r"^-", "−", regex=True))
 
 
 def _won(x: float) -> float:
@@ -479,12 +498,12 @@ def inputs_changed(a: dict, b: dict) -> pd.DataFrame:
     add("평가일", "평가일", ca["valuation_date"], cb["valuation_date"])
     sa, sb = a["spec"], b["spec"]
     for k in ("n_years", "seed", "severity_cap", "bond_policy"):
-        add("설정", k, sa[k], sb[k])
+        add("설정", SETTING_KO[k], sa[k], sb[k])
     for k in sorted(set(sa["settings"]) | set(sb["settings"])):
         if k != "valuation_date":
-            add("설정", k, sa["settings"].get(k), sb["settings"].get(k))
+            add("설정", SETTING_KO.get(k, k), sa["settings"].get(k), sb["settings"].get(k))
     for k in sorted(set(sa["appetite"]) | set(sb["appetite"])):
-        add("위험선호", k, sa["appetite"].get(k), sb["appetite"].get(k))
+        add("위험선호", SETTING_KO.get(k, k), sa["appetite"].get(k), sb["appetite"].get(k))
     fa, fb = ca.get("files", {}), cb.get("files", {})
     for role in sorted(set(fa) | set(fb)):
         ha, hb = (fa.get(role) or {}).get("sha256"), (fb.get(role) or {}).get("sha256")
@@ -513,6 +532,15 @@ def inputs_changed(a: dict, b: dict) -> pd.DataFrame:
                                 else "모수" if va != vb else "")})
     add("버전", "opwb", a.get("versions", {}).get("opwb"), b.get("versions", {}).get("opwb"))
     return pd.DataFrame(rows, columns=["구분", "항목", "A", "B", "바뀜"])
+
+
+#: Settings and appetite ceilings as screens name them.
+SETTING_KO = {"n_years": "모의실험 연수", "seed": "시드", "severity_cap": "단일손실 상한",
+              "bond_policy": "BBB 증권번호", "alpha": "신뢰수준", "cost_of_capital": "자본비용률",
+              "haircut_convention": "잔존기간 할인 방식", "aggregation": "합산 방식",
+              "return_periods": "보유손실 재현기간", "max_premium": "연간 보험료 상한",
+              "max_retained_if_1in100": "100년 1회 내부사취 보유손실 상한",
+              "max_net_capital": "규제자본 상한"}
 
 
 def _params(params: Mapping[str, float]) -> str:
@@ -548,8 +576,54 @@ class Comparison:
         for f in HEADLINE:
             out[HEADLINE_KO[f]] = [format_krw_with_se(v, s) for v, s in
                                    zip(self.attribution[f], self.attribution[f"{f}_se"])]
-        out.index.name = f"{_name(self.a)} → {_name(self.b)}"
-        return out
+        out.columns.name = f"{run_name(self.a)} → {run_name(self.b)}"
+        return _minus(out)
+
+    def levels_ko(self) -> pd.DataFrame:
+        """The headline figures of the cover in force as recorded in each run (억원, ± their
+        errors): the levels the attribution's changes lead from and to (the fitted models'
+        figures, those of notebook 04's capital tables)."""
+        from opwb.data.units import format_krw_with_se
+        out = pd.DataFrame(index=[run_name(self.a), run_name(self.b)])
+        for f in HEADLINE:
+            out[HEADLINE_KO[f]] = [format_krw_with_se(*_recorded(r, "True")[f])
+                                   for r in (self.a, self.b)]
+        out.columns.name = "기록된 수치 (적합 모형)"
+        return _minus(out)
+
+    def changes_ko(self) -> list[str]:
+        """What changed in the inputs, one short Korean line per kind (losses, window,
+        valuation date, settings, appetite, policies, model families)."""
+        inp = self.inputs[self.inputs["바뀜"] != ""]
+        lines = []
+        counts = inp[(inp["구분"] == "데이터") & inp["항목"].str.endswith("손실 건수")]
+        if len(counts):
+            lines.append("손실 데이터: " + ", ".join(
+                f"{r['항목'].split()[0]} {r['바뀜']}건" for _, r in counts.iterrows()))
+        for _, r in inp[inp["구분"].isin(["데이터", "평가일", "설정", "위험선호"])
+                        & ~inp["항목"].str.endswith("손실 건수")].iterrows():
+            lines.append(f"{r['항목']}: {r['A']} → {r['B']}")
+        for _, r in inp[inp["구분"] == "보험계약"].iterrows():
+            lines.append(f"보험계약 {r['항목']}: {r['바뀜']}")
+        models = inp[inp["구분"].str.startswith("모형") & (inp["바뀜"] == "분포군")]
+        families = sorted({f"{r['항목']} {r['A'].split()[0]} → {r['B'].split()[0]}"
+                           for _, r in models.iterrows()})
+        if families:
+            lines.append("손실분포군: " + ", ".join(families))
+        refit = inp[inp["구분"].str.startswith("모형") & (inp["바뀜"] == "모수")]
+        if len(refit):
+            lines.append(f"모수를 다시 추정한 사건유형 {refit['항목'].nunique()}개")
+        return lines
+
+    def recommendation_change_ko(self) -> str:
+        """The recommended structure of each run, in one line."""
+        from opwb.scenarios.answer import structure_ko
+
+        def of(run):
+            st = (run.get("recommendation") or {}).get("True", {}).get("structure")
+            return structure_ko(st["deductible"], st["limit"]) if st else "권고 없음"
+        a, b = of(self.a), of(self.b)
+        return f"권고: {a} → {b}" if a != b else f"권고는 그대로입니다: {a}"
 
     def sentence_ko(self) -> str:
         """Which step moved the bond's relief most, in one sentence."""
@@ -564,9 +638,10 @@ class Comparison:
         moved = ("늘었" if tot[f] > 0 else "줄었") if tot[f] else "같았"
         size = format_krw_with_se(abs(tot[f]), tot[f + "_se"])
         part = format_krw_with_se(steps.at[main, f], steps.at[main, f + "_se"])
+        part = part.replace("-", "−", 1)
         if not tot[f]:
-            return f"{_name(self.a)} → {_name(self.b)}: BBB의 규제자본 경감은 같습니다."
-        return (f"{_name(self.a)} → {_name(self.b)}: BBB의 규제자본 경감이 {size} {moved}고, "
+            return f"{run_name(self.a)} → {run_name(self.b)}: BBB의 규제자본 경감은 같습니다."
+        return (f"{run_name(self.a)} → {run_name(self.b)}: BBB의 규제자본 경감이 {size} {moved}고, "
                 f"가장 큰 몫은 {labels.get(main, main)} ({part})입니다.")
 
 
@@ -611,9 +686,10 @@ def compare_runs(a, b, store=None, *, case=None,
     if case is not None:
         bt = backtest(ra, case)
         if bt is None:
-            notes.append("B의 사례에 A 이후의 기간이 없어 사후검증을 하지 않았습니다.")
+            notes.append(f"{run_name(rb)}의 자료에 {run_name(ra)}의 관측 종료일 이후 기간이 없어 "
+                         "사후검증을 하지 않았습니다.")
     else:
-        notes.append("사후검증(backtest)에는 B의 사례가 필요합니다 (case=...).")
+        notes.append(f"사후검증(backtest)에는 {run_name(rb)}의 사례가 필요합니다 (case=...).")
     return Comparison(ra, rb, inputs_changed(ra, rb), steps, rec, bt, tuple(notes))
 
 

@@ -12,7 +12,8 @@ A run record is a JSON-able dict (:func:`run_record`) written whole to the run s
   without) the fitted model set (:func:`opwb.fitting.modelset.model_set_doc`: families,
   parameters, the rule's reasons), so a later run can re-evaluate it or freeze it
   (``models = "run:LABEL"`` in a case);
-- ``data``: how many losses of each event type and their sum (counts, not records);
+- ``data``: how many losses of each event type (counts only: no sum, which two runs'
+  records would turn into a single new loss);
 - ``programme``, ``alternatives``, ``spec``: the policy terms, the quotes and the scenario
   settings the figures were computed with (what :mod:`opwb.runs.compare` needs to re-evaluate
   a run without its loss data);
@@ -231,7 +232,7 @@ def _recommendation(key: str, cd: bool, answer) -> tuple[list[dict], dict]:
                  rec.structure.get("net_benefit_se")),
             _row(key, "recommendation", item, "break_even_premium", be["break_even_premium"],
                  be["break_even_premium_se"])]
-    return rows, {"structure": dataclasses.asdict(rec.alternative("권고 구조")), "why": ""}
+    return rows, {"structure": dataclasses.asdict(rec.alternative("권고 구조"))}
 
 
 def _claims_rows(losses: pd.DataFrame, programme: pd.DataFrame) -> list[dict]:
@@ -290,6 +291,7 @@ def run_record(case, results: Mapping[bool, Sequence] | None = None, *,
     alternatives = [current] + [q for q in quotes
                                 if q.policy_changes() != current.policy_changes()]
     if results is None:
+        report(0.2, "견적과 현행 계약의 수치 (the quotes and the cover in force)")
         results = {cd: evaluate_many(b, alternatives, settings) for cd, b in bases.items()}
     for cd in bases:
         if cd not in results or not results[cd]:
@@ -319,11 +321,13 @@ def run_record(case, results: Mapping[bool, Sequence] | None = None, *,
         rows, rec = _recommendation(key, cd, answer)
         figures += rows
         recommendation[key] = rec
+    report(0.95, "보험계약별 청구 기록 (claims per policy)")
     programme_frame = case.load_programme()
     years = pd.to_datetime(losses["occurrence_date"]).dt.year
+    # counts only: sums by event type would give away a single new loss as the difference
+    # of two runs' sums (an independent validation's finding)
     data = {"rows": int(len(losses)),
-            "by_event_type": {str(et): {"count": int(len(g)),
-                                        "gross_sum": float(g["gross_loss"].sum())}
+            "by_event_type": {str(et): {"count": int(len(g))}
                               for et, g in losses.groupby("event_type")},
             "years": [int(years.min()), int(years.max())] if len(losses) else []}
     doc = {

@@ -234,12 +234,15 @@ def save_and_compare(app, chromium, screenshot, api, store) -> None:
             doc = st.load("2007Q1")
         assert doc["recommendation"]["True"]["structure"]["limit"] == rec.limit
         assert doc["recommendation"]["True"]["structure"]["deductible"] == rec.deductible
-        page.locator(".opwb-run-earlier select").select_option(label=re.compile("^1번"))
+        page.locator(".opwb-run-earlier select").select_option(index=0)   # run 1
         page.locator(".opwb-run-compare").click()
         page.wait_for_selector(".opwb-run-comparison[data-earlier='1'][data-later='2']",
                                timeout=300_000)
         table = page.inner_text(".opwb-run-comparison")
         assert "평가일" in table and "합계" in table, table
+        # the same page saved twice: it says so, in words a manager reads first
+        assert "입력은 바뀌지 않았습니다" in table and "권고는 그대로입니다" in table, table
+        assert structure_ko(rec.deductible, rec.limit) in table
         assert "Traceback" not in page.inner_text("body")
         screenshot(page, "app-case-1024-runs")
     finally:

@@ -65,7 +65,7 @@ def write_quarter_case(folder: Path, *, quarter: bool = False, valuation_date: s
             f'threshold = 10000000\nobservation = ["2002-01-01", "{end}"]\n'
             f'bond_policy = "BBB"\nincidents = [{{id = "CD-2005-001", label = "CD 사건"}}]\n'
             f'severity_cap = "1조"\nvaluation_date = "{when}"\nn_years = {n_years}\n'
-            f'seed = 2005\ncost_of_capital = 0.10\npredictive_worlds = 10\n'
+            f'seed = 2005\ncost_of_capital = 0.10\npredictive_worlds = 4\n'
             f'world_years = 2000\n{extra}\n[appetite]\nmax_premium = "70억"\n')
     path = folder / "case.toml"
     path.write_text(text, encoding="utf-8")

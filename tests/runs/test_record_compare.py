@@ -2,9 +2,9 @@
 the change attributed to valuation date, settings, data and models on common random numbers,
 the new quarter backtested against the previous run, the figures over the runs.
 
-The runs are computed once per module (three records of the bundled bank's files, 20,000
-simulated years and a small predictive model each: tests/runs/quarters.py) and written into
-each back end of ``store_url`` (SQLite and a real PostgreSQL server).
+The runs are computed once per module (four records of the bundled bank's files: 20,000
+simulated years and a predictive model of 4 worlds × 2,000 years each, tests/runs/quarters.py)
+and written into each back end of ``store_url`` (SQLite and a real PostgreSQL server).
 """
 from __future__ import annotations
 
@@ -107,7 +107,10 @@ def test_record_run_writes_the_case_its_figures_and_no_loss(quarter_runs, store_
             assert eid.encode() not in raw
     text = json.dumps(doc, ensure_ascii=False)
     assert "[합성]" not in text
-    assert not [e for e in losses["event_id"] if e in text]
+    # counts by event type, never sums (two runs' sums would give a new loss away)
+    assert all(set(v) == {"count"} for v in doc["data"]["by_event_type"].values())
+    named = {i.event_id for i in case.incidents}     # the case file names its incidents
+    assert not [e for e in losses["event_id"] if e in text and e not in named]
 
 
 # --------------------------------------------------------------------------- attribution
@@ -201,7 +204,7 @@ def test_the_data_step_reestimates_the_earlier_families_by_maximum_likelihood(qu
 def test_without_b_case_data_and_models_are_one_step(quarter_runs):
     steps, _, notes = attribution(quarter_runs.docs["A"], quarter_runs.docs["B"])
     assert "data_models" in steps.index and "data" not in steps.index
-    assert any("B의 사례" in n for n in notes)
+    assert any(f"{quarter_runs.labels['B']}의 사례" in n for n in notes)
     full, _, _ = attribution(quarter_runs.docs["A"], quarter_runs.docs["B"],
                              case=quarter_runs.cases["B"])
     for f in HEADLINE:
