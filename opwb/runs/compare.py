@@ -42,6 +42,7 @@ their central 90% interval against the binomial(k, 10%) expectation.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -109,7 +110,7 @@ def _programme(run: dict):
     return Programme.from_frame(programme_records(run["programme"]))
 
 
-@dataclass
+@dataclass(frozen=True)
 class _State:
     """The inputs of one evaluation (what the attribution moves one at a time)."""
 
@@ -118,27 +119,24 @@ class _State:
     settings: Any
     severity_cap: float | None
     bond_policy: str
-    label: str = ""
 
     def replace(self, **kw) -> "_State":
-        import dataclasses
         return dataclasses.replace(self, **kw)
 
 
-def _state(run: dict, key: str, models=None) -> _State:
+def _state(run: dict, key: str) -> _State:
     spec = run["spec"]
-    return _State(_models(run, key) if models is None else models, _programme(run),
-                  _settings(run), spec["severity_cap"], spec["bond_policy"])
+    return _State(_models(run, key), _programme(run), _settings(run), spec["severity_cap"],
+                  spec["bond_policy"])
 
 
 class _Evaluator:
     """Evaluates states on bases simulated with one seed and run length (shared bases for
     states that differ only in settings)."""
 
-    def __init__(self, n_years: int, seed: int, include_cd: bool, progress=None):
+    def __init__(self, n_years: int, seed: int, include_cd: bool):
         self.n_years, self.seed, self.include_cd = int(n_years), int(seed), include_cd
         self._bases: list[tuple[tuple, Any]] = []
-        self.progress = progress or (lambda f, t: None)
 
     def base(self, st: _State):
         from opwb.scenarios.base import base_from_models
@@ -253,9 +251,8 @@ def attribution(a: dict, b: dict, *, case=None, key: str = "True",
     notes: list[str] = []
     spec_a, spec_b = a["spec"], b["spec"]
     n, seed = spec_b["n_years"], spec_b["seed"]
-    ev = _Evaluator(n, seed, key == "True", report)
+    ev = _Evaluator(n, seed, key == "True")
     s0 = _state(a, key)
-    s0.label = "A"
     states = [("start", s0)]
     s1 = s0.replace(settings=_settings(a, valuation_date=spec_b["settings"]["valuation_date"]))
     states.append(("valuation_date", s1))

@@ -21,7 +21,7 @@ import opwb
 from opwb.data.runstore import open_store
 from opwb.engine import riskmeasures as rm
 from opwb.runs.compare import (HEADLINE, STEPS, attribution, backtest, compare_runs,
-                               inputs_changed, refit_families, trends)
+                               refit_families, trends)
 from opwb.runs.record import run_record
 from tests.runs.quarters import _quarter_losses, write_quarter_case
 
@@ -47,6 +47,16 @@ def quarter_runs(tmp_path_factory):
     answers["F"] = opwb.predictive_answer(case=cases["F"])
     docs["F"] = run_record(cases["F"], label=labels["F"], answer=answers["F"])
     return SimpleNamespace(root=root, cases=cases, labels=labels, answers=answers, docs=docs)
+
+
+def _compared(quarter_runs, store_url, first: str, second: str, *, with_case: bool):
+    """Runs ``first`` and ``second`` written into the store, then compared through it
+    (with the later run's case when ``with_case``)."""
+    with open_store(store_url) as store:
+        store.record(quarter_runs.docs[first])
+        store.record(quarter_runs.docs[second])
+    return compare_runs(quarter_runs.labels[first], quarter_runs.labels[second], store_url,
+                        case=quarter_runs.cases[second] if with_case else None)
 
 
 def _figure(doc, scope, item, figure, base="True"):
@@ -116,11 +126,8 @@ def test_record_run_writes_the_case_its_figures_and_no_loss(quarter_runs, store_
 # --------------------------------------------------------------------------- attribution
 def test_the_attribution_adds_up_to_the_change_of_every_headline_figure(quarter_runs,
                                                                          store_url):
-    docs, labels = quarter_runs.docs, quarter_runs.labels
-    with open_store(store_url) as store:
-        store.record(docs["A"])
-        store.record(docs["B"])
-    cmp = compare_runs(labels["A"], labels["B"], store_url, case=quarter_runs.cases["B"])
+    docs = quarter_runs.docs
+    cmp = _compared(quarter_runs, store_url, "A", "B", with_case=True)
     steps = cmp.attribution
     assert list(steps.index) == [k for k, _ in STEPS] + ["total"]
     assert not [n for n in cmp.notes if "다릅니다" in n], cmp.notes   # both ends reproduced
@@ -161,11 +168,8 @@ def test_the_attribution_adds_up_to_the_change_of_every_headline_figure(quarter_
 
 def test_only_the_valuation_date_moved_puts_the_change_in_the_valuation_date(quarter_runs,
                                                                                store_url):
-    docs, labels = quarter_runs.docs, quarter_runs.labels
-    with open_store(store_url) as store:
-        store.record(docs["A"])
-        store.record(docs["V"])
-    cmp = compare_runs(labels["A"], labels["V"], store_url)
+    docs = quarter_runs.docs
+    cmp = _compared(quarter_runs, store_url, "A", "V", with_case=False)
     steps = cmp.attribution
     f = "bond_regulatory_relief"
     change = _figure(docs["V"], "total", "in force", f)[0] - _figure(docs["A"], "total",
