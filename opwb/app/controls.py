@@ -3,7 +3,8 @@
 :func:`build` creates every control of a :class:`opwb.app.dashboard.ScenarioDashboard` (each
 with an ``opwb-<name>`` CSS class) and wires it to the dashboard's handlers; :func:`layout`
 arranges them: the title, the answer card with the risk-appetite controls (the first
-1024×768 screen), the frontier heat map beside the comparison table, the explorer, the
+1024×768 screen), the frontier heat map (its toggle above it: expected net benefit or
+break-even premium) beside the comparison table, the explorer, the
 settings, parameter uncertainty and the footnote on the data, the premium model and the
 controls' ranges. The page fills the window's width (up to 2,400 px); the charts are sized
 by the page's CSS (:data:`opwb.app.render.CSS`) and drawn at :data:`opwb.app.render.FIGURE_DPI`.
@@ -45,6 +46,12 @@ def build(d, appetite: Appetite, n_years_options: Sequence[int]) -> None:
                            style={"button_width": "150px"})
     d.answer_html = W.HTML()
     d.heatmap = W.Image(format="png")       # sized by the page's CSS (render.CSS)
+    #: what the heat map shows: the expected net benefit or the break-even premium
+    d.heat_view = W.ToggleButtons(options=[("순편익", "net_benefit"),
+                                           ("손익분기 보험료", "break_even_premium")],
+                                  value="net_benefit", style={"button_width": "120px"},
+                                  tooltips=["구조별 기대 순편익 (억원/년)",
+                                            "이 보험료보다 싸면 그 구조가 이익 (억원/년)"])
     d.compare_html = W.HTML()
     d.picker = W.Dropdown(options=d.picker_options(), layout=W.Layout(width="330px"))
     d.limit = W.FloatText(layout=W.Layout(width="110px"))
@@ -77,6 +84,7 @@ def build(d, appetite: Appetite, n_years_options: Sequence[int]) -> None:
     for w, cls in ((d.max_premium, "max-premium"), (d.max_retained, "max-retained"),
                    (d.max_capital, "max-capital"), (d.cd, "cd"),
                    (d.answer_html, "answer"), (d.heatmap, "heatmap"),
+                   (d.heat_view, "heat-view"),
                    (d.compare_html, "compare"), (d.picker, "picker"),
                    (d.limit, "limit"), (d.deductible, "deductible"),
                    (d.premium, "premium"), (d.aggregate, "aggregate"),
@@ -90,6 +98,7 @@ def build(d, appetite: Appetite, n_years_options: Sequence[int]) -> None:
     for w in (d.max_premium, d.max_retained, d.max_capital):
         w.observe(lambda _c: d.update_answer(), names="value")
     d.cd.observe(d._cd_changed, names="value")
+    d.heat_view.observe(d._heat_view_changed, names="value")
     for w in (d.limit, d.deductible, d.premium, d.aggregate, d.coinsurance,
               d.rating):
         w.observe(d._terms_changed, names="value")
@@ -126,7 +135,8 @@ def layout(d) -> W.Widget:
                if len(d.bases) > 1 else [], layout=W.Layout(align_items="center")),
         d.precision_html])
     d.answer_part = W.VBox([d.answer_html, appetite, d.working])  # working: fixed, top right
-    d.frontier_part = W.HBox([d.heatmap, d.compare_html],
+    heat = W.VBox([d.heat_view, d.heatmap]).add_class("opwb-heatmap-box")
+    d.frontier_part = W.HBox([heat, d.compare_html],
                              layout=W.Layout(align_items="flex-start"))
     terms = W.VBox([
         W.HTML("<b>대안 살펴보기 (explore an alternative)</b>"),

@@ -5,8 +5,9 @@ scenario bases and the insurers' quotes handed to it (no file or network I/O). I
 screen answers management's question in one Korean sentence — the recommended BBB limit
 and deductible, its net benefit against the cover in force with its precision, and whether
 the CD incident changes the answer (:mod:`opwb.scenarios.answer`) — above the risk-appetite
-controls that decide it. Below: the frontier as a heat map, a comparison table with the
-paired difference against the cover in force, and an explorer for any alternative (the
+controls that decide it. Below: the frontier as a heat map (a toggle above it shows either
+the expected net benefit or the break-even premium, the premium below which a structure
+pays), a comparison table with the paired difference against the cover in force, and an explorer for any alternative (the
 seed's layer picture and the exceedance curves).
 
 Every control is checked against a stated plausible range before anything is computed
@@ -45,7 +46,7 @@ from opwb.app.signals import EXPLORER as _EXPLORER
 from opwb.app.signals import Signals
 from opwb.app.uncertainty_panel import (DEFAULT_WORLDS, DEFAULT_YEARS, UncertaintyPanel,
                                         expected_seconds)
-from opwb.decision.robust import eligible_mask
+from opwb.decision.robust import break_even, eligible_mask
 from opwb.report.plots.scenario import frontier_png
 from opwb.scenarios.alternatives import Alternative
 from opwb.scenarios.answer import ManagementAnswer, management_answer
@@ -300,14 +301,41 @@ class ScenarioDashboard(Explorer, Signals):
                     f"{html.escape(ans.sentence_ko(cd))}</div>")
         self.answer_html.value = body  # the answer first: the evidence follows within 0.5 s
         if not sentence_only:
-            eligible = eligible_mask(table, ans.appetite)
-            self.heatmap.value = frontier_png(
-                table, eligible=eligible, named=self.quotes, size=HEATMAP_INCHES,
-                dpi=FIGURE_DPI, recommended=(rec.deductible, rec.limit) if ok else None)
+            self._draw_heatmap()
             self.compare_html.value = self._compare_html(rec if ok else None, cd)
             self.frontier_part.remove_class("opwb-stale")
         if not sentence_only and self.picker.value[0] == "recommended":
             self._fill_recommended()
+
+    def heatmap_table(self):
+        """The frontier the heat map draws (the answer's, on the base the CD toggle selects)
+        with its ``break_even_premium`` (:func:`opwb.decision.robust.break_even` at the
+        answer's cost of capital): the column the break-even view colours and labels."""
+        table = self.answer.frontiers[self.cd.value]
+        be = break_even(table, self.answer.spec.settings.cost_of_capital)
+        return table.assign(break_even_premium=be["break_even_premium"])
+
+    def _draw_heatmap(self) -> None:
+        """Draw the heat map of the current answer in the view the toggle above it selects
+        (expected net benefit or break-even premium)."""
+        ans = self.answer
+        rec = ans.recommendations[self.cd.value]
+        ok = isinstance(rec, Recommendation)
+        table = self.heatmap_table()
+        self.heatmap.value = frontier_png(
+            table, value=self.heat_view.value, eligible=eligible_mask(table, ans.appetite),
+            named=self.quotes, size=HEATMAP_INCHES, dpi=FIGURE_DPI,
+            recommended=(rec.deductible, rec.limit) if ok else None)
+
+    def _heat_view_changed(self, _change=None) -> None:
+        """The heat map's toggle: redraw it in the chosen view (nothing is recomputed)."""
+        if self.answer is None:
+            return
+        try:
+            self._draw_heatmap()
+        except Exception as exc:  # noqa: BLE001 - a message, never a traceback
+            self._answer_error([f"구조별 그림을 그릴 수 없습니다 (cannot draw the heat map): "
+                                f"{exc}"])
 
     def _compare_html(self, rec: Recommendation | None, cd: bool) -> str:
         """The cover in force, the recommendation and their paired difference."""

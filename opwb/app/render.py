@@ -60,8 +60,10 @@ CSS = """<style>
 @keyframes opwb-spin {to {transform: rotate(360deg)}}
 .opwb-app .opwb-field-msg {color: #b03a2e; font-size: 12px; line-height: 1.3;
   max-width: 300px; white-space: normal}
-.opwb-app img.opwb-heatmap {flex: 1 1 441px; min-width: 441px; max-width: 980px;
-  height: auto; object-fit: contain}
+.opwb-app .opwb-heatmap-box {flex: 1 1 441px; min-width: 441px; max-width: 980px}
+.opwb-app .opwb-heatmap-box .opwb-heat-view {margin: 0 0 2px 0}
+.opwb-app .opwb-heatmap-box .opwb-heat-view button {font-size: 13px}
+.opwb-app img.opwb-heatmap {width: 100%; height: auto; object-fit: contain}
 .opwb-app img.opwb-chart {width: 100%; height: auto}
 .opwb-app table.opwb-metrics {border-collapse: collapse; font-size: 12.5px}
 .opwb-app table.opwb-metrics th, .opwb-app table.opwb-metrics td {padding: 2px 6px;

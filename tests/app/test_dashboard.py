@@ -116,6 +116,70 @@ def test_explorer_figures_equal_the_api_and_cd_toggle_switches_base(setup):
     assert dash.limit.value * EOK == rec.limit and dash.deductible.value * EOK == rec.deductible
 
 
+def _heatmap_labels(drawn) -> dict:
+    """(deductible, limit) → the label of each cell of the heat map the dashboard last drew
+    (its table and keyword arguments redrawn on an Axes)."""
+    from matplotlib.figure import Figure
+
+    from opwb.report.plots.scenario import plot_frontier
+    from tests.report.test_scenario_plots import cell_labels
+
+    table, kw = drawn[-1]
+    ax = Figure().subplots()
+    plot_frontier(table, ax=ax, **{k: v for k, v in kw.items() if k not in ("size", "dpi")})
+    return cell_labels(ax, table)
+
+
+def test_heat_map_toggle_shows_the_break_even_premium_and_follows_the_settings(setup,
+                                                                              monkeypatch):
+    """Issue 21 item 2: "the heat map can show" the break-even premium; the toggle above it
+    redraws it, and the view stays on the break-even premium when the settings change."""
+    from opwb.app import dashboard as dmod
+    from opwb.decision.robust import break_even
+    from tests.report.test_scenario_plots import expected_labels
+
+    bases, quotes, _ = setup
+    drawn = []
+    real = dmod.frontier_png
+
+    def spy(table, **kw):
+        drawn.append((table, kw))
+        return real(table, **kw)
+    monkeypatch.setattr(dmod, "frontier_png", spy)
+    dash = ScenarioDashboard(bases, quotes, spec=SPEC)
+    assert "opwb-heat-view" in dash.heat_view._dom_classes
+    assert [label for label, _ in dash.heat_view.options] == ["순편익", "손익분기 보험료"]
+    assert dash.heat_view.value == "net_benefit" and drawn[-1][1]["value"] == "net_benefit"
+    net_png, n = dash.heatmap.value, len(drawn)
+
+    dash.heat_view.value = "break_even_premium"
+    assert len(drawn) == n + 1 and drawn[-1][1]["value"] == "break_even_premium"
+    assert dash.heatmap.value[:8] == b"\x89PNG\r\n\x1a\n" and dash.heatmap.value != net_png
+    api = management_answer(bases, quotes, spec=SPEC)
+    rec = api.recommendations[True]
+    assert drawn[-1][1]["recommended"] == (rec.deductible, rec.limit)
+    before = _heatmap_labels(drawn)
+    assert before == expected_labels(break_even(api.frontiers[True],
+                                                SPEC.settings.cost_of_capital))
+    assert drawn[-1][1].get("title") is None               # the view's own title
+    dash.heat_view.value = "net_benefit"                   # back: the same picture as before
+    assert dash.heatmap.value == net_png
+
+    dash.heat_view.value = "break_even_premium"
+    dash.cd.value = False                                  # the other loss data: same view
+    assert drawn[-1][1]["value"] == "break_even_premium"
+    assert _heatmap_labels(drawn) == expected_labels(
+        break_even(api.frontiers[False], SPEC.settings.cost_of_capital))
+    dash.cd.value = True
+    dash.cost_of_capital.value = 0.2                       # a settings change: same view
+    assert _data(dash.answer_html.value)["state"] == "ok"
+    assert dash.heat_view.value == "break_even_premium"
+    assert drawn[-1][1]["value"] == "break_even_premium"
+    after = management_answer(bases, quotes, spec=SPEC.replace(settings=dash.settings()))
+    assert _heatmap_labels(drawn) == expected_labels(break_even(after.frontiers[True], 0.2))
+    assert _heatmap_labels(drawn) != before                # dearer capital: more to pay
+
+
 def test_dates_are_iso_and_ceilings_blank_or_positive():
     assert parse_date("2006-12-31") == "2006-12-31"
     for bad in ("12/31/20", "2006-13-01", "", "06-12-31"):

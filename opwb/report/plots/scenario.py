@@ -104,32 +104,41 @@ def plot_exceedance(gross: np.ndarray, nets: dict[str, np.ndarray], *, ax: Axes 
     return ax
 
 
+#: The heat map's views: value column → (default title, sequential colour scale?).
+FRONTIER_VIEWS = {
+    "net_benefit": ("구조별 기대 순편익 (net benefit, 억원/년)", False),
+    "break_even_premium": ("구조별 손익분기 보험료 (break-even premium, 억원/년)", True),
+}
+
+
 def plot_frontier(table, *, value: str = "net_benefit", eligible=None,
                   recommended: tuple[float, float] | None = None,
                   named: Sequence[Alternative] = (), ax: Axes | None = None,
-                  title: str = "구조별 기대 순편익 (net benefit, 억원/년)") -> Axes:
+                  title: str | None = None) -> Axes:
     """The frontier as a heat map: deductible (rows) × limit (columns), coloured by
-    ``value`` (KRW, shown in 억원); structures outside the risk appetite (``eligible``
-    False) are greyed and hatched, ``named`` alternatives on the grid are circled and
-    named, the ``recommended`` (deductible, limit) is boxed with a star."""
-    from matplotlib.colors import TwoSlopeNorm
-    from matplotlib.patches import Rectangle
+    ``value`` (a column of ``table``, KRW, shown in whole 억원); structures outside the risk
+    appetite (``eligible`` False) are greyed and hatched, ``named`` alternatives on the grid
+    are circled, the ``recommended`` (deductible, limit) is boxed with a star.
 
-    ds = np.unique(table["deductible"].to_numpy(float))
-    ls = np.unique(table["limit"].to_numpy(float))
-    grid = np.full((ds.size, ls.size), np.nan)
-    ok = np.ones((ds.size, ls.size), dtype=bool)
-    el = (np.ones(len(table), dtype=bool) if eligible is None
-          else np.asarray(eligible, dtype=bool))
-    for (d, L, v), e in zip(table[["deductible", "limit", value]].to_numpy(float), el):
-        i, j = np.searchsorted(ds, d), np.searchsorted(ls, L)
-        grid[i, j], ok[i, j] = v / EOK, e
+    ``value="net_benefit"`` (default) is coloured on a diverging scale centred at 0 (gain
+    green, loss red); ``value="break_even_premium"`` — the premium at which a structure's
+    net benefit is zero, a column the caller adds from
+    :func:`opwb.decision.robust.break_even` — on a sequential scale (a dearer premium the
+    structure is still worth paying is darker). ``title`` default: the view's
+    (:data:`FRONTIER_VIEWS`)."""
+    from matplotlib.patches import Rectangle
+    from matplotlib.patheffects import withStroke
+
+    if value not in table.columns:
+        raise KeyError(f"the frontier table has no column {value!r}"
+                       + (" (add it from opwb.decision.robust.break_even)"
+                          if value == "break_even_premium" else ""))
+    default_title, sequential = FRONTIER_VIEWS.get(value, (value, False))
+    ds, ls, grid, ok = _frontier_grid(table, value, eligible)
     with _styled(ax, (7, 4)) as ax:
-        finite = grid[np.isfinite(grid)]
-        span = max(abs(finite).max(), 1e-9) if finite.size else 1.0
-        norm = TwoSlopeNorm(vcenter=0.0, vmin=-span, vmax=span)
+        norm, cmap, dark_above = _frontier_scale(grid, sequential)
         shown = np.where(ok, grid, np.nan)
-        ax.imshow(shown, cmap="RdYlGn", norm=norm, aspect="auto", origin="upper")
+        ax.imshow(shown, cmap=cmap, norm=norm, aspect="auto", origin="upper")
         for i in range(ds.size):
             for j in range(ls.size):
                 if np.isnan(grid[i, j]):
@@ -139,7 +148,7 @@ def plot_frontier(table, *, value: str = "net_benefit", eligible=None,
                 if not ok[i, j]:
                     ax.add_artist(Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor="#e5e5e5",
                                            hatch="///", edgecolor="#bbbbbb", lw=0.0))
-                dark = ok[i, j] and abs(grid[i, j]) > 0.85 * span   # white on the darkest
+                dark = ok[i, j] and dark_above(grid[i, j])   # white on the darkest
                 ax.text(j, i, _whole(grid[i, j]), ha="center", va="center", fontsize=7.5,
                         color="#555555" if not ok[i, j] else ("white" if dark else "black"))
         for alt in named:
@@ -148,17 +157,49 @@ def plot_frontier(table, *, value: str = "net_benefit", eligible=None,
                 ax.add_artist(_named_marker(j, i))
         if recommended is not None and recommended[0] in ds and recommended[1] in ls:
             i, j = np.searchsorted(ds, recommended[0]), np.searchsorted(ls, recommended[1])
+            halo = [withStroke(linewidth=4.0, foreground="white")]   # seen on dark cells
             ax.add_artist(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="black",
-                                   lw=2.4))
+                                   lw=2.4, path_effects=halo))
             ax.text(j + 0.42, i - 0.38, "★", ha="right", va="top", fontsize=10,
-                    color="black")
+                    color="black", path_effects=halo)
         ax.set_xticks(range(ls.size), [f"{x / EOK:,.0f}" for x in ls], fontsize=8)
         ax.set_yticks(range(ds.size), [f"{x / EOK:,.0f}" for x in ds], fontsize=8)
         ax.set_xlabel("보상한도 (limit, 억원)")
         ax.set_ylabel("공제금액 (deductible, 억원)")
         ax.grid(False)
-        ax.set_title(title)
+        ax.set_title(default_title if title is None else title)
     return ax
+
+
+def _frontier_grid(table, value: str, eligible):
+    """Deductibles, limits, the (deductible × limit) grid of ``value`` in 억원 (NaN where
+    the table has no structure) and whether each cell is within the appetite."""
+    ds = np.unique(table["deductible"].to_numpy(float))
+    ls = np.unique(table["limit"].to_numpy(float))
+    grid = np.full((ds.size, ls.size), np.nan)
+    ok = np.ones((ds.size, ls.size), dtype=bool)
+    el = (np.ones(len(table), dtype=bool) if eligible is None
+          else np.asarray(eligible, dtype=bool))
+    for (d, L, v), e in zip(table[["deductible", "limit", value]].to_numpy(float), el):
+        i, j = np.searchsorted(ds, d), np.searchsorted(ls, L)
+        grid[i, j], ok[i, j] = v / EOK, e
+    return ds, ls, grid, ok
+
+
+def _frontier_scale(grid: np.ndarray, sequential: bool):
+    """(norm, colormap, is-dark) of the heat map: sequential from the smallest to the
+    largest value, or diverging centred at 0 over ± the largest magnitude; a cell's label is
+    white where its colour is among the darkest."""
+    from matplotlib.colors import Normalize, TwoSlopeNorm
+
+    finite = grid[np.isfinite(grid)]
+    if sequential:
+        lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+        norm = Normalize(vmin=lo, vmax=max(hi, lo + 1e-9))
+        return norm, "YlGnBu", lambda v: norm(v) > 0.75
+    span = float(max(abs(finite).max(), 1e-9)) if finite.size else 1.0
+    return (TwoSlopeNorm(vcenter=0.0, vmin=-span, vmax=span), "RdYlGn",
+            lambda v: abs(v) > 0.85 * span)
 
 
 def _whole(v: float) -> str:
@@ -189,14 +230,17 @@ def scenario_png(alternatives: Sequence[Alternative], loss: float, gross: np.nda
     return _png(fig, dpi)
 
 
-def frontier_png(table, *, eligible=None, recommended=None, named=(), dpi: int = 90,
-                 size: tuple[float, float] = (7.2, 4.2)) -> bytes:
-    """:func:`plot_frontier` as PNG bytes."""
+def frontier_png(table, *, value: str = "net_benefit", eligible=None, recommended=None,
+                 named=(), dpi: int = 90, size: tuple[float, float] = (7.2, 4.2),
+                 title: str | None = None) -> bytes:
+    """:func:`plot_frontier` (of ``value``: ``"net_benefit"`` or ``"break_even_premium"``)
+    as PNG bytes, with the markers' legend under it."""
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=size)
     ax = fig.subplots()
-    plot_frontier(table, eligible=eligible, recommended=recommended, named=named, ax=ax)
+    plot_frontier(table, value=value, eligible=eligible, recommended=recommended, named=named,
+                  ax=ax, title=title)
     fig.text(0.5, 0.01, "★ 굵은 테두리 = 권고   점선 원 = 보험사 견적   빗금 = 위험선호 밖",
              ha="center", va="bottom", fontsize=8, color="#444444",
              fontfamily=ax.title.get_fontfamily())
