@@ -396,7 +396,8 @@ def predictive_base(plug_in: ScenarioBase, losses: pd.DataFrame, *, n_years: int
                     premium_for: Callable[[ScenarioBase], Callable[[float, float], float]],
                     scenario_settings, settings: PredictiveSettings = PredictiveSettings(),
                     weights: Mapping[str, FamilyWeights] | None = None,
-                    progress: Callable[[float, str], None] | None = None
+                    progress: Callable[[float, str], None] | None = None,
+                    client=None
                     ) -> tuple[ScenarioBase, WorldTable, dict[str, FamilyWeights]]:
     """Build the predictive base of a plug-in base (see the module docstring).
 
@@ -420,6 +421,10 @@ def predictive_base(plug_in: ScenarioBase, losses: pd.DataFrame, *, n_years: int
     weights : mapping, optional
         The families' weights (default :func:`family_weights` of the losses).
     progress : callable ``(fraction, text)``, optional
+    client : distributed.Client, optional
+        Run the worlds as work units on this Dask cluster (two units per world: refit and
+        simulate, then evaluate the grid; a world's years stay on its worker). The numbers
+        are those of the in-process build (every stream is keyed to its world).
 
     Returns
     -------
@@ -445,31 +450,25 @@ def predictive_base(plug_in: ScenarioBase, losses: pd.DataFrame, *, n_years: int
     fams = {c: assign_families(weights[c], K, seed) for c in ms}
     programme = plug_in.programme
     cap = plug_in.severity_cap
-    worlds_ms, attempts = [], {c: np.zeros(K, np.int64) for c in ms}
-    for w in range(K):
-        cells = {}
-        for c, m in ms.items():
-            f = fams[c][w]
-            cells[c], attempts[c][w] = world_fit(m, weights[c].fits[f], seed, w, c)
-        worlds_ms.append(ModelSet(cells, ms.threshold, "", True,
-                                  f"predictive world {w} of: {ms.note}"))
-        report(0.3 * (w + 1) / K, f"세계 {w + 1}/{K} 모형 재추정 (refitting world {w + 1})")
     bond_cells = [c for c in ms if programme[plug_in.bond_policy].covers(c) > 0]
     keep = _keep_levels(programme, bond_cells, ms.keys())
     years = max(per, int(settings.world_years))
-    parts, sims = [], []
-    for w, wms in enumerate(worlds_ms):
-        sim = simulate_losses(cell_models(wms, severity_cap=cap), years, world_seed(seed, w),
-                              keep_events_above=keep)
-        top = max((int(ev.event_id.max()) for ev in sim.events.values() if ev.event_id.size),
-                  default=0)
-        if top >= _STRIDE:
-            raise ValueError("a world has more simulated blocks than the pooled base's event "
-                             "ids can tell apart; use fewer years per world")
-        parts.append(_slice(sim, per, w, _STRIDE))
-        sims.append(sim)
-        report(0.3 + 0.2 * (w + 1) / K, f"세계 {w + 1}/{K} 모의실험 (simulating)")
+    tasks = [_WorldTask(w, {c: (m, weights[c].fits[fams[c][w]]) for c, m in ms.items()},
+                        float(ms.threshold), ms.note, int(seed), cap, keep, years, per)
+             for w in range(K)]
+    context = _EvalContext(plug_in.include_cd, programme, plug_in.bond_policy,
+                           plug_in.incidents, cap, tuple(map(float, deductibles)),
+                           tuple(map(float, limits)), scenario_settings)
+    runner = _InProcess() if client is None else _OnDask(client)
+    parts, attempts = [None] * K, {c: np.zeros(K, np.int64) for c in ms}
+    for w, part, tries in runner.simulate(tasks):
+        parts[w] = part
+        for c, a in tries.items():
+            attempts[c][w] = a
+        report(0.5 * runner.done / K, f"세계 {runner.done}/{K} 재추정·모의실험 "
+                                      f"(refitting and simulating)")
     pooled_sim = _pool(parts, seed)
+    del parts
     pooled = ScenarioBase(plug_in.include_cd, pooled_sim.n_years, int(seed), plug_in.models,
                           plug_in.fits, pooled_sim, programme, ms, cap,
                           bond_policy=plug_in.bond_policy, incidents=plug_in.incidents,
@@ -482,23 +481,148 @@ def predictive_base(plug_in: ScenarioBase, losses: pd.DataFrame, *, n_years: int
                       zip(table["deductible"], table["limit"], table["premium"])},
                      str(table.attrs.get("premium_model", "")))
     values = {k: np.empty((K, len(table))) for k in TABLE_FIGURES}
-    for w, (wms, sim) in enumerate(zip(worlds_ms, sims)):
-        wb = ScenarioBase(plug_in.include_cd, years, world_seed(seed, w),
-                          cell_models(wms, severity_cap=cap),
-                          {c: m.severity for c, m in wms.items()}, sim, programme, wms, cap,
-                          bond_policy=plug_in.bond_policy, incidents=plug_in.incidents,
-                          replicates=2)
-        wt = frontier(wb, deductibles=deductibles, limits=limits, premium=prices,
-                      settings=scenario_settings)
+    for w, row in runner.evaluate(context, prices):
         for k in TABLE_FIGURES:
-            values[k][w] = wt[k].to_numpy(float)
-        sims[w] = None                  # free the world's years
-        report(0.5 + 0.5 * (w + 1) / K, f"세계 {w + 1}/{K} 구조 평가 (evaluating)")
+            values[k][w] = row[k]
+        report(0.5 + 0.5 * runner.done / K, f"세계 {runner.done}/{K} 구조 평가 (evaluating)")
     worlds = WorldTable(table["deductible"].to_numpy(float), table["limit"].to_numpy(float),
                         table["premium"].to_numpy(float), values,
                         {c: tuple(str(f) for f in fams[c]) for c in ms}, attempts, years,
                         table)
     return pooled, worlds, dict(weights)
+
+
+# --------------------------------------------------------------------------- world work units
+# A world is two work units: refit and simulate (its years kept where they were made), then,
+# once the pooled base has priced the grid, evaluate the grid on them. On a Dask cluster the
+# years never leave the worker that simulated them: only the slice for the pooled base and the
+# world's row of figures travel.
+
+@dataclass(frozen=True)
+class _WorldTask:
+    world: int
+    cells: Mapping[str, tuple[CellFit, SeverityFit]]   # generating fit, family's fit
+    threshold: float
+    note: str
+    seed: int
+    cap: float | None
+    keep: Mapping[str, float]
+    years: int
+    per: int
+
+
+@dataclass(frozen=True)
+class _EvalContext:
+    include_cd: bool
+    programme: object
+    bond_policy: str
+    incidents: tuple
+    cap: float | None
+    deductibles: tuple[float, ...]
+    limits: tuple[float, ...]
+    scenario_settings: object
+
+
+def _world_simulate(task: _WorldTask) -> tuple[int, ModelSet, SimulatedLosses, dict]:
+    """World ``task.world``: its cells refitted (:func:`world_fit`) and simulated for
+    ``task.years`` years from its own stream."""
+    cells, tries = {}, {}
+    for c, (generating, fam_fit) in task.cells.items():
+        cells[c], tries[c] = world_fit(generating, fam_fit, task.seed, task.world, c)
+    wms = ModelSet(cells, task.threshold, "", True,
+                   f"predictive world {task.world} of: {task.note}")
+    sim = simulate_losses(cell_models(wms, severity_cap=task.cap), task.years,
+                          world_seed(task.seed, task.world), keep_events_above=task.keep)
+    top = max((int(ev.event_id.max()) for ev in sim.events.values() if ev.event_id.size),
+              default=0)
+    if top >= _STRIDE:
+        raise ValueError("a world has more simulated blocks than the pooled base's event "
+                         "ids can tell apart; use fewer years per world")
+    return task.world, wms, sim, tries
+
+
+def _world_part(done: tuple, per: int) -> tuple[int, SimulatedLosses, dict]:
+    """The pooled base's share of a simulated world: its first ``per`` years."""
+    w, _, sim, tries = done
+    return w, _slice(sim, per, w, _STRIDE), tries
+
+
+def _world_evaluate(done: tuple, context: _EvalContext, prices: "_Prices"
+                    ) -> tuple[int, dict[str, np.ndarray]]:
+    """The grid's figures (:data:`TABLE_FIGURES`) on a simulated world's own years, at the
+    pooled base's premiums."""
+    from opwb.scenarios.frontier import frontier
+    w, wms, sim, _ = done
+    wb = ScenarioBase(context.include_cd, sim.n_years, sim.seed,
+                      cell_models(wms, severity_cap=context.cap),
+                      {c: m.severity for c, m in wms.items()}, sim, context.programme, wms,
+                      context.cap, bond_policy=context.bond_policy,
+                      incidents=context.incidents, replicates=2)
+    wt = frontier(wb, deductibles=context.deductibles, limits=context.limits, premium=prices,
+                  settings=context.scenario_settings)
+    return w, {k: wt[k].to_numpy(float) for k in TABLE_FIGURES}
+
+
+class _InProcess:
+    """The worlds one after another in this process (each world's years held until it is
+    evaluated)."""
+
+    def __init__(self):
+        self.done, self._sims = 0, {}
+
+    def simulate(self, tasks):
+        self.done = 0
+        for task in tasks:
+            out = _world_simulate(task)
+            self._sims[out[0]] = out
+            self.done += 1
+            yield _world_part(out, task.per)
+
+    def evaluate(self, context, prices):
+        self.done = 0
+        for w in sorted(self._sims):
+            out = _world_evaluate(self._sims.pop(w), context, prices)
+            self.done += 1
+            yield out
+
+
+class _OnDask:
+    """The worlds as work units on a Dask cluster (``client``: a ``distributed.Client``); a
+    world's simulated years stay on the worker that made them."""
+
+    def __init__(self, client):
+        from opwb.engine.executors import check_client
+        check_client(client)
+        self.client, self.done, self._sims = client, 0, []
+
+    def simulate(self, tasks):
+        from distributed import as_completed
+        self.done = 0
+        self._sims = self.client.map(_world_simulate, tasks, pure=False)
+        parts = [self.client.submit(_world_part, f, t.per, pure=False)
+                 for f, t in zip(self._sims, tasks)]
+        for fut in as_completed(parts):
+            out = fut.result()
+            fut.release()
+            self.done += 1
+            yield out
+
+    def evaluate(self, context, prices):
+        from distributed import as_completed
+        self.done = 0
+        [ctx] = self.client.scatter([context], broadcast=True)
+        rows = [self.client.submit(_world_evaluate, f, ctx, prices, pure=False)
+                for f in self._sims]
+        self._sims = []                 # the worlds' years go once their row is made
+        try:
+            for fut in as_completed(rows):
+                out = fut.result()
+                fut.release()
+                self.done += 1
+                yield out
+        finally:
+            for fut in rows:
+                fut.release()
 
 
 def source_digest() -> str:

@@ -403,3 +403,34 @@ def test_prepare_command_refuses_a_missing_case_with_its_message(tmp_path):
     assert "nowhere.toml" in out.stderr and "no such case file" in out.stderr
     assert not (tmp_path / "scenario-bases").exists() or \
         not any((tmp_path / "scenario-bases").iterdir())
+
+
+def test_the_worlds_on_a_local_cluster_give_the_in_process_numbers(predictive):
+    """Issue 21, item 7: the worlds as Dask work units on a 2-worker LocalCluster (bound to
+    127.0.0.1) give the very base and world table of the in-process build."""
+    from distributed import Client, LocalCluster
+    p = predictive
+    spec, quotes = p["spec"], p["quotes"]
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                           host="127.0.0.1", dashboard_address=None)
+    try:
+        with Client(cluster) as client:
+            base, worlds, _ = predictive_base(
+                p["plug"], p["losses"], n_years=K * PER, seed=spec.seed,
+                deductibles=spec.deductibles, limits=spec.limits,
+                premium_for=lambda b: premium_model_for(b, quotes, spec),
+                scenario_settings=spec.settings, settings=PredictiveSettings(K, WORLD_YEARS),
+                weights=p["weights"], client=client)
+            assert len(client.nthreads()) == 2
+    finally:
+        cluster.close()
+    ref = p["worlds"]
+    for k, v in ref.values.items():
+        np.testing.assert_array_equal(worlds.values[k], v, err_msg=k)
+    assert worlds.families == ref.families
+    for c in ref.attempts:
+        np.testing.assert_array_equal(worlds.attempts[c], ref.attempts[c])
+    for c, a in p["base"].sim.annual_gross.items():
+        np.testing.assert_array_equal(base.sim.annual_gross[c], a)
+        np.testing.assert_array_equal(base.sim.events[c].event_id,
+                                      p["base"].sim.events[c].event_id)
