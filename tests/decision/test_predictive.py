@@ -434,3 +434,16 @@ def test_the_worlds_on_a_local_cluster_give_the_in_process_numbers(predictive):
         np.testing.assert_array_equal(base.sim.annual_gross[c], a)
         np.testing.assert_array_equal(base.sim.events[c].event_id,
                                       p["base"].sim.events[c].event_id)
+
+
+def test_prepare_command_names_a_bad_worker_count_and_refuses_two_places(capsys):
+    """``prepare --workers -1`` and ``--workers 2 --scheduler ...`` are refused by the
+    command line (exit 2, the option named), before anything is built."""
+    from opwb.decision.__main__ import main
+    for argv, word in ((["prepare", "--workers", "-1"], "--workers"),
+                       (["prepare", "--workers", "2", "--scheduler", "tcp://x:1"],
+                        "not allowed with")):
+        with pytest.raises(SystemExit) as exc:
+            main(argv)
+        assert exc.value.code == 2
+        assert word in capsys.readouterr().err
