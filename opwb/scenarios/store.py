@@ -495,16 +495,28 @@ bundled_bases = stored_bases
 stored)."""
 
 
-def prepare_arguments(argv, *, prog: str, description: str, what: str):
+def prepare_arguments(argv, *, prog: str, description: str, what: str,
+                      cluster: bool = False):
     """The arguments of a ``prepare [--case PATH]`` command line (this module's and
-    :mod:`opwb.decision`'s)."""
+    :mod:`opwb.decision`'s; ``cluster``: also ``--workers N`` or ``--scheduler ADDRESS``)."""
     import argparse
 
     ap = argparse.ArgumentParser(prog=prog, description=description)
     sub = ap.add_subparsers(dest="command", required=True)
     prep = sub.add_parser("prepare", help=f"build (or find) {what}")
     prep.add_argument("--case", help="case file (default: $OPWB_CASE, else the bundled case)")
-    return ap.parse_args(argv)
+    if cluster:
+        where = prep.add_mutually_exclusive_group()
+        where.add_argument("--workers", type=int, default=0,
+                           help="run the worlds on a Dask LocalCluster of N worker processes "
+                                "(127.0.0.1)")
+        where.add_argument("--scheduler", default=None,
+                           help="run the worlds on the Dask scheduler at this address "
+                                "(e.g. tcp://scheduler:8786)")
+    args = ap.parse_args(argv)
+    if cluster and args.workers < 0:
+        ap.error(f"--workers must be 0 (this process) or more, got {args.workers}")
+    return args
 
 
 def main(argv=None) -> int:
