@@ -6,7 +6,9 @@ sources with positions a person can find (``tableio``: what a file is from its c
 ``sniff``, text encodings and delimiters in ``textread``, workbooks and their formula cells
 in ``excelread``, a workbook's date system in ``datesystem``; date cells and the
 placeholders for "no date" in ``dates``), the validating loaders of loss events, the
-insurance programme table and external large losses, the one rule for a policy's layer
+insurance programme table, external large losses and the experts' scenario estimates
+(``scenarios``: "a loss of at least X about once in N years", the worst plausible loss, per
+cell, with author and date; each cell's severity cap), the one rule for a policy's layer
 terms (``terms``), the run store — every recorded run in an SQLite file or a PostgreSQL
 database, never a loss record (``runstore``; its schema and upgrade in ``runschema``, the
 checks of a run's rows in ``runrows``) — the bundled files' location and the
@@ -29,6 +31,8 @@ _EXPORTS = {
     **dict.fromkeys(["read_workbook", "EXCEL_ERRORS", "column_letter"], "excelread"),
     **dict.fromkeys(["EXTERNAL_COLUMNS", "load_external_losses"], "external"),
     **dict.fromkeys(["check_level"], "levels"),
+    **dict.fromkeys(["ScenarioEstimate", "ScenarioSet", "load_scenarios",
+                     "KOREAN_SCENARIO_COLUMNS"], "scenarios"),
     **dict.fromkeys(["observation_window", "year_exposure"], "periods"),
     **dict.fromkeys([
         "load_losses", "split_threshold", "LoadReport", "REQUIRED_LOSS_COLUMNS"
