@@ -4,7 +4,11 @@ Owns the registry of severity families (``families``) and Tukey's g-and-h (``gan
 quantile function and fast inversion; ``gandh_fit``: its maximum-likelihood search;
 ``gandh_limits``: the supremum of its unbounded ridge g → −∞), the batched optimiser, left-truncated maximum likelihood (``mle``), frequency fits (``frequency``),
 truncation-aware goodness of fit with bootstrap p-values (``gof``), heavy-tail diagnostics
-and the spliced body + GPD severity (``tail``), and saved model sets (``modelset``). It may
+and the spliced body + GPD severity (``tail``), saved model sets (``modelset``), and the
+Bayesian combination of internal data, external data and expert opinion — scenario
+estimates included — with the weight of each source (``combination``, its frequency and severity halves in
+``combination_frequency`` and ``combination_severity``; Lambrigger, Shevchenko & Wüthrich
+2007). It may
 import only :mod:`opwb.data`.
 """
 from opwb._lazy import attach
@@ -39,6 +43,11 @@ _EXPORTS = {
         "load_model_set", "model_set_doc", "model_set_from_doc", "models_for",
         "losses_fingerprint", "DEFAULT_MODEL_FILE", "BUNDLED_MODEL_FILES", "TAIL_TEST_LEVEL"
     ], "modelset"),
+    **dict.fromkeys([
+        "SourceWeights", "GammaPrior", "ExpertRate", "FrequencyPosterior", "combine_frequency",
+        "NormalPrior", "ExpertMu", "SeverityPosterior", "combine_severity", "scenario_rate",
+        "scenario_mu", "exceedance_rate", "expert_opinions", "CombinedCell"
+    ], "combination"),
     **dict.fromkeys([
         "mean_excess", "hill", "gpd_stability", "ThresholdSuggestion", "suggest_threshold",
         "SplicedSeverity", "splice"
