@@ -6,7 +6,10 @@ expected loss when it is covered by provisions or pricing), per event type and i
 - ``"sum"``: the Basel default, sum of the stand-alone event-type figures;
 - ``"independent"``: VaR of the simulated total (cells are simulated independently);
 - ``"copula"``: a Gaussian copula with a user correlation matrix between event types
-  (:mod:`opwb.capital.copula`).
+  (:mod:`opwb.capital.copula`);
+- ``"t_copula"``: a Student-t copula with the same correlation matrix and ``df`` = ν degrees
+  of freedom (tail dependence: event types' bad years come together; ν = ∞ is the
+  Gaussian copula; :func:`opwb.capital.copula.t_tail_dependence`).
 
 Insurance relief is capped at 20% of gross capital (Basel II para 677; qualifying standards
 paras 678-679): ``K_net = max(K_gross - benefit, 0.8 K_gross)`` (:func:`apply_cap`). The
@@ -30,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from opwb.capital.allocation import POLICY_COLUMNS, policy_relief, policy_split
-from opwb.capital.copula import copula_orders, copula_totals
+from opwb.capital.copula import check_df, copula_orders, copula_totals
 from opwb.capital.influence import (
     Linearised,
     allocate,
@@ -50,8 +53,8 @@ __all__ = [
 ]
 
 
-Aggregation = Literal["sum", "independent", "copula"]
-AGGREGATIONS: tuple[str, ...] = ("sum", "independent", "copula")
+Aggregation = Literal["sum", "independent", "copula", "t_copula"]
+AGGREGATIONS: tuple[str, ...] = ("sum", "independent", "copula", "t_copula")
 
 #: Maximum insurance relief as a share of gross capital (Basel II para 677).
 BASEL_CAP = 0.2
@@ -128,7 +131,8 @@ class CapitalSummary:
     aggregation method with the cap applied. ``cap``: the :class:`CapResult` of the chosen
     ``aggregation``. ``by_policy``: benefit and relief by policy (summing to the total),
     empty without a programme result; ``policy_split``: each policy's share of each event
-    type's relief and its basis.
+    type's relief and its basis. ``df``: the t copula's degrees of freedom (None: no
+    ``"t_copula"`` row).
     """
 
     alpha: float
@@ -139,6 +143,7 @@ class CapitalSummary:
     cap: CapResult
     by_policy: pd.DataFrame
     policy_split: pd.DataFrame
+    df: float | None = None
 
     @property
     def total(self) -> pd.Series:
@@ -233,7 +238,8 @@ def _split(result: Any) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
 
 def capital_summary(result: Any, *, alpha: float = 0.999, aggregation: Aggregation = "sum",
                     correlation: Any = None, el_offset: bool = False,
-                    cap: float = BASEL_CAP, seed: int = 0) -> CapitalSummary:
+                    cap: float = BASEL_CAP, seed: int = 0,
+                    df: float | None = None) -> CapitalSummary:
     """Capital gross and net of insurance by event type, by policy and in total (KRW).
 
     Parameters
@@ -243,18 +249,22 @@ def capital_summary(result: Any, *, alpha: float = 0.999, aggregation: Aggregati
         alone (net = gross).
     alpha : float
         VaR / ES level, a fraction (Basel: 0.999).
-    aggregation : {"sum", "independent", "copula"}
+    aggregation : {"sum", "independent", "copula", "t_copula"}
         The total whose capital the cap and the allocations use (every available method is
-        reported in ``totals``; "copula" needs ``correlation``).
+        reported in ``totals``; "copula" needs ``correlation``, "t_copula" also ``df``).
     correlation : array or DataFrame, optional
         Correlation matrix between event types (order of the result's event types, or
-        labelled rows/columns); enables the "copula" total.
+        labelled rows/columns); enables the "copula" total (and with ``df`` "t_copula").
     el_offset : bool
         Capital = VaR − EL (EL covered by provisions or pricing); default VaR.
     cap : float
         Maximum relief as a fraction of gross capital (Basel II para 677: 0.2).
     seed : int
-        Seed of the copula reordering.
+        Seed of the copula reordering; both copulas share its normal draws
+        (:mod:`opwb.capital.copula`).
+    df : float, optional
+        Degrees of freedom ν > 0 of the t copula (``np.inf``: the Gaussian copula's figures);
+        with ``correlation`` enables the "t_copula" total.
 
     Returns
     -------
@@ -263,9 +273,10 @@ def capital_summary(result: Any, *, alpha: float = 0.999, aggregation: Aggregati
     Raises
     ------
     ValueError
-        Unknown ``aggregation``; "copula" without ``correlation``; an invalid correlation
-        matrix; stand-alone benefits that cannot carry the total's pro rata (they sum to
-        zero, or to the opposite sign of the total: possible only with ``el_offset``).
+        Unknown ``aggregation``; "copula" without ``correlation``; "t_copula" without
+        ``correlation`` or ``df``; an invalid correlation matrix or ``df``; stand-alone
+        benefits that cannot carry the total's pro rata (they sum to zero, or to the
+        opposite sign of the total: possible only with ``el_offset``).
 
     Notes
     -----
@@ -281,7 +292,7 @@ def capital_summary(result: Any, *, alpha: float = 0.999, aggregation: Aggregati
     VaRs of the same years, so its error is the paired (Bahadur) one, as
     :func:`~opwb.engine.riskmeasures.diff_var_with_se` (for a quota share ``c``: ``c``
     times the gross VaR's error); allocated figures by the delta method on the same years
-    (for "copula", conditional on the copula's normal draw); capital net and recognised
+    (for the copulas, conditional on the copula's latent draw); capital net and recognised
     benefit take the error of the cap branch that applies. The "sum" total combines the
     event types' errors as independent (root sum of squares); the policy split shares are
     treated as fixed. The paired error rests on the few years near the 99.9% quantile that
@@ -291,8 +302,12 @@ def capital_summary(result: Any, *, alpha: float = 0.999, aggregation: Aggregati
     """
     if aggregation not in AGGREGATIONS:
         raise ValueError(f"aggregation must be one of {AGGREGATIONS}, got {aggregation!r}")
-    if aggregation == "copula" and correlation is None:
-        raise ValueError("aggregation='copula' needs a correlation matrix")
+    if aggregation in ("copula", "t_copula") and correlation is None:
+        raise ValueError(f"aggregation={aggregation!r} needs a correlation matrix")
+    if aggregation == "t_copula" and df is None:
+        raise ValueError("aggregation='t_copula' needs the degrees of freedom df (> 0)")
+    if df is not None:
+        check_df(df)
     gross, net = _split(result)
     names = list(gross)
     figs = {et: _figures(gross[et], net[et], alpha, el_offset) for et in names}
@@ -302,20 +317,22 @@ def capital_summary(result: Any, *, alpha: float = 0.999, aggregation: Aggregati
     n_tot = np.sum([net[et] for et in names], axis=0)
     ind = _figures(g_tot, n_tot, alpha, el_offset)
     totals["independent"] = (ind, _total_row(ind, cap))
-    orders = None
-    if correlation is not None:
-        orders = copula_orders(gross, correlation, seed=seed)
-        g_c = np.sum([gross[et][orders[et]] for et in names], axis=0)
-        n_c = np.sum([net[et][orders[et]] for et in names], axis=0)
-        cop = _figures(g_c, n_c, alpha, el_offset)
-        totals["copula"] = (cop, _total_row(cop, cap))
+    orders = {}
+    for key, nu in (("copula", None), ("t_copula", df)):
+        if correlation is None or (key == "t_copula" and df is None):
+            continue
+        orders[key] = o = copula_orders(gross, correlation, seed=seed, df=nu)
+        cop = _figures(np.sum([gross[et][o[et]] for et in names], axis=0),
+                       np.sum([net[et][o[et]] for et in names], axis=0), alpha, el_offset)
+        totals[key] = (cop, _total_row(cop, cap))
     totals_df = pd.DataFrame.from_dict({k: row for k, (_, row) in totals.items()},
                                        orient="index")
     totals_df.index.name = "aggregation"
     chosen = totals[aggregation][0]
-    if aggregation == "copula":                  # stand-alone errors in the copula's rows
-        figs_c = {et: _Figures(f.measures, f.k_gross.take(orders[et]),
-                               f.k_net.take(orders[et])) for et, f in figs.items()}
+    if aggregation in orders:                    # stand-alone errors in the copula's rows
+        o = orders[aggregation]
+        figs_c = {et: _Figures(f.measures, f.k_gross.take(o[et]), f.k_net.take(o[et]))
+                  for et, f in figs.items()}
     else:
         figs_c = figs
     cap_res, alloc = _allocate(chosen, figs_c, names, cap)
@@ -329,7 +346,8 @@ def capital_summary(result: Any, *, alpha: float = 0.999, aggregation: Aggregati
         by_policy = pd.DataFrame(columns=POLICY_COLUMNS).set_index("policy_id")
     return CapitalSummary(alpha=alpha, aggregation=aggregation, el_offset=el_offset,
                           by_event_type=by_et, totals=totals_df, cap=cap_res,
-                          by_policy=by_policy, policy_split=split)
+                          by_policy=by_policy, policy_split=split,
+                          df=None if df is None else float(df))
 
 
 def _allocate(total: _Figures, figs: dict[str, _Figures], names: list[str],

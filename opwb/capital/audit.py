@@ -28,7 +28,7 @@ ADDITIVE_COLUMNS: tuple[str, ...] = (
 def audit_table(economic: Any, regulatory: Any, *, eligibility: pd.DataFrame | None = None,
                 alpha: float = 0.999, aggregation: Aggregation = "sum",
                 correlation: Any = None, el_offset: bool = False, cap: float = BASEL_CAP,
-                seed: int = 0) -> dict[str, pd.DataFrame]:
+                seed: int = 0, df: float | None = None) -> dict[str, pd.DataFrame]:
     """The seed's audit trail of insurance relief, by event type and by policy (KRW).
 
     Parameters
@@ -63,7 +63,7 @@ def audit_table(economic: Any, regulatory: Any, *, eligibility: pd.DataFrame | N
         As :func:`opwb.capital.ama.capital_summary`.
     """
     kw = {"alpha": alpha, "aggregation": aggregation, "correlation": correlation,
-          "el_offset": el_offset, "cap": cap, "seed": seed}
+          "el_offset": el_offset, "cap": cap, "seed": seed, "df": df}
     eco, reg = capital_summary(economic, **kw), capital_summary(regulatory, **kw)
     r_et, e_et = reg.by_event_type, eco.by_event_type
     ceded = _means(economic.ceded_by_event_type, "ceded")

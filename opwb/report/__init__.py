@@ -28,7 +28,7 @@ _EXPORTS = {
     ], "scenario_tables"),
     **dict.fromkeys([
         "programme_ko", "eligibility_ko", "coverage_ko", "audit_event_types_ko",
-        "audit_policies_ko", "aggregation_ko", "standardised_ko", "consistency_ko",
+        "audit_policies_ko", "aggregation_ko", "standardised_ko", "consistency_ko", "dependence_ko",
         "model_source_ko", "bundled_fingerprints", "AGGREGATION_KO"
     ], "capital_tables"),
     **dict.fromkeys([

@@ -28,6 +28,7 @@ __all__ = [
     "audit_policies_ko",
     "bundled_fingerprints",
     "consistency_ko",
+    "dependence_ko",
     "coverage_ko",
     "eligibility_ko",
     "model_source_ko",
@@ -41,6 +42,7 @@ AGGREGATION_KO: dict[str, str] = {
     "sum": "사건유형별 VaR의 합 (sum, Basel 기본)",
     "independent": "독립 합산 (independent)",
     "copula": "가우스 코퓰라 (Gaussian copula)",
+    "t_copula": "t 코퓰라 (Student-t copula)",
 }
 """Korean names of the aggregation methods of :func:`opwb.capital.capital_summary`."""
 
@@ -171,6 +173,21 @@ def aggregation_ko(totals: pd.DataFrame) -> pd.DataFrame:
         "20% 한도 적용": ["예" if b else "아니오" for b in totals["cap_binds"]],
     }, index=[AGGREGATION_KO.get(a, a) for a in totals.index])
     out.index.name = "합산 방식"
+    return out
+
+
+def dependence_ko(table: pd.DataFrame) -> pd.DataFrame:
+    """Capital under the Basel sum, the Gaussian and the t copula
+    (:func:`opwb.capital.dependence_comparison`), with errors; the t copula's row names ν."""
+    names = [f"{AGGREGATION_KO['t_copula']}, ν = {nu:g}" if a == "t_copula"
+             else AGGREGATION_KO.get(a, a) for a, nu in zip(table.index, table["df"])]
+    out = pd.DataFrame({
+        "꼬리 의존계수 λ (사건유형 쌍 평균)": [f"{v:.2f}" for v in table["tail_dependence"]],
+        "보험 전 자본": _pm(table, "capital_gross"),
+        "합 대비": [_pct(v) for v in table["ratio_to_sum"]],
+        "인정 경감 (20% 한도 후)": _pm(table, "recognised_benefit"),
+        "보험 후 규제자본": _pm(table, "capital_net"),
+    }, index=pd.Index(names, name="합산 방식"))
     return out
 
 
