@@ -6,7 +6,8 @@ sources with positions a person can find (``tableio``: what a file is from its c
 ``sniff``, text encodings and delimiters in ``textread``, workbooks and their formula cells
 in ``excelread``, a workbook's date system in ``datesystem``; date cells and the
 placeholders for "no date" in ``dates``), the validating loaders of loss events, the
-insurance programme table, external large losses and the experts' scenario estimates
+insurance programme table, external large losses with their scaling to the bank's size
+(``external``: Shih et al. 2000's power of the size ratio) and the experts' scenario estimates
 (``scenarios``: "a loss of at least X about once in N years", the worst plausible loss, per
 cell, with author and date; each cell's severity cap), the one rule for a policy's layer
 terms (``terms``), the run store — every recorded run in an SQLite file or a PostgreSQL
@@ -29,7 +30,8 @@ _EXPORTS = {
     **dict.fromkeys(["layer_term_problems", "TowerLayer", "tower_problems", "ground_up_bands"],
                    "terms"),
     **dict.fromkeys(["read_workbook", "EXCEL_ERRORS", "column_letter"], "excelread"),
-    **dict.fromkeys(["EXTERNAL_COLUMNS", "load_external_losses"], "external"),
+    **dict.fromkeys(["EXTERNAL_COLUMNS", "EXTERNAL_SIZE_COLUMNS", "SIZE_BASES", "SHIH_EXPONENT",
+                     "load_external_losses", "scale_external"], "external"),
     **dict.fromkeys(["check_level"], "levels"),
     **dict.fromkeys(["ScenarioEstimate", "ScenarioSet", "load_scenarios",
                      "KOREAN_SCENARIO_COLUMNS"], "scenarios"),

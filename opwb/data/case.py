@@ -4,13 +4,16 @@ Every notebook, the app, the deck and the Excel export start from a :class:`Case
 :func:`bundled_case` is the bundled (illustrative) bank's and the default everywhere, not a
 constant any computing layer knows. A case file names, relative to itself, the loss file
 (with its sheet, header row, column mapping and the bank's category names → Basel codes), the
-insurance programme, the quotes of the bond, optional external losses and saved model sets,
-and the bank's settings: name, collection threshold, plausible maximum of a single loss,
-observation window, the bond's policy id, reference incidents, severity cap, valuation date,
-run length, seed, cost of capital, risk appetite and the frontier grid, and where its runs
-are recorded (``runs``: the run store of :mod:`opwb.data.runstore`, by default
-``runs.sqlite`` beside the case file). Every setting has the bundled bank's value as its
-default.
+insurance programme, the quotes of the bond, optional external losses (with the bank's size
+they are scaled to, the scaling exponent, and the threshold H and weight w of their part in a
+severity fit) and saved model sets, and the bank's settings: name, collection threshold,
+plausible maximum of a single loss, observation window, the bond's policy id, reference
+incidents, severity cap, valuation date, run length, seed, cost of capital, risk appetite and
+the frontier grid, and where its runs are recorded (``runs``: the run store of
+:mod:`opwb.data.runstore`, by default ``runs.sqlite`` beside the case file). Every setting
+has the bundled bank's value as its default, except those that belong to the bundled files
+or bank — the data's footnote, ``bank_size``, ``external_threshold``, ``external_weight`` —
+which another bank states for itself (no silent default for another bank's size).
 
 ``models`` names saved model-set files, or one model set frozen in a recorded run:
 ``models = "run:2007Q1"`` (:attr:`Case.frozen_models`), which the scenario bases then use
@@ -48,6 +51,7 @@ from typing import Any
 import pandas as pd
 
 from opwb.data.errors import DataError, Problem
+from opwb.data.external import SHIH_EXPONENT, SIZE_BASES
 from opwb.data.runrows import RUN_PREFIX  # "run:LABEL": a model set frozen in a recorded run
 from opwb.data.schema import PLAUSIBLE_MAX_LOSS
 
@@ -163,6 +167,28 @@ def _fraction(v: Any) -> float:
     if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v <= 1:
         raise ValueError(f"expected a fraction in [0, 1] (0.10 for 10%), got {v!r}")
     return float(v)
+
+
+def _opt_fraction(v: Any) -> float | None:
+    """A fraction in [0, 1], or none: ``"none"`` / ``"없음"`` / ``false``."""
+    if v is False or (isinstance(v, str) and v.strip().lower() in ("none", "없음", "")):
+        return None
+    return _fraction(v)
+
+
+def _exponent(v: Any) -> float:
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v <= 1:
+        raise ValueError(f"expected the scaling exponent, a number in [0, 1] (0: no scaling, "
+                         f"1: proportional to size; Shih et al. 2000: about {SHIH_EXPONENT}), "
+                         f"got {v!r}")
+    return float(v)
+
+
+def _size_basis(v: Any) -> str:
+    text = _text(v)
+    if text not in SIZE_BASES:
+        raise ValueError(f"expected a size basis ({', '.join(SIZE_BASES)}), got {v!r}")
+    return text
 
 
 def _header_row(v: Any) -> int | None:
@@ -304,6 +330,21 @@ class Case:
     quotes: str | None = _setting(None, _text, "the quotes for the bond (required)", path=True)
     external: str | None = _setting(None, _opt_text, "external large losses (optional)",
                                     path=True)
+    bank_size: float | None = _setting(
+        None, _opt_amount, "the bank's size (KRW, on the basis bank_size_basis) that external "
+        "losses are scaled to; no default: a case that uses external losses states it")
+    bank_size_basis: str = _setting("gross_income", _size_basis,
+                                    "what bank_size measures (gross_income, revenue, "
+                                    "total_assets): the external rows' sizes must be on it")
+    external_exponent: float = _setting(
+        SHIH_EXPONENT, _exponent, "the power of the size ratio in L × (bank_size / size)^e "
+        "(Shih, Samad-Khan & Medapa 2000: about 0.23)")
+    external_threshold: float | None = _setting(
+        None, _opt_amount, "H (KRW): scaled external losses at or above it enter a cell's "
+        "severity fit; no default (it belongs to the external file)")
+    external_weight: float | None = _setting(
+        None, _opt_fraction, "w in [0, 1]: the weight of an external loss above H in the "
+        "severity fit beside an internal one (0: not used); no default")
     models: tuple[str, ...] = _setting(
         (), _model_sources, "saved model sets (optional), used where their data fingerprint "
         "matches the losses; or \"run:LABEL\": the model set frozen in a recorded run, used "
@@ -480,6 +521,46 @@ class Case:
             return None
         from opwb.data.external import load_external_losses
         return load_external_losses(self.path("external"))
+
+    def scaled_external(self, *, unsized: str = "drop") -> pd.DataFrame | None:
+        """The external losses scaled to the bank (:func:`opwb.data.external.scale_external`
+        with ``bank_size``, ``bank_size_basis`` and ``external_exponent``), or None when the
+        case names none. Rows without a size are left out and listed in
+        ``attrs["dropped"]`` (``unsized="raise"``: an error naming each).
+
+        Raises
+        ------
+        opwb.DataError
+            The case names external losses but not ``bank_size`` (naming the case file and
+            the key); the file's problems; sizes on another basis than the bank's.
+        """
+        ext = self.load_external()
+        if ext is None:
+            return None
+        if self.bank_size is None:
+            raise _problem(self.source or str(self.root), "bank_size",
+                           "missing: the case names external losses; to scale them to the bank "
+                           f"it must state the bank's size in KRW ({self.bank_size_basis}, "
+                           "the basis of bank_size_basis), e.g. bank_size = \"7조\"")
+        from opwb.data.external import scale_external
+        return scale_external(ext, self.bank_size, self.external_exponent,
+                              basis=self.bank_size_basis, unsized=unsized)
+
+    def external_mixing(self) -> dict[str, float]:
+        """``{"external_threshold": H, "weight": w}`` for
+        :func:`opwb.fitting.external.fit_severity_mixed`.
+
+        Raises
+        ------
+        opwb.DataError
+            Either setting is not stated (naming the case file and the key).
+        """
+        for key in ("external_threshold", "external_weight"):
+            if getattr(self, key) is None:
+                raise _problem(self.source or str(self.root), key,
+                               f"missing: a severity fit with external losses needs "
+                               f"{CASE_KEYS[key].metadata['doc'].split(';')[0]}")
+        return {"external_threshold": self.external_threshold, "weight": self.external_weight}
 
 
 CASE_KEYS: dict[str, dataclasses.Field] = {
