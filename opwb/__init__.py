@@ -37,12 +37,14 @@ _LAZY = {
     "Case": "data.case",
     "load_losses": "data.losses", "split_threshold": "data.losses",
     "load_programme": "data.programme_table", "load_external_losses": "data.external",
+    "scale_external": "data.external",
     "generate_losses": "data.synth", "TRUE_MODEL": "data.synth",
     # fitting
     "fit_severity": "fitting.mle", "fit_frequency": "fitting.frequency",
     "SeverityFit": "fitting.mle", "SEVERITY_FAMILIES": "fitting.families",
     "SplicedSeverity": "fitting.tail", "splice": "fitting.tail", "gof_test": "fitting.gof",
     "comparison_table": "fitting.gof", "load_model_set": "fitting.modelset",
+    "fit_severity_mixed": "fitting.external",
     # engine
     "CellModel": "engine.simulate", "simulate_losses": "engine.simulate",
     "SimulatedLosses": "engine.simulate", "compound_fft": "engine.fft",

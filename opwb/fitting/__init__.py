@@ -5,7 +5,9 @@ quantile function and fast inversion; ``gandh_fit``: its maximum-likelihood sear
 ``gandh_limits``: the supremum of its unbounded ridge g → −∞), the batched optimiser, left-truncated maximum likelihood (``mle``), frequency fits (``frequency``),
 truncation-aware goodness of fit with bootstrap p-values (``gof``), heavy-tail diagnostics
 and the spliced body + GPD severity (``tail``), saved model sets (``modelset``), and the
-Bayesian combination of internal data, external data and expert opinion — scenario
+external losses in a cell's severity fit by a weighted likelihood truncated at each
+source's own threshold (``external``; Frachot & Roncalli 2002), the Bayesian combination of
+internal data, external data and expert opinion — scenario
 estimates included — with the weight of each source (``combination``, its frequency and severity halves in
 ``combination_frequency`` and ``combination_severity``; Lambrigger, Shevchenko & Wüthrich
 2007). It may
@@ -48,6 +50,9 @@ _EXPORTS = {
         "NormalPrior", "ExpertMu", "SeverityPosterior", "combine_severity", "scenario_rate",
         "scenario_mu", "exceedance_rate", "expert_opinions", "CombinedCell"
     ], "combination"),
+    **dict.fromkeys([
+        "MixedSeverityFit", "fit_severity_mixed", "mixed_loglik", "external_sample"
+    ], "external"),
     **dict.fromkeys([
         "mean_excess", "hill", "gpd_stability", "ThresholdSuggestion", "suggest_threshold",
         "SplicedSeverity", "splice"
