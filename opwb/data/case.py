@@ -5,15 +5,17 @@ Every notebook, the app, the deck and the Excel export start from a :class:`Case
 constant any computing layer knows. A case file names, relative to itself, the loss file
 (with its sheet, header row, column mapping and the bank's category names → Basel codes), the
 insurance programme, the quotes of the bond, optional external losses (with the bank's size
-they are scaled to, the scaling exponent, and the threshold H and weight w of their part in a
-severity fit) and saved model sets, and the bank's settings: name, collection threshold,
+they are scaled to and the scaling exponent) and saved model sets, and the bank's settings: name, collection threshold,
 plausible maximum of a single loss, observation window, the bond's policy id, reference
 incidents, severity cap, valuation date, run length, seed, cost of capital, risk appetite and
 the frontier grid, and where its runs are recorded (``runs``: the run store of
 :mod:`opwb.data.runstore`, by default ``runs.sqlite`` beside the case file). Every setting
 has the bundled bank's value as its default, except those that belong to the bundled files
-or bank — the data's footnote, ``bank_size``, ``external_threshold``, ``external_weight`` —
-which another bank states for itself (no silent default for another bank's size).
+or bank — the data's footnote and ``bank_size`` — which another bank states for itself (no
+silent default for another bank's size). External losses enter a severity fit only through
+:func:`opwb.fitting.external.fit_severity_mixed` with its threshold H and weight w given
+there: the fitted model sets of the scenario bases use internal data alone, so a case has no
+setting that would claim otherwise.
 
 ``models`` names saved model-set files, or one model set frozen in a recorded run:
 ``models = "run:2007Q1"`` (:attr:`Case.frozen_models`), which the scenario bases then use
@@ -167,13 +169,6 @@ def _fraction(v: Any) -> float:
     if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v <= 1:
         raise ValueError(f"expected a fraction in [0, 1] (0.10 for 10%), got {v!r}")
     return float(v)
-
-
-def _opt_fraction(v: Any) -> float | None:
-    """A fraction in [0, 1], or none: ``"none"`` / ``"없음"`` / ``false``."""
-    if v is False or (isinstance(v, str) and v.strip().lower() in ("none", "없음", "")):
-        return None
-    return _fraction(v)
 
 
 def _exponent(v: Any) -> float:
@@ -339,12 +334,6 @@ class Case:
     external_exponent: float = _setting(
         SHIH_EXPONENT, _exponent, "the power of the size ratio in L × (bank_size / size)^e "
         "(Shih, Samad-Khan & Medapa 2000: about 0.23)")
-    external_threshold: float | None = _setting(
-        None, _opt_amount, "H (KRW): scaled external losses at or above it enter a cell's "
-        "severity fit; no default (it belongs to the external file)")
-    external_weight: float | None = _setting(
-        None, _opt_fraction, "w in [0, 1]: the weight of an external loss above H in the "
-        "severity fit beside an internal one (0: not used); no default")
     models: tuple[str, ...] = _setting(
         (), _model_sources, "saved model sets (optional), used where their data fingerprint "
         "matches the losses; or \"run:LABEL\": the model set frozen in a recorded run, used "
@@ -545,22 +534,6 @@ class Case:
         from opwb.data.external import scale_external
         return scale_external(ext, self.bank_size, self.external_exponent,
                               basis=self.bank_size_basis, unsized=unsized)
-
-    def external_mixing(self) -> dict[str, float]:
-        """``{"external_threshold": H, "weight": w}`` for
-        :func:`opwb.fitting.external.fit_severity_mixed`.
-
-        Raises
-        ------
-        opwb.DataError
-            Either setting is not stated (naming the case file and the key).
-        """
-        for key in ("external_threshold", "external_weight"):
-            if getattr(self, key) is None:
-                raise _problem(self.source or str(self.root), key,
-                               f"missing: a severity fit with external losses needs "
-                               f"{CASE_KEYS[key].metadata['doc'].split(';')[0]}")
-        return {"external_threshold": self.external_threshold, "weight": self.external_weight}
 
 
 CASE_KEYS: dict[str, dataclasses.Field] = {

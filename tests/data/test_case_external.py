@@ -1,6 +1,7 @@
-"""A case's external-loss settings (opwb/data/case.py): the bank's size, the scaling
-exponent, the threshold H and weight w, each strict and named by its key; no default for
-another bank's size."""
+"""A case's external-loss settings (opwb/data/case.py): the bank's size and the scaling
+exponent, each strict and named by its key; no default for another bank's size. No threshold
+or weight of external losses in a fit: the scenario bases' model sets do not use them, so a
+case cannot state them (an unknown key is refused)."""
 from __future__ import annotations
 
 import math
@@ -19,7 +20,6 @@ def test_bundled_case_states_its_external_settings():
     case = bundled_case()
     assert case.bank_size == 7e12 and case.bank_size_basis == "gross_income"
     assert case.external_exponent == 0.23
-    assert case.external_mixing() == {"external_threshold": 1e11, "weight": 0.5}
     s = case.scaled_external()
     assert s.attrs["dropped"] == ["line 11"] and len(s) == 14   # the central bank: no size
     assert s.attrs["bank_size"] == 7e12 and s.attrs["exponent"] == 0.23
@@ -30,27 +30,20 @@ def test_bundled_case_states_its_external_settings():
         case.scaled_external(unsized="raise")
 
 
-def test_another_bank_gets_no_size_threshold_or_weight(tmp_path):
+def test_another_bank_gets_no_size(tmp_path):
     """The bundled bank's size is not another bank's: a case naming external losses must
-    state bank_size to scale them, and H and w to fit with them."""
+    state bank_size to scale them."""
     path = write_case(tmp_path / "bank", MINIMAL + EXTERNAL)
     case = load_case(path)
-    assert case.bank_size is None and case.external_threshold is None
-    assert case.external_weight is None
+    assert case.bank_size is None
     assert case.external_exponent == 0.23 and case.bank_size_basis == "gross_income"
     with pytest.raises(DataError) as err:
         case.scaled_external()
     assert_names_key(err.value, "bank_size", path)
     assert "must state the bank's size in KRW" in str(err.value)
-    with pytest.raises(DataError) as err:
-        case.external_mixing()
-    assert_names_key(err.value, "external_threshold", path)
     case = load_case(write_case(tmp_path / "b2", MINIMAL + EXTERNAL + 'bank_size = "3조"\n'
-                                'external_threshold = "500억"\nexternal_exponent = 0.15\n'))
+                                'external_exponent = 0.15\n'))
     assert case.scaled_external().attrs["exponent"] == 0.15
-    with pytest.raises(DataError) as err:
-        case.external_mixing()
-    assert err.value.problems[0].where == "key 'external_weight'"
     assert load_case(write_case(tmp_path / "b3", MINIMAL)).scaled_external() is None
 
 
@@ -63,10 +56,8 @@ def test_another_bank_gets_no_size_threshold_or_weight(tmp_path):
     ("external_exponent = -0.2", "external_exponent"),
     ('external_exponent = "0.23"', "external_exponent"),
     ("external_exponent = true", "external_exponent"),
-    ("external_threshold = 0", "external_threshold"),
-    ('external_threshold = "높음"', "external_threshold"),
-    ("external_weight = 1.5", "external_weight"), ("external_weight = -0.1", "external_weight"),
-    ('external_weight = "half"', "external_weight"),
+    ('external_threshold = "1000억"', "external_threshold"),     # not a setting (yet)
+    ("external_weight = 0.5", "external_weight"),
 ])
 def test_bad_values_are_named_by_key(tmp_path, text, key):
     path = write_case(tmp_path, MINIMAL + text + "\n")
@@ -75,16 +66,13 @@ def test_bad_values_are_named_by_key(tmp_path, text, key):
 
 def test_none_and_accepted_forms(tmp_path):
     case = load_case(write_case(tmp_path, MINIMAL + 'bank_size = "1,500억원"\n'
-                                'external_threshold = "none"\nexternal_weight = 0\n'
                                 'external_exponent = 1\nbank_size_basis = "total_assets"\n'))
-    assert case.bank_size == 1.5e11 and case.external_threshold is None
-    assert case.external_weight == 0.0 and case.external_exponent == 1.0
+    assert case.bank_size == 1.5e11 and case.external_exponent == 1.0
     assert case.bank_size_basis == "total_assets"
 
 
 def test_the_settings_are_in_the_fingerprint():
     case = bundled_case()
-    for key, value in (("bank_size", 8e12), ("external_exponent", 0.3),
-                       ("external_threshold", 5e10), ("external_weight", 1.0)):
+    for key, value in (("bank_size", 8e12), ("external_exponent", 0.3)):
         assert CASE_KEYS[key].metadata["fingerprint"]
         assert case.replace(**{key: value}).fingerprint() != case.fingerprint(), key
