@@ -20,6 +20,10 @@ _EXPORTS = {
         "RobustAnswer", "predictive_answer", "predictive_bases", "robustness", "break_even",
         "eligible_mask", "case_predictive_settings"
     ], "robust"),
+    **dict.fromkeys([
+        "turning_data", "turning_rows", "turning_for", "frontier_under", "base_at_cap",
+        "best_under", "CAP_MULTIPLES", "DELAY_PROBABILITIES", "DEFAULT_SCALES"
+    ], "turning"),
 }
 
 __getattr__, __dir__, __all__ = attach(__name__, _EXPORTS)

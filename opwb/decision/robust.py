@@ -304,8 +304,8 @@ def what_decides(robust: "RobustAnswer", cd: bool = True) -> pd.DataFrame:
     """What the recommendation rests on: for each assumption, its value now, the value at
     which the recommendation changes and to what (Korean text; amounts 억원).
 
-    Rows (each from the predictive frontier and world table already computed; no new
-    simulation):
+    Rows (each from the predictive frontier, world table and stored grids already computed;
+    no new simulation on a page):
 
     - **the recommendation's premium**: it stays best until its premium rises by its net
       benefit's margin over the runner-up within the appetite (net benefit falls one for
@@ -319,9 +319,20 @@ def what_decides(robust: "RobustAnswer", cd: bool = True) -> pd.DataFrame:
       structure on average over the worlds that drew each family (conditional expected net
       benefit from the world table), for families drawn by at least
       :data:`MIN_FAMILY_WORLDS` worlds;
+    - **the severity cap, the payment delay and the insurer default**
+      (:mod:`opwb.decision.turning`): the frontier evaluated again under other values —
+      the worlds simulated again under 0.25×–5× the cap and none, the programme applied
+      again to the same years with 0–30% of claims paid late and 0–100× the ratings'
+      default probabilities — computed once when the predictive bases are built and
+      stored with them; the first value tried at which the recommendation's rule picks
+      another structure, with the paired difference of their net benefits there, else
+      "바뀌지 않음" over the values tried;
     - **the reference incidents** (when the case has them): the answer without (with) them;
     - **the run length**: whether the simulated years tell the recommendation from the
       runner-up (paired error), else about how many years would.
+
+    The collection threshold is not a row: it changes the fitted models (a refit of every
+    family and world above another threshold), which this table does not rebuild.
     """
     ans = robust.answer
     rec = ans.recommendations[cd]
@@ -401,6 +412,7 @@ def what_decides(robust: "RobustAnswer", cd: bool = True) -> pd.DataFrame:
                      "같음" if isinstance(other, Recommendation) and rec.same_structure(other)
                      else (structure_ko(other.deductible, other.limit)
                            if isinstance(other, Recommendation) else "위험선호를 지키는 구조 없음")))
+    rows += _turning(robust, cd, rec)
     same = rec.indistinguishable
     base = robust.bases[cd] if robust.bases else None
     if len(same) > 1:
@@ -411,6 +423,20 @@ def what_decides(robust: "RobustAnswer", cd: bool = True) -> pd.DataFrame:
         rows.append(("모의실험 연수", f"{base.n_years:,}년" if base else "—",
                      "—", "2위 구조와 구별됨"))
     return pd.DataFrame(rows, columns=["가정", "지금", "권고가 바뀌는 값", "바뀐 권고"])
+
+
+def _turning(robust: "RobustAnswer", cd: bool, rec: Recommendation) -> list[tuple]:
+    """The severity-cap, payment-delay and insurer-default rows
+    (:func:`opwb.decision.turning.turning_rows`)."""
+    from opwb.decision.predictive import made_for
+    from opwb.decision.turning import _grid_of, turning_for, turning_rows
+    ans = robust.answer
+    stored, decoded = turning_for(robust, cd)
+    key = made_for(ans.spec.settings, *_grid_of(ans.frontiers[cd]))
+    base = robust.bases[cd] if robust.bases else None
+    rating = (base.programme[base.bond_policy].insurer_rating if base is not None
+              else str(rec.structure.get("insurer_rating", "")))
+    return turning_rows(stored, decoded, rec, ans.appetite, key, rating)
 
 
 def _single_loss_payment(alt, loss: float) -> float:
@@ -455,9 +481,10 @@ def _weights_from(d: Mapping) -> dict[str, FamilyWeights]:
                              {}, int(v["n"])) for c, v in d.items()}
 
 
-#: What a stored predictive base holds beside its years (2: the answer's paired comparisons);
+#: What a stored predictive base holds beside its years (2: the answer's paired comparisons;
+#: 3: the frontier under other severity caps and payment assumptions);
 #: part of its key, so a store of an older form is rebuilt rather than read without them.
-_STORED_FORM = 2
+_STORED_FORM = 3
 
 
 def _variant(settings: PredictiveSettings) -> str:
@@ -491,7 +518,7 @@ def predictive_bases(spec: ScenarioSpec | None = None, *, case=None,
         return _PREDICTIVE[key]
     def build() -> dict:
         plug = scenario_bases(spec, case=case)
-        out = {}
+        out, fitted = {}, {}
         sides = list(plug)
         for i, cd in enumerate(sides):
             step = None if progress is None else \
@@ -504,7 +531,9 @@ def predictive_bases(spec: ScenarioSpec | None = None, *, case=None,
             base._cache[EXTRA] = {"worlds": worlds.to_plain(),
                                   "weights": _weights_plain(weights)}
             out[cd] = base
+            fitted[cd] = (weights, worlds)
         _store_answer_work(out, quotes, spec)
+        _store_turning(out, fitted, spec, progress)
         return out
 
     if cache:
@@ -552,6 +581,24 @@ def _store_answer_work(bases: Mapping[bool, "ScenarioBase"], quotes, spec: Scena
             "paired": [[list(kb), list(ka), float(d), float(se)]
                        for (kb, ka), (d, se) in paired.items()],
             "versus": [[list(k), _frame_plain(f.reset_index())] for k, f in versus.items()]}
+
+
+def _store_turning(bases: Mapping[bool, "ScenarioBase"], fitted: Mapping, spec: ScenarioSpec,
+                   progress: Callable[[float, str], None] | None) -> None:
+    """The frontier under other severity caps and payment assumptions
+    (:func:`opwb.decision.turning.turning_data`), computed once on the freshly built bases
+    (their family weights still hold the fits the worlds' refits need) and put beside the
+    world tables."""
+    from opwb.decision.turning import TURNING, turning_data
+    for i, (cd, base) in enumerate(bases.items()):
+        weights, worlds = fitted[cd]
+        if worlds.frontier is None:
+            continue
+        step = None if progress is None else \
+            (lambda f, t, i=i: progress(min(1.0, (i + f) / len(bases)), t))
+        base._cache[EXTRA][TURNING] = turning_data(
+            base, worlds.frontier, spec.settings, spec.appetite, weights=weights,
+            families=worlds.families, n_worlds=worlds.n_worlds, progress=step)
 
 
 def _restore_answer_work(bases: Mapping[bool, "ScenarioBase"], spec: ScenarioSpec) -> None:

@@ -34,11 +34,67 @@ from opwb.insurance.policy import default_probability
 from opwb.insurance.programme import Programme
 from opwb.scenarios.alternatives import Alternative
 
-__all__ = ["BondContext", "BondBlock", "BondOutcome", "Excess", "BOND_ID", "without_bond"]
+__all__ = ["BondContext", "BondBlock", "BondOutcome", "Excess", "BOND_ID", "without_bond",
+           "PaymentAssumptions"]
 
 BOND_ID = "BBB"
 DELAY_PROBABILITY = 0.1   # apply_programme's default: the scenario uses the same
 LGD = 1.0
+
+
+@dataclass(frozen=True)
+class PaymentAssumptions:
+    """How insurers pay, as the whole programme is evaluated: the chance that a claim is
+    paid after the one-year horizon and a multiple of every rating's annual default
+    probability (loss given default stays :data:`LGD`, 100%).
+
+    Parameters
+    ----------
+    delay_probability : float
+        Chance that a claim is paid after the horizon, for every policy (fraction;
+        :data:`DELAY_PROBABILITY`, 10%, the illustrative default of
+        :func:`opwb.insurance.apply.apply_programme`).
+    default_scale : float
+        Every rating's one-year default probability
+        (:func:`opwb.insurance.policy.default_probability`, S&P averages floored at 0.03%)
+        times this, at most 1; 0 switches insurer default off. Values between 0 and 1 are
+        refused (the 0.03% floor would make them ambiguous).
+
+    The draws stay keyed to events and insurer-years, so on one base a larger delay or
+    default probability makes late claims and default years a superset of the smaller one's
+    (common random numbers): figures under two assumptions are paired.
+    """
+
+    delay_probability: float = DELAY_PROBABILITY
+    default_scale: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.delay_probability <= 1.0:
+            raise ValueError(f"delay_probability must be a fraction in [0, 1], got "
+                             f"{self.delay_probability!r}")
+        s = self.default_scale
+        if not (s == 0.0 or (math.isfinite(s) and s >= 1.0)):
+            raise ValueError(f"default_scale must be 0 (no default) or >= 1, got {s!r}")
+
+    @property
+    def is_default(self) -> bool:
+        """Whether these are the scenario's own assumptions."""
+        return self == PaymentAssumptions()
+
+    def probability(self, rating: str) -> float:
+        """The annual default probability of an insurer with ``rating`` (fraction)."""
+        return min(1.0, self.default_scale * default_probability(rating))
+
+    def programme_options(self) -> dict:
+        """The matching :func:`opwb.insurance.apply.apply_programme` arguments (none for
+        the scenario's own assumptions, so its figures stay bit-identical)."""
+        if self.is_default:
+            return {}
+        from opwb.insurance.policy import RATING_DEFAULT_PROBABILITY
+        table = {r: self.probability(r) for r in RATING_DEFAULT_PROBABILITY}
+        return {"delay_probability": self.delay_probability,
+                "default": self.default_scale > 0,
+                "default_probability_table": table}
 
 
 def without_bond(programme: Programme, bond_id: str = BOND_ID) -> Programme:
@@ -189,6 +245,8 @@ class BondContext:
     ----------
     base : ScenarioBase
     valuation_date, haircut_convention : the regulatory view's haircut settings.
+    assumptions : PaymentAssumptions, optional
+        Payment delay and insurer default for every policy (default the scenario's).
 
     Raises
     ------
@@ -198,7 +256,9 @@ class BondContext:
         below paid) rather than by its ground-up attachment.
     """
 
-    def __init__(self, base, valuation_date, haircut_convention: str):
+    def __init__(self, base, valuation_date, haircut_convention: str,
+                 assumptions: PaymentAssumptions | None = None):
+        self.assumptions = assumptions = assumptions or PaymentAssumptions()
         prog: Programme = base.programme
         self.bond_id = bond_id = base.bond_policy
         bond = prog[bond_id]
@@ -220,8 +280,9 @@ class BondContext:
         self.without = without_bond(prog, bond_id)
         hc0 = view_haircuts(self.without, "regulatory", valuation_date=valuation_date,
                             convention=haircut_convention)
-        self.econ0 = apply_programme(self.without, sim, seed=seed)
-        self.reg0 = apply_programme(self.without, sim, seed=seed, haircuts=hc0)
+        opts = assumptions.programme_options()
+        self.econ0 = apply_programme(self.without, sim, seed=seed, **opts)
+        self.reg0 = apply_programme(self.without, sim, seed=seed, haircuts=hc0, **opts)
         self.cells = [c for c in sim.cells if bond.covers(c) > 0]
         self._haircuts: dict[str, float] = {}
         self._above: dict[str, tuple] = {}
@@ -290,7 +351,8 @@ class BondContext:
             if hi < 1.0:
                 mask &= u < hi
             idx = np.flatnonzero(mask)
-            late = sim.event_draws(seed, "delay", cell)[idx] < DELAY_PROBABILITY
+            late = (sim.event_draws(seed, "delay", cell)[idx]
+                    < self.assumptions.delay_probability)
             cached = (d, idx, ev.loss[idx], np.asarray(ev.year[idx], dtype=np.int64), late)
             self._above[cell] = cached
         _, idx, loss, year, late = cached
@@ -305,7 +367,7 @@ class BondContext:
             n, seed = self.base.n_years, self.base.seed
             insurer = self.bond.insurer or self.bond.key
             u = event_uniforms(seed, "default", insurer, np.arange(n))
-            self._defaults[rating] = np.flatnonzero(u < default_probability(rating))
+            self._defaults[rating] = np.flatnonzero(u < self.assumptions.probability(rating))
         return self._defaults[rating]
 
     def _block(self, alts: Sequence[Alternative]) -> BondBlock:

@@ -87,11 +87,15 @@ def _combined_se(dev: np.ndarray, reps: np.ndarray, rest) -> np.ndarray:
 
 
 class FigureContext:
-    """Shared pieces for every alternative on ``base`` with ``settings``."""
+    """Shared pieces for every alternative on ``base`` with ``settings`` (and, optionally,
+    other payment-delay and insurer-default assumptions:
+    :class:`opwb.scenarios.bond.PaymentAssumptions`; :func:`context` caches only the
+    scenario's own)."""
 
-    def __init__(self, base, settings):
+    def __init__(self, base, settings, assumptions=None):
         self.base, self.settings = base, settings
-        self.bond = BondContext(base, settings.valuation_date, settings.haircut_convention)
+        self.bond = BondContext(base, settings.valuation_date, settings.haircut_convention,
+                                assumptions)
         a, n = settings.alpha, base.n_years
         econ0 = self.bond.econ0
         self.ets = tuple(econ0.event_types)
