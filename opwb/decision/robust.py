@@ -497,14 +497,16 @@ def _variant(settings: PredictiveSettings) -> str:
 def predictive_bases(spec: ScenarioSpec | None = None, *, case=None,
                      settings: PredictiveSettings | None = None,
                      progress: Callable[[float, str], None] | None = None,
-                     cache: bool = True) -> tuple[dict, dict, dict]:
+                     cache: bool = True, client=None) -> tuple[dict, dict, dict]:
     """The predictive bases of a case (with and without its reference incidents), their
     world tables and family weights: ``(bases, worlds, weights)``, each keyed like
     :func:`opwb.scenarios.spec.scenario_bases`.
 
     Built once per case and settings and kept in the on-disk store beside the plug-in
     bases (:mod:`opwb.scenarios.store`; no loss record is stored). ``settings`` default:
-    the case's (``predictive_worlds``, ``world_years``).
+    the case's (``predictive_worlds``, ``world_years``). ``client`` (a
+    ``distributed.Client``) runs the worlds as work units on that Dask cluster; the numbers
+    are the in-process ones (:func:`opwb.decision.predictive.predictive_base`).
     """
     from opwb.data.case import bundled_case
     from opwb.scenarios.spec import case_inputs, scenario_bases, spec_for, stored_case_key
@@ -527,7 +529,8 @@ def predictive_bases(spec: ScenarioSpec | None = None, *, case=None,
                 plug[cd], losses, n_years=spec.n_years, seed=spec.seed,
                 deductibles=spec.deductibles, limits=spec.limits,
                 premium_for=lambda b: premium_model_for(b, quotes, spec),
-                scenario_settings=spec.settings, settings=settings, progress=step)
+                scenario_settings=spec.settings, settings=settings, progress=step,
+                client=client)
             base._cache[EXTRA] = {"worlds": worlds.to_plain(),
                                   "weights": _weights_plain(weights)}
             out[cd] = base
