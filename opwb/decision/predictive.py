@@ -290,6 +290,9 @@ class WorldTable:
     #: the frontier of the pooled base at the scenario settings it was built with (the
     #: answer's first frontier; stored so that a page need not recompute it)
     frontier: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+    #: every world's refitted model set, when the table was just built (not stored: they are
+    #: re-derived from the family weights' fits when needed, :func:`world_fit`)
+    models: tuple | None = field(default=None, repr=False, compare=False)
 
     @property
     def n_worlds(self) -> int:
@@ -461,8 +464,9 @@ def predictive_base(plug_in: ScenarioBase, losses: pd.DataFrame, *, n_years: int
                            tuple(map(float, limits)), scenario_settings)
     runner = _InProcess() if client is None else _OnDask(client)
     parts, attempts = [None] * K, {c: np.zeros(K, np.int64) for c in ms}
-    for w, part, tries in runner.simulate(tasks):
-        parts[w] = part
+    models = [None] * K
+    for w, wms, part, tries in runner.simulate(tasks):
+        parts[w], models[w] = part, wms
         for c, a in tries.items():
             attempts[c][w] = a
         report(0.5 * runner.done / K, f"세계 {runner.done}/{K} 재추정·모의실험 "
@@ -488,7 +492,7 @@ def predictive_base(plug_in: ScenarioBase, losses: pd.DataFrame, *, n_years: int
     worlds = WorldTable(table["deductible"].to_numpy(float), table["limit"].to_numpy(float),
                         table["premium"].to_numpy(float), values,
                         {c: tuple(str(f) for f in fams[c]) for c in ms}, attempts, years,
-                        table)
+                        table, tuple(models))
     return pooled, worlds, dict(weights)
 
 
@@ -541,10 +545,11 @@ def _world_simulate(task: _WorldTask) -> tuple[int, ModelSet, SimulatedLosses, d
     return task.world, wms, sim, tries
 
 
-def _world_part(done: tuple, per: int) -> tuple[int, SimulatedLosses, dict]:
-    """The pooled base's share of a simulated world: its first ``per`` years."""
-    w, _, sim, tries = done
-    return w, _slice(sim, per, w, _STRIDE), tries
+def _world_part(done: tuple, per: int) -> tuple[int, ModelSet, SimulatedLosses, dict]:
+    """The pooled base's share of a simulated world: its first ``per`` years (with the
+    world's model set and data draws)."""
+    w, wms, sim, tries = done
+    return w, wms, _slice(sim, per, w, _STRIDE), tries
 
 
 def _world_evaluate(done: tuple, context: _EvalContext, prices: "_Prices"

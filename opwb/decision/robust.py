@@ -601,7 +601,8 @@ def _store_turning(bases: Mapping[bool, "ScenarioBase"], fitted: Mapping, spec: 
             (lambda f, t, i=i: progress(min(1.0, (i + f) / len(bases)), t))
         base._cache[EXTRA][TURNING] = turning_data(
             base, worlds.frontier, spec.settings, spec.appetite, weights=weights,
-            families=worlds.families, n_worlds=worlds.n_worlds, progress=step)
+            families=worlds.families, n_worlds=worlds.n_worlds, models=worlds.models,
+            progress=step)
 
 
 def _restore_answer_work(bases: Mapping[bool, "ScenarioBase"], spec: ScenarioSpec) -> None:

@@ -180,6 +180,7 @@ def _point(value, table, work, settings, appetite, reference) -> dict:
 
 def turning_data(base, table: pd.DataFrame, settings, appetite, *, weights=None,
                  families: Mapping[str, Sequence[str]] | None = None, n_worlds: int = 0,
+                 models: Sequence | None = None,
                  progress: Callable[[float, str], None] | None = None) -> dict:
     """The frontier of ``table``'s grid under every value of :data:`CAP_MULTIPLES`,
     :data:`DELAY_PROBABILITIES` and :data:`DEFAULT_SCALES`, as plain values for the store.
@@ -198,6 +199,10 @@ def turning_data(base, table: pd.DataFrame, settings, appetite, *, weights=None,
     weights, families, n_worlds : the predictive model's family weights *with their fits*,
         each world's family per cell and the number of worlds; without them the cap grid
         is left out (its note says why).
+    models : sequence of ModelSet, optional
+        Every world's refitted model set as the build made them
+        (:attr:`~opwb.decision.predictive.WorldTable.models`); default: refitted again by
+        :func:`world_models` (the same sets, about 0.3 s a world).
     progress : callable ``(fraction, text)``, optional
 
     Returns
@@ -229,7 +234,7 @@ def turning_data(base, table: pd.DataFrame, settings, appetite, *, weights=None,
             done += 1
             report(done / steps, f"가정 민감도: {kind} {v:g}")
     cap_now = base.severity_cap
-    models = None
+    models = None if models is None else list(models)
     for m in CAP_MULTIPLES:
         cap = None if m is None else (None if cap_now is None else m * cap_now)
         done += 1

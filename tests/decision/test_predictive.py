@@ -447,3 +447,22 @@ def test_prepare_command_names_a_bad_worker_count_and_refuses_two_places(capsys)
             main(argv)
         assert exc.value.code == 2
         assert word in capsys.readouterr().err
+
+
+def test_the_build_keeps_every_worlds_refitted_models(predictive):
+    """The world table carries the model sets the build refitted (used by the sensitivity
+    grids instead of refitting); they are those :func:`world_fit` gives again."""
+    from opwb.decision.turning import world_models
+    p = predictive
+    models = p["worlds"].models
+    assert models is not None and len(models) == K
+    again = world_models(p["base"], p["weights"], p["worlds"].families, K)
+    for w, (mine, theirs) in enumerate(zip(models, again)):
+        for c in mine:
+            a, b = mine[c], theirs[c]
+            assert a.severity.family == b.severity.family, (w, c)
+            assert a.severity.params == b.severity.params, (w, c)
+            assert a.frequency == b.frequency, (w, c)
+    assert p["worlds"].to_plain().keys() == type(p["worlds"]).from_plain(
+        p["worlds"].to_plain()).to_plain().keys()
+    assert type(p["worlds"]).from_plain(p["worlds"].to_plain()).models is None
