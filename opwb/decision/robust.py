@@ -331,8 +331,10 @@ def what_decides(robust: "RobustAnswer", cd: bool = True) -> pd.DataFrame:
     - **the run length**: whether the simulated years tell the recommendation from the
       runner-up (paired error), else about how many years would.
 
-    The collection threshold is not a row: it changes the fitted models (a refit of every
-    family and world above another threshold), which this table does not rebuild.
+    - **the collection threshold**: the fitted (plug-in) model's choice with its families
+      re-estimated above twice the case's threshold against its choice at the case's
+      (:func:`opwb.decision.turning.threshold_data`; the predictive model's family weights
+      and worlds would all need rebuilding, so the row says it is the fitted model's).
     """
     ans = robust.answer
     rec = ans.recommendations[cd]
@@ -536,7 +538,8 @@ def predictive_bases(spec: ScenarioSpec | None = None, *, case=None,
             out[cd] = base
             fitted[cd] = (weights, worlds)
         _store_answer_work(out, quotes, spec)
-        _store_turning(out, fitted, spec, progress)
+        _store_turning(out, fitted, spec, progress, plug=plug, losses=losses,
+                       premium_for=lambda b: premium_model_for(b, quotes, spec))
         return out
 
     if cache:
@@ -587,12 +590,15 @@ def _store_answer_work(bases: Mapping[bool, "ScenarioBase"], quotes, spec: Scena
 
 
 def _store_turning(bases: Mapping[bool, "ScenarioBase"], fitted: Mapping, spec: ScenarioSpec,
-                   progress: Callable[[float, str], None] | None) -> None:
+                   progress: Callable[[float, str], None] | None, *, plug=None, losses=None,
+                   premium_for=None) -> None:
     """The frontier under other severity caps and payment assumptions
     (:func:`opwb.decision.turning.turning_data`), computed once on the freshly built bases
     (their family weights still hold the fits the worlds' refits need) and put beside the
-    world tables."""
-    from opwb.decision.turning import TURNING, turning_data
+    world tables; with the plug-in bases ``plug``, the case's ``losses`` and the quotes'
+    ``premium_for``, the fitted model at a higher collection threshold too
+    (:func:`opwb.decision.turning.threshold_data`)."""
+    from opwb.decision.turning import TURNING, threshold_data, turning_data
     for i, (cd, base) in enumerate(bases.items()):
         weights, worlds = fitted[cd]
         if worlds.frontier is None:
@@ -603,6 +609,9 @@ def _store_turning(bases: Mapping[bool, "ScenarioBase"], fitted: Mapping, spec: 
             base, worlds.frontier, spec.settings, spec.appetite, weights=weights,
             families=worlds.families, n_worlds=worlds.n_worlds, models=worlds.models,
             progress=step)
+        if plug is not None and cd in plug:
+            base._cache[EXTRA][TURNING]["kinds"]["threshold"] = threshold_data(
+                plug[cd], losses, spec.settings, premium_for, spec.deductibles, spec.limits)
 
 
 def _restore_answer_work(bases: Mapping[bool, "ScenarioBase"], spec: ScenarioSpec) -> None:

@@ -42,9 +42,9 @@ import pandas as pd
 
 from opwb.scenarios.bond import DELAY_PROBABILITY, PaymentAssumptions
 
-__all__ = ["CAP_MULTIPLES", "DELAY_PROBABILITIES", "DEFAULT_SCALES", "TURNING", "LABELS",
-           "turning_data", "turning_rows", "turning_for", "frontier_under", "base_at_cap",
-           "world_models", "best_under"]
+__all__ = ["CAP_MULTIPLES", "DELAY_PROBABILITIES", "DEFAULT_SCALES", "THRESHOLD_MULTIPLES",
+           "TURNING", "LABELS", "turning_data", "threshold_data", "turning_rows",
+           "turning_for", "frontier_under", "base_at_cap", "world_models", "best_under"]
 
 CAP_MULTIPLES: tuple[float | None, ...] = (0.25, 0.5, 2.0, 5.0, None)
 """Severity caps tried, as multiples of the case's cap (None: no cap)."""
@@ -54,15 +54,19 @@ DELAY_PROBABILITIES: tuple[float, ...] = (0.0, 0.05, 0.2, 0.3)
 DEFAULT_SCALES: tuple[float, ...] = (0.0, 4.0, 20.0, 100.0)
 """Multiples of every rating's annual default probability tried besides 1 (0: no default;
 an A-rated insurer's 0.05% becomes 0.2%, 1% and 5%)."""
+THRESHOLD_MULTIPLES: tuple[float, ...] = (2.0,)
+"""Collection thresholds tried, as multiples of the case's (the fitted model refitted above
+each)."""
 TURNING = "turning points"
 """The key of the stored grids in a predictive base's stored extra."""
 LABELS = {"cap": "최대 단일손실 (심도 상한)",
           "delay": "보험금 지급 지연 (1년 넘어 지급될 확률)",
-          "default": "보험사 부도확률 (등급별 연 부도율 × 배수)"}
+          "default": "보험사 부도확률 (등급별 연 부도율 × 배수)",
+          "threshold": "손실 수집·적합 임계값"}
 """The rows' names (column 가정 of :func:`opwb.decision.robust.what_decides`)."""
 _DECODED = "turning points decoded"
 _LAZY = "turning points computed here"
-_FORM = 1
+_FORM = 2
 
 
 # --------------------------------------------------------------------------- evaluation
@@ -262,13 +266,78 @@ def turning_data(base, table: pd.DataFrame, settings, appetite, *, weights=None,
             "cap_now": cap_now, "kinds": kinds}
 
 
+def threshold_data(plug, losses: pd.DataFrame, settings, premium_for: Callable,
+                   deductibles: Sequence[float], limits: Sequence[float], *,
+                   multiples: Sequence[float] = THRESHOLD_MULTIPLES,
+                   progress: Callable[[float, str], None] | None = None) -> list[dict]:
+    """The fitted model's frontier at the case's collection threshold and at
+    ``multiples`` of it, for the threshold row of :func:`turning_rows`.
+
+    Parameters
+    ----------
+    plug : ScenarioBase
+        The plug-in base (:func:`opwb.scenarios.spec.scenario_bases`): its model set,
+        programme, cap, seed and run length.
+    losses : DataFrame
+        The case's canonical losses (reference incidents taken out as ``plug`` says; its
+        ``attrs["observation"]`` the window) — refitted, never stored.
+    settings : ScenarioSettings
+    premium_for : callable
+        ``premium_for(base) -> premium model`` (the quotes on that base).
+    deductibles, limits : the frontier's grid (KRW).
+    multiples : the thresholds tried, as multiples of ``plug``'s threshold.
+
+    Returns
+    -------
+    list of dict
+        One point per multiple: ``{"value": threshold (KRW), "frontier": plain table or
+        None, "reference": the frontier at the case's threshold (plain), "note": why not
+        computed, "pair": None}``.
+    """
+    from opwb.decision.predictive import _frame_plain
+    from opwb.fitting.modelset import refit_families
+    from opwb.scenarios.base import base_from_models, without_incidents
+    from opwb.scenarios.frontier import frontier
+    report = progress or (lambda f, t: None)
+    data = without_incidents(losses, plug.incidents, plug.include_cd)
+    data.attrs.update(losses.attrs)
+
+    def table_of(base):
+        t = frontier(base, deductibles=deductibles, limits=limits, premium=premium_for(base),
+                     settings=settings)
+        return _frame_plain(t.reset_index(drop=True))
+
+    reference = table_of(plug)
+    points = []
+    u = float(plug.model_set.threshold)
+    for k, m in enumerate(multiples):
+        h = m * u
+        report(k / len(multiples), f"가정 민감도: 임계값 {m:g}배 재적합")
+        try:
+            models = refit_families(plug.model_set, data, h)
+            base = base_from_models(models, plug.programme, include_cd=plug.include_cd,
+                                    n_years=plug.n_years, seed=plug.seed,
+                                    severity_cap=plug.severity_cap,
+                                    incidents=plug.incidents, bond_policy=plug.bond_policy)
+        except ValueError as err:
+            points.append({"value": h, "now": u, "frontier": None, "reference": reference,
+                           "note": str(err), "pair": None})
+            continue
+        points.append({"value": h, "now": u, "frontier": table_of(base),
+                       "reference": reference, "note": "", "pair": None})
+    return points
+
+
 # --------------------------------------------------------------------------- the rows
 def _decoded(stored: Mapping) -> dict:
     from opwb.decision.predictive import _frame_from
     out = {}
     for kind, points in stored["kinds"].items():
         out[kind] = [dict(p, frontier=None if p["frontier"] is None
-                          else _frame_from(p["frontier"])) for p in points]
+                          else _frame_from(p["frontier"]),
+                          **({} if p.get("reference") is None
+                             else {"reference": _frame_from(p["reference"])}))
+                     for p in points]
     return out
 
 
@@ -390,6 +459,43 @@ def turning_rows(stored: Mapping | None, decoded: Mapping | None, rec, appetite,
             if skipped:
                 text += f" ({_skipped_text(kind, skipped, current[kind])})"
             rows.append((labels[kind], now[kind], text, "같음"))
+    rows += _threshold_rows(decoded.get("threshold"), appetite, labels["threshold"])
+    return rows
+
+
+def _threshold_rows(points, appetite, label: str) -> list[tuple[str, str, str, str]]:
+    """The threshold row: the fitted model's choice at each higher threshold against its
+    choice at the case's (:func:`threshold_data`)."""
+    from opwb.decision.robust import _about
+    from opwb.scenarios.answer import structure_ko
+    if not points:
+        return [(label, "—", "계산되지 않음 (예측 모형을 다시 준비하면 계산)", "—")]
+    rows = []
+    for p in points:
+        ref_t = p["reference"]
+        now = _eok(float(p["now"]))
+        what = (f"{_eok(float(p['value']))}({p['value'] / p['now']:g}배)으로 올려 다시 "
+                "적합하면 (적합 모형 기준)")
+        if p["frontier"] is None:
+            rows.append((label, now, what, f"적합할 수 없음: {p['note']}"))
+            continue
+        ref, got = best_under(ref_t, appetite), best_under(p["frontier"], appetite)
+        if got == ref:
+            rows.append((label, now, what, "같음 (적합 모형의 선택이 바뀌지 않음)"))
+            continue
+        if got is None or ref is None:
+            rows.append((label, now, what, "위험선호를 지키는 구조 없음" if got is None
+                         else structure_ko(*got)))
+            continue
+        t = p["frontier"]
+        ra = t[(t["deductible"] == got[0]) & (t["limit"] == got[1])].iloc[0]
+        rb = t[(t["deductible"] == ref[0]) & (t["limit"] == ref[1])].iloc[0]
+        d, se = float(ra["net_benefit"] - rb["net_benefit"]), float(
+            ra["net_benefit_se"] + rb["net_benefit_se"])
+        verdict = "모의실험 오차보다 큼" if abs(d) > 1.96 * se else "모의실험 오차 안일 수 있음"
+        rows.append((label, now, what,
+                     f"적합 모형의 선택이 {structure_ko(*ref)}에서 {structure_ko(*got)}으로 바뀜 "
+                     f"(순편익 차이 연 {_about(d, se)}, {verdict})"))
     return rows
 
 

@@ -48,7 +48,8 @@ from opwb.fitting.result import SeverityFit
 
 __all__ = ["CellFit", "ModelSet", "choose_family", "fit_model_set", "save_model_set",
            "load_model_set", "model_set_doc", "model_set_from_doc", "models_for",
-           "losses_fingerprint", "DEFAULT_MODEL_FILE", "BUNDLED_MODEL_FILES", "TAIL_TEST_LEVEL"]
+           "losses_fingerprint", "refit_families", "DEFAULT_MODEL_FILE", "BUNDLED_MODEL_FILES",
+           "TAIL_TEST_LEVEL"]
 
 DEFAULT_MODEL_FILE = "severity_models.json"
 BUNDLED_MODEL_FILES = ("severity_models.json", "severity_models_without_cd.json")
@@ -349,6 +350,45 @@ def fit_model_set(losses: pd.DataFrame, threshold: float, *, families: Iterable[
 
 
 # --------------------------------------------------------------------------- files
+def refit_families(models, losses: pd.DataFrame, threshold: float, observation=None):
+    """``models``' families (frequency and severity, cell by cell) re-estimated on
+    ``losses`` at ``threshold`` (KRW) with the observation window ``observation`` (default
+    ``losses.attrs["observation"]``), by left-truncated maximum likelihood at ``threshold``:
+    a run comparison's ``data`` state (:mod:`opwb.runs.compare`) and the fitted model at
+    another collection threshold (:mod:`opwb.decision.turning`).
+
+    Raises
+    ------
+    ValueError
+        The data's event types differ from the model set's (a cell the data lack, or a new
+        one), or a cell cannot be fitted at ``threshold`` (:func:`opwb.fitting.mle.fit_severity`).
+    """
+    from opwb.data.schema import collected
+    from opwb.fitting.frequency import annual_counts, fit_frequency
+    from opwb.fitting.mle import fit_severity
+    if observation is None:
+        observation = losses.attrs.get("observation")
+    counts = annual_counts(losses, by="event_type", threshold=threshold,
+                           observation=observation)
+    exposure = counts.attrs["exposure"].to_numpy(float)
+    if set(counts.columns) != set(models.keys()):
+        raise ValueError(f"the event types differ: the model set has {sorted(models.keys())}, "
+                         f"the data {sorted(counts.columns)}")
+    cells = {}
+    for cell, m in models.items():
+        x = losses.loc[(losses["event_type"] == cell) & collected(losses["gross_loss"],
+                                                                  threshold),
+                       "gross_loss"].to_numpy(float)
+        sev = fit_severity(x, m.severity.family, threshold)
+        freq = fit_frequency(counts[cell].to_numpy(), m.frequency.family, exposure=exposure,
+                             threshold=threshold)
+        cells[cell] = CellFit(freq, sev, f"{m.severity.family} (the earlier run's family), "
+                              "re-estimated on the new data")
+    return ModelSet(cells, float(threshold),
+                    losses_fingerprint(losses, threshold, observation=observation),
+                    models.allow_infinite_mean, "re-estimated with the earlier run's families")
+
+
 def model_set_doc(models: ModelSet | Mapping[str, CellFit], *, note: str = "") -> dict:
     """A model set as a plain JSON-able dict: what :func:`save_model_set` writes and a run
     record keeps (:mod:`opwb.data.runstore`).

@@ -51,6 +51,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from opwb.fitting.modelset import refit_families
 from opwb.runs.record import HEADLINE, programme_records
 
 __all__ = ["compare_runs", "Comparison", "attribution", "backtest", "trends", "STEPS",
@@ -181,38 +182,6 @@ def _recorded(run: dict, key: str) -> dict[str, tuple[float, float]]:
 
 def _families(models) -> dict[str, tuple[str, str]]:
     return {c: (m.frequency.family, m.severity.family) for c, m in models.items()}
-
-
-def refit_families(models, losses: pd.DataFrame, threshold: float, observation=None):
-    """``models``' families (frequency and severity, cell by cell) re-estimated on
-    ``losses`` at ``threshold`` (KRW) with the observation window ``observation``: the
-    attribution's ``data`` state. A cell the data lack keeps nothing (ValueError); a cell
-    new in the data is an error too (the data step needs the same cells)."""
-    from opwb.data.schema import collected
-    from opwb.fitting.frequency import annual_counts, fit_frequency
-    from opwb.fitting.mle import fit_severity
-    from opwb.fitting.modelset import CellFit, ModelSet, losses_fingerprint
-    if observation is None:
-        observation = losses.attrs.get("observation")
-    counts = annual_counts(losses, by="event_type", threshold=threshold,
-                           observation=observation)
-    exposure = counts.attrs["exposure"].to_numpy(float)
-    if set(counts.columns) != set(models.keys()):
-        raise ValueError(f"the event types differ: the model set has {sorted(models.keys())}, "
-                         f"the data {sorted(counts.columns)}")
-    cells = {}
-    for cell, m in models.items():
-        x = losses.loc[(losses["event_type"] == cell) & collected(losses["gross_loss"],
-                                                                  threshold),
-                       "gross_loss"].to_numpy(float)
-        sev = fit_severity(x, m.severity.family, threshold)
-        freq = fit_frequency(counts[cell].to_numpy(), m.frequency.family, exposure=exposure,
-                             threshold=threshold)
-        cells[cell] = CellFit(freq, sev, f"{m.severity.family} (the earlier run's family), "
-                              "re-estimated on the new data")
-    return ModelSet(cells, float(threshold),
-                    losses_fingerprint(losses, threshold, observation=observation),
-                    models.allow_infinite_mean, "re-estimated with the earlier run's families")
 
 
 def attribution(a: dict, b: dict, *, case=None, key: str = "True",

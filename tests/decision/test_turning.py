@@ -219,3 +219,52 @@ def test_the_grids_are_stored_with_the_predictive_bases(robust):
     assert decoded["cap"][-1]["frontier"] is None            # no cap: infinite means
     assert len(decoded["delay"][0]["frontier"]) == len(robust.answer.frontiers[True])
 
+
+
+def test_the_threshold_row_is_the_fitted_models_choice_refitted_above_twice_the_threshold():
+    """The threshold row (issue 21 item 3): the chosen families re-estimated above 2× the
+    case's threshold are the maximum-likelihood fits there (log-likelihood at least that of
+    the case's fitted parameters on the same losses), and the row names the change exactly
+    when the recommendation's rule picks another structure on the two stored frontiers."""
+    import numpy as np
+    from opwb.data.case import bundled_case
+    from opwb.data.schema import collected
+    from opwb.decision.predictive import _frame_from
+    from opwb.decision.turning import LABELS, _threshold_rows, best_under, threshold_data
+    from opwb.fitting.modelset import refit_families
+    from opwb.scenarios.answer import premium_model_for, structure_ko
+    from opwb.scenarios.base import without_incidents
+    from opwb.scenarios.spec import case_inputs, scenario_bases, spec_for
+    case = bundled_case()
+    losses, _, quotes = case_inputs(case)
+    spec = spec_for(case, quotes)
+    plug = scenario_bases(spec, case=case)[True]
+    u = plug.model_set.threshold
+    points = threshold_data(plug, losses, spec.settings,
+                            lambda b: premium_model_for(b, quotes, spec),
+                            spec.deductibles, spec.limits)
+    [p] = points
+    assert p["value"] == 2 * u and p["now"] == u and p["frontier"] is not None
+    data = without_incidents(losses, plug.incidents, True)
+    data.attrs.update(losses.attrs)
+    refit = refit_families(plug.model_set, data, 2 * u)
+    for cell, m in plug.model_set.items():
+        x = data.loc[(data["event_type"] == cell) & collected(data["gross_loss"], 2 * u),
+                     "gross_loss"].to_numpy(float)
+        fit = refit[cell].severity
+        assert fit.family == m.severity.family and fit.threshold == 2 * u
+        assert np.isfinite(fit.loglik) and fit.n == x.size, cell
+        if "shifted" not in fit.family:     # the case's parameters, truncated at 2u
+            old = m.severity
+            at_old = float(np.sum(old.logpdf(x)) - x.size * old.logsf(2 * u))
+            assert fit.loglik >= at_old - 1e-6 * abs(at_old), cell
+    frontier, reference = _frame_from(p["frontier"]), _frame_from(p["reference"])
+    appetite = spec.appetite
+    decoded = dict(p, frontier=frontier, reference=reference)
+    [row] = _threshold_rows([decoded], appetite, LABELS["threshold"])
+    ref, got = best_under(reference, appetite), best_under(frontier, appetite)
+    if got == ref:
+        assert row[3].startswith("같음")
+    else:
+        assert structure_ko(*got) in row[3] and structure_ko(*ref) in row[3]
+    assert "적합 모형 기준" in row[2] and "2배" in row[2]
