@@ -484,9 +484,10 @@ def _weights_from(d: Mapping) -> dict[str, FamilyWeights]:
 
 
 #: What a stored predictive base holds beside its years (2: the answer's paired comparisons;
-#: 3: the frontier under other severity caps and payment assumptions);
+#: 3: the frontier under other severity caps and payment assumptions; 4: and the fitted
+#: model above a higher collection threshold);
 #: part of its key, so a store of an older form is rebuilt rather than read without them.
-_STORED_FORM = 3
+_STORED_FORM = 4
 
 
 def _variant(settings: PredictiveSettings) -> str:
