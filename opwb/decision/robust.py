@@ -492,8 +492,9 @@ _STORED_FORM = 4
 
 def _variant(settings: PredictiveSettings) -> str:
     from opwb.decision.predictive import source_digest
+    from opwb.decision.turning import _FORM as turning_form
     text = json.dumps([settings.n_worlds, settings.world_years, settings.min_weight,
-                       source_digest(), _STORED_FORM])
+                       source_digest(), _STORED_FORM, turning_form])
     return "pred-" + hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
