@@ -138,6 +138,20 @@ def test_answer_first_then_appetite_then_bad_input_at_1024(served_app, chromium,
             assert 0 < size["right"] <= 1024, (name, size)
         screenshot(page, "app-1024-answer")
 
+        # the heat map's toggle: the break-even premium view, then back to net benefit
+        src = lambda: page.eval_on_selector("img.opwb-heatmap", "el => el.src")  # noqa: E731
+        before = src()
+        page.locator(".opwb-heat-view button", has_text="손익분기 보험료").click()
+        page.wait_for_function("s => document.querySelector('img.opwb-heatmap').src !== s",
+                               arg=before, timeout=5_000)
+        for name, size in page.evaluate(IMAGE_SIZES).items():
+            assert 0 < size["right"] <= 1024, (name, size)
+        screenshot(page, "app-1024-break-even")
+        shown = src()
+        page.locator(".opwb-heat-view button", has_text="순편익").click()
+        page.wait_for_function("s => document.querySelector('img.opwb-heatmap').src !== s",
+                               arg=shown, timeout=5_000)
+
         # a risk-appetite change: the recommendation changes within a second
         new = second.recommendations[True]
         enter(page, "max-premium", str(ceiling))
