@@ -31,7 +31,7 @@ from opwb.fitting.mle import fit_severity
 __all__ = ["STATUS_KO", "frontier_ko", "reasons_markdown", "eok_text", "severity_table_ko", "chosen_models_ko", "takeaways_ko",
            "truncation_effect_ko", "cap_sensitivity_ko", "wrapped", "table_ko", "as_markdown",
            "count_summary_ko", "same_models_ko", "family_weights_ko", "robustness_ko",
-           "break_even_ko", "recommendation_frame", "cap_sentence_ko"]
+           "break_even_ko", "recommendation_frame", "cap_sentence_ko", "completeness_ko"]
 
 STATUS_KO = {"ok": "정상 (ok)", "edge": "경계 (edge)", "degenerate": "퇴화 (degenerate)",
              "not converged": "미수렴 (not converged)", "not fitted": "적합 불가 (not fitted)"}
@@ -144,6 +144,36 @@ def truncation_effect_ko(losses: pd.DataFrame, threshold: float, *,
     for col in ("99.9% 단일손실 반영 (억원)", "99.9% 단일손실 무시 (억원)"):
         out[col] = eok_text(out[col]).to_numpy()
     return out
+
+
+def completeness_ko(table: pd.DataFrame, *, level: float = 0.05) -> pd.DataFrame:
+    """:func:`opwb.fitting.completeness.completeness_table` for a report: per event type the
+    band (만원/억원), losses observed in it and expected by the chosen family fitted above
+    the threshold and above the band, the one-sided probabilities of so few, and a verdict
+    at ``level``."""
+    rows = {}
+    for _, r in table.iterrows():
+        name = label(r["cell"]) if r["cell"] in EVENT_TYPE_CODES else str(r["cell"])
+        band = f"{format_krw(r['threshold'])} 이상 {format_krw(r['upper'])} 미만"
+        if pd.isna(r.get("p_value")):
+            rows[name] = {"구간": band, "분포": r["family"], "관측 건수": "—",
+                          "기대 건수 (임계값 위 적합)": "—", "p (적음)": "—",
+                          "기대 건수 (구간 위 적합)": "—", "p (적음, 구간 위)": "—",
+                          "판정": f"검정 불가: {r['note']}"}
+            continue
+        up = r["expected_from_upper"]
+        low = r["p_value"] < level or (pd.notna(r["p_value_from_upper"])
+                                       and r["p_value_from_upper"] < level)
+        rows[name] = {
+            "구간": band, "분포": r["family"], "관측 건수": f"{int(r['observed'])} / {int(r['n'])}",
+            "기대 건수 (임계값 위 적합)": f"{r['expected']:.1f}",
+            "p (적음)": f"{r['p_value']:.3f}",
+            "기대 건수 (구간 위 적합)": "—" if pd.isna(up) else f"{up:.1f}",
+            "p (적음, 구간 위)": ("—" if pd.isna(r["p_value_from_upper"])
+                                else f"{r['p_value_from_upper']:.3f}"),
+            "판정": ("임계값 바로 위 손실이 기대보다 적음: 수집 누락 가능성 (적합 임계값 상향 검토)"
+                   if low else "기대와 구별되지 않음")}
+    return pd.DataFrame(rows).T
 
 
 def cap_sensitivity_ko(sens: pd.DataFrame) -> pd.DataFrame:
