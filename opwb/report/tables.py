@@ -31,7 +31,8 @@ from opwb.fitting.mle import fit_severity
 __all__ = ["STATUS_KO", "frontier_ko", "reasons_markdown", "eok_text", "severity_table_ko", "chosen_models_ko", "takeaways_ko",
            "truncation_effect_ko", "cap_sensitivity_ko", "wrapped", "table_ko", "as_markdown",
            "count_summary_ko", "same_models_ko", "family_weights_ko", "robustness_ko",
-           "break_even_ko", "recommendation_frame", "cap_sentence_ko", "completeness_ko"]
+           "break_even_ko", "recommendation_frame", "cap_sentence_ko", "completeness_ko",
+           "threshold_stability_ko"]
 
 STATUS_KO = {"ok": "정상 (ok)", "edge": "경계 (edge)", "degenerate": "퇴화 (degenerate)",
              "not converged": "미수렴 (not converged)", "not fitted": "적합 불가 (not fitted)"}
@@ -174,6 +175,24 @@ def completeness_ko(table: pd.DataFrame, *, level: float = 0.05) -> pd.DataFrame
             "판정": ("임계값 바로 위 손실이 기대보다 적음: 수집 누락 가능성 (적합 임계값 상향 검토)"
                    if low else "기대와 구별되지 않음")}
     return pd.DataFrame(rows).T
+
+
+def threshold_stability_ko(table: pd.DataFrame) -> pd.DataFrame:
+    """:func:`opwb.scenarios.sensitivity.threshold_stability` for a report: per event type
+    (rows) and fitting threshold (columns) the cell's 99.9% VaR in 억원 (the FFT's
+    discretisation error is far below the rounding), or why there is none."""
+    out = {}
+    for _, r in table.iterrows():
+        name = label(r["cell"]) if r["cell"] in EVENT_TYPE_CODES else str(r["cell"])
+        col = f"{format_krw(r['threshold'])} ({r['multiple']:g}배)"
+        if pd.notna(r["var"]):
+            text = format_krw(float(r["var"]), unit="억", digits=0)
+        else:
+            text = "— (" + ("손실 부족" if "fewer than" in str(r["note"]) else
+                            "평균 무한·상한 없음" if "infinite mean" in str(r["note"])
+                            else "적합 불가") + ")"
+        out.setdefault(name, {})[col] = f"{text} [{int(r['n_losses'])}건]"
+    return pd.DataFrame(out).T
 
 
 def cap_sensitivity_ko(sens: pd.DataFrame) -> pd.DataFrame:
