@@ -350,10 +350,16 @@ def _eok(x: float) -> str:
 def _changed_text(point: dict, got, rec, z: float = 1.96) -> str:
     """The recommendation at ``point`` with its net-benefit difference from ``rec`` and
     whether the simulation tells them apart."""
+    return _change(point, got, rec, z)[0]
+
+
+def _change(point: dict, got, rec, z: float = 1.96) -> tuple[str, bool]:
+    """(:func:`_changed_text`, whether the difference exceeds ``z`` standard errors — paired
+    when stored, else the sum of the two errors)."""
     from opwb.decision.robust import _about
     from opwb.scenarios.answer import structure_ko
     if got is None:
-        return "위험선호를 지키는 구조 없음"
+        return "위험선호를 지키는 구조 없음", True
     name = structure_ko(*got)
     ref = (rec.deductible, rec.limit)
     pair = point.get("pair")
@@ -364,15 +370,16 @@ def _changed_text(point: dict, got, rec, z: float = 1.96) -> str:
         ra = t[(t["deductible"] == got[0]) & (t["limit"] == got[1])].iloc[0]
         rb = t[(t["deductible"] == ref[0]) & (t["limit"] == ref[1])]
         if rb.empty:
-            return name
+            return name, True
         rb = rb.iloc[0]
         d = float(ra["net_benefit"] - rb["net_benefit"])
         se, paired = float(ra["net_benefit_se"] + rb["net_benefit_se"]), False
-    if abs(d) > z * se:
+    significant = abs(d) > z * se
+    if significant:
         verdict = "모의실험 오차보다 큼"
     else:
         verdict = "모의실험 오차 안" if paired else "모의실험 오차 안일 수 있음"
-    return f"{name} (순편익 차이 연 {_about(d, se)}, {verdict})"
+    return f"{name} (순편익 차이 연 {_about(d, se)}, {verdict})", significant
 
 
 def turning_for(robust, cd: bool) -> tuple[dict | None, dict | None]:
@@ -443,21 +450,32 @@ def turning_rows(stored: Mapping | None, decoded: Mapping | None, rec, appetite,
         c = key(current[kind])
         below = sorted([p for p in shown if key(p["value"]) < c], key=lambda p: -key(p["value"]))
         above = sorted([p for p in shown if key(p["value"]) > c], key=lambda p: key(p["value"]))
-        changed = False
+        changed, ties = False, False
         for side in (below, above):
             for p in side:
                 got = best_under(p["frontier"], appetite)
-                if got != ref:
-                    rows.append((labels[kind], now[kind], _value_text(kind, p["value"],
-                                                                      current[kind]),
-                                 _changed_text(p, got, rec)))
-                    changed = True
-                    break
+                if got == ref:
+                    continue
+                text, significant = _change(p, got, rec)
+                if not significant:
+                    # another structure tops the table there, but by less than the
+                    # simulation can tell: not a change of the answer
+                    ties = True
+                    continue
+                rows.append((labels[kind], now[kind], _value_text(kind, p["value"],
+                                                                  current[kind]), text))
+                changed = True
+                break
         if not changed:
             tried = [p["value"] for p in shown] + [current[kind]]
             text = f"{_range_text(kind, tried, current[kind])}에서 바뀌지 않음"
+            notes = []
+            if ties:
+                notes.append("어떤 값에서는 순편익이 오차 안에서 같은 다른 구조가 1위가 됨")
             if skipped:
-                text += f" ({_skipped_text(kind, skipped, current[kind])})"
+                notes.append(_skipped_text(kind, skipped, current[kind]))
+            if notes:
+                text += f" ({'; '.join(notes)})"
             rows.append((labels[kind], now[kind], text, "같음"))
     rows += _threshold_rows(decoded.get("threshold"), appetite, labels["threshold"])
     return rows
@@ -492,10 +510,13 @@ def _threshold_rows(points, appetite, label: str) -> list[tuple[str, str, str, s
         rb = t[(t["deductible"] == ref[0]) & (t["limit"] == ref[1])].iloc[0]
         d, se = float(ra["net_benefit"] - rb["net_benefit"]), float(
             ra["net_benefit_se"] + rb["net_benefit_se"])
-        verdict = "모의실험 오차보다 큼" if abs(d) > 1.96 * se else "모의실험 오차 안일 수 있음"
+        if abs(d) <= 1.96 * se:
+            rows.append((label, now, what, "같음 (1위가 바뀌지만 순편익 차이가 모의실험 오차 안: "
+                                           f"{structure_ko(*got)}, 연 {_about(d, se)})"))
+            continue
         rows.append((label, now, what,
                      f"적합 모형의 선택이 {structure_ko(*ref)}에서 {structure_ko(*got)}으로 바뀜 "
-                     f"(순편익 차이 연 {_about(d, se)}, {verdict})"))
+                     f"(순편익 차이 연 {_about(d, se)}, 모의실험 오차보다 큼)"))
     return rows
 
 

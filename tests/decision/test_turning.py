@@ -117,9 +117,12 @@ def test_the_reported_turning_value_is_where_the_argmax_changes(robust, kind):
     checked = 0
     for _, r in _row(turns, kind).iterrows():
         text = r["권고가 바뀌는 값"]
+        ties = "오차 안에서 같은 다른 구조" in text
         if "바뀌지 않음" in text:
             assert r["바뀐 권고"] == "같음"
-            assert all(best_at(v) == here for v in grid)
+            bests = [best_at(v) for v in grid]
+            # another structure on top anywhere only as a tie the row names
+            assert all(b == here for b in bests) or ties, (bests, text)
             checked += 1
             continue
         if kind == "delay":
@@ -131,8 +134,10 @@ def test_the_reported_turning_value_is_where_the_argmax_changes(robust, kind):
         before = side[side.index(v) - 1] if side.index(v) else now
         new = best_at(v)
         assert new != here and r["바뀐 권고"].startswith(new)
-        assert best_at(before) == here
-        assert "순편익 차이 연" in r["바뀐 권고"] and "모의실험 오차" in r["바뀐 권고"]
+        # the first change beyond the simulation's error (nearer values keep the answer, or
+        # put another structure on top only within the error, which the row then names)
+        assert best_at(before) == here or ties
+        assert "순편익 차이 연" in r["바뀐 권고"] and "모의실험 오차보다 큼" in r["바뀐 권고"]
         checked += 1
     assert checked >= 1
 
@@ -175,7 +180,9 @@ def test_the_cap_row_is_where_the_argmax_changes_on_the_capped_worlds(robust):
     weights, worlds = robust.weights[True], robust.worlds[True]
     models = world_models(base, weights, worlds.families, worlds.n_worlds)
     here = structure_ko(rec.deductible, rec.limit)
-    best = {}
+    best, beyond = {}, {}
+    from opwb.scenarios.evaluation import difference, evaluate_many
+    from opwb.scenarios.recommend import _alternative
     for m in CAP_MULTIPLES:
         if m is None:
             with pytest.raises(ValueError, match="infinite mean"):
@@ -184,15 +191,22 @@ def test_the_cap_row_is_where_the_argmax_changes_on_the_capped_worlds(robust):
             continue
         capped = base_at_cap(base, weights, worlds.families, worlds.n_worlds,
                              m * base.severity_cap, models=models)
-        got, _ = frontier_under(capped, table, settings)
+        got, work = frontier_under(capped, table, settings)
         ok = eligible_mask(got, ans.appetite)
         nb = got["net_benefit"].where(ok, -np.inf)
         i = int(np.argmax(nb.to_numpy()))
         best[m] = structure_ko(got.at[i, "deductible"], got.at[i, "limit"])
+        if best[m] != here:     # the paired difference on the capped years, recomputed
+            j = int(np.flatnonzero((table["deductible"] == rec.deductible)
+                                   & (table["limit"] == rec.limit))[0])
+            ra, rb = evaluate_many(work, [_alternative(got.loc[i]), _alternative(got.loc[j])],
+                                   settings)
+            d = difference(work, ra, rb, settings, keys=("net_benefit",)).loc["net_benefit"]
+            beyond[m] = abs(d["difference"]) > 1.96 * d["se"]
     turns = _row(robust.what_decides(True), "cap")
     expect = {}
     for side in ([m for m in (0.5, 0.25)], [m for m in (2.0, 5.0)]):
-        first = next((m for m in side if best[m] != here), None)
+        first = next((m for m in side if best[m] != here and beyond[m]), None)
         if first is not None:
             expect[first] = best[first]
     if not expect:
