@@ -74,6 +74,9 @@ CSS = """<style>
 .opwb-app, .opwb-app .widget-html-content {word-break: keep-all; overflow-wrap: anywhere}
 .opwb-app .opwb-uncertainty {overflow-x: auto; max-width: 100%}
 .opwb-app .opwb-uncertainty table.opwb-metrics th {white-space: normal; min-width: 5em}
+.opwb-app table.opwb-metrics.opwb-turns {width: 100%}
+.opwb-app table.opwb-metrics.opwb-turns td {white-space: normal; text-align: left;
+  min-width: 6em; max-width: 32em}
 </style>"""
 
 
@@ -212,8 +215,7 @@ def robust_section_html(robust, answer, cd: bool) -> str:
         for k in facts.index)
     fhead = "".join(f"<th>{html.escape(c)}</th>" for c in facts.columns)
     turns = robust.what_decides(cd)
-    trows = "".join("<tr>" + "".join(f"<td style='text-align:left'>{html.escape(str(v))}</td>"
-                                      for v in r) + "</tr>"
+    trows = "".join("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in r) + "</tr>"
                     for r in turns.itertuples(index=False))
     thead = "".join(f"<th>{html.escape(c)}</th>" for c in turns.columns)
     k = robust.worlds[cd].n_worlds
@@ -230,4 +232,4 @@ def robust_section_html(robust, answer, cd: bool) -> str:
         f"{frows}</table>"
         "<div style='margin-top:6px;white-space:normal'><b>권고를 바꾸는 가정 (what decides "
         "the answer)</b></div>"
-        f"<table class='opwb-metrics'><tr>{thead}</tr>{trows}</table></div>")
+        f"<table class='opwb-metrics opwb-turns'><tr>{thead}</tr>{trows}</table></div>")
