@@ -31,10 +31,15 @@ the parameters (and models) the data leave plausible. :func:`predictive_base` bu
    (common random numbers), so the world's best structure is not Monte Carlo noise of
    the comparison.
 4. **The pooled base.** The first ``n_years // n_worlds`` years of every world, put end to
-   end, are ``n_years`` years of the mixture over the worlds: the predictive distribution
-   (each year's world is fixed by stratification, which can only lower the Monte Carlo
-   error of a figure against random allocation; the year bootstrap of
-   :mod:`opwb.scenarios.figures` is therefore conservative for it). It is an ordinary
+   end, are ``n_years`` years of the mixture over the worlds: the predictive distribution.
+   Its Monte Carlo error has two parts: the years within each world, and the draw of the
+   ``n_worlds`` worlds themselves (a cluster sample of the parameters). The year bootstrap
+   of :mod:`opwb.scenarios.figures` resamples years as if they were independent and so
+   leaves the second part out: for an expected figure that part is about the standard
+   deviation of the worlds' own figures over ``sqrt(n_worlds)`` (the world table gives it),
+   which is larger than the bootstrap's error when the worlds differ much — the figures'
+   standard errors on the pooled base are therefore too small by that much (a known gap: a
+   bootstrap over worlds would close it). It is an ordinary
    :class:`~opwb.scenarios.base.ScenarioBase`: every figure, frontier and recommendation of
    :mod:`opwb.scenarios` runs on it unchanged. Its events keep distinct ids across worlds,
    so the insurance draws (wording, delay, default) are independent between worlds.

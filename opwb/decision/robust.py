@@ -23,6 +23,16 @@ read off the predictive distribution), compared with the cover in force. To that
   **payout ratio** (expected recovery / premium) and a flag when the quote lies below the
   insurer's expected payments. Its standard error is the net benefit's (the premium is
   fixed).
+
+**Two views of the same worlds.** The recommendation and every figure beside it are those of
+the pooled (predictive) distribution; ``p_best`` and the regret use each world's own
+figures. Expected recoveries agree between the two (an expectation of the mixture is the
+mixture of the expectations), but the capital relief does not: the 99.9% quantile of the
+mixture is not the average of the worlds' quantiles, so a structure's relief and net benefit
+on the pooled base differ from their averages over the worlds. The two rankings usually
+agree; where they do not, the recommendation follows the predictive distribution
+(Shevchenko 2011, ch. 7), and the robustness table shows how often and by how much another
+structure does better world by world.
 """
 from __future__ import annotations
 
