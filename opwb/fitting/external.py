@@ -42,9 +42,11 @@ from opwb.fitting.families import SeverityFamily, get_family
 from opwb.fitting.mle import (
     _natural_cov,
     _search,
+    at_or_above,
     batch_negloglik,
     check_losses,
     fit_severity,
+    positive_amounts,
     scaled_data,
     truncated_loglik,
 )
@@ -68,19 +70,9 @@ def _check_external(external, threshold: float, external_threshold: float,
             or external_threshold < threshold:
         raise ValueError(f"external_threshold H must be a finite amount at or above the "
                          f"collection threshold {threshold:,.0f} KRW, got {external_threshold!r}")
-    try:
-        e = np.asarray(external, dtype=float).ravel()
-    except (TypeError, ValueError):
-        raise DataError("external losses must be numbers (scaled amounts, KRW)") from None
-    bad = np.nonzero(~np.isfinite(e) | (e <= 0))[0]
-    if bad.size:
-        raise DataError(f"external losses must be positive and finite: {bad.size} value(s) "
-                        f"are not, first at position {bad[0]} ({e[bad[0]]!r})")
-    low = np.nonzero(e < external_threshold)[0]
-    if low.size:
-        raise DataError(f"{low.size} external loss(es) below H = {external_threshold:,.0f} "
-                        f"(first at position {low[0]}: {e[low[0]]:,.0f}); select them with "
-                        f"external_sample(), which keeps those at or above H")
+    e = positive_amounts(external, "external losses", "scaled amounts, KRW")
+    at_or_above(e, external_threshold, "external loss", f"H = {external_threshold:,.0f}",
+                "select them with external_sample(), which keeps those at or above H")
     if family.shifted and np.any(e <= threshold):
         raise DataError(f"the family '{family.name}' models the excess over the collection "
                         f"threshold {threshold:,.0f}: external losses must exceed it")

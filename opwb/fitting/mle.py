@@ -35,6 +35,34 @@ __all__ = ["SeverityFit", "fit_severity", "truncated_loglik", "check_losses", "b
 
 
 # --------------------------------------------------------------------------- validation
+def positive_amounts(values, what: str, hint: str) -> np.ndarray:
+    """``values`` as a flat float array of positive, finite amounts (KRW).
+
+    Raises
+    ------
+    opwb.DataError
+        Not numbers (``"{what} must be numbers ({hint})"``), or a value not positive and
+        finite (the count and the first position)."""
+    try:
+        x = np.asarray(values, dtype=float).ravel()
+    except (TypeError, ValueError):
+        raise DataError(f"{what} must be numbers ({hint})") from None
+    bad = np.nonzero(~np.isfinite(x) | (x <= 0))[0]
+    if bad.size:
+        raise DataError(f"{what} must be positive and finite: {bad.size} value(s) are not, "
+                        f"first at position {bad[0]} ({x[bad[0]]!r})")
+    return x
+
+
+def at_or_above(x: np.ndarray, level: float, noun: str, where: str, advice: str) -> None:
+    """Raise :class:`opwb.DataError` when an amount of ``x`` lies below ``level``: the count
+    of ``noun``\(es), ``where`` the level is, the first position and ``advice``."""
+    low = np.nonzero(x < level)[0]
+    if low.size:
+        raise DataError(f"{low.size} {noun}(es) below {where} (first at position {low[0]}: "
+                        f"{x[low[0]]:,.0f}); {advice}")
+
+
 def check_losses(losses, threshold: float, family: SeverityFamily) -> np.ndarray:
     """Validate losses for a fit and return them as a float array (clear errors).
 
@@ -44,19 +72,9 @@ def check_losses(losses, threshold: float, family: SeverityFamily) -> np.ndarray
     if not np.isscalar(threshold) or not np.isfinite(threshold) or threshold < 0:
         raise ValueError(f"threshold must be a finite number >= 0 (0 = no truncation), "
                          f"got {threshold!r}")
-    try:
-        x = np.asarray(losses, dtype=float).ravel()
-    except (TypeError, ValueError):
-        raise DataError("losses must be numbers (an array of loss amounts)") from None
-    bad = np.nonzero(~np.isfinite(x) | (x <= 0))[0]
-    if bad.size:
-        raise DataError(f"losses must be positive and finite: {bad.size} value(s) are not, "
-                        f"first at position {bad[0]} ({x[bad[0]]!r})")
-    low = np.nonzero(x < threshold)[0]
-    if low.size:
-        raise DataError(f"{low.size} loss(es) below the threshold {threshold:,.0f} "
-                        f"(first at position {low[0]}: {x[low[0]]:,.0f}); a left-truncated fit "
-                        f"needs every loss at or above the threshold")
+    x = positive_amounts(losses, "losses", "an array of loss amounts")
+    at_or_above(x, threshold, "loss", f"the threshold {threshold:,.0f}",
+                "a left-truncated fit needs every loss at or above the threshold")
     if family.shifted and threshold > 0 and np.any(x == threshold):
         at = int(np.count_nonzero(x == threshold))
         raise DataError(f"{at} loss(es) equal the threshold {threshold:,.0f}: the family "
