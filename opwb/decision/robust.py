@@ -229,7 +229,7 @@ class RobustAnswer:
         out.append(f"보험료가 연 {_about(row['break_even_premium'], row['break_even_premium_se'])}"
                    f"(손익분기 보험료)보다 낮으면 이득입니다.")
         if row["below_expected"]:
-            out.append(f"이 견적 보험료는 보험사가 예상하는 연간 지급액"
+            out.append(f"이 보험료는 보험사가 예상하는 연간 지급액"
                        f"({_about(row['expected_recovery'], row['expected_recovery_se'])})보다 "
                        "낮습니다: 보험사가 가격을 올릴 수 있습니다.")
         if len(ans.recommendations) > 1:

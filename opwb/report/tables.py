@@ -322,7 +322,7 @@ def break_even_ko(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "보상한도": [f"{x / 1e8:,.0f}억원" for x in frame["limit"]],
         "공제금액": [f"{x / 1e8:,.0f}억원" for x in frame["deductible"]],
-        "견적 보험료": [f"{x / 1e8:,.1f}억원" for x in frame["premium"]],
+        "보험료 (견적 기준)": [f"{x / 1e8:,.1f}억원" for x in frame["premium"]],
         "기대 보험금": format_krw_row(zip(frame["expected_recovery"],
                                        frame["expected_recovery_se"]), unit="억"),
         "지급률": [f"{p:.0%}" + (" ⚠ 보험사 기대 지급액보다 낮은 보험료" if b else "")
