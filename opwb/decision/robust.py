@@ -206,6 +206,10 @@ class RobustAnswer:
         premium = float(rec.structure["premium"])
         out.append(f"권고: {structure_ko(rec.deductible, rec.limit)} "
                    f"(연 보험료 {_eok(premium)}).")
+        if self.bases:
+            note = bond_recognition_note(self.bases[cd], ans.spec.settings)
+            if note:
+                out.append(note)
         vs = ans.versus_current[cd]
         if vs is not None:
             d = vs.loc["net_benefit"]
@@ -303,6 +307,36 @@ class RobustAnswer:
                     f"{_eok(paid)} / {_eok(loss - paid)}"
             cols[f"{alt.name} ({structure_ko(alt.deductible, alt.limit)})"] = col
         return pd.DataFrame(cols)
+
+
+def bond_recognition_note(base, settings) -> str:
+    """A plain-Korean sentence when the bond earns no capital relief at the valuation date —
+    its residual term is 90 days or less (or it has expired, or is not yet in force; Basel II
+    para 678) or it fails a qualifying standard (para 677) — so that a net benefit without
+    relief is not read as a verdict on the structure; "" otherwise. Every structure of the
+    grid takes the bond's dates and insurer (:func:`opwb.insurance.eligibility.
+    eligibility_table`)."""
+    from opwb.insurance.eligibility import eligibility_table
+    vdate = settings.valuation_date
+    table = eligibility_table(base.programme, valuation_date=vdate,
+                              convention=settings.haircut_convention)
+    row = table.loc[table["policy_id"] == base.bond_policy]
+    if row.empty or float(row.iloc[0]["recognition"]) > 0:
+        return ""
+    r = row.iloc[0]
+    when = "" if vdate is None else f"평가기준일({pd.Timestamp(vdate):%Y-%m-%d})에 "
+    if r["failed"]:
+        why = f"적격 요건을 충족하지 않아({r['reasons']})"
+    elif math.isnan(float(r["residual_days"])):
+        why = "보험기간(개시일·만기일)이 없어"
+    elif float(r["residual_days"]) <= 0:
+        why = "보험기간이 이미 끝나"
+    elif float(r["residual_days"]) <= 90:
+        why = f"잔존기간이 {int(r['residual_days'])}일로 90일 이하라"
+    else:
+        why = "아직 보험기간이 시작되기 전이라"
+    return (f"{when}본 보험(BBB)은 {why} 규제자본 경감이 인정되지 않습니다(바젤 II 677·678항): "
+            "여기의 순편익은 기대 보험금 − 보험료뿐입니다.")
 
 
 MIN_FAMILY_WORLDS = 10

@@ -466,3 +466,31 @@ def test_the_build_keeps_every_worlds_refitted_models(predictive):
     assert p["worlds"].to_plain().keys() == type(p["worlds"]).from_plain(
         p["worlds"].to_plain()).to_plain().keys()
     assert type(p["worlds"]).from_plain(p["worlds"].to_plain()).models is None
+
+
+def test_the_sentence_says_when_the_bond_earns_no_relief_at_the_valuation_date():
+    """A manager moved the valuation date past the bond's expiry and saw every relief fall
+    to 0 without a word: the note names the reason, from the policy's own dates (Basel II
+    para 678: no recognition at a residual term of 90 days or less), and is silent while the
+    bond is recognised."""
+    import dataclasses
+    from opwb.data.case import bundled_case
+    from opwb.decision.robust import bond_recognition_note
+    from opwb.insurance.eligibility import eligibility_table
+    case = bundled_case()
+    losses, programme, quotes = case_inputs(case)
+    spec = spec_for(case, quotes)
+    base = scenario_bases(spec, case=case)[True]
+    bond = programme[base.bond_policy]
+    assert bond_recognition_note(base, spec.settings) == ""
+    for days, word in ((30, "잔존기간이 30일로 90일 이하라"), (-5, "이미 끝나")):
+        later = dataclasses.replace(spec.settings,
+                                    valuation_date=bond.expiry - pd.Timedelta(days=days))
+        t = eligibility_table(programme, valuation_date=later.valuation_date)
+        assert float(t.loc[t["policy_id"] == base.bond_policy, "recognition"].iloc[0]) == 0
+        note = bond_recognition_note(base, later)
+        assert word in note and "규제자본 경감이 인정되지 않습니다" in note
+        assert f"{pd.Timestamp(later.valuation_date):%Y-%m-%d}" in note
+    early = dataclasses.replace(spec.settings,
+                                valuation_date=bond.inception - pd.Timedelta(days=200))
+    assert "시작되기 전" in bond_recognition_note(base, early)
