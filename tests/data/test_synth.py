@@ -321,7 +321,12 @@ def test_external_losses_are_consistent():
     ext = pd.read_csv(data_path("external_losses.csv"), encoding="utf-8")
     assert list(ext.columns) == ["institution", "country", "year", "event_type",
                                  "description_ko", "currency", "amount_original",
-                                 "fx_rate_krw", "amount_krw", "source_note"]
+                                 "fx_rate_krw", "amount_krw", "source_note", "size_krw",
+                                 "size_basis"]
+    sized = ext["size_krw"].notna()          # the institution's size, where comparable
+    assert (ext.loc[sized, "size_krw"] > 0).all()
+    assert set(ext.loc[sized, "size_basis"]) <= {"gross_income", "revenue", "total_assets"}
+    assert ext.loc[~sized, "size_basis"].isna().all()
     assert 12 <= len(ext) <= 20
     assert set(ext["event_type"]) <= set(EVENT_TYPE_CODES)
     assert ext["year"].max() <= 2006
