@@ -56,7 +56,7 @@ def positive_amounts(values, what: str, hint: str) -> np.ndarray:
 
 def at_or_above(x: np.ndarray, level: float, noun: str, where: str, advice: str) -> None:
     """Raise :class:`opwb.DataError` when an amount of ``x`` lies below ``level``: the count
-    of ``noun``\(es), ``where`` the level is, the first position and ``advice``."""
+    of ``noun`` (with "(es)"), ``where`` the level is, the first position and ``advice``."""
     low = np.nonzero(x < level)[0]
     if low.size:
         raise DataError(f"{low.size} {noun}(es) below {where} (first at position {low[0]}: "
