@@ -211,6 +211,13 @@ def _encode(value: Any, out: _Writer) -> Any:
     raise _Unstorable(type(value).__name__)
 
 
+#: Stored arrays of at least this many bytes are memory-mapped (read-only, shared by every
+#: kernel through the page cache); smaller ones are read into memory, since every map keeps
+#: a file descriptor open (thousands of small frontier columns would pass the process's
+#: limit and break ``select()`` on descriptors above 1024).
+MAP_FROM_BYTES = 1 << 20
+
+
 def _decode(desc: Any, folder: Path) -> Any:
     if desc is None or isinstance(desc, (bool, str, int, float)):
         return desc
@@ -218,6 +225,12 @@ def _decode(desc: Any, folder: Path) -> Any:
         path = folder / desc["npy"]
         if path.stat().st_size == 0:
             raise ValueError(f"{path} is empty")
+        if path.stat().st_size < MAP_FROM_BYTES:
+            # small arrays are read: each map holds a file descriptor open, and a
+            # store of thousands of small tables would exhaust the process's
+            small = np.load(path, allow_pickle=False)
+            small.setflags(write=False)          # read-only, as the maps are
+            return small
         # a plain ndarray over the read-only map (not the np.memmap subclass)
         return np.asarray(np.load(path, mmap_mode="r", allow_pickle=False))
     if "scalar" in desc:

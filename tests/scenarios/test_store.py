@@ -279,3 +279,21 @@ def test_the_store_lock_is_reentrant_in_a_thread_and_exclusive_between_threads(t
         t.join(10)
     assert [e for e, _ in events] == ["inner", "released", "other"]
     assert dict(events)["other"] >= dict(events)["released"]
+
+
+def test_loading_holds_a_descriptor_only_for_each_large_array(cache, inputs):
+    """Every memory map keeps a file descriptor open; a store of thousands of small frontier
+    columns once pushed the suite past 1024 descriptors (``select()`` failed). Only arrays of
+    at least MAP_FROM_BYTES are mapped; the others are read (read-only too)."""
+    import os
+    store.bundled_bases(SPEC, build_for(SPEC, inputs), *inputs)
+    files = list(store.entry_path(SPEC).glob("*.npy"))
+    large = sum(p.stat().st_size >= store.MAP_FROM_BYTES for p in files)
+    assert large < len(files)                     # both kinds are in the entry
+    before = len(os.listdir("/proc/self/fd"))
+    bases = store.bundled_bases(SPEC, build_for(SPEC, inputs), *inputs)
+    held = len(os.listdir("/proc/self/fd")) - before
+    assert held <= large + 2, (held, large, len(files))
+    sim = bases[True].sim
+    assert all(not a.flags.writeable for a in (*sim.annual_gross.values(),
+                                              *sim.annual_count.values()))
