@@ -347,33 +347,37 @@ def _eok(x: float) -> str:
     return format_krw(x, digits=1)
 
 
-def _changed_text(point: dict, got, rec, z: float = 1.96) -> str:
-    """The recommendation at ``point`` with its net-benefit difference from ``rec`` and
-    whether the simulation tells them apart."""
-    return _change(point, got, rec, z)[0]
+def _difference(point: dict, got, ref) -> tuple[float, float, bool] | None:
+    """Net benefit of structure ``got`` minus ``ref`` ((deductible, limit) each) at
+    ``point``: (difference, standard error, paired?) — the stored paired one when it is for
+    these two, else from the point's frontier with the sum of the two errors (a bound);
+    None when ``ref`` is not on that frontier."""
+    pair = point.get("pair")
+    if pair is not None and tuple(pair[:2]) == tuple(got) and tuple(pair[2:4]) == tuple(ref):
+        return float(pair[4]), float(pair[5]), True
+    t = point["frontier"]
+    ra = t[(t["deductible"] == got[0]) & (t["limit"] == got[1])].iloc[0]
+    rb = t[(t["deductible"] == ref[0]) & (t["limit"] == ref[1])]
+    if rb.empty:
+        return None
+    rb = rb.iloc[0]
+    return (float(ra["net_benefit"] - rb["net_benefit"]),
+            float(ra["net_benefit_se"] + rb["net_benefit_se"]), False)
 
 
 def _change(point: dict, got, rec, z: float = 1.96) -> tuple[str, bool]:
-    """(:func:`_changed_text`, whether the difference exceeds ``z`` standard errors — paired
-    when stored, else the sum of the two errors)."""
+    """The recommendation at ``point`` with its net-benefit difference from ``rec`` and
+    whether the simulation tells them apart, and whether the difference exceeds ``z``
+    standard errors (:func:`_difference`)."""
     from opwb.decision.robust import _about
     from opwb.scenarios.answer import structure_ko
     if got is None:
         return "위험선호를 지키는 구조 없음", True
     name = structure_ko(*got)
-    ref = (rec.deductible, rec.limit)
-    pair = point.get("pair")
-    t = point["frontier"]
-    if pair is not None and tuple(pair[:2]) == tuple(got) and tuple(pair[2:4]) == ref:
-        d, se, paired = float(pair[4]), float(pair[5]), True
-    else:
-        ra = t[(t["deductible"] == got[0]) & (t["limit"] == got[1])].iloc[0]
-        rb = t[(t["deductible"] == ref[0]) & (t["limit"] == ref[1])]
-        if rb.empty:
-            return name, True
-        rb = rb.iloc[0]
-        d = float(ra["net_benefit"] - rb["net_benefit"])
-        se, paired = float(ra["net_benefit_se"] + rb["net_benefit_se"]), False
+    diff = _difference(point, got, (rec.deductible, rec.limit))
+    if diff is None:
+        return name, True
+    d, se, paired = diff
     significant = abs(d) > z * se
     if significant:
         verdict = "모의실험 오차보다 큼"
@@ -505,11 +509,7 @@ def _threshold_rows(points, appetite, label: str) -> list[tuple[str, str, str, s
             rows.append((label, now, what, "위험선호를 지키는 구조 없음" if got is None
                          else structure_ko(*got)))
             continue
-        t = p["frontier"]
-        ra = t[(t["deductible"] == got[0]) & (t["limit"] == got[1])].iloc[0]
-        rb = t[(t["deductible"] == ref[0]) & (t["limit"] == ref[1])].iloc[0]
-        d, se = float(ra["net_benefit"] - rb["net_benefit"]), float(
-            ra["net_benefit_se"] + rb["net_benefit_se"])
+        d, se, _ = _difference(p, got, ref)
         if abs(d) <= 1.96 * se:
             rows.append((label, now, what, "같음 (1위가 바뀌지만 순편익 차이가 모의실험 오차 안: "
                                            f"{structure_ko(*got)}, 연 {_about(d, se)})"))
