@@ -9,8 +9,10 @@ placeholders for "no date" in ``dates``), the validating loaders of loss events,
 insurance programme table, external large losses with their scaling to the bank's size
 (``external``: Shih et al. 2000's power of the size ratio) and the experts' scenario estimates
 (``scenarios``: "a loss of at least X about once in N years", the worst plausible loss, per
-cell, with author and date; each cell's severity cap), the one rule for a policy's layer
-terms (``terms``), the run store — every recorded run in an SQLite file or a PostgreSQL
+cell, with author and date; each cell's severity cap), the business-environment and
+internal-control factors (``beicf``: a scorecard of key risk indicators and control
+assessments scaling a cell's frequency or severity within stated bounds), the one rule for
+a policy's layer terms (``terms``), the run store — every recorded run in an SQLite file or a PostgreSQL
 database, never a loss record (``runstore``; its schema and upgrade in ``runschema``, the
 checks of a run's rows in ``runrows``) — the bundled files' location and the
 seeded generator of the synthetic bundled losses (``synth``). It may import no other opwb
@@ -35,6 +37,8 @@ _EXPORTS = {
     **dict.fromkeys(["check_level"], "levels"),
     **dict.fromkeys(["ScenarioEstimate", "ScenarioSet", "load_scenarios",
                      "KOREAN_SCENARIO_COLUMNS"], "scenarios"),
+    **dict.fromkeys(["Factor", "ScoreCard", "load_scorecard", "scorecard_factors",
+                     "apply_factors", "BEICF_BOUNDS", "KOREAN_BEICF_COLUMNS"], "beicf"),
     **dict.fromkeys(["observation_window", "year_exposure"], "periods"),
     **dict.fromkeys([
         "load_losses", "split_threshold", "LoadReport", "REQUIRED_LOSS_COLUMNS"
