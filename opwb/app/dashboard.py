@@ -51,7 +51,7 @@ from opwb.report.plots.scenario import frontier_png
 from opwb.scenarios.alternatives import Alternative
 from opwb.scenarios.answer import ManagementAnswer, management_answer
 from opwb.scenarios.base import ScenarioBase, ScenarioSettings
-from opwb.scenarios.evaluation import ScenarioResult, difference, evaluate_cached
+from opwb.scenarios.evaluation import ScenarioResult, difference, evaluate_cached, figures_of
 from opwb.scenarios.recommend import Recommendation
 from opwb.scenarios import spec as _spec
 from opwb.scenarios.spec import Appetite, ScenarioSpec, base_labels, current_cover, precision
@@ -348,11 +348,13 @@ class ScenarioDashboard(Explorer, Signals):
 
     def _compare_table(self, rec: Recommendation, cd: bool) -> str:
         base, settings = self.bases[cd], self.answer.spec.settings
-        a = evaluate_cached(base, rec.alternative(), settings)
-        b = evaluate_cached(base, self.current, settings)
+        a = figures_of(base, rec.alternative(), settings)
+        b = figures_of(base, self.current, settings)
         diff = self.answer.versus_current[cd]        # the sentence's own paired differences
         if diff is None:
-            diff = difference(base, a, b, settings, keys=PAIRED)
+            diff = difference(base, evaluate_cached(base, rec.alternative(), settings),
+                              evaluate_cached(base, self.current, settings), settings,
+                              keys=PAIRED)
         return compare_table_html(b, a, diff)
 
     def _answer_error(self, problems: list[str]) -> None:

@@ -46,12 +46,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from opwb.data.units import format_krw, format_krw_with_se, with_particle
+from opwb.data.units import MINUS, format_krw, format_krw_with_se, with_particle
 from opwb.decision.predictive import (FamilyWeights, PredictiveSettings, WorldTable,
                                       _frame_from, _frame_plain, predictive_base)
 from opwb.scenarios.answer import (CURRENT_CACHE, VERSUS_CACHE, ManagementAnswer,
                                   current_figures, management_answer, premium_model_for,
                                   structure_ko)
+from opwb.scenarios.evaluation import FIGURES_CACHE, figures_of
 from opwb.scenarios.recommend import PAIRED_CACHE, Recommendation
 from opwb.scenarios.spec import Appetite, ScenarioSpec
 
@@ -279,7 +280,6 @@ class RobustAnswer:
         ratio, break-even premium, the internal-fraud loss the bank keeps once in 10 and once
         in 100 years, and what a repeat of each reference incident would cost (recovered /
         kept by the bank), as Korean text (rows) × structure (columns)."""
-        from opwb.scenarios.evaluation import evaluate_cached
         ans = self.answer
         rec = ans.recommendations[cd]
         if not isinstance(rec, Recommendation):
@@ -288,7 +288,7 @@ class RobustAnswer:
         base = self.bases[cd]
         cols = {}
         for alt in (rec.alternative("권고 구조"), ans.current):
-            r = evaluate_cached(base, alt, settings)
+            r = figures_of(base, alt, settings)
             be = r["expected_recovery"] + settings.cost_of_capital * r["bond_regulatory_relief"]
             col = {
                 "연간 보험료": _eok(r["premium"]),
@@ -510,7 +510,10 @@ def _about(value: float, se: float) -> str:
 
 
 def _signed(value: float, se: float) -> str:
-    return ("−" if value < 0 else "+") + format_krw_with_se(abs(float(value)), float(se))
+    """``value ± se`` with its sign (``+``/``−``), none when it rounds to 0 ("0 ± 10억원")."""
+    text = format_krw_with_se(float(value), float(se))      # "−29 ± 11억원", "0 ± 10억원"
+    head = text.split(" ")[0]
+    return text if head.startswith(MINUS) or not head.strip("0.,억원조만") else "+" + text
 
 
 # --------------------------------------------------------------------------- build and store
@@ -529,9 +532,10 @@ def _weights_from(d: Mapping) -> dict[str, FamilyWeights]:
 
 #: What a stored predictive base holds beside its years (2: the answer's paired comparisons;
 #: 3: the frontier under other severity caps and payment assumptions; 4: and the fitted
-#: model above a higher collection threshold);
+#: model above a higher collection threshold; 5: its worlds as blocks, every stored error
+#: resampling them; 6: the figures of the structures a page shows, :func:`figures_of`);
 #: part of its key, so a store of an older form is rebuilt rather than read without them.
-_STORED_FORM = 4
+_STORED_FORM = 6
 
 
 def _variant(settings: PredictiveSettings) -> str:
@@ -621,13 +625,21 @@ def _store_answer_work(bases: Mapping[bool, "ScenarioBase"], quotes, spec: Scena
                  for cd, b in bases.items()}
     if any(f is None for f in frontiers.values()):
         return
-    management_answer(bases, quotes, spec=spec, frontiers=frontiers)
+    ans = management_answer(bases, quotes, spec=spec, frontiers=frontiers)
     current = current_cover(next(iter(bases.values())))
-    for base in bases.values():
+    for cd, base in bases.items():
         paired = base._cache.get((_PAIRED, spec.settings), {})
         versus = base._cache.get((_VERSUS, spec.settings, current), {})
         figures = current_figures(base, current, spec.settings)
+        # the figures a page shows of the recommendation, the cover in force and the quotes
+        rec = ans.recommendations.get(cd)
+        shown = [current, *quotes] + ([rec.alternative()] if isinstance(rec, Recommendation)
+                                      else [])
+        for alt in shown:
+            figures_of(base, alt, spec.settings)
         base._cache[EXTRA][_WORK] = {
+            "figures": [[list(k), {m: float(v) for m, v in f.items()}] for k, f in
+                        base._cache[(FIGURES_CACHE, spec.settings)].items()],
             "current": {k: float(v) for k, v in figures.items()},
             "made_for": made_for(spec.settings, spec.deductibles, spec.limits),
             "paired": [[list(kb), list(ka), float(d), float(se)]
@@ -680,6 +692,9 @@ def _restore_answer_work(bases: Mapping[bool, "ScenarioBase"], spec: ScenarioSpe
             versus.setdefault(tuple(k), _frame_from(f).set_index("figure"))
         base._cache.setdefault((CURRENT_CACHE, spec.settings, current),
                                {k: float(v) for k, v in work["current"].items()})
+        known = base._cache.setdefault((FIGURES_CACHE, spec.settings), {})
+        for k, f in work.get("figures", []):
+            known.setdefault(tuple(k), {m: float(v) for m, v in f.items()})
         base._cache[done] = True
 
 
@@ -737,11 +752,6 @@ def predictive_answer(spec: ScenarioSpec | None = None, *, case=None,
     _restore_answer_work(bases, spec)
     ans = management_answer(bases, quotes, spec=spec, appetite=appetite, paired=paired,
                             frontiers=stored if len(stored) == len(bases) else None)
-    # the cover in force evaluated once per base (the stored comparisons did not need it):
-    # a page's first change of appetite then evaluates only the new recommendation
-    from opwb.scenarios.evaluation import evaluate_cached
-    for base in bases.values():
-        evaluate_cached(base, ans.current, spec.settings)
     incidents = {label: float(losses.loc[losses["event_id"] == i, "gross_loss"].sum())
                  for i, label in spec.incidents}
     return RobustAnswer(ans, worlds, weights, settings, bases, incidents)

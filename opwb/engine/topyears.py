@@ -37,6 +37,7 @@ from opwb.engine.bootstrap import (  # re-exported: the bootstrap reads these ye
     NeedFullSample,
     YearWeights,
     _crossing,
+    block_mean_se,
     bootstrap_se,
     mean_replicates,
     quantile_replicates,
@@ -49,7 +50,7 @@ __all__ = ["NeedFullSample", "Candidates", "TopYears", "SparseBlock", "candidate
            "var_with_se_top", "es_top", "diff_var_top", "var_with_se_sparse", "es_sparse",
            "diff_var_sparse", "sparse_means", "BOOTSTRAP_REPLICATES", "YearWeights",
            "top_rank", "quantile_replicates", "var_replicates", "bootstrap_se",
-           "mean_replicates"]
+           "mean_replicates", "block_mean_se"]
 
 
 @dataclass(frozen=True)
@@ -93,30 +94,41 @@ class TopYears:
         An upper bound of the variant in every other year.
     """
 
-    __slots__ = ("n", "years", "values", "floor", "_desc", "_reps")
+    __slots__ = ("n", "years", "values", "floor", "_desc", "_reps", "_full")
 
-    def __init__(self, n: int, years: np.ndarray, values: np.ndarray, floor: float):
+    def __init__(self, n: int, years: np.ndarray, values: np.ndarray, floor: float,
+                 full: np.ndarray | None = None):
         self.n, self.years, self.values, self.floor = int(n), years, values, float(floor)
         self._desc = np.empty(0)
         self._reps: dict = {}
+        self._full = full
 
     def replicates(self, alpha: float, weights: "YearWeights") -> np.ndarray:
         """Bootstrap replicates of the lower ``alpha``-quantile (shape ``(B,)``):
-        :func:`quantile_replicates` on the candidates (cached per level and weights)."""
+        :func:`quantile_replicates` on the candidates (cached per level and weights). When a
+        replicate's rank lies beyond the candidates (a block bootstrap's weights come in
+        whole worlds) and the full sample is known (:meth:`of`), :func:`var_replicates` of
+        it, which reads as many years as it needs; else :class:`NeedFullSample`."""
         key = (float(alpha), id(weights))
         if key not in self._reps:
             order = np.argsort(-self.values, kind="stable")
-            self._reps[key] = (weights, quantile_replicates(
-                self.values[order], self.years[order], top_rank(self.n, alpha), weights,
-                self.floor))
+            try:
+                reps = quantile_replicates(self.values[order], self.years[order],
+                                           top_rank(self.n, alpha), weights, self.floor)
+            except NeedFullSample:
+                if self._full is None:
+                    raise
+                reps = var_replicates(self._full, alpha, weights)
+            self._reps[key] = (weights, reps)
         return self._reps[key][1]
 
     @classmethod
     def of(cls, x, cand: Candidates) -> "TopYears":
         """The variant ``x`` — at most the bound year by year — on the candidates ``cand``
-        (from :func:`candidates` of that bound)."""
+        (from :func:`candidates` of that bound); ``x`` is kept (not copied) for the
+        replicates that need more years."""
         x = np.asarray(x, dtype=float)
-        return cls(x.size, cand.years, x[cand.years], cand.floor)
+        return cls(x.size, cand.years, x[cand.years], cand.floor, x)
 
     def scaled(self, c: float) -> "TopYears":
         """The variant ``c · x`` (``c > 0``)."""
@@ -387,18 +399,26 @@ def _sparse_interval(sb: SparseBlock, j: int, alpha: float, level: float):
     return _top_interval(lambda r: sb.kth_smallest(j, [r])[0], sb.n, alpha, level)
 
 
-def es_sparse(sb: SparseBlock, alpha: float) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`es_top` for every variant of a :class:`SparseBlock`: (values, errors)."""
+def es_sparse(sb: SparseBlock, alpha: float, *, block: int = 0
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`es_top` for every variant of a :class:`SparseBlock`: (values, errors).
+
+    With ``block > 0`` (years in blocks of that many: a predictive base's worlds) the error
+    is the cluster error of the tail mean (:func:`~opwb.engine.bootstrap.block_mean_se` of
+    the excesses over VaR, divided by ``1 − alpha``)."""
     n = sb.n
     r = n - quantile_rank(n, alpha)
     values, errors = np.empty(sb.k), np.empty(sb.k)
     for j in range(sb.k):
-        top = sb.top(j, r + 1)[0]
+        top, yrs = sb.top(j, r + 1)
         v = top[r]
         excess = np.maximum(top - v, 0.0)
         mean = excess.sum() / n
-        var = (np.sum((excess - mean) ** 2) + (n - excess.size) * mean * mean) / (n - 1)
         values[j] = v + mean / (1.0 - alpha)
+        if block:
+            errors[j] = block_mean_se(yrs, excess, n, block) / (1.0 - alpha)
+            continue
+        var = (np.sum((excess - mean) ** 2) + (n - excess.size) * mean * mean) / (n - 1)
         errors[j] = math.sqrt(var) / ((1.0 - alpha) * math.sqrt(n))
     if tail_count(n, alpha) < MIN_TAIL:
         errors[:] = math.inf
@@ -437,12 +457,26 @@ def diff_var_sparse(fixed: TopYears, sb: SparseBlock, alpha: float, *, sign: int
 
 
 def sparse_means(base: np.ndarray, rows: np.ndarray, years: np.ndarray, adds: np.ndarray,
-                 k: int) -> tuple[np.ndarray, np.ndarray]:
+                 k: int, *, block: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Means and standard errors ``sd / sqrt(n)`` of ``x_j = base + add_j`` (the sparse
     triples of :class:`SparseBlock`; ``adds`` of any sign), without forming the rows:
     ``Σ(x_j − m_j)² = Σa² + 2Σ a·c_j + Σc_j² − n·δ_j²`` with ``a = base − mean(base)``,
-    ``c_j`` the additions and ``δ_j = Σc_j / n``."""
+    ``c_j`` the additions and ``δ_j = Σc_j / n``.
+
+    With ``block > 0`` (years in consecutive blocks of that many: a predictive base's
+    worlds) the errors are the cluster errors, the standard deviation of the blocks' means
+    over the square root of their number (:func:`~opwb.engine.bootstrap.block_mean_se`)."""
     n = base.size
+    if block:
+        m = n // block
+        if block < 1 or n % block or m < 2:
+            raise ValueError(f"{n} years do not make at least 2 blocks of {block}")
+        sums = np.zeros((k, m))
+        sums += np.asarray(base, dtype=float).reshape(m, block).sum(axis=1)
+        np.add.at(sums, (np.asarray(rows, dtype=np.int64),
+                         np.asarray(years, dtype=np.int64) // block), adds)
+        means = sums.sum(axis=1) / n
+        return means, np.std(sums / block, axis=1, ddof=1) / math.sqrt(m)
     mb = base.mean()
     a = base - mb
     ss = float(np.einsum("i,i->", a, a))          # not BLAS: no thread start-up per call

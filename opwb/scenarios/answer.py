@@ -21,7 +21,7 @@ import pandas as pd
 from opwb.data.units import format_krw, format_krw_row, format_krw_with_se, with_particle
 from opwb.scenarios.alternatives import Alternative
 from opwb.scenarios.base import ScenarioBase
-from opwb.scenarios.evaluation import difference, evaluate_cached
+from opwb.scenarios.evaluation import difference, evaluate_cached, figures_of
 from opwb.scenarios.figures import context
 from opwb.scenarios.frontier import frontier
 from opwb.scenarios.premium import QuotedPremium
@@ -166,7 +166,7 @@ def current_figures(base: ScenarioBase, current: Alternative, settings) -> dict[
     ``base`` (cached)."""
     key = (CURRENT_CACHE, settings, current)
     if key not in base._cache:
-        res = evaluate_cached(base, current, settings)
+        res = figures_of(base, current, settings)
         base._cache[key] = {col: float(res[col]) for col in APPETITE_LABELS}
     return base._cache[key]
 

@@ -100,6 +100,11 @@ class ScenarioBase:
     #: bootstrap replicates of the figures' standard errors (:mod:`opwb.scenarios.figures`);
     #: fewer only where the errors are not shown (a predictive world's own evaluation)
     replicates: int = BOOTSTRAP_REPLICATES
+    #: 0: the simulated years are independent. Else they come in consecutive blocks of this
+    #: many years, each simulated from its own parameters (a predictive base's worlds:
+    #: :mod:`opwb.decision.predictive`), and the standard errors resample the blocks
+    #: (:class:`opwb.engine.bootstrap.YearWeights`' block bootstrap).
+    world_years: int = 0
 
     @property
     def data_label(self) -> str:

@@ -16,7 +16,8 @@ from opwb.scenarios.base import ScenarioBase, ScenarioSettings
 from opwb.scenarios.figures import context
 
 __all__ = [
-    "ScenarioResult", "evaluate", "evaluate_cached", "evaluate_many", "difference", "DIFFERENCE_KEYS",
+    "ScenarioResult", "evaluate", "evaluate_cached", "evaluate_many", "figures_of", "difference",
+    "DIFFERENCE_KEYS",
     "METRIC_LABELS", "compare", "format_comparison",
 ]
 
@@ -76,6 +77,32 @@ def evaluate_cached(base: ScenarioBase, alternative: Alternative,
     while len(cache) > keep:
         cache.popitem(last=False)
     return res
+
+
+#: The key (with the settings) of a base's cache of figures only, by structure's terms:
+#: ``{terms: {figure: value}}`` (:func:`figures_of`; opwb.decision stores the answer's).
+FIGURES_CACHE = "figures by terms"
+
+
+def terms_key(alternative: Alternative) -> tuple:
+    """What a structure's figures depend on: its terms, not its name."""
+    a = alternative
+    return (float(a.deductible), float(a.limit), float(a.premium), float(a.aggregate_limit),
+            float(a.coinsurance), str(a.insurer_rating))
+
+
+def figures_of(base: ScenarioBase, alternative: Alternative,
+               settings: ScenarioSettings = ScenarioSettings()) -> dict[str, float]:
+    """The figures (with ``_se``) :func:`evaluate` gives ``alternative`` on ``base``, without
+    its annual arrays: read from the base's cache of figures when an earlier evaluation (or
+    the store: :mod:`opwb.decision.robust` keeps the answer's structures and the quotes)
+    left them there, else evaluated (:func:`evaluate_cached`) and kept."""
+    cache = base._cache.setdefault((FIGURES_CACHE, settings), {})
+    key = terms_key(alternative)
+    if key not in cache:
+        cache[key] = dict(evaluate_cached(base, check_alternative(alternative),
+                                          settings).metrics)
+    return cache[key]
 
 
 def evaluate_many(base: ScenarioBase, alternatives: Sequence[Alternative],
@@ -161,12 +188,18 @@ def compare(bases: Mapping[bool, ScenarioBase] | ScenarioBase,
     if isinstance(bases, ScenarioBase):
         bases = {bases.include_cd: bases}
     cols, data, ses = [], [], []
+    alternatives = list(alternatives)
     for cd, base in bases.items():
+        known = base._cache.get((FIGURES_CACHE, settings), {})
+        todo = [a for a in alternatives if terms_key(a) not in known]
+        for alt, res in zip(todo, evaluate_many(base, todo, settings) if todo else []):
+            known = base._cache.setdefault((FIGURES_CACHE, settings), {})
+            known[terms_key(alt)] = dict(res.metrics)
         for alt in alternatives:
-            res = evaluate(base, alt, settings)
+            figs = figures_of(base, alt, settings)
             cols.append((base.data_label, alt.name))
-            data.append([res.metrics[k] for k in METRIC_LABELS])
-            ses.append([res.metrics[f"{k}_se"] for k in METRIC_LABELS])
+            data.append([figs[k] for k in METRIC_LABELS])
+            ses.append([figs[f"{k}_se"] for k in METRIC_LABELS])
     index = pd.MultiIndex.from_tuples(cols, names=["data", "alternative"])
     frame = pd.DataFrame(np.array(data).T, index=list(METRIC_LABELS), columns=index)
     frame.attrs["se"] = pd.DataFrame(np.array(ses).T, index=list(METRIC_LABELS),

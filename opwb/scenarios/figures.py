@@ -41,6 +41,15 @@ Standard errors (all on the same simulated years):
   quantile jumps between clusters, the spacing-based density sees one cluster, and its SE
   understated the spread over seeds 2.5–3× at 20,000 years and ~1.5× at 100,000
   (validation finding, issue 11). The bootstrap needs no density.
+
+**A predictive base** (``ScenarioBase.world_years > 0``: its years are blocks, one per
+re-estimated world, :mod:`opwb.decision.predictive`): the years of a world share its
+parameters, so every error above resamples whole worlds instead — the bootstrap's weights are
+the worlds' multinomial counts (:class:`~opwb.engine.topyears.YearWeights` with ``block``),
+and means, probabilities and ES take the cluster error, the standard deviation of the worlds'
+own values over ``sqrt(worlds)`` (:func:`~opwb.engine.bootstrap.block_mean_se`; for ES of the
+tail-mean influence term; an uncapped ES never below its year-wise error). Year-by-year
+errors there leave out the spread between the worlds, the parameter uncertainty itself.
 """
 from __future__ import annotations
 
@@ -51,9 +60,9 @@ import numpy as np
 from opwb.capital.ama import BASEL_CAP, apply_cap
 from opwb.engine import riskmeasures as rm
 from opwb.engine.precision import quantile_rank
-from opwb.engine.topyears import (SparseBlock, TopYears, YearWeights, bootstrap_se,
-                                  candidates, es_sparse, mean_replicates, sparse_means,
-                                  var_replicates, var_with_se_top)
+from opwb.engine.topyears import (SparseBlock, TopYears, YearWeights, block_mean_se,
+                                  bootstrap_se, candidates, es_sparse, mean_replicates,
+                                  sparse_means, var_replicates, var_with_se_top)
 from opwb.scenarios.bond import BondBlock, BondContext
 
 __all__ = ["FigureContext", "context"]
@@ -115,7 +124,8 @@ class FigureContext:
         self.net0_reg_top = {et: own(self.net0_reg[et]) for et in self.ets}
         self.net0_reg_total_top = own(self.net0_reg_total)
         # bootstrap weights keyed to (base seed, replicate, year): the same for every variant
-        self.weights = w = YearWeights(base.seed, n, base.replicates)
+        self.block = int(getattr(base, "world_years", 0) or 0)
+        self.weights = w = YearWeights(base.seed, n, base.replicates, block=self.block)
         self.gross_reps = self.gross_top.replicates(a, w)
         self.gross_var = (var_with_se_top(self.gross_top, a)[0], float(bootstrap_se(
             self.gross_reps)))
@@ -160,6 +170,10 @@ class FigureContext:
             s = slice(starts[j], starts[j + 1])
             ys, e = ex.years[s], ex.ceded[s]
             wy = w.of(ys).astype(np.float64) - 1.0
+            if w.block:           # Σ (w − 1) over all years is 0: nothing is left over
+                dev[j] = (a_sum - np.einsum("i,ib->b", e, wy)) / n
+                rest[j] = 0.0
+                continue
             out = ~in_nz[ys]
             size = nz.size + int(out.sum())
             dev[j] = (a_sum - np.einsum("i,ib->b", e, wy)
@@ -192,9 +206,10 @@ class FigureContext:
         f["premium"] = np.array([alt.premium for alt in alts])
         f["premium_se"] = np.zeros(k)
         f["expected_recovery"], f["expected_recovery_se"] = sparse_means(
-            _sum(block.ceded.values(), n), ex.rows, ex.years, -ex.ceded, k)
+            _sum(block.ceded.values(), n), ex.rows, ex.years, -ex.ceded, k, block=self.block)
         f["expected_recognised_recovery"], f["expected_recognised_recovery_se"] = \
-            sparse_means(_sum(econ.values(), n), ex.rows, ex.years, -ex.economic, k)
+            sparse_means(_sum(econ.values(), n), ex.rows, ex.years, -ex.economic, k,
+                         block=self.block)
         with np.errstate(divide="ignore", invalid="ignore"):
             paid = f["premium"] > 0
             f["loss_ratio"] = np.where(paid, f["expected_recovery"] / f["premium"], math.inf)
@@ -204,6 +219,14 @@ class FigureContext:
         p_hit = np.bincount(block.hit_rows, minlength=k) / n
         for key, p in (("p_claim", np.full(k, p_claim)), ("p_exhaust", p_hit)):
             f[key], f[f"{key}_se"] = p, np.sqrt(p * (1 - p) / n)
+        if self.block:            # the worlds' spread (cluster errors of the shares)
+            claim_years = np.flatnonzero(block.claims)
+            f["p_claim_se"] = np.full(k, block_mean_se(claim_years, np.ones(claim_years.size),
+                                                       n, self.block))
+            f["p_exhaust_se"] = np.array([block_mean_se(
+                block.hit_years[block.hit_rows == j],
+                np.ones(int(np.count_nonzero(block.hit_rows == j))), n, self.block)
+                for j in range(k)])
         w = self.weights
         for period in sorted(s.return_periods):       # the deepest rank first
             q = 1 - 1 / period
@@ -216,11 +239,14 @@ class FigureContext:
         f["net_var"], net_reps = _var_sparse(net_total, a, w)
         f["net_var_se"] = bootstrap_se(net_reps)
         if self.bounded:
-            f["net_es"], f["net_es_se"] = es_sparse(net_total, a)
+            f["net_es"], f["net_es_se"] = es_sparse(net_total, a, block=self.block)
         else:
             est = [rm.es_estimate(net_total.dense(j), a) for j in range(k)]
             f["net_es"] = np.array([e.value if e.exists else math.nan for e in est])
             f["net_es_se"] = np.array([e.se if e.exists else math.nan for e in est])
+            if self.block:        # the worlds' spread too: never below the cluster error
+                f["net_es_se"] = np.where(np.isfinite(f["net_es"]), np.maximum(
+                    f["net_es_se"], es_sparse(net_total, a, block=self.block)[1]), math.nan)
         f["economic_relief"] = self.gross_var[0] - f["net_var"]
         f["economic_relief_se"] = bootstrap_se(self.gross_reps - net_reps)
         self._regulatory(block, reg, f)
@@ -286,6 +312,18 @@ class FigureContext:
             k_reps = var_replicates(total, a, w)
         return self._capped(k_reps)
 
+    def _block_es_diff(self, xa, xb) -> float:
+        """Cluster error of ``ES(xa) − ES(xb)`` over the worlds: the block mean error of the
+        difference of the two influence terms ``(x − VaR)⁺ / (1 − α)`` (Acerbi & Tasche
+        2002's ES as a tail mean; :func:`block_mean_se`)."""
+        a = self.settings.alpha
+        xa, xb = np.asarray(xa, dtype=float), np.asarray(xb, dtype=float)
+        ea = np.maximum(xa - rm.var(xa, a), 0.0)
+        eb = np.maximum(xb - rm.var(xb, a), 0.0)
+        d = (ea - eb) / (1.0 - a)
+        nz = np.flatnonzero(d)
+        return block_mean_se(nz, d[nz], d.size, self.block)
+
     def replicates(self, arrays: dict) -> dict[str, np.ndarray]:
         """Bootstrap replicates (shape (B,)) of an alternative's headline figures — net VaR,
         net regulatory capital (cap applied in every replicate) and the bond's regulatory
@@ -327,8 +365,16 @@ class FigureContext:
         if "net_es" in want:
             out["net_es"] = rm.diff_es_with_se(arr_a["net"], arr_b["net"], a,
                                                bounded=self.bounded)
+            if self.block:
+                out["net_es"] = (out["net_es"][0], max(out["net_es"][1], self._block_es_diff(
+                    arr_a["net"], arr_b["net"])))
         if want & {"expected_recovery", "bond_regulatory_relief", "net_benefit"}:
             rec = rm.diff_mean_with_se(arr_a["recovery"], arr_b["recovery"], bounded=True)
+            if self.block:
+                d = np.asarray(arr_a["recovery"], dtype=float) - np.asarray(
+                    arr_b["recovery"], dtype=float)
+                nz = np.flatnonzero(d)
+                rec = (rec[0], block_mean_se(nz, d[nz], d.size, self.block))
             relief_reps = self._net_capital_reps(arr_b) - self._net_capital_reps(arr_a)
             coc = self.settings.cost_of_capital
             dev, rest = mean_replicates(np.asarray(arr_a["recovery"], dtype=float)

@@ -296,7 +296,8 @@ def _rebuild_base(stored: Mapping, spec, losses, programme, sim, folder: Path,
                         {cell: m.severity for cell, m in models.items()}, sim, programme,
                         models, next(iter(cells.values())).severity_cap if cells else None,
                         bond_policy=spec.bond_policy, incidents=spec.incident_ids,
-                        incident_names=incident_label(spec))
+                        incident_names=incident_label(spec),
+                        world_years=int(stored.get("world_years", 0)))
     base._cache.update(stored["cache"])
     return base
 
@@ -323,6 +324,7 @@ def load_bases(spec, losses, programme, folder: Path | None = None, *,
     for item in head["bases"]:
         stored = {"include_cd": item["include_cd"], "n_years": item["n_years"],
                   "seed": item["seed"], "cap_in": item["cap_in"],
+                  "world_years": int(item.get("world_years", 0)),
                   "cache": _decode(item["cache"], folder)}
         base = _rebuild_base(stored, spec, losses, programme, _decode(item["sim"], folder),
                              folder, models)
@@ -357,6 +359,7 @@ def save_bases(spec, bases: Mapping[bool, Any], root: Path | None = None,
         for cd, b in bases.items():
             save_model_set(b.model_set, tmp / _models_file(bool(cd)))
         items = [{"include_cd": bool(cd), "n_years": int(b.n_years), "seed": int(b.seed),
+                  "world_years": int(b.world_years),
                   "cap_in": None if spec.severity_cap is None else float(spec.severity_cap),
                   "cache": _encode(_plain_cache(b._cache), writer),
                   "sim": _encode(b.sim, writer),

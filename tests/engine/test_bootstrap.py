@@ -21,9 +21,12 @@ from opwb.engine.topyears import (
     SparseBlock,
     TopYears,
     YearWeights,
+    block_mean_se,
     bootstrap_se,
     candidates,
+    es_sparse,
     mean_replicates,
+    sparse_means,
     top_rank,
     var_replicates,
 )
@@ -164,3 +167,77 @@ def test_bootstrap_agrees_with_bahadur_and_the_spread_in_a_smooth_case():
     rb, ro = np.median(boot, axis=0), np.median(old, axis=0)
     assert ((0.75 < rb / spread) & (rb / spread < 1.33)).all(), (rb / spread, ro / spread)
     assert ((0.8 < rb / ro) & (rb / ro < 1.25)).all(), rb / ro
+
+
+# ------------------------------------------------------------------ blocks (a predictive base's worlds)
+def _worlds(seed: int, m: int = 100, block: int = 200):
+    """``m`` worlds of ``block`` years: each world's own level (the parameter draw, gamma
+    with a coefficient of variation of 0.5) times exponential year noise, and zero years
+    (a layer that pays in some years only)."""
+    rng = np.random.default_rng(seed)
+    level = rng.gamma(4.0, 0.25, m)
+    x = np.repeat(level, block) * rng.exponential(1.0, m * block)
+    x[rng.random(m * block) < 0.3] = 0.0
+    return x
+
+
+def test_block_weights_draw_whole_worlds_keyed_to_seed_and_replicate():
+    w = YearWeights(3, 20_000, block=200)
+    a = w.of(np.arange(20_000))
+    assert w.blocks == 100 and a.dtype == np.uint8
+    assert (a.astype(np.int64).sum(axis=0) == 20_000).all()        # n in every replicate
+    assert (a.reshape(100, 200, -1) == a[::200][:, None, :]).all()   # one weight per world
+    # multinomial(100, 1/100) counts: mean 1, variance 0.99, P(0) = 0.99^100
+    c = a[::200].astype(float)
+    assert abs(c.mean() - 1) < 1e-12 and abs(c.var() - 0.99) < 0.03
+    assert abs((c == 0).mean() - 0.99 ** 100) < 0.01
+    ys = np.array([19_999, 7, 7, 4_321])
+    np.testing.assert_array_equal(YearWeights(3, 20_000, block=200).of(ys), a[ys])
+    assert not np.array_equal(YearWeights(4, 20_000, block=200).of(ys), a[ys])
+    with pytest.raises(ValueError, match="blocks of 300"):
+        YearWeights(3, 20_000, block=300)
+
+
+def test_block_errors_of_a_mean_equal_the_spread_of_repeated_pools():
+    """The cluster error of a pooled mean (closed form and block bootstrap) against the
+    spread of the mean over 400 independently drawn pools of 100 worlds — the quantity it
+    estimates; the year-by-year error misses most of it."""
+    means = [_worlds(s).mean() for s in range(1000, 1400)]
+    truth = float(np.std(means, ddof=1))
+    x = _worlds(7)
+    nz = np.flatnonzero(x)
+    closed = block_mean_se(nz, x[nz], x.size, 200)
+    dev, rest = mean_replicates(x, YearWeights(11, x.size, block=200))
+    boot = float(bootstrap_se(dev))
+    iid = float(x.std(ddof=1) / math.sqrt(x.size))
+    # one pool's error estimate has its own error of about 1/sqrt(2·99) = 7%; the
+    # truth's about 1/sqrt(2·399) = 3.5%: 25% is beyond three of their combined errors
+    assert closed == pytest.approx(truth, rel=0.25)
+    assert boot == pytest.approx(closed, rel=0.2) and rest == 0.0
+    assert iid < 0.5 * truth
+
+
+def test_block_sparse_means_and_es_equal_their_dense_cluster_errors():
+    x = _worlds(5, m=50, block=400)
+    n = x.size
+    rng = np.random.default_rng(2)
+    k = 3
+    years = rng.choice(n, 600, replace=False)
+    rows = np.repeat(np.arange(k), 200)
+    adds = -x[years] * rng.uniform(0, 1, 600)
+    means, ses = sparse_means(x, rows, years, adds, k, block=400)
+    sb = SparseBlock(x, rows, years, adds, k)
+    for j in range(k):
+        d = sb.dense(j)
+        wm = d.reshape(50, 400).mean(axis=1)
+        assert means[j] == pytest.approx(d.mean(), rel=1e-12)
+        assert ses[j] == pytest.approx(wm.std(ddof=1) / math.sqrt(50), rel=1e-9)
+    alpha = 0.99
+    values, errors = es_sparse(sb, alpha, block=400)
+    for j in range(k):
+        d = sb.dense(j)
+        v = np.sort(d)[math.ceil(n * alpha) - 1]
+        infl = np.maximum(d - v, 0.0) / (1 - alpha)
+        assert values[j] == pytest.approx(v + infl.mean(), rel=1e-12)
+        assert errors[j] == pytest.approx(
+            infl.reshape(50, 400).mean(axis=1).std(ddof=1) / math.sqrt(50), rel=1e-9)
