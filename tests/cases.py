@@ -347,3 +347,26 @@ def write_second_bank(folder: Path) -> Path:
     case = folder / "case.toml"
     case.write_text(_case_toml(), encoding="utf-8")
     return case
+
+
+def bundled_case_without(keys: tuple[str, ...], folder: Path) -> Path:
+    """A copy of the bundled case in ``folder`` (its case file and the data files it names)
+    with the top-level settings ``keys`` left out of the file, so they take opwb's defaults
+    (e.g. ``("severity_cap",)``: a bank that states no severity cap)."""
+    import shutil
+
+    from opwb.data.case import bundled_case
+
+    case = bundled_case()
+    folder.mkdir(parents=True, exist_ok=True)
+    for key in ("losses", "programme", "quotes", "external", "models"):
+        for p in case.paths(key) if key == "models" else [case.path(key)]:
+            if p is not None:
+                shutil.copy2(p, folder / p.name)
+    lines = Path(case.source).read_text(encoding="utf-8").splitlines()
+    kept = [line for line in lines
+            if not any(re.match(rf"\s*{re.escape(k)}\s*=", line) for k in keys)]
+    assert len(lines) - len(kept) == len(keys), "each key is one line of the bundled case"
+    path = folder / "case.toml"
+    path.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    return path

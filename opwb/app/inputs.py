@@ -57,10 +57,13 @@ class Ranges:
     def for_spec(cls, spec) -> "Ranges":
         """The ranges of a case's spec: :data:`AMOUNT_MULTIPLE` × its severity cap (else
         × the plausible maximum single loss) and :data:`VALUATION_YEARS` around its
-        valuation date."""
+        valuation date. A cap the case does not state (a spec whose ``severity_cap_stated``
+        is False) is named opwb's default, not the case's."""
         cap = spec.severity_cap
         if cap is not None and math.isfinite(cap) and cap > 0:
-            largest, basis = float(cap), "사례의 단일손실 상한"
+            largest = float(cap)
+            basis = ("사례의 단일손실 상한" if getattr(spec, "severity_cap_stated", True)
+                     else "opwb 기본 단일손실 상한 (사례가 정하지 않음)")
         else:
             largest, basis = float(PLAUSIBLE_MAX_LOSS), "단일손실의 현실적 최대"
         day = _as_date(spec.settings.valuation_date)

@@ -12,10 +12,10 @@ shown as "-0" (:func:`percent`; the amount formatters of :mod:`opwb.data.units`)
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from opwb.app.inputs import parse_ceiling, parse_date
-from opwb.data.units import format_krw, format_krw_row, format_krw_with_se
+from opwb.data.units import format_krw, format_krw_row, format_krw_with_se, format_number
 from opwb.scenarios.answer import structure_ko
 from opwb.scenarios.evaluation import METRIC_LABELS, ScenarioResult
 
@@ -37,6 +37,9 @@ _PERCENT = {"loss_ratio", "p_claim", "p_exhaust"}
 PAIRED = ("premium", "expected_recovery", "bond_regulatory_relief", "net_var", "net_es",
            "retained_if_1in100", "net_benefit")
 
+# The heat map (.opwb-heatmap-box) is shown at least 441 CSS px wide (a 1024-px page) and at
+# least 40% of the window's width on a wider one (768 px at 1920), at most 980 px: the widths
+# its legend's size (opwb.report.plots.scenario.LEGEND_FONTSIZE) is chosen for.
 CSS = """<style>
 .opwb-app {font-size: 14px; max-width: 2400px; box-sizing: border-box}
 .opwb-app .opwb-head {border-bottom: 2px solid #1f3a93; margin-bottom: 6px}
@@ -60,7 +63,8 @@ CSS = """<style>
 @keyframes opwb-spin {to {transform: rotate(360deg)}}
 .opwb-app .opwb-field-msg {color: #b03a2e; font-size: 12px; line-height: 1.3;
   max-width: 300px; white-space: normal}
-.opwb-app .opwb-heatmap-box {flex: 1 1 441px; min-width: 441px; max-width: 980px}
+.opwb-app .opwb-heatmap-box {flex: 1 1 441px; min-width: max(441px, 40vw);
+  max-width: 980px}
 .opwb-app .opwb-heatmap-box .opwb-heat-view {margin: 0 0 2px 0}
 .opwb-app .opwb-heatmap-box .opwb-heat-view button {font-size: 13px}
 .opwb-app img.opwb-heatmap {width: 100%; height: auto; object-fit: contain}
@@ -81,10 +85,10 @@ CSS = """<style>
 
 
 def percent(value: float, digits: int = 1) -> str:
-    """A share as a percentage with ``digits`` decimals; one that rounds to zero is "0%"
-    or "0.0%", never "-0.0%"."""
-    text = f"{value:.{digits}%}"
-    return text[1:] if text.startswith("-") and not text.strip("-0.%") else text
+    """A share as a percentage with ``digits`` decimals (:func:`opwb.data.units.format_number`):
+    a negative one with the minus sign U+2212, one that rounds to zero "0%" or "0.0%", never
+    "-0.0%"."""
+    return format_number(value, digits, percent=True)
 
 
 def _fmt_row(key: str, results: Sequence[ScenarioResult]) -> list[str]:
@@ -110,8 +114,10 @@ def _short_label(key: str) -> str:
             "net_benefit": "기대 순편익 (연)"}.get(key, METRIC_LABELS.get(key, key))
 
 
-def compare_table_html(current: ScenarioResult, recommended: ScenarioResult, diff) -> str:
-    """The cover in force, the recommendation and their paired difference (``diff``: the
+def compare_table_html(current: ScenarioResult | Mapping[str, float],
+                       recommended: ScenarioResult | Mapping[str, float], diff) -> str:
+    """The cover in force, the recommendation (their results or figures:
+    :func:`opwb.scenarios.evaluation.figures_of`) and their paired difference (``diff``: the
     frame of :func:`opwb.scenarios.evaluation.difference`, recommended − current)."""
     rows = []
     for key in ("premium", "expected_recovery", "retained_if_1in100", "net_var",

@@ -12,7 +12,9 @@ the frontier grid, and where its runs are recorded (``runs``: the run store of
 :mod:`opwb.data.runstore`, by default ``runs.sqlite`` beside the case file). Every setting
 has the bundled bank's value as its default, except those that belong to the bundled files
 or bank — the data's footnote and ``bank_size`` — which another bank states for itself (no
-silent default for another bank's size). External losses enter a severity fit only through
+silent default for another bank's size); which settings a file states is kept
+(:attr:`Case.stated`), so that a screen can say when a figure rests on opwb's default.
+External losses enter a severity fit only through
 :func:`opwb.fitting.external.fit_severity_mixed` with its threshold H and weight w given
 there: the fitted model sets of the scenario bases use internal data alone, so a case has no
 setting that would claim otherwise.
@@ -314,6 +316,12 @@ class Case:
 
     root: Path = field(default=Path("."), metadata={"internal": True})
     source: str | None = field(default=None, metadata={"internal": True})
+    #: the settings the case states (its file's keys, and those changed by :meth:`replace`);
+    #: any other setting is opwb's default, which a screen showing it says
+    #: ("1조원 (기본값: 사례가 정하지 않음)"). Not part of equality or the fingerprint: it
+    #: changes no figure.
+    stated: frozenset[str] = field(default=frozenset(), compare=False,
+                                   metadata={"internal": True})
 
     name: str = _setting("예시은행", _text, "the bank's name, shown on every screen")
     losses: str | None = _setting(None, _text, "the loss-event file (required)", path=True)
@@ -434,7 +442,22 @@ class Case:
         return self.runs
 
     def replace(self, **changes: Any) -> "Case":
-        return dataclasses.replace(self, **changes)
+        """A copy with ``changes``; a setting changed here counts as stated (:attr:`stated`)."""
+        stated = self.stated | {k for k in changes if k in CASE_KEYS}
+        return dataclasses.replace(self, **{"stated": stated, **changes})
+
+    def is_default(self, key: str) -> bool:
+        """Whether setting ``key`` is opwb's default because the case does not state it.
+
+        Examples
+        --------
+        >>> case = bundled_case()
+        >>> case.is_default("severity_cap"), case.is_default("max_net_capital")
+        (False, True)
+        """
+        if key not in CASE_KEYS:
+            raise KeyError(f"{key!r} is not a case setting")
+        return key not in self.stated
 
     @property
     def appetite(self) -> dict[str, float | None]:
@@ -603,7 +626,7 @@ def load_case(path: str | Path) -> Case:
                 values[k] = f.metadata["parse"](v)
             except ValueError as exc:
                 raise _problem(src, shown, str(exc)) from None
-    case = Case(root=path.resolve().parent, source=src, **values)
+    case = Case(root=path.resolve().parent, source=src, stated=frozenset(values), **values)
     _check_mappings(case)
     _check_files(case)
     return case

@@ -1,5 +1,10 @@
 """KRW amounts in the Korean display convention: 억원 (1e8) and 조원 (1e12).
 
+A negative figure is shown with the minus sign U+2212 (:data:`MINUS`: "−12억원", not
+"-12억원") and a figure that rounds to zero as "0", never "-0": every formatter here goes
+through :func:`signed_text`, and other modules format plain numbers with
+:func:`format_number`. Numbers written to Excel stay numbers; only display text changes.
+
 Examples
 --------
 >>> from opwb.data.units import format_krw, EOK
@@ -13,14 +18,17 @@ Examples
 '1,235만원'
 >>> format_krw(3.4e9, unit="억", digits=2)
 '34억원'
+>>> format_krw(-12 * EOK), format_krw(-0.04 * EOK, unit="억")
+('−12억원', '0억원')
 """
 from __future__ import annotations
 
 import math
 from typing import Literal
 
-__all__ = ["EOK", "JO", "MAN", "NOT_EXISTING", "eok_formatter", "format_krw", "format_krw_with_se",
-           "format_krw_row", "from_eok", "has_final_consonant", "round_to_se", "to_eok",
+__all__ = ["DEFAULT_NOTE", "EOK", "JO", "MAN", "MINUS", "NOT_EXISTING", "eok_formatter",
+           "format_krw", "format_krw_with_se", "format_krw_row", "format_number", "from_eok",
+           "has_final_consonant", "round_to_se", "severity_cap_text", "signed_text", "to_eok",
            "with_particle"]
 
 MAN = 1e4   # 만
@@ -28,6 +36,13 @@ EOK = 1e8   # 억
 JO = 1e12   # 조
 
 _UNITS = {"조": JO, "억": EOK, "만": MAN, "": 1.0}
+
+#: The minus sign of every negative figure opwb shows (U+2212, not the ASCII hyphen "-").
+MINUS = "\u2212"
+
+#: What a setting the case does not state (opwb's default, :attr:`opwb.data.case.Case.stated`)
+#: adds to its value where it is shown.
+DEFAULT_NOTE = "기본값: 사례가 정하지 않음"
 
 #: How a figure that does not exist (NaN: e.g. the ES of a tail with no mean) is shown.
 NOT_EXISTING = "존재하지 않음"
@@ -69,16 +84,108 @@ def format_krw(amount: float, unit: Literal["auto", "조", "억", "만", ""] = "
     """
     x = float(amount)
     if not math.isfinite(x):
-        return "∞" if x > 0 else ("-∞" if x < 0 else "—")
+        return "∞" if x > 0 else (f"{MINUS}∞" if x < 0 else "—")
     u = _auto_unit(x) if unit == "auto" else unit
     if u not in _UNITS:
         raise ValueError(f"unit must be one of 'auto', '조', '억', '만', ''; got {unit!r}")
     text = f"{x / _UNITS[u]:,.{digits}f}"
     if "." in text:
         text = text.rstrip("0").rstrip(".")
-    if text in ("-0", ""):
-        text = "0"
-    return f"{text}{u}원"
+    return f"{signed_text(text)}{u}원"
+
+
+def signed_text(text: str) -> str:
+    """Formatted number text with the display minus: a leading ASCII hyphen becomes the
+    minus sign U+2212 (:data:`MINUS`), and a figure whose digits are all zero loses its
+    sign ("-0", "-0.0%", "+0" → "0", "0.0%"), so "-0" is never shown.
+
+    Parameters
+    ----------
+    text : str
+        A number as Python formats it (``f"{x:,.1f}"``, ``f"{x:+.0%}"``), possibly
+        followed by a unit; a leading ``"+"`` (an explicit sign) is kept on non-zero figures.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> signed_text("-12")
+    '−12'
+    >>> signed_text("-0.0"), signed_text("+0%"), signed_text("+5%")
+    ('0.0', '0%', '+5%')
+    """
+    if text[:1] not in ("-", "+", MINUS):
+        return text
+    body = text[1:]
+    digits = "".join(ch for ch in body if ch.isdigit())
+    if digits and not digits.strip("0"):          # rounds to zero: no sign at all
+        return body
+    return (MINUS + body) if text[0] in ("-", MINUS) else text
+
+
+def format_number(value: float, decimals: int = 0, *, sign: bool = False,
+                  percent: bool = False) -> str:
+    """A plain number for display: thousands separators, ``decimals`` places, the minus
+    sign U+2212 and never "-0" (:func:`signed_text`).
+
+    Parameters
+    ----------
+    value : float
+        The figure (for ``percent``: a fraction, 0.25 → "25%").
+    decimals : int
+        Decimal places (a negative value is taken as 0).
+    sign : bool
+        Show "+" before a positive figure (a change); zero has no sign.
+    percent : bool
+        Show ``value`` × 100 with "%".
+
+    Returns
+    -------
+    str
+        ``"—"`` for NaN, ``"∞"`` / ``"−∞"`` for infinities.
+
+    Examples
+    --------
+    >>> format_number(-1234.56, 1)
+    '−1,234.6'
+    >>> format_number(-0.04), format_number(0.125, 1, percent=True), format_number(0.3, sign=True)
+    ('0', '12.5%', '0')
+    >>> format_number(0.05, 0, sign=True, percent=True)
+    '+5%'
+    """
+    x = float(value)
+    if math.isnan(x):
+        return "—"
+    if math.isinf(x):
+        return "∞" if x > 0 else f"{MINUS}∞"
+    spec = f"{'+' if sign else ''},.{max(int(decimals), 0)}{'%' if percent else 'f'}"
+    return signed_text(format(x, spec))
+
+
+def severity_cap_text(cap: float | None, *, stated: bool = True) -> str:
+    """The severity cap (the largest single loss simulated) as shown on every screen:
+    ``"1조원"``, ``"없음"`` for no cap (None or ∞), followed by ``"(기본값: 사례가 정하지
+    않음)"`` (:data:`DEFAULT_NOTE`) when the case does not state it, so that opwb's default
+    is never shown as if the bank had chosen it.
+
+    Parameters
+    ----------
+    cap : float or None
+        The cap, KRW.
+    stated : bool
+        Whether the case states it (``not case.is_default("severity_cap")``).
+
+    Examples
+    --------
+    >>> severity_cap_text(1e12), severity_cap_text(None)
+    ('1조원', '없음')
+    >>> severity_cap_text(1e12, stated=False)
+    '1조원 (기본값: 사례가 정하지 않음)'
+    """
+    text = "없음" if cap is None or math.isinf(cap) else format_krw(cap)
+    return text if stated else f"{text} ({DEFAULT_NOTE})"
 
 
 def eok_formatter(digits: int = 0):
@@ -136,8 +243,7 @@ def round_to_se(value: float, se: float) -> tuple[float, float, int | None]:
 
 
 def _fixed(x: float, decimals: int) -> str:
-    text = f"{x:,.{max(decimals, 0)}f}"
-    return text[1:] if text.startswith("-") and text.strip("-0.,") == "" else text   # no "-0"
+    return format_number(x, decimals)           # U+2212 minus, never "-0"
 
 
 def format_krw_with_se(value: float, se: float,
@@ -174,7 +280,7 @@ def format_krw_with_se(value: float, se: float,
     >>> format_krw_with_se(1.234e9, 3.1e7)
     '12.34 ± 0.31억원'
     >>> format_krw_with_se(-2.5e10, 1.04e9)
-    '-250 ± 10억원'
+    '−250 ± 10억원'
     >>> format_krw_with_se(1.2e12, 5e10, unit="auto")
     '1.200 ± 0.050조원'
     >>> format_krw_with_se(float("nan"), float("nan"))

@@ -18,7 +18,8 @@ from typing import Any
 import pandas as pd
 
 from opwb.data.taxonomy import EVENT_TYPE_CODES, label
-from opwb.data.units import EOK, NOT_EXISTING, format_krw, format_krw_with_se
+from opwb.data.units import (EOK, NOT_EXISTING, format_krw, format_krw_with_se, format_number,
+                             severity_cap_text)
 from opwb.insurance.eligibility import CHECK_LABELS_KO
 
 __all__ = [
@@ -198,7 +199,8 @@ def standardised_ko(result: Any) -> pd.DataFrame:
     krw = result.currency == "KRW"
 
     def amt(v: float) -> str:
-        return f"{v / EOK:,.1f}억원" if krw else f"{v:,.0f} {result.currency}"
+        return f"{format_number(v / EOK, 1)}억원" if krw else \
+            f"{format_number(v, 0)} {result.currency}"
     return pd.DataFrame({
         "손실요소 LC (15 × 연평균 손실)": [amt(v) for v in f["lc"]],
         "ILM": [NOT_EXISTING if math.isnan(v) else f"{v:.4f}" for v in f["ilm"]],
@@ -260,16 +262,18 @@ def consistency_ko(audit: Mapping[str, pd.DataFrame], metrics: Mapping[str, floa
                     "시나리오 수치 (evaluate)": format_krw_with_se(metrics[key],
                                                              metrics[f"{key}_se"]),
                     "감사표 합계 (TOTAL)": format_krw_with_se(total, et.loc["TOTAL", f"{col}_se"]),
-                    "차이: 시나리오 − 감사표 (원)": f"{metrics[key] - total:,.0f}",
-                    "차이: 사건유형 합 − 합계 (원)": f"{float(rows[col].sum()) - total:,.0f}"})
+                    "차이: 시나리오 − 감사표 (원)": format_number(metrics[key] - total),
+                    "차이: 사건유형 합 − 합계 (원)": format_number(float(rows[col].sum())
+                                                                 - total)})
     return pd.DataFrame(out).set_index("항목")
 
 
-def model_source_ko(bases: Mapping[bool, Any]) -> pd.DataFrame:
+def model_source_ko(bases: Mapping[bool, Any], *, cap_stated: bool = True) -> pd.DataFrame:
     """Where each scenario base's models come from — the bundled model file fitted on
     exactly these losses, or a new fit of the loaded losses by the model-choice rule — with
     the fingerprint of the losses (:func:`opwb.fitting.modelset.losses_fingerprint`), the
-    years, seed and severity cap of its simulation."""
+    years, seed and severity cap of its simulation (said to be opwb's default when
+    ``cap_stated`` is False: the case does not state it)."""
     by_print = {fp: name for name, fp in bundled_fingerprints().items()}
     rows = {}
     for cd, base in bases.items():
@@ -279,8 +283,8 @@ def model_source_ko(bases: Mapping[bool, Any]) -> pd.DataFrame:
         rows[base.data_label] = {"모형 출처": src, "손실 지문 (fingerprint)": fp[:16],
                                     "모의실험 연수": f"{base.n_years:,}년",
                                     "시드": str(base.seed),
-                                    "단일손실 상한": ("없음" if base.severity_cap is None
-                                                else format_krw(base.severity_cap))}
+                                    "단일손실 상한": severity_cap_text(base.severity_cap,
+                                                                   stated=cap_stated)}
     out = pd.DataFrame.from_dict(rows, orient="index")
     out.index.name = "기준"
     return out

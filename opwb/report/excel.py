@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from opwb.data.units import NOT_EXISTING
+from opwb.data.units import DEFAULT_NOTE, MINUS, NOT_EXISTING
 
 __all__ = [
     "AMOUNT_COLUMNS",
@@ -155,7 +155,7 @@ def _excel_value(value: Any, amount: bool, won: bool = False, role: str = "other
         if math.isinf(value):
             if value > 0:
                 return UNLIMITED if role == "term" else INFINITE
-            return "-" + INFINITE
+            return MINUS + INFINITE
         return excel_number(value / 1e8 if amount else value, won=won)
     if isinstance(value, int) and not isinstance(value, bool) and amount:
         return excel_number(value / 1e8)
@@ -372,11 +372,17 @@ def settings_sheet(spec: Any, bases: Mapping[bool, Any] | None = None, *,
     severity cap in KRW, valuation date, α, cost of capital, aggregation, haircut
     convention), per scenario base the fingerprint of the losses its models were fitted on,
     the opwb version and, with the ``case``, its observation window and each source file
-    with its SHA-256. Columns ``항목`` (Korean), ``설정`` (the field's name), ``값``.
+    with its SHA-256. Columns ``항목`` (Korean), ``설정`` (the field's name), ``값`` (amounts
+    stay numbers). A severity cap the case does not state (:meth:`Case.is_default
+    <opwb.data.case.Case.is_default>`, or a spec whose ``severity_cap_stated`` is False) is
+    labelled opwb's default in ``항목``.
     """
     s = spec.settings
+    stated = (getattr(spec, "severity_cap_stated", True) if case is None
+              else not case.is_default("severity_cap"))
+    cap_label = "단일손실 상한 (원)" if stated else f"단일손실 상한 (원; {DEFAULT_NOTE})"
     rows = [("모의실험 연수", "n_years", int(spec.n_years)), ("시드", "seed", int(spec.seed)),
-            ("단일손실 상한 (원)", "severity_cap",
+            (cap_label, "severity_cap",
              UNLIMITED if spec.severity_cap is None else float(spec.severity_cap)),
             ("평가일", "valuation_date", str(pd.Timestamp(s.valuation_date).date())
              if s.valuation_date is not None else None),

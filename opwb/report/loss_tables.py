@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from opwb.data.taxonomy import EVENT_TYPES, label
-from opwb.data.units import format_krw
+from opwb.data.units import format_krw, format_number
 from opwb.report.tables import eok_text
 
 __all__ = ["AXIS_KO", "TOTAL_KO", "incidents_summary_ko", "claims_record_ko", "cross_table_ko", "event_type_summary_ko",
@@ -50,7 +50,7 @@ def _count_text(values: Iterable[float]) -> list[str]:
 
 
 def _fixed_text(values: Iterable[float], digits: int) -> list[str]:
-    return ["—" if pd.isna(v) else f"{float(v):,.{digits}f}" for v in values]
+    return ["—" if pd.isna(v) else format_number(float(v), digits) for v in values]
 
 
 def _percent_text(values: Iterable[float], digits: int = 1) -> list[str]:

@@ -38,7 +38,7 @@ def recommendation_gap_ko(comparison) -> pd.DataFrame:
         ahead = ("같은 구조" if g == 0 and se == 0 else f"{b} 권고가 유리" if g > 1.96 * se
                  else f"{a} 권고가 유리" if g < -1.96 * se else "구별되지 않음")
         rows.append({"상태": STATE_KO.get(r["state"], r["state"]),
-                     column: format_krw_with_se(g, se).replace("-", "−", 1), "판단": ahead,
+                     column: format_krw_with_se(g, se), "판단": ahead,
                      f"{a} 권고가 {b}의 위험선호 안": "예" if r["a_within_b_appetite"]
                      else "아니오 (위험선호 밖)"})
     return pd.DataFrame(rows)

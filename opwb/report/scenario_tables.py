@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from opwb.data.units import format_krw_with_se, round_to_se
+from opwb.data.units import format_krw_with_se, format_number, round_to_se
 from opwb.scenarios.evaluation import METRIC_LABELS
 
 __all__ = [
@@ -117,12 +117,11 @@ def percent_with_se(value: float, se: float) -> str:
     if math.isnan(v):
         return "—"
     if math.isinf(v):
-        return "∞" if v > 0 else "-∞"
+        return format_number(v)
     if not (math.isfinite(s) and s > 0):
-        return f"{v * 100:.1f}%"
+        return f"{format_number(v * 100, 1)}%"
     rv, rs, d = round_to_se(v * 100, s * 100)
-    d = max(d, 0)
-    return f"{rv:,.{d}f} ± {rs:,.{d}f}%"
+    return f"{format_number(rv, d)} ± {format_number(rs, d)}%"
 
 
 def figure_text(key: str, value: float, se: float) -> str:

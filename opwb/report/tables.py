@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from opwb.data.taxonomy import EVENT_TYPE_CODES, label
-from opwb.data.units import EOK, format_krw
+from opwb.data.units import EOK, format_krw, format_number, severity_cap_text
 from opwb.data.schema import collected
 from opwb.fitting.families import SEVERITY_FAMILIES
 from opwb.fitting.mle import fit_severity
@@ -44,13 +44,7 @@ def eok_text(values: Iterable[float], digits: int = 1) -> pd.Series:
     "∞" for infinity)."""
     s = pd.Series(values, dtype=float)
 
-    def one(v: float) -> str:
-        if np.isnan(v):
-            return "—"
-        if np.isinf(v):
-            return "∞" if v > 0 else "-∞"
-        return f"{v / EOK:,.{digits}f}"
-    return s.map(one)
+    return s.map(lambda v: format_number(v / EOK, digits))   # "−" minus, never "-0"
 
 
 def _p(v) -> str:
@@ -80,9 +74,13 @@ def severity_table_ko(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def chosen_models_ko(models: Mapping, *, severity_cap: float | None = None) -> pd.DataFrame:
+def chosen_models_ko(models: Mapping, *, severity_cap: float | None = None,
+                     cap_stated: bool = True) -> pd.DataFrame:
     """The chosen model of every cell: family, frequency, tail, 1-in-1000 loss and the reason
-    (in full). ``models``: a :class:`opwb.fitting.modelset.ModelSet` or mapping of CellFit."""
+    (in full). ``models``: a :class:`opwb.fitting.modelset.ModelSet` or mapping of CellFit;
+    ``severity_cap`` (KRW): where the 1-in-1000 loss exceeds it, the cap is shown beside it,
+    said to be opwb's default when ``cap_stated`` is False (the case does not state it:
+    ``case.is_default("severity_cap")``)."""
     rows = {}
     for cell, m in models.items():
         sev = m.severity
@@ -94,8 +92,9 @@ def chosen_models_ko(models: Mapping, *, severity_cap: float | None = None) -> p
             "빈도 (연 λ_H)": f"{m.frequency.family} {m.frequency.mean:.1f}건",
             "꼬리지수 ξ": f"{sev.tail_index:.2f}",
             "평균": "존재" if sev.finite_mean else "무한 — 심도 상한 적용",
-            "99.9% 단일손실": format_krw(q) + (f" → 상한 {format_krw(severity_cap)}"
-                                            if capped else ""),
+            "99.9% 단일손실": format_krw(q) + (
+                f" → 상한 {severity_cap_text(severity_cap, stated=cap_stated)}"
+                if capped else ""),
             "선택 이유 (rule)": m.reason,
         }
     return pd.DataFrame(rows).T
@@ -208,9 +207,11 @@ def cap_sensitivity_ko(sens: pd.DataFrame) -> pd.DataFrame:
     })
 
 
-def cap_sentence_ko(sens: pd.DataFrame, cap: float | None) -> str:
+def cap_sentence_ko(sens: pd.DataFrame, cap: float | None, *, cap_stated: bool = True) -> str:
     """One plain sentence on what the severity cap does to capital (Basel sum of VaRs), from
-    :func:`opwb.scenarios.cap_sensitivity` run at multiples of ``cap`` (KRW; None: no cap).
+    :func:`opwb.scenarios.cap_sensitivity` run at multiples of ``cap`` (KRW; None: no cap);
+    the cap is said to be opwb's default when ``cap_stated`` is False (the case does not
+    state it).
 
     When halving or doubling the cap moves capital by more than its share of its own
     standard error and by over 10%, the sentence says that the cap, a modelling choice,
@@ -231,9 +232,10 @@ def cap_sentence_ko(sens: pd.DataFrame, cap: float | None) -> str:
             change = k[j] / k[i] - 1
             noise = 2 * math.hypot(se[i], se[j]) / k[i]
             moves.append((f, change, abs(change) > max(0.10, noise)))
-    text = (f"단일손실 상한 {format_krw(cap)}에서 자본(사건유형별 VaR 합)은 "
-            f"{eok_text([k[i]], 0).iloc[0]}억원입니다.")
-    parts = [f"상한을 {'절반으로' if f == 0.5 else '두 배로'} 하면 {change:+.0%}"
+    text = (f"단일손실 상한 {severity_cap_text(cap, stated=cap_stated)}에서 "
+            f"자본(사건유형별 VaR 합)은 {eok_text([k[i]], 0).iloc[0]}억원입니다.")
+    parts = [f"상한을 {'절반으로' if f == 0.5 else '두 배로'} 하면 "
+             f"{format_number(change, 0, sign=True, percent=True)}"
              for f, change, _ in moves]
     if any(big for _, _, big in moves):
         return (f"{text} 이 자본은 데이터보다 단일손실 상한이라는 가정이 정합니다: "

@@ -28,7 +28,7 @@ from typing import Any
 
 import pandas as pd
 
-from opwb.data.units import EOK, format_krw_with_se, round_to_se
+from opwb.data.units import EOK, format_krw_with_se, format_number, round_to_se
 from opwb.report.scenario_tables import FIGURE_LABELS
 from opwb.scenarios.uncertainty import MAX_ATTEMPTS, REDRAW_REASONS
 
@@ -59,10 +59,8 @@ def _decimals(spread_eok: float) -> int:
 
 def _eok(value: float, decimals: int) -> str:
     if not math.isfinite(value):
-        return "—" if math.isnan(value) else ("∞" if value > 0 else "-∞")
-    x = round(value / EOK, decimals)
-    text = f"{x:,.{max(decimals, 0)}f}"
-    return "0" if text.strip("-0.,") == "" else text
+        return format_number(value)              # "—", "∞", "−∞"
+    return format_number(round(value / EOK, decimals), decimals)   # "−" minus, never "-0"
 
 
 def interval_text(lower: float, upper: float, spread: float) -> str:

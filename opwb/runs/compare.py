@@ -604,7 +604,6 @@ class Comparison:
         moved = ("늘었" if tot[f] > 0 else "줄었") if tot[f] else "같았"
         size = format_krw_with_se(abs(tot[f]), tot[f + "_se"])
         part = format_krw_with_se(steps.at[main, f], steps.at[main, f + "_se"])
-        part = part.replace("-", "−", 1)
         if not tot[f]:
             return f"{run_name(self.a)} → {run_name(self.b)}: BBB의 규제자본 경감은 같습니다."
         return (f"{run_name(self.a)} → {run_name(self.b)}: BBB의 규제자본 경감이 {size} {moved}고, "

@@ -12,7 +12,7 @@ Examples
 >>> alternative_problems(alt)
 []
 >>> alternative_problems(alt.replace(deductible=-1e8))
-['공제금액은 0 이상이어야 합니다 (deductible must be ≥ 0): -1억원']
+['공제금액은 0 이상이어야 합니다 (deductible must be ≥ 0): −1억원']
 """
 from __future__ import annotations
 

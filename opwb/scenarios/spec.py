@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from opwb.data.units import EOK
+from opwb.data.units import EOK, severity_cap_text
 from opwb.fitting.modelset import ModelSet
 from opwb.scenarios.base import (BBB_POLICY_ID, DEFAULT_SEVERITY_CAP, ScenarioBase,
                                  ScenarioSettings, build_scenario_base)
@@ -118,6 +118,8 @@ class ScenarioSpec:
     data_note: str | None = None
     #: the case's fingerprint (:meth:`opwb.data.case.Case.fingerprint`), "" when built in code
     case_key: str = ""
+    #: whether the case states its severity cap (False: opwb's default, which screens say)
+    severity_cap_stated: bool = True
 
     def __post_init__(self) -> None:
         # amounts that refuse a negative value refuse a non-finite one too (None or inf
@@ -138,7 +140,7 @@ class ScenarioSpec:
 
     def describe_ko(self) -> str:
         """One line for a screen's footer: years, seed, cap, valuation date."""
-        cap = "없음" if self.severity_cap is None else f"{self.severity_cap / 1e12:g}조원"
+        cap = severity_cap_text(self.severity_cap, stated=self.severity_cap_stated)
         return (f"모의실험 {self.n_years:,}년 · 시드 {self.seed} · 단일손실 상한 {cap} · "
                 f"평가일 {pd.Timestamp(self.settings.valuation_date).date().isoformat()} · "
                 f"신뢰수준 {self.settings.alpha:.1%} · 자본비용률 "
@@ -166,13 +168,25 @@ def grid_for(quotes, deductibles=None, limits=None) -> tuple[tuple[float, ...],
     return tuple(sorted(float(d) for d in deductibles)), tuple(sorted(float(x) for x in limits))
 
 
+_INPUTS: dict = {}
+
+
 def case_inputs(case):
     """The case's losses (collected at its threshold), programme
-    (:class:`opwb.insurance.Programme`) and quotes (:class:`Alternative` tuple)."""
+    (:class:`opwb.insurance.Programme`) and quotes (:class:`Alternative` tuple).
+
+    Read once per case fingerprint (its settings and the bytes of its files: a changed file
+    is read again) and kept for the process; the losses are returned as a copy."""
     from opwb.insurance.programme import Programme
     from opwb.scenarios.alternatives import load_alternatives
-    return (case.load_losses(), Programme.from_frame(case.load_programme()),
-            load_alternatives(case.path("quotes")))
+    key = (case.fingerprint(), str(case.root), case.source)
+    if key not in _INPUTS:
+        if len(_INPUTS) >= 4:
+            _INPUTS.pop(next(iter(_INPUTS)))
+        _INPUTS[key] = (case.load_losses(), Programme.from_frame(case.load_programme()),
+                        load_alternatives(case.path("quotes")))
+    losses, programme, quotes = _INPUTS[key]
+    return losses.copy(), programme, quotes
 
 
 def spec_for(case, quotes=None) -> ScenarioSpec:
@@ -191,7 +205,7 @@ def spec_for(case, quotes=None) -> ScenarioSpec:
         bond_policy=case.bond_policy,
         incidents=tuple((i.event_id, i.label) for i in case.incidents),
         appetite=Appetite(**case.appetite), bank=case.name, data_note=case.data_note,
-        case_key=case.fingerprint())
+        case_key=case.fingerprint(), severity_cap_stated=not case.is_default("severity_cap"))
 
 
 def incident_label(spec: ScenarioSpec) -> str:

@@ -274,9 +274,9 @@ def test_negative_zero_is_never_printed(dash):
     ax = Figure().subplots()
     plot_frontier(table, ax=ax)
     texts = [t.get_text() for t in ax.texts]
-    assert sorted(texts) == ["-3", "0", "0", "0"]
+    assert sorted(texts) == ["0", "0", "0", "−3"]
     assert [percent(v) for v in (-0.0, -0.0004, 0.25)] == ["0.0%", "0.0%", "25.0%"]
-    assert percent(-0.004, 0) == "0%" and percent(-0.5, 0) == "-50%"
+    assert percent(-0.004, 0) == "0%" and percent(-0.5, 0) == "−50%"
     assert NEGATIVE_ZERO.search("차이 -0억원") and NEGATIVE_ZERO.search("-0.0%")
     assert not NEGATIVE_ZERO.search("-0.5억원 2006-01-31 1,000-05")
     for cd in (True, False):                       # the page as built, both data sets

@@ -25,7 +25,8 @@ from opwb.data.case import (
 from opwb.data.errors import DataError
 from opwb.data.schema import KOREAN_COLUMNS
 from opwb.data.taxonomy import BUSINESS_LINE_CODES, EVENT_TYPE_CODES
-from tests.cases import BUSINESS_LINE_NAMES, EVENT_TYPE_NAMES, SMALL_EVENTS
+from tests.cases import (BUSINESS_LINE_NAMES, EVENT_TYPE_NAMES, SMALL_EVENTS,
+                         bundled_case_without)
 
 MINIMAL = 'losses = "l.xlsx"\nprogramme = "p.xlsx"\nquotes = "q.xlsx"\n'
 """The smallest case file: the three required files (empty placeholders: load_case checks
@@ -440,10 +441,12 @@ def test_public_names():
 def test_a_setting_is_one_field():
     """Adding a setting is adding one field of Case: its parser and doc in the field's
     metadata make it a key of case files (CASE_KEYS), a part of settings() and of the
-    fingerprint; internal fields (the folder, the file read) are none of these."""
+    fingerprint; internal fields (the folder, the file read, the keys it states) are none of
+    these."""
     fields = dataclasses.fields(Case)
     settings = [f for f in fields if not f.metadata.get("internal")]
-    assert [f.name for f in fields if f.metadata.get("internal")] == ["root", "source"]
+    assert [f.name for f in fields if f.metadata.get("internal")] == ["root", "source",
+                                                                        "stated"]
     assert [f.name for f in settings] == list(CASE_KEYS)
     sections = {"appetite", "grid", "columns", "event_types", "business_lines"}
     for f in settings:
@@ -456,3 +459,22 @@ def test_a_setting_is_one_field():
             f.default_factory is not dataclasses.MISSING, f"{f.name} has no default"
     assert set(bundled_case().settings()) == set(CASE_KEYS)
     assert set(REQUIRED_FILES) <= {k for k, f in CASE_KEYS.items() if f.metadata["path"]}
+
+
+# -- which settings a case states (issue 21 item 6: a default is never shown as the bank's) --
+
+def test_a_case_records_the_settings_it_states(tmp_path, second_bank_case):
+    full = bundled_case()
+    case = load_case(bundled_case_without(("severity_cap",), tmp_path / "bank"))
+    assert not full.is_default("severity_cap") and case.is_default("severity_cap")
+    assert case.severity_cap == full.severity_cap == _default(CASE_KEYS["severity_cap"])
+    assert case.stated == full.stated - {"severity_cap"}
+    assert all(not full.is_default(k) for k in ("name", "threshold", "seed", "losses"))
+    assert full.is_default("max_net_capital")             # not in data/case.toml
+    # stating the default changes no figure: same settings, same fingerprint
+    assert case.settings() == full.settings() and case.fingerprint() == full.fingerprint()
+    assert not case.replace(severity_cap=5e11).is_default("severity_cap")
+    assert case.replace(seed=3).is_default("severity_cap")
+    assert load_case(second_bank_case).is_default("severity_cap")   # states no cap
+    with pytest.raises(KeyError, match="not a case setting"):
+        case.is_default("severity")

@@ -34,7 +34,7 @@ def test_round_to_se_keeps_nan_and_refuses_a_negative_error():
     (8_230.12 * EOK, 163.45 * EOK, "억", "8,230 ± 160억원"),
     (1.234e9, 3.1e7, "억", "12.34 ± 0.31억원"),
     (12.3 * EOK, 0.25 * EOK, "억", "12.30 ± 0.25억원"),     # trailing zero kept: same decimals
-    (-250 * EOK, 10.4 * EOK, "억", "-250 ± 10억원"),
+    (-250 * EOK, 10.4 * EOK, "억", "−250 ± 10억원"),  # U+2212
     (-0.001 * EOK, 0.3 * EOK, "억", "0.00 ± 0.30억원"),      # no "-0.00"
     (1_165 * EOK, 99.7 * EOK, "억", "1,160 ± 100억원"),     # 116.5 tens: a tie, to even
     (1.2 * JO, 0.05 * JO, "auto", "1.200 ± 0.050조원"),

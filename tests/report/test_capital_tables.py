@@ -153,3 +153,15 @@ def test_dependence_table_on_the_bundled_case_as_notebook_04_shows_it(bases):
     assert all("±" in v for v in shown["보험 전 자본"])
     assert (table["capital_gross"] > 0).all()
     assert table.loc["copula", "capital_gross"] <= table.loc["sum", "capital_gross"]
+
+
+def test_model_source_says_an_unstated_cap_is_the_default():
+    from types import SimpleNamespace
+
+    from opwb.data.units import DEFAULT_NOTE, format_krw
+
+    base = SimpleNamespace(model_set=SimpleNamespace(fingerprint="ab" * 16), data_label="전체",
+                           n_years=1_000, seed=3, severity_cap=1e12)
+    stated = model_source_ko({True: base})["단일손실 상한"].iloc[0]
+    default = model_source_ko({True: base}, cap_stated=False)["단일손실 상한"].iloc[0]
+    assert stated == format_krw(1e12) and default == f"{format_krw(1e12)} ({DEFAULT_NOTE})"

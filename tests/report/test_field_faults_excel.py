@@ -35,7 +35,7 @@ def test_terms_figures_and_missing_values_are_told_apart(tmp_path):
     rows = _cells(export_excel({"t": frame}, tmp_path / "t.xlsx"), "t")
     bbb, xs = rows
     assert bbb["limit"] == bbb["aggregate_limit"] == "무제한"
-    assert bbb["gross_el"] == "무한대" and bbb["net_var"] == "-무한대"
+    assert bbb["gross_el"] == "무한대" and bbb["net_var"] == "\u2212무한대"   # U+2212
     assert bbb["gross_es"] == bbb["gross_es_se"] == "존재하지 않음"
     assert bbb["share"] is None
     assert xs["aggregate_limit"] is None and xs["deductible"] is None
@@ -74,3 +74,21 @@ def test_no_severity_cap_is_unlimited_in_the_settings_sheet():
                                  aggregation="sum", haircut_convention="linear"))
     values = dict(zip(*[settings_sheet(spec)[c] for c in ("설정", "값")]))
     assert values["severity_cap"] == "무제한"
+
+
+def test_an_unstated_severity_cap_is_labelled_the_default_and_stays_a_number(tmp_path):
+    from opwb.data.case import bundled_case, load_case
+    from opwb.data.units import DEFAULT_NOTE
+    from opwb.scenarios.spec import spec_for
+    from tests.cases import bundled_case_without
+
+    for case, stated in ((bundled_case(), True),
+                         (load_case(bundled_case_without(("severity_cap",), tmp_path / "b")),
+                          False)):
+        sheet = settings_sheet(spec_for(case), case=case)
+        row = sheet[sheet["설정"] == "severity_cap"].iloc[0]
+        assert (DEFAULT_NOTE in row["항목"]) == (not stated), row["항목"]
+        assert isinstance(row["값"], float) and row["값"] == case.severity_cap
+        path = export_excel({"설정": sheet}, tmp_path / f"s{stated}.xlsx")
+        cells = {r["설정"]: r for r in _cells(path, "설정")}
+        assert isinstance(cells["severity_cap"]["값"], (int, float))   # a number cell

@@ -66,11 +66,12 @@ def cell_labels(ax, table: pd.DataFrame) -> dict[tuple[float, float], str]:
 
 def expected_labels(be: pd.DataFrame) -> dict[tuple[float, float], str]:
     """The break-even premium of each structure as the cells label it: whole 억원 with
-    thousands separators, a value that rounds to zero "0" (never "-0")."""
+    thousands separators and the minus sign U+2212, a value that rounds to zero "0" (never
+    "-0")."""
     out = {}
     for d, L, v in be[["deductible", "limit", "break_even_premium"]].to_numpy(float):
         text = f"{v / 1e8:,.0f}"
-        out[(d, L)] = "0" if text == "-0" else text
+        out[(d, L)] = "0" if text == "-0" else text.replace("-", "\u2212")
     return out
 
 
@@ -87,7 +88,7 @@ def test_break_even_cells_are_the_break_even_premiums_in_whole_eok():
     assert labels == expected_labels(be)
     assert labels[(5 * EOK, 1000 * EOK)] == "1,234"               # 1,180 + 0.08 × 680
     assert labels[(50 * EOK, 100 * EOK)] == "0"                   # 0.2 − 0.32: never "-0"
-    assert labels[(50 * EOK, 1000 * EOK)] == "-8"                 # −3 − 4.8
+    assert labels[(50 * EOK, 1000 * EOK)] == "−8"                 # −3 − 4.8, U+2212
     assert (50 * EOK, 50 * EOK) not in labels                     # no such structure
     assert ax.get_title() == BREAK_EVEN_TITLE
 
@@ -106,7 +107,7 @@ def test_break_even_view_is_sequential_and_net_benefit_stays_diverging():
     assert scale[0] - scale[-1] > 0.6                              # from light to dark
     shades = [luminance(image.cmap(image.norm(v))) for v in values]
     assert all(a >= b for a, b in zip(shades, shades[1:])) and shades[0] > shades[-1]
-    assert not ax.texts[0].get_text().startswith("-0")
+    assert not ax.texts[0].get_text().startswith(("-0", "−0"))
 
     net = Figure().subplots()
     plot_frontier(table, ax=net)

@@ -88,7 +88,7 @@ def test_difference_table_marks_indistinguishable_alternatives():
     table = difference_table_ko({"한도 400억": diff})
     row = table.loc["한도 400억"]
     assert row[FIGURE_LABELS["bond_regulatory_relief"]] == "+48.3 ± 6.1억원"
-    assert row[FIGURE_LABELS["net_benefit"]] == "-5 ± 18억원 (구별 불가)"
+    assert row[FIGURE_LABELS["net_benefit"]] == "−5 ± 18억원 (구별 불가)"
     assert row[FIGURE_LABELS["premium"]] == "0억원"
 
 

@@ -63,7 +63,7 @@ def test_interval_and_share_text():
     assert interval_text(12_345.6e8, 19_876e8, 2_345e8) == "12,300 – 19,900억원"
     # spread 1.83억 → tenths
     assert interval_text(41.26e8, 86.04e8, 1.83e8) == "41.3 – 86.0억원"
-    assert interval_text(-4.2e8, 39.9e8, 16e8) == "-4 – 40억원"
+    assert interval_text(-4.2e8, 39.9e8, 16e8) == "−4 – 40억원"
     assert interval_text(10e8, 20e8, math.nan) == "10 – 20억원"       # no spread: whole 억
     assert share_text(0.9, 30) == "90% (30개 중 27개)"
     assert share_text(0.0, 4) == "0% (4개 중 0개)"

@@ -47,3 +47,24 @@ def test_a_spec_is_used_with_its_own_case_only(second_bank_case):
 
     with pytest.raises(ValueError, match="another case"):
         scenario_bases(DEFAULT_SPEC, case=opwb.load_case(second_bank_case))
+
+
+def test_the_header_and_ranges_say_an_unstated_cap_is_the_default(tmp_path):
+    """Issue 21 item 6: a case that states no severity cap is simulated at opwb's default
+    (1조원), which the header line and the controls' ranges call the default."""
+    from opwb.app.inputs import Ranges
+    from opwb.data.case import bundled_case, load_case
+    from opwb.data.units import DEFAULT_NOTE, format_krw
+    from opwb.scenarios.spec import spec_for
+    from tests.cases import bundled_case_without
+
+    full = spec_for(bundled_case())
+    unstated = spec_for(load_case(bundled_case_without(("severity_cap",), tmp_path / "b")))
+    assert full.severity_cap_stated and not unstated.severity_cap_stated
+    assert unstated.severity_cap == full.severity_cap
+    assert f"단일손실 상한 {format_krw(full.severity_cap)} · " in full.describe_ko()
+    assert (f"단일손실 상한 {format_krw(full.severity_cap)} ({DEFAULT_NOTE}) · "
+            in unstated.describe_ko())
+    assert "사례의 단일손실 상한" in Ranges.for_spec(full).describe_ko()
+    ranges = Ranges.for_spec(unstated).describe_ko()
+    assert "사례의" not in ranges and "기본" in ranges and "사례가 정하지 않음" in ranges

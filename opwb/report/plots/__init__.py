@@ -15,7 +15,8 @@ _EXPORTS = {
         "plot_incident_layers", "plot_external_comparison"
     ], "losses"),
     **dict.fromkeys([
-        "plot_layer_bands", "plot_exceedance", "plot_frontier", "scenario_png", "frontier_png"
+        "plot_layer_bands", "plot_exceedance", "plot_frontier", "scenario_png", "frontier_png",
+        "frontier_figure"
     ], "scenario"),
     **dict.fromkeys(["plot_run_trends"], "runs"),
     **dict.fromkeys([

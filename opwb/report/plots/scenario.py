@@ -7,13 +7,13 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter
 
-from opwb.data.units import EOK
+from opwb.data.units import EOK, format_number
 from opwb.insurance.policy import layer_split
 from opwb.report.plots.style import _num, _styled
 from opwb.scenarios.alternatives import Alternative
 
-__all__ = ["plot_layer_bands", "plot_exceedance", "plot_frontier", "scenario_png",
-           "frontier_png"]
+__all__ = ["FRONTIER_LEGEND", "LEGEND_FONTSIZE", "plot_layer_bands", "plot_exceedance",
+           "plot_frontier", "scenario_png", "frontier_figure", "frontier_png"]
 
 _EXPENSE, _INSURER, _CAPITAL = "#95a5a6", "#2980b9", "#c0392b"
 
@@ -203,10 +203,10 @@ def _frontier_scale(grid: np.ndarray, sequential: bool):
 
 
 def _whole(v: float) -> str:
-    """A whole number of 억원 with thousands separators; a value that rounds to zero is "0"
-    (never "-0": a structure a hair below break-even is shown as breaking even)."""
-    text = f"{v:,.0f}"
-    return "0" if text == "-0" else text
+    """A whole number of 억원 with thousands separators and the minus sign U+2212; a value
+    that rounds to zero is "0" (never "-0": a structure a hair below break-even is shown as
+    breaking even)."""
+    return format_number(v, 0)
 
 
 def _named_marker(x: float, y: float):
@@ -230,22 +230,59 @@ def scenario_png(alternatives: Sequence[Alternative], loss: float, gross: np.nda
     return _png(fig, dpi)
 
 
-def frontier_png(table, *, value: str = "net_benefit", eligible=None, recommended=None,
-                 named=(), dpi: int = 90, size: tuple[float, float] = (7.2, 4.2),
-                 title: str | None = None) -> bytes:
-    """:func:`plot_frontier` (of ``value``: ``"net_benefit"`` or ``"break_even_premium"``)
-    as PNG bytes, with the markers' legend under it."""
+#: The font size (pt) of the heat map's legend (the key under it: ★, dashed circle, hatching).
+#: The app shows the figure (4.9 in wide) scaled to its box, at least 441 CSS px wide on a
+#: 1024-px page (:data:`opwb.app.render.CSS`): 10 pt is then 10/72 × 441/4.9 = 12.5 px, and
+#: on a 1920-px page, where the box is at least 40% of the window (768 px), 21.8 px.
+LEGEND_FONTSIZE = 10.0
+
+#: The legend's text.
+FRONTIER_LEGEND = "★ 굵은 테두리 = 권고   점선 원 = 보험사 견적   빗금 = 위험선호 밖"
+
+
+def frontier_figure(table, *, value: str = "net_benefit", eligible=None, recommended=None,
+                    named=(), size: tuple[float, float] = (7.2, 4.2),
+                    title: str | None = None):
+    """:func:`plot_frontier` on a bare :class:`~matplotlib.figure.Figure` of ``size``
+    inches, with the markers' legend (:data:`FRONTIER_LEGEND`, at
+    :data:`LEGEND_FONTSIZE` pt) under it.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The frontier (``deductible``, ``limit`` and the ``value`` column, KRW).
+    value, eligible, recommended, named, title
+        As :func:`plot_frontier`.
+    size : (float, float)
+        The figure's width and height in inches.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Not registered with pyplot (nothing is displayed or kept).
+    """
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=size)
     ax = fig.subplots()
     plot_frontier(table, value=value, eligible=eligible, recommended=recommended, named=named,
                   ax=ax, title=title)
-    fig.text(0.5, 0.01, "★ 굵은 테두리 = 권고   점선 원 = 보험사 견적   빗금 = 위험선호 밖",
-             ha="center", va="bottom", fontsize=8, color="#444444",
-             fontfamily=ax.title.get_fontfamily())
-    fig.subplots_adjust(left=0.75 / size[0], right=0.99, bottom=0.8 / size[1], top=0.9)
-    return _png(fig, dpi)
+    fig.text(0.5, 0.01, FRONTIER_LEGEND, ha="center", va="bottom", fontsize=LEGEND_FONTSIZE,
+             color="#444444", fontfamily=ax.title.get_fontfamily(), gid="opwb-legend")
+    # room under the axes for the tick labels, the axis label and the legend
+    bottom = 0.62 + 1.4 * LEGEND_FONTSIZE / 72
+    fig.subplots_adjust(left=0.75 / size[0], right=0.99, bottom=bottom / size[1], top=0.9)
+    return fig
+
+
+def frontier_png(table, *, value: str = "net_benefit", eligible=None, recommended=None,
+                 named=(), dpi: int = 90, size: tuple[float, float] = (7.2, 4.2),
+                 title: str | None = None) -> bytes:
+    """:func:`frontier_figure` (of ``value``: ``"net_benefit"`` or
+    ``"break_even_premium"``) as PNG bytes at ``dpi``."""
+    return _png(frontier_figure(table, value=value, eligible=eligible,
+                                recommended=recommended, named=named, size=size, title=title),
+                dpi)
 
 
 def _png(fig, dpi: int) -> bytes:

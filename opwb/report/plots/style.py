@@ -24,6 +24,7 @@ from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from opwb.data.taxonomy import EVENT_TYPE_CODES
+from opwb.data.units import format_number
 
 __all__ = ["KOREAN_FONT", "EVENT_TYPE_COLORS", "korean_font_files", "use_korean_font"]
 
@@ -115,7 +116,7 @@ def _num(v: float, _pos=None) -> str:
     if v == 0:
         return "0"
     digits = max(0, -int(np.floor(np.log10(abs(v)) + 1e-9)))
-    return f"{v:,.{digits}f}"
+    return format_number(v, digits)
 
 
 def _cell(v: float) -> str:
