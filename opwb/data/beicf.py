@@ -85,7 +85,7 @@ from dataclasses import dataclass
 from numbers import Real
 from typing import Any, Literal
 
-from opwb.data.errors import CellError, DataError, Problem
+from opwb.data.errors import CellError
 from opwb.data.tableio import (
     Problems,
     Table,
@@ -95,7 +95,7 @@ from opwb.data.tableio import (
     parse_text,
     read_table,
 )
-from opwb.data.taxonomy import MappingProblem, name_reader
+from opwb.data.taxonomy import category_readers
 
 __all__ = ["Factor", "ScoreCard", "load_scorecard", "scorecard_factors", "apply_factors",
            "check_bounds", "BEICF_COLUMNS", "REQUIRED_BEICF_COLUMNS", "KOREAN_BEICF_COLUMNS",
@@ -347,7 +347,7 @@ def load_scorecard(source: Any, *, columns: Mapping[str, str] | None = None,
     FileNotFoundError
         No such file.
     """
-    readers = _readers(event_types, business_lines)
+    readers = category_readers(event_types, business_lines)
     tbl = read_table(source, encoding=encoding, sheet_name=sheet_name, header_row=header_row)
     problems = Problems(tbl, max_errors)
     rename = {name: canon for name in tbl.header
@@ -364,17 +364,6 @@ def load_scorecard(source: Any, *, columns: Mapping[str, str] | None = None,
     _check_duplicates(rows, problems, tbl)
     problems.raise_if_any()
     return ScoreCard(tuple(f for _, f in rows), tbl.name)
-
-
-def _readers(event_types, business_lines):
-    out = []
-    for section, names in (("event_types", event_types), ("business_lines", business_lines)):
-        try:
-            out.append(name_reader(section, names))
-        except MappingProblem as exc:
-            raise DataError([Problem(f"the {section} mapping", f"entry {k!r}", None, m)
-                             for k, m in exc.entries]) from None
-    return tuple(out)
 
 
 def _canonical(name: str, columns: dict[str, str]) -> str | None:

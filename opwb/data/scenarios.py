@@ -45,7 +45,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from opwb.data.errors import CellError, DataError, Problem
+from opwb.data.errors import CellError
 from opwb.data.tableio import (
     Problems,
     Table,
@@ -56,7 +56,7 @@ from opwb.data.tableio import (
     parse_text,
     read_table,
 )
-from opwb.data.taxonomy import MappingProblem, name_reader
+from opwb.data.taxonomy import category_readers
 
 __all__ = ["ScenarioEstimate", "ScenarioSet", "load_scenarios", "SCENARIO_COLUMNS",
            "REQUIRED_SCENARIO_COLUMNS", "KOREAN_SCENARIO_COLUMNS", "KRW_UNITS", "KINDS"]
@@ -257,7 +257,7 @@ def load_scenarios(source: Any, *, columns: Mapping[str, str] | None = None,
     FileNotFoundError
         No such file.
     """
-    readers = _readers(event_types, business_lines)
+    readers = category_readers(event_types, business_lines)
     tbl = read_table(source, encoding=encoding, sheet_name=sheet_name, header_row=header_row)
     problems = Problems(tbl, max_errors)
     rename, header_unit = _header_names(tbl, dict(columns or {}), problems)
@@ -282,17 +282,6 @@ def load_scenarios(source: Any, *, columns: Mapping[str, str] | None = None,
     _check_duplicates(rows, problems, tbl)
     problems.raise_if_any()
     return ScenarioSet(tuple(e for _, e in rows), tbl.name)
-
-
-def _readers(event_types, business_lines):
-    out = []
-    for section, names in (("event_types", event_types), ("business_lines", business_lines)):
-        try:
-            out.append(name_reader(section, names))
-        except MappingProblem as exc:
-            raise DataError([Problem(f"the {section} mapping", f"entry {k!r}", None, m)
-                             for k, m in exc.entries]) from None
-    return tuple(out)
 
 
 def _header_names(tbl: Table, columns: dict[str, str],

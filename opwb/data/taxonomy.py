@@ -21,7 +21,7 @@ from dataclasses import dataclass
 __all__ = [
     "Category", "EVENT_TYPES", "BUSINESS_LINES", "EVENT_TYPE_CODES", "BUSINESS_LINE_CODES",
     "parse_event_type", "parse_business_line", "label", "event_type_of", "normalise_name",
-    "name_reader", "accepted_names", "MappingProblem", "STANDARD_EVENT_TYPE_NAMES",
+    "name_reader", "category_readers", "accepted_names", "MappingProblem", "STANDARD_EVENT_TYPE_NAMES",
     "AMBIGUOUS_BUSINESS_LINES",
 ]
 
@@ -146,6 +146,28 @@ class MappingProblem(ValueError):
     def __init__(self, entries: list[tuple[str, str]]):
         self.entries = entries
         super().__init__("; ".join(f"{k!r}: {m}" for k, m in entries))
+
+
+def category_readers(event_types: Mapping[str, str] | None = None,
+                     business_lines: Mapping[str, str] | None = None
+                     ) -> tuple[Callable[[str], str], Callable[[str], str]]:
+    """The readers (:func:`name_reader`) of event types and business lines for a table
+    keyed by cell (scenario estimates, a BEICF scorecard), with the bank's mappings.
+
+    Raises
+    ------
+    opwb.DataError
+        A mapping entry that cannot be used, naming the section and the entry.
+    """
+    from opwb.data.errors import DataError, Problem
+    out = []
+    for section, names in (("event_types", event_types), ("business_lines", business_lines)):
+        try:
+            out.append(name_reader(section, names))
+        except MappingProblem as exc:
+            raise DataError([Problem(f"the {section} mapping", f"entry {k!r}", None, m)
+                             for k, m in exc.entries]) from None
+    return out[0], out[1]
 
 
 def name_reader(section: str, names: Mapping[str, str] | None = None) -> Callable[[str], str]:
