@@ -291,7 +291,9 @@ class ScenarioDashboard(Explorer, Signals):
             body = (f"<div class='opwb-answer-card opwb-answer-state' {data}>"
                     f"<div class='opwb-sentence'>{html.escape(sentence)}</div>"
                     f"<div class='opwb-why'>{why}</div></div>")
-            p = precision(rec.structure, self.bases[cd].n_years, self.spec.target_precision)
+            b = self.bases[cd]
+            p = precision(rec.structure, b.n_years, self.spec.target_precision,
+                          worlds=b.n_years // b.world_years if b.world_years else 0)
             color = "#1e6b3a" if p.met else "#b03a2e"
             self.precision_html.value = (f"<span class='opwb-note' style='color:{color};"
                                          f"margin-left:12px'>{html.escape(p.describe_ko())}"

@@ -37,7 +37,8 @@ class NeedFullSample(LookupError):
 
 # --------------------------------------------------------------------------- year bootstrap
 #: Bootstrap replicates per figure: the standard error's own relative error is about
-#: ``1 / sqrt(2 B)`` = 5% (Efron & Tibshirani 1993, §6.4).
+#: ``1 / sqrt(2 B)`` = 5% (Efron & Tibshirani 1993, §6.4) over independent years; over
+#: blocks (a predictive base's worlds) the number of blocks sets it instead.
 BOOTSTRAP_REPLICATES = 200
 
 _POISSON1_CDF = np.cumsum([math.exp(-1.0) / math.factorial(i) for i in range(20)])

@@ -50,6 +50,10 @@ and means, probabilities and ES take the cluster error, the standard deviation o
 own values over ``sqrt(worlds)`` (:func:`~opwb.engine.bootstrap.block_mean_se`; for ES of the
 tail-mean influence term; an uncapped ES never below its year-wise error). Year-by-year
 errors there leave out the spread between the worlds, the parameter uncertainty itself.
+The error's own precision is then set by the number of worlds, not by ``B``: an independent
+validation on two-level synthetic data found the cluster errors unbiased in variance at
+50–100 worlds but varying 20–60% from one pool of worlds to another, and too small (the
+±1.96 SE band covering 73–88%) with 10 worlds or a tail that a few worlds produce.
 """
 from __future__ import annotations
 

@@ -413,19 +413,37 @@ class Precision:
     target: float
     met: bool
     years_needed: int
+    #: a predictive base's worlds (0: independent years) and the worlds the target needs
+    worlds: int = 0
+    worlds_needed: int = 0
 
     def describe_ko(self) -> str:
-        state = "목표 충족" if self.met else \
-            f"목표 미달 — 약 {self.years_needed:,}년이 필요합니다"
+        if self.met:
+            state = "목표 충족"
+        elif self.worlds:
+            state = (f"목표 미달 — 약 {self.worlds_needed:,}개의 세계가 필요합니다 (오차의 "
+                     "대부분이 세계 사이의 차이라 연수를 늘려서는 줄지 않습니다)")
+        else:
+            state = f"목표 미달 — 약 {self.years_needed:,}년이 필요합니다"
+        size = (f"{self.worlds:,}개 세계 · {self.n_years:,}년" if self.worlds
+                else f"{self.n_years:,}년")
         return (f"정밀도: 보험 후 VaR의 상대 표준오차 {self.relative_se:.1%} "
-                f"(목표 {self.target:.0%}, {self.n_years:,}년, {state})")
+                f"(목표 {self.target:.0%}, {size}, {state})")
 
 
 def precision(metrics: Mapping[str, float], n_years: int, target: float = 0.02,
-              key: str = "net_var") -> Precision:
+              key: str = "net_var", *, worlds: int = 0) -> Precision:
     """Whether a result's ``key`` (default net VaR) meets the relative precision
-    ``target``; ``years_needed = ceil(n · (rse / target)²)`` rounded up to 10,000 years."""
+    ``target``; ``years_needed = ceil(n · (rse / target)²)`` rounded up to 10,000 years.
+
+    On a predictive base of ``worlds`` re-estimated worlds (``ScenarioBase.world_years``)
+    the error is mostly the spread between the worlds, which more years per world do not
+    reduce: ``worlds_needed = ceil(worlds · (rse / target)²)`` is what the target needs
+    (the cluster error falls as one over the square root of the worlds)."""
     value, se = float(metrics[key]), float(metrics[f"{key}_se"])
     rse = se / abs(value) if value else math.inf
-    need = n_years if rse <= target else int(math.ceil(n_years * (rse / target) ** 2 / 1e4) * 1e4)
-    return Precision(int(n_years), rse, float(target), bool(rse <= target), need)
+    met = rse <= target
+    grow = (rse / target) ** 2 if math.isfinite(rse) else 0.0   # 0: no finite error to scale
+    need = n_years if met else int(math.ceil(n_years * grow / 1e4) * 1e4)
+    w_need = int(worlds) if met or not worlds else int(math.ceil(worlds * grow))
+    return Precision(int(n_years), rse, float(target), bool(met), need, int(worlds), w_need)

@@ -17,6 +17,17 @@ def test_precision_and_the_years_a_target_needs():
     assert "목표 충족" in p.describe_ko() and "1.0%" in p.describe_ko()
 
 
+def test_a_predictive_bases_precision_names_the_worlds_it_needs():
+    """On a predictive base the error is the worlds' spread (the block bootstrap): the
+    target needs more worlds — (6% / 2%)² × 100 = 900 — not more years."""
+    p = precision({"net_var": 100.0, "net_var_se": 6.0}, 100_000, 0.02, worlds=100)
+    assert not p.met and p.worlds_needed == 900
+    text = p.describe_ko()
+    assert "900개의 세계" in text and "100개 세계" in text and "년이 필요" not in text
+    assert precision({"net_var": 100.0, "net_var_se": 1.0}, 100_000, 0.02,
+                     worlds=100).worlds_needed == 100
+
+
 def test_enough_years_rebuilds_to_meet_the_target_within_the_budget():
     start = DEFAULT_SPEC.replace(n_years=5_000, seed=11)
     bases = scenario_bases(start)
