@@ -49,9 +49,8 @@ import pandas as pd
 from opwb.data.units import MINUS, format_krw, format_krw_with_se, with_particle
 from opwb.decision.predictive import (FamilyWeights, PredictiveSettings, WorldTable,
                                       _frame_from, _frame_plain, predictive_base)
-from opwb.scenarios.answer import (CURRENT_CACHE, VERSUS_CACHE, ManagementAnswer,
-                                  current_figures, management_answer, premium_model_for,
-                                  structure_ko)
+from opwb.scenarios.answer import (VERSUS_CACHE, ManagementAnswer, management_answer,
+                                  premium_model_for, structure_ko)
 from opwb.scenarios.evaluation import FIGURES_CACHE, figures_of
 from opwb.scenarios.recommend import PAIRED_CACHE, Recommendation
 from opwb.scenarios.spec import Appetite, ScenarioSpec
@@ -630,7 +629,6 @@ def _store_answer_work(bases: Mapping[bool, "ScenarioBase"], quotes, spec: Scena
     for cd, base in bases.items():
         paired = base._cache.get((_PAIRED, spec.settings), {})
         versus = base._cache.get((_VERSUS, spec.settings, current), {})
-        figures = current_figures(base, current, spec.settings)
         # the figures a page shows of the recommendation, the cover in force and the quotes
         rec = ans.recommendations.get(cd)
         shown = [current, *quotes] + ([rec.alternative()] if isinstance(rec, Recommendation)
@@ -640,7 +638,6 @@ def _store_answer_work(bases: Mapping[bool, "ScenarioBase"], quotes, spec: Scena
         base._cache[EXTRA][_WORK] = {
             "figures": [[list(k), {m: float(v) for m, v in f.items()}] for k, f in
                         base._cache[(FIGURES_CACHE, spec.settings)].items()],
-            "current": {k: float(v) for k, v in figures.items()},
             "made_for": made_for(spec.settings, spec.deductibles, spec.limits),
             "paired": [[list(kb), list(ka), float(d), float(se)]
                        for (kb, ka), (d, se) in paired.items()],
@@ -690,8 +687,6 @@ def _restore_answer_work(bases: Mapping[bool, "ScenarioBase"], spec: ScenarioSpe
         versus = base._cache.setdefault((_VERSUS, spec.settings, current), {})
         for k, f in work["versus"]:
             versus.setdefault(tuple(k), _frame_from(f).set_index("figure"))
-        base._cache.setdefault((CURRENT_CACHE, spec.settings, current),
-                               {k: float(v) for k, v in work["current"].items()})
         known = base._cache.setdefault((FIGURES_CACHE, spec.settings), {})
         for k, f in work.get("figures", []):
             known.setdefault(tuple(k), {m: float(v) for m, v in f.items()})
