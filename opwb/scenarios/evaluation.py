@@ -190,11 +190,11 @@ def compare(bases: Mapping[bool, ScenarioBase] | ScenarioBase,
     cols, data, ses = [], [], []
     alternatives = list(alternatives)
     for cd, base in bases.items():
-        known = base._cache.get((FIGURES_CACHE, settings), {})
+        known = base._cache.setdefault((FIGURES_CACHE, settings), {})
         todo = [a for a in alternatives if terms_key(a) not in known]
-        for alt, res in zip(todo, evaluate_many(base, todo, settings) if todo else []):
-            known = base._cache.setdefault((FIGURES_CACHE, settings), {})
-            known[terms_key(alt)] = dict(res.metrics)
+        if todo:                       # evaluated together: alike limits share their payments
+            for alt, res in zip(todo, evaluate_many(base, todo, settings)):
+                known[terms_key(alt)] = dict(res.metrics)
         for alt in alternatives:
             figs = figures_of(base, alt, settings)
             cols.append((base.data_label, alt.name))
