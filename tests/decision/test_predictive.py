@@ -388,7 +388,7 @@ def test_cap_sentence_says_when_the_cap_sets_capital():
                           "capital_sum_se": [4e9, 4e9, 4e9, 1e12]})
     text = cap_sentence_ko(moved, 1e12)
     assert "단일손실 상한이라는 가정이 정합니다" in text
-    assert "상한을 절반으로 하면 -30%" in text and "두 배로 하면 +60%" in text
+    assert "상한을 절반으로 하면 −30%" in text and "두 배로 하면 +60%" in text
     still = moved.assign(capital_sum=[0.99e12, 1e12, 1.01e12, 1.02e12])
     assert "크게 움직이지 않습니다" in cap_sentence_ko(still, 1e12)
 
