@@ -41,6 +41,11 @@ from hypothesis import settings as hypothesis_settings
 
 REPO = Path(__file__).resolve().parents[1]
 
+# The suite builds the stores of many cases; the default of 6 kept entries pushed the bundled
+# case's predictive bases out before the notebooks' kernels (their children inherit this)
+# read them, and each kernel rebuilt them past its cell timeout.
+os.environ.setdefault("OPWB_STORE_KEEP", "40")
+
 # Property-based tests: derandomized (the same examples on every run and machine, so a failure
 # reproduces) and with no example database (nothing written into the repository).
 hypothesis_settings.register_profile("opwb", derandomize=True, database=None, deadline=None,

@@ -71,8 +71,17 @@ __all__ = ["cache_dir", "cache_key", "entry_path", "stored_bases", "bundled_base
 
 FORMAT = 2
 """Version of the entry layout; part of the key."""
-KEEP = 6
-"""Entries kept (most recently used first); older ones are removed after a new write."""
+def _keep_setting() -> int:
+    text = (os.environ.get("OPWB_STORE_KEEP") or "6").strip()
+    if not text.isdigit() or int(text) < 2:
+        raise ValueError(f"OPWB_STORE_KEEP must be a whole number of entries >= 2, got {text!r}")
+    return int(text)
+
+
+KEEP = _keep_setting()
+"""Entries kept (most recently used first); older ones are removed after a new write
+(``OPWB_STORE_KEEP``, default 6: a test session that builds many cases keeps more, so the
+bundled case's predictive bases built first are still there for its notebooks' kernels)."""
 FOLDER = "scenario-bases"
 _SOURCES = ("data", "fitting", "engine", "insurance", "capital",
             "scenarios/base.py", "scenarios/store.py", "_lazy.py")
