@@ -747,6 +747,12 @@ def predictive_answer(spec: ScenarioSpec | None = None, *, case=None,
     _restore_answer_work(bases, spec)
     ans = management_answer(bases, quotes, spec=spec, appetite=appetite, paired=paired,
                             frontiers=stored if len(stored) == len(bases) else None)
+    # the cover in force with its annual arrays, once per base: a page's first change of
+    # appetite then evaluates only the new recommendation (its paired comparison with the
+    # cover in force needs both structures' years; within the app's 1-s response)
+    from opwb.scenarios.evaluation import evaluate_cached
+    for base in bases.values():
+        evaluate_cached(base, ans.current, spec.settings)
     incidents = {label: float(losses.loc[losses["event_id"] == i, "gross_loss"].sum())
                  for i, label in spec.incidents}
     return RobustAnswer(ans, worlds, weights, settings, bases, incidents)
