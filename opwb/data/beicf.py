@@ -355,10 +355,7 @@ def load_scorecard(source: Any, *, columns: Mapping[str, str] | None = None,
     idx = column_index(tbl, problems, required=REQUIRED_BEICF_COLUMNS,
                        optional=("business_line", "scale", "note"), columns=rename)
     problems.raise_if_any(final=False)
-    if not tbl.rows:
-        problems.add((tbl.header_pos or 0) + 1, None,
-                     "no data rows after the header; expected one row per factor")
-        problems.raise_if_any()
+    problems.require_rows("factor")
     found = [_parse_row(tbl, pos, values, idx, readers, problems) for pos, values in tbl.rows]
     rows = [r for r in found if r is not None]
     _check_duplicates(rows, problems, tbl)

@@ -192,10 +192,7 @@ def load_losses(source: Any, *, columns: Mapping[str, str] | None = None,
                        optional=OPTIONAL_LOSS_COLUMNS, columns=dict(columns or {}),
                        find_header=True)
     problems.raise_if_any(final=False)
-    if not tbl.rows:
-        problems.add((tbl.header_pos or 0) + 1, None,
-                     "no data rows after the header; expected one row per loss event")
-        problems.raise_if_any()
+    problems.require_rows("loss event")
     records = [_parse_row(tbl, pos, values, idx, problems, rules) for pos, values in tbl.rows]
     _check_duplicates(tbl, records, problems)
     if rules.window is None:

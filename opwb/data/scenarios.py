@@ -272,10 +272,7 @@ def load_scenarios(source: Any, *, columns: Mapping[str, str] | None = None,
                      "the unit is stated twice, in the amount's header and in a 'unit' column; "
                      "expected one of them")
     problems.raise_if_any(final=False)
-    if not tbl.rows:
-        problems.add((tbl.header_pos or 0) + 1, None,
-                     "no data rows after the header; expected one row per estimate")
-        problems.raise_if_any()
+    problems.require_rows("estimate")
     found = [_parse_row(tbl, pos, values, idx, header_unit, readers, problems)
              for pos, values in tbl.rows]
     rows = [r for r in found if r is not None]

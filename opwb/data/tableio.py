@@ -62,6 +62,14 @@ class Problems:
                 found = sorted([*self.table.problems, *self.items], key=_position)
             raise DataError(found, max_shown=self.max_errors)
 
+    def require_rows(self, what: str) -> None:
+        """Raise (with everything found so far) when the table has no data row after its
+        header; ``what`` names one row, e.g. ``"loss event"``."""
+        if not self.table.rows:
+            self.add((self.table.header_pos or 0) + 1, None,
+                     f"no data rows after the header; expected one row per {what}")
+            self.raise_if_any()
+
     def raise_alone(self, pos: int | None, column: str | None, message: str) -> None:
         """Raise one problem on its own: one that makes every other found so far (and the
         table's reading problems) noise, such as a header that is on a later row."""
