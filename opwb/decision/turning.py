@@ -365,10 +365,12 @@ def _difference(point: dict, got, ref) -> tuple[float, float, bool] | None:
             float(ra["net_benefit_se"] + rb["net_benefit_se"]), False)
 
 
-def _change(point: dict, got, rec, z: float = 1.96) -> tuple[str, bool]:
+def _change(point: dict, got, rec, z: float | None = None) -> tuple[str, bool]:
     """The recommendation at ``point`` with its net-benefit difference from ``rec`` and
     whether the simulation tells them apart, and whether the difference exceeds ``z``
-    standard errors (:func:`_difference`)."""
+    standard errors (:func:`_difference`; default the critical value of the base the
+    point's frontier was computed on, its ``attrs["critical_value"]``: Student's t with
+    W − 1 degrees of freedom on the predictive base's W worlds, else 1.96)."""
     from opwb.decision.robust import _about
     from opwb.scenarios.answer import structure_ko
     if got is None:
@@ -378,6 +380,9 @@ def _change(point: dict, got, rec, z: float = 1.96) -> tuple[str, bool]:
     if diff is None:
         return name, True
     d, se, paired = diff
+    if z is None:
+        frame = point.get("frontier")
+        z = float(frame.attrs.get("critical_value", 1.96)) if frame is not None else 1.96
     significant = abs(d) > z * se
     if significant:
         verdict = "모의실험 오차보다 큼"

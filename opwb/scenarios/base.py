@@ -29,6 +29,10 @@ from opwb.insurance.apply import apply_programme
 from opwb.insurance.eligibility import view_haircuts
 from opwb.insurance.programme import Programme
 
+#: The normal two-sided 95% critical value opwb uses on independent years (rounded, as the
+#: ± bands of every screen).
+Z95 = 1.96
+
 __all__ = [
     "BBB_POLICY_ID", "DEFAULT_SEVERITY_CAP", "without_incidents", "ScenarioSettings", "ScenarioBase",
     "cell_models", "fit_cell_models",
@@ -105,6 +109,22 @@ class ScenarioBase:
     #: :mod:`opwb.decision.predictive`), and the standard errors resample the blocks
     #: (:class:`opwb.engine.bootstrap.YearWeights`' block bootstrap).
     world_years: int = 0
+
+    @property
+    def critical_value(self) -> float:
+        """The two-sided 95% critical value for this base's standard errors: 1.96 (normal)
+        when the years are independent; on a base of W worlds (``world_years``) Student's t
+        with W − 1 degrees of freedom, because its errors come from W blocks and a normal
+        band around a cluster error is too narrow with few clusters (the small-number-of-
+        clusters correction: Cameron & Miller 2015, *J. Human Resources* 50(2), §VI.C;
+        2.26 at 10 worlds, 1.98 at 100)."""
+        if not self.world_years:
+            return Z95
+        worlds = self.n_years // self.world_years
+        if worlds < 2:
+            return math.inf
+        from scipy import stats
+        return float(stats.t.ppf(0.975, worlds - 1))
 
     @property
     def data_label(self) -> str:

@@ -126,7 +126,7 @@ DIFFERENCE_KEYS = ("net_benefit", "expected_recovery", "premium", "bond_regulato
 
 
 def difference(base: ScenarioBase, a: ScenarioResult, b: ScenarioResult,
-               settings: ScenarioSettings = ScenarioSettings(), *, z: float = 1.96,
+               settings: ScenarioSettings = ScenarioSettings(), *, z: float | None = None,
                keys: Sequence[str] = DIFFERENCE_KEYS) -> pd.DataFrame:
     """Figures of ``a`` minus those of ``b`` (both evaluated on ``base`` with ``settings``),
     with paired standard errors: the two share every simulated year, so the error of the
@@ -135,8 +135,11 @@ def difference(base: ScenarioBase, a: ScenarioResult, b: ScenarioResult,
     Returns a DataFrame indexed by figure (``keys``, default :data:`DIFFERENCE_KEYS`) with
     ``difference``,
     ``se`` and ``distinguishable`` (``|difference| > z · se``: False means the data cannot
-    tell the two alternatives apart on that figure).
+    tell the two alternatives apart on that figure). ``z`` default: the base's
+    :attr:`~opwb.scenarios.base.ScenarioBase.critical_value` (1.96 on independent years,
+    Student's t with W − 1 degrees of freedom on a predictive base of W worlds).
     """
+    z = base.critical_value if z is None else z
     ctx = context(base, settings)
     unknown = set(keys) - set(DIFFERENCE_KEYS)
     if unknown:

@@ -100,7 +100,9 @@ def frontier(base: ScenarioBase, *, deductibles: Sequence[float], limits: Sequen
         :data:`FRONTIER_KEYS` with its standard error ``<name>_se`` (KRW; probabilities as
         fractions; ``cap_binds`` 0/1). Row by row equal to :func:`evaluate` of
         ``template.replace(deductible=d, limit=L, premium=premium(d, L))``.
-        ``attrs["premium_model"]`` names the premium model, ``attrs["include_cd"]`` the base.
+        ``attrs["premium_model"]`` names the premium model, ``attrs["include_cd"]`` the base,
+        ``attrs["critical_value"]`` the base's 95% critical value
+        (:attr:`~opwb.scenarios.base.ScenarioBase.critical_value`).
 
     Raises
     ------
@@ -153,5 +155,6 @@ def frontier(base: ScenarioBase, *, deductibles: Sequence[float], limits: Sequen
         cols[f"{key}_se"] = [r[f"{key}_se"] for r in rows]
     out = pd.concat([out, pd.DataFrame(cols)], axis=1)
     out.attrs.update(premium_model=name, include_cd=base.include_cd,
+                     critical_value=base.critical_value,
                      n_years=base.n_years, seed=base.seed)
     return out

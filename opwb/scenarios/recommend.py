@@ -169,7 +169,7 @@ def recommend(table: pd.DataFrame, *, max_premium: float | None = None,
               max_net_capital: float | None = None,
               ceilings: Mapping[str, float] | None = None,
               base: ScenarioBase | None = None, settings: ScenarioSettings | None = None,
-              z: float = 1.96) -> Recommendation:
+              z: float | None = None) -> Recommendation:
     """The structure of ``table`` with the highest net benefit within the risk appetite.
 
     Parameters
@@ -190,8 +190,11 @@ def recommend(table: pd.DataFrame, *, max_premium: float | None = None,
         The scenario base and settings the table was computed on: indistinguishability then
         uses paired errors (each candidate re-evaluated with
         :func:`opwb.scenarios.evaluation.difference`); without them, an upper bound.
-    z : float
-        Standard errors within which two net benefits are indistinguishable (1.96: 95%).
+    z : float, optional
+        Standard errors within which two net benefits are indistinguishable; default the
+        95% critical value of the base the table was computed on
+        (:attr:`~opwb.scenarios.base.ScenarioBase.critical_value`: ``base``'s, else the
+        table's ``attrs["critical_value"]``, else 1.96).
 
     Returns
     -------
@@ -208,6 +211,9 @@ def recommend(table: pd.DataFrame, *, max_premium: float | None = None,
     if table.empty or not need <= set(table.columns):
         raise ValueError(f"recommend needs a non-empty frontier table with columns "
                          f"{sorted(need)}; got {list(table.columns)}")
+    if z is None:
+        z = base.critical_value if base is not None else \
+            float(table.attrs.get("critical_value", 1.96))
     appetite = _appetite(table, max_premium, max_retained_if_1in100, max_net_capital,
                          ceilings)
     ok = np.ones(len(table), dtype=bool)
@@ -308,9 +314,9 @@ def _reasons(best: pd.Series, appetite: dict[str, float], n_ok: int, n_all: int,
     how = "대응 표준오차 (paired errors)" if paired else "표준오차의 합 (sum of errors)"
     if others:
         out.append(f"순편익이 통계적으로 구별되지 않는 구조가 {others}개 더 있습니다 "
-                   f"({others} more structure(s) within {z:g} {how} of the best): 이들 사이의 "
+                   f"({others} more structure(s) within {z:.2f} {how} of the best): 이들 사이의 "
                    "선택은 모형이 아니라 가격·보험사·약관의 판단입니다")
     else:
         out.append(f"다른 모든 구조보다 순편익이 유의하게 큽니다 (better than every other "
-                   f"structure beyond {z:g} {how})")
+                   f"structure beyond {z:.2f} {how})")
     return out

@@ -215,3 +215,26 @@ def test_a_bond_following_a_policy_in_opwbs_convention_is_refused_by_its_attachm
                                         follows=other.policy_id)
     ctx = BondContext(with_bond(by_attachment), s.valuation_date, s.haircut_convention)
     assert ctx.bond.attachment == top
+
+
+def test_a_base_of_few_worlds_widens_its_band_to_students_t(bases):
+    """On a base whose years come in W blocks (a predictive base's worlds) the paired
+    comparison's 95% band uses Student's t with W − 1 degrees of freedom (the published
+    table: 2.262 for 9, 1.984 for 99), 1.96 on independent years; a difference between the
+    two bands is told apart on independent years and not on 10 worlds."""
+    import dataclasses
+    base = bases[True]
+    assert base.critical_value == 1.96
+    ten = dataclasses.replace(base, world_years=N_YEARS // 10, _cache={})
+    hundred = dataclasses.replace(base, world_years=N_YEARS // 100, _cache={})
+    assert round(ten.critical_value, 3) == 2.262
+    assert round(hundred.critical_value, 3) == 1.984
+    current = sc.current_cover(base)
+    other = current.replace(name="other", limit=current.limit * 2)
+    a, b = sc.evaluate(ten, other), sc.evaluate(ten, current)
+    d = sc.difference(ten, a, b, keys=("expected_recovery",)).loc["expected_recovery"]
+    ratio = abs(d["difference"]) / d["se"]
+    assert d["distinguishable"] == (ratio > 2.262)
+    for z in (ratio * 0.99, ratio * 1.01):        # the flag follows the z it is given
+        got = sc.difference(ten, a, b, z=z, keys=("expected_recovery",))
+        assert bool(got.loc["expected_recovery", "distinguishable"]) == (ratio > z)
