@@ -49,9 +49,9 @@ from opwb.app.uncertainty_panel import (DEFAULT_WORLDS, DEFAULT_YEARS, Uncertain
 from opwb.decision.robust import break_even, eligible_mask
 from opwb.report.plots.scenario import frontier_png
 from opwb.scenarios.alternatives import Alternative
-from opwb.scenarios.answer import ManagementAnswer, management_answer
+from opwb.scenarios.answer import ManagementAnswer, management_answer, versus
 from opwb.scenarios.base import ScenarioBase, ScenarioSettings
-from opwb.scenarios.evaluation import ScenarioResult, difference, evaluate_cached, figures_of
+from opwb.scenarios.evaluation import ScenarioFigures, figures_of
 from opwb.scenarios.recommend import Recommendation
 from opwb.scenarios import spec as _spec
 from opwb.scenarios.spec import Appetite, ScenarioSpec, base_labels, current_cover, precision
@@ -126,7 +126,7 @@ class ScenarioDashboard(Explorer, Signals):
         self.rebuild = rebuild
         self.current = current_cover(self.bases[True])
         self.answer: ManagementAnswer | None = answer
-        self.last: ScenarioResult | None = None
+        self.last: ScenarioFigures | None = None
         self.ranges = Ranges.for_spec(spec)
         self._seq = 0
         self._hold = False
@@ -230,6 +230,13 @@ class ScenarioDashboard(Explorer, Signals):
         with self.busy("권고를 다시 계산하는 중", _ANSWER):
             try:
                 self._draw_head(spec)                 # the header follows the settings
+                done = self.answer
+                if (done is not None and done.paired and done.spec == spec
+                        and done.appetite == appetite
+                        and done.versus_current.get(self.cd.value) is not None):
+                    self._draw_answer(time.perf_counter() - t0)   # this answer: draw it
+                    self._refresh_uncertainty()
+                    return
                 frontiers = (self.answer.frontiers if self.answer is not None
                              and self.answer.spec == spec else None)
                 # first the recommendation (the same structure either way), then the paired
@@ -354,9 +361,7 @@ class ScenarioDashboard(Explorer, Signals):
         b = figures_of(base, self.current, settings)
         diff = self.answer.versus_current[cd]        # the sentence's own paired differences
         if diff is None:
-            diff = difference(base, evaluate_cached(base, rec.alternative(), settings),
-                              evaluate_cached(base, self.current, settings), settings,
-                              keys=PAIRED)
+            diff = versus(base, rec.alternative(), self.current, settings)
         return compare_table_html(b, a, diff)
 
     def _answer_error(self, problems: list[str]) -> None:

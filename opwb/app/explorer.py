@@ -5,9 +5,10 @@
 typed against the plausible ranges of :mod:`opwb.app.inputs` (a message under each control
 outside its range, the cross-term checks of
 :func:`opwb.scenarios.alternatives.alternative_problems` in the error card), evaluates the
-alternative on the base the CD toggle selects (:func:`opwb.scenarios.evaluate`, paired with
-the cover in force) and draws the table, the premium model's hint and the seed's charts. A
-value outside its range or a failed evaluation greys the old results out; nothing leaves a
+alternative on the base the CD toggle selects (:func:`opwb.scenarios.answer.versus_many`:
+its figures, its paired comparison with the cover in force and its exceedance curve, kept on
+the base) and draws the table, the premium model's hint and the seed's charts. A value
+outside its range or a failed evaluation greys the old results out; nothing leaves a
 callback as an exception, and no non-finite figure is printed.
 """
 from __future__ import annotations
@@ -17,13 +18,14 @@ import math
 import time
 
 from opwb.app.inputs import explorer_problems
-from opwb.app.render import FIGURE_DPI, PAIRED, TABLE_ROWS, metrics_table_html, status_html
+from opwb.app.render import FIGURE_DPI, TABLE_ROWS, metrics_table_html, status_html
 from opwb.app.signals import EXPLORER
 from opwb.data.units import EOK, format_krw
 from opwb.report.plots.scenario import scenario_png
 from opwb.scenarios.alternatives import Alternative, alternative_problems
 from opwb.scenarios.base import ScenarioSettings
-from opwb.scenarios.evaluation import ScenarioResult, difference, evaluate, evaluate_cached
+from opwb.scenarios.answer import versus, versus_many
+from opwb.scenarios.evaluation import ScenarioFigures, exceedance_of, figures_result
 from opwb.scenarios.recommend import Recommendation
 
 __all__ = ["Explorer"]
@@ -124,9 +126,13 @@ class Explorer:
     def _draw_explorer(self, alt: Alternative, settings: ScenarioSettings, t0: float) -> None:
         base = self.bases[self.cd.value]
         self.step("(1/2) 보험 적용과 지표")
-        res = evaluate(base, alt, settings)
-        ref = evaluate_cached(base, self.current, settings)
-        diff = difference(base, res, ref, settings, keys=PAIRED)
+        # the quotes' and the recommendation's figures, comparisons and curves are stored
+        # with the bases; another structure is evaluated once here and then kept
+        versus_many(base, [alt], self.current, settings, curves=True)
+        res = figures_result(base, alt, settings)
+        ref = figures_result(base, self.current, settings)
+        diff = versus(base, alt, self.current, settings)
+        gross, nets = exceedance_of(base, [self.current, alt], settings)
         bad = [k for k in TABLE_ROWS for r in (res, ref)
                if math.isinf(r[k]) or math.isinf(r[k + "_se"])]
         if bad:
@@ -135,10 +141,8 @@ class Explorer:
             "premium_model", "")
         self.step("(2/2) 표와 그림")
         table = metrics_table_html(ref, res, diff, self.data_label())
-        chart = scenario_png(
-            [self.current, alt], self.band_loss, res.annual_gross,
-            {self.current.name: ref.annual_net, alt.name: res.annual_net},
-            highlight=1, alpha=settings.alpha, dpi=FIGURE_DPI)
+        chart = scenario_png([self.current, alt], self.band_loss, gross, nets,
+                             highlight=1, alpha=settings.alpha, dpi=FIGURE_DPI)
         self.last = res
         self.error.value = ""
         self.table.value = table
@@ -151,15 +155,18 @@ class Explorer:
         if self.answer is None:
             return ""
         from opwb.scenarios.answer import premium_model_for
+        table = self.answer.frontiers[self.cd.value]       # a structure of the grid: priced
+        row = table[(table["deductible"] == alt.deductible) & (table["limit"] == alt.limit)]
         try:
-            p = premium_model_for(self.bases[self.cd.value], self.quotes, self.answer.spec)(
+            p = float(row["premium"].iloc[0]) if len(row) else premium_model_for(
+                self.bases[self.cd.value], self.quotes, self.answer.spec)(
                 alt.deductible, alt.limit)
         except (ValueError, ArithmeticError):
             return ""
         return (f"<span class='opwb-note'>모형 보험료 {format_krw(p, unit='억', digits=2)}"
                 "</span>")
 
-    def _show_status(self, res: ScenarioResult, seconds: float) -> None:
+    def _show_status(self, res: ScenarioFigures, seconds: float) -> None:
         self.status.value = status_html(res, seconds, self._seq, self.data_label())
 
     def _explorer_error(self, problems: list[str]) -> None:

@@ -1,6 +1,6 @@
 """The dashboard's HTML: styles, number formats, tables and status lines (no widgets).
 
-Pure functions from :class:`opwb.scenarios.evaluation.ScenarioResult` and paired differences
+Pure functions from :class:`opwb.scenarios.evaluation.ScenarioFigures` and paired differences
 (:func:`opwb.scenarios.evaluation.difference`) to HTML strings: the page's CSS (the page
 fills the window; charts sized by CSS and drawn at :data:`FIGURE_DPI`), the tables, the
 status line, the robustness section and the work indicator. The parsers of what a manager
@@ -16,8 +16,8 @@ from collections.abc import Mapping, Sequence
 
 from opwb.app.inputs import parse_ceiling, parse_date
 from opwb.data.units import format_krw, format_krw_row, format_krw_with_se, format_number
-from opwb.scenarios.answer import structure_ko
-from opwb.scenarios.evaluation import METRIC_LABELS, ScenarioResult
+from opwb.scenarios.answer import VERSUS_KEYS, structure_ko
+from opwb.scenarios.evaluation import METRIC_LABELS, ScenarioFigures
 
 __all__ = ["CSS", "FIGURE_DPI", "PAIRED", "TABLE_ROWS", "compare_table_html", "note_html",
            "error_line_html",
@@ -34,8 +34,7 @@ TABLE_ROWS = ("premium", "expected_recovery", "p_claim", "p_exhaust", "retained_
               "retained_if_1in1000", "net_var", "net_es", "bond_regulatory_relief",
               "regulatory_net_capital", "capital_saving", "net_benefit")
 _PERCENT = {"loss_ratio", "p_claim", "p_exhaust"}
-PAIRED = ("premium", "expected_recovery", "bond_regulatory_relief", "net_var", "net_es",
-           "retained_if_1in100", "net_benefit")
+PAIRED = VERSUS_KEYS   # the paired rows: the sentence's comparison with the cover in force
 
 # The heat map (.opwb-heatmap-box) is shown at least 441 CSS px wide (a 1024-px page) and at
 # least 40% of the window's width on a wider one (768 px at 1920), at most 980 px: the widths
@@ -91,7 +90,7 @@ def percent(value: float, digits: int = 1) -> str:
     return format_number(value, digits, percent=True)
 
 
-def _fmt_row(key: str, results: Sequence[ScenarioResult]) -> list[str]:
+def _fmt_row(key: str, results: Sequence[ScenarioFigures]) -> list[str]:
     if key in _PERCENT:
         return [f"{percent(r[key])} ± {percent(r[key + '_se'])}" if r[key + "_se"] > 0 else
                 percent(r[key]) for r in results]
@@ -114,8 +113,8 @@ def _short_label(key: str) -> str:
             "net_benefit": "기대 순편익 (연)"}.get(key, METRIC_LABELS.get(key, key))
 
 
-def compare_table_html(current: ScenarioResult | Mapping[str, float],
-                       recommended: ScenarioResult | Mapping[str, float], diff) -> str:
+def compare_table_html(current: ScenarioFigures | Mapping[str, float],
+                       recommended: ScenarioFigures | Mapping[str, float], diff) -> str:
     """The cover in force, the recommendation (their results or figures:
     :func:`opwb.scenarios.evaluation.figures_of`) and their paired difference (``diff``: the
     frame of :func:`opwb.scenarios.evaluation.difference`, recommended − current)."""
@@ -135,7 +134,7 @@ def compare_table_html(current: ScenarioResult | Mapping[str, float],
             "대응(paired) 표준오차. † 0과 통계적으로 구별되지 않음.</div></div>")
 
 
-def metrics_table_html(ref: ScenarioResult, res: ScenarioResult, diff,
+def metrics_table_html(ref: ScenarioFigures, res: ScenarioFigures, diff,
                        data_label: str = "") -> str:
     """Every figure of :data:`TABLE_ROWS` for the cover in force (``ref``) and a chosen
     alternative (``res``), with the paired difference where ``diff`` has it; ``data_label``
@@ -159,7 +158,7 @@ def metrics_table_html(ref: ScenarioResult, res: ScenarioResult, diff,
             "할인 후 인정하며 경감은 총자본의 20% 이내. 차이는 대응 표준오차와 함께.</div>")
 
 
-def status_html(res: ScenarioResult, seconds: float, seq: int, data_label: str = "") -> str:
+def status_html(res: ScenarioFigures, seconds: float, seq: int, data_label: str = "") -> str:
     """The explorer's one-line status, with the figures a browser test reads as data
     attributes."""
     alt = res.alternative

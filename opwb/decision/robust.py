@@ -50,9 +50,9 @@ from opwb.data.units import MINUS, format_krw, format_krw_with_se, with_particle
 from opwb.decision.predictive import (FamilyWeights, PredictiveSettings, WorldTable,
                                       _frame_from, _frame_plain, predictive_base)
 from opwb.scenarios.answer import (VERSUS_CACHE, ManagementAnswer, management_answer,
-                                  premium_model_for, structure_ko)
-from opwb.scenarios.evaluation import FIGURES_CACHE, figures_of
-from opwb.scenarios.recommend import PAIRED_CACHE, Recommendation
+                                   premium_model_for, structure_ko, versus_many)
+from opwb.scenarios.evaluation import CURVES_CACHE, FIGURES_CACHE, figures_of
+from opwb.scenarios.recommend import PAIRED_CACHE, Recommendation, _alternative
 from opwb.scenarios.spec import Appetite, ScenarioSpec
 
 __all__ = ["RobustAnswer", "predictive_answer", "predictive_bases", "robustness",
@@ -476,12 +476,18 @@ def _turning(robust: "RobustAnswer", cd: bool, rec: Recommendation) -> list[tupl
     from opwb.decision.predictive import made_for
     from opwb.decision.turning import _grid_of, turning_for, turning_rows
     ans = robust.answer
+    base = robust.bases[cd] if robust.bases else None
+    memo = base._cache.setdefault("turning rows", {}) if base is not None else {}
+    at = (ans.appetite, ans.spec.settings, rec.deductible, rec.limit,
+          float(rec.structure["premium"]))
+    if at in memo:                 # asked again by every redraw of the same answer
+        return memo[at]
     stored, decoded = turning_for(robust, cd)
     key = made_for(ans.spec.settings, *_grid_of(ans.frontiers[cd]))
-    base = robust.bases[cd] if robust.bases else None
     rating = (base.programme[base.bond_policy].insurer_rating if base is not None
               else str(rec.structure.get("insurer_rating", "")))
-    return turning_rows(stored, decoded, rec, ans.appetite, key, rating)
+    memo[at] = rows = turning_rows(stored, decoded, rec, ans.appetite, key, rating)
+    return rows
 
 
 def _single_loss_payment(alt, loss: float) -> float:
@@ -532,9 +538,11 @@ def _weights_from(d: Mapping) -> dict[str, FamilyWeights]:
 #: What a stored predictive base holds beside its years (2: the answer's paired comparisons;
 #: 3: the frontier under other severity caps and payment assumptions; 4: and the fitted
 #: model above a higher collection threshold; 5: its worlds as blocks, every stored error
-#: resampling them; 6: the figures of the structures a page shows, :func:`figures_of`);
+#: resampling them; 6: the figures of the structures a page shows, :func:`figures_of`;
+#: 7: every grid structure against the cover in force, :func:`versus_many`, and the shown
+#: structures' exceedance curves);
 #: part of its key, so a store of an older form is rebuilt rather than read without them.
-_STORED_FORM = 6
+_STORED_FORM = 7
 
 
 def _variant(settings: PredictiveSettings) -> str:
@@ -627,21 +635,28 @@ def _store_answer_work(bases: Mapping[bool, "ScenarioBase"], quotes, spec: Scena
     ans = management_answer(bases, quotes, spec=spec, frontiers=frontiers)
     current = current_cover(next(iter(bases.values())))
     for cd, base in bases.items():
-        paired = base._cache.get((_PAIRED, spec.settings), {})
-        versus = base._cache.get((_VERSUS, spec.settings, current), {})
         # the figures a page shows of the recommendation, the cover in force and the quotes
         rec = ans.recommendations.get(cd)
         shown = [current, *quotes] + ([rec.alternative()] if isinstance(rec, Recommendation)
                                       else [])
-        for alt in shown:
-            figures_of(base, alt, spec.settings)
+        # with their exceedance curves (the explorer's chart, notebook 03's curves)
+        versus_many(base, shown, current, spec.settings, curves=True)
+        # every structure of the grid against the cover in force: another appetite on a
+        # page recommends one of them and then compares nothing anew (the 1-s response)
+        versus_many(base, [_alternative(r) for _, r in frontiers[cd].iterrows()], current,
+                    spec.settings)
+        curves = base._cache[(CURVES_CACHE, spec.settings)]
+        paired = base._cache.get((_PAIRED, spec.settings), {})
+        versus = base._cache[(_VERSUS, spec.settings, current)]
         base._cache[EXTRA][_WORK] = {
             "figures": [[list(k), {m: float(v) for m, v in f.items()}] for k, f in
                         base._cache[(FIGURES_CACHE, spec.settings)].items()],
             "made_for": made_for(spec.settings, spec.deductibles, spec.limits),
             "paired": [[list(kb), list(ka), float(d), float(se)]
                        for (kb, ka), (d, se) in paired.items()],
-            "versus": [[list(k), _frame_plain(f.reset_index())] for k, f in versus.items()]}
+            "versus": [[list(k), _frame_plain(f.reset_index())] for k, f in versus.items()],
+            "curves": [[k if k == "gross" else list(k), p, v]
+                       for k, (p, v) in curves.items()]}
 
 
 def _store_turning(bases: Mapping[bool, "ScenarioBase"], fitted: Mapping, spec: ScenarioSpec,
@@ -690,6 +705,9 @@ def _restore_answer_work(bases: Mapping[bool, "ScenarioBase"], spec: ScenarioSpe
         known = base._cache.setdefault((FIGURES_CACHE, spec.settings), {})
         for k, f in work.get("figures", []):
             known.setdefault(tuple(k), {m: float(v) for m, v in f.items()})
+        drawn = base._cache.setdefault((CURVES_CACHE, spec.settings), {})
+        for k, p, v in work.get("curves", []):
+            drawn.setdefault(k if k == "gross" else tuple(k), (np.asarray(p), np.asarray(v)))
         base._cache[done] = True
 
 
@@ -747,12 +765,6 @@ def predictive_answer(spec: ScenarioSpec | None = None, *, case=None,
     _restore_answer_work(bases, spec)
     ans = management_answer(bases, quotes, spec=spec, appetite=appetite, paired=paired,
                             frontiers=stored if len(stored) == len(bases) else None)
-    # the cover in force with its annual arrays, once per base: a page's first change of
-    # appetite then evaluates only the new recommendation (its paired comparison with the
-    # cover in force needs both structures' years; within the app's 1-s response)
-    from opwb.scenarios.evaluation import evaluate_cached
-    for base in bases.values():
-        evaluate_cached(base, ans.current, spec.settings)
     incidents = {label: float(losses.loc[losses["event_id"] == i, "gross_loss"].sum())
                  for i, label in spec.incidents}
     return RobustAnswer(ans, worlds, weights, settings, bases, incidents)

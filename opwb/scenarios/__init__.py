@@ -31,7 +31,8 @@ _EXPORTS = {
         "BondContext", "BondBlock", "BondOutcome", "Excess", "BOND_ID", "without_bond"
     ], "bond"),
     **dict.fromkeys([
-        "ScenarioResult", "evaluate", "evaluate_cached", "evaluate_many", "figures_of", "difference",
+        "ScenarioFigures", "ScenarioResult", "evaluate", "evaluate_cached", "evaluate_many",
+        "figures_of", "figures_result", "exceedance_curve", "exceedance_of", "difference",
         "DIFFERENCE_KEYS", "METRIC_LABELS", "compare", "format_comparison"
     ], "evaluation"),
     **dict.fromkeys(["FigureContext", "context"], "figures"),

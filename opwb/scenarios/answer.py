@@ -20,7 +20,7 @@ import pandas as pd
 
 from opwb.data.units import format_krw, format_krw_row, format_krw_with_se, with_particle
 from opwb.scenarios.alternatives import Alternative
-from opwb.scenarios.base import ScenarioBase
+from opwb.scenarios.base import ScenarioBase, ScenarioSettings
 from opwb.scenarios.evaluation import difference, evaluate_cached, figures_of
 from opwb.scenarios.figures import context
 from opwb.scenarios.frontier import frontier
@@ -173,7 +173,7 @@ def current_figures(base: ScenarioBase, current: Alternative, settings) -> dict[
 
 #: The figures compared with the cover in force (paired differences), in the sentence and in
 #: the app's comparison table.
-VERSUS_KEYS = ("premium", "expected_recovery", "bond_regulatory_relief", "net_var",
+VERSUS_KEYS = ("premium", "expected_recovery", "bond_regulatory_relief", "net_var", "net_es",
                "retained_if_1in100", "net_benefit")
 
 
@@ -182,17 +182,65 @@ VERSUS_KEYS = ("premium", "expected_recovery", "bond_regulatory_relief", "net_va
 VERSUS_CACHE = "versus current"
 
 
+def _versus_key(alt: Alternative) -> tuple:
+    return (alt.deductible, alt.limit, alt.premium, alt.aggregate_limit, alt.coinsurance,
+            alt.insurer_rating)
+
+
 def _versus(base: ScenarioBase, alt: Alternative, current: Alternative, settings
             ) -> pd.DataFrame:
     """``alt`` minus the cover in force, paired (cached on the base per structure)."""
     cache = base._cache.setdefault((VERSUS_CACHE, settings, current), {})
-    key = (alt.deductible, alt.limit, alt.premium, alt.aggregate_limit, alt.coinsurance,
-           alt.insurer_rating)
+    key = _versus_key(alt)
     if key not in cache:
         a, b = evaluate_cached(base, alt, settings), evaluate_cached(base, current, settings)
         cache[key] = difference(base, a, b, settings,
                                 keys=VERSUS_KEYS)
     return cache[key]
+
+
+def versus(base: ScenarioBase, alt: Alternative, current: Alternative,
+           settings: ScenarioSettings) -> pd.DataFrame:
+    """``alt`` minus the cover in force ``current`` on ``base``, paired
+    (:func:`opwb.scenarios.evaluation.difference` of :data:`VERSUS_KEYS`), from the base's
+    cache (filled by :func:`versus_many` or an earlier call) or evaluated and kept."""
+    return _versus(base, alt, current, settings)
+
+
+def versus_many(base: ScenarioBase, alternatives: Sequence[Alternative],
+                current: Alternative, settings, *, curves: bool = False,
+                chunk: int = 8) -> None:
+    """Fill the base's caches for every structure of ``alternatives``: its figures
+    (:func:`~opwb.scenarios.evaluation.figures_of`), its paired comparison with the cover in
+    force (:func:`versus`) and, with ``curves``, its exceedance curve
+    (:func:`~opwb.scenarios.evaluation.exceedance_of`). Structures are evaluated ``chunk``
+    at a time (alike limits together, so they share their payments; each chunk's annual
+    arrays are dropped before the next). The figures are those a screen computes one at a
+    time when it shows a structure; opwb.decision fills them for the case's grid and quotes
+    when it builds the predictive bases, so an appetite change or the explorer's first
+    quote on a page evaluates nothing."""
+    from opwb.scenarios.evaluation import (CURVES_CACHE, FIGURES_CACHE, evaluate_many,
+                                           keep_curves, terms_key)
+    cache = base._cache.setdefault((VERSUS_CACHE, settings, current), {})
+    known = base._cache.setdefault((FIGURES_CACHE, settings), {})
+    drawn = base._cache.setdefault((CURVES_CACHE, settings), {})
+
+    def missing(a: Alternative) -> bool:
+        return (_versus_key(a) not in cache or terms_key(a) not in known
+                or (curves and (terms_key(a) not in drawn or "gross" not in drawn)))
+    todo = sorted({_versus_key(a): a for a in [current, *alternatives] if missing(a)}.values(),
+                  key=lambda a: (a.limit, a.deductible))
+    if not todo:
+        return
+    b = evaluate_cached(base, current, settings)
+    for i in range(0, len(todo), chunk):
+        part = todo[i:i + chunk]
+        results = evaluate_many(base, part, settings)
+        for alt, res in zip(part, results):
+            cache[_versus_key(alt)] = difference(base, res, b, settings, keys=VERSUS_KEYS)
+            known.setdefault(terms_key(alt), dict(res.metrics))
+        if curves:
+            keep_curves(base, results, settings)
 
 
 def management_answer(bases: Mapping[bool, ScenarioBase], quotes: Sequence[Alternative], *,

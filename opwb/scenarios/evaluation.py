@@ -16,15 +16,18 @@ from opwb.scenarios.base import ScenarioBase, ScenarioSettings
 from opwb.scenarios.figures import context
 
 __all__ = [
-    "ScenarioResult", "evaluate", "evaluate_cached", "evaluate_many", "figures_of", "difference",
+    "ScenarioFigures", "ScenarioResult", "evaluate", "evaluate_cached", "evaluate_many",
+    "figures_of", "figures_result", "exceedance_curve", "exceedance_of", "difference",
     "DIFFERENCE_KEYS",
     "METRIC_LABELS", "compare", "format_comparison",
 ]
 
 
 @dataclass(frozen=True)
-class ScenarioResult:
-    """Figures for one alternative on one base (amounts in KRW, probabilities in [0, 1]).
+class ScenarioFigures:
+    """The figures of one alternative on one base without its annual arrays (amounts in KRW,
+    probabilities in [0, 1]): what a screen shows of it, read from the base's cache of
+    figures (:func:`figures_of`) or taken from a :class:`ScenarioResult`.
 
     ``metrics`` holds every figure and, under ``<name>_se``, its Monte Carlo standard error
     (see :mod:`opwb.scenarios.figures`). A figure that does not exist (the ES of an
@@ -34,6 +37,25 @@ class ScenarioResult:
     alternative: Alternative
     include_cd: bool
     metrics: dict[str, float]
+
+    def __getitem__(self, key: str) -> float:
+        return self.metrics[key]
+
+    def estimate(self, key: str) -> tuple[float, float]:
+        """(value, standard error) of a figure."""
+        return self.metrics[key], self.metrics[f"{key}_se"]
+
+
+@dataclass(frozen=True)
+class ScenarioResult(ScenarioFigures):
+    """Figures for one alternative on one base (amounts in KRW, probabilities in [0, 1])
+    with the simulated years' annual amounts they come from (``annual_*``, KRW per year).
+
+    ``metrics`` holds every figure and, under ``<name>_se``, its Monte Carlo standard error
+    (see :mod:`opwb.scenarios.figures`). A figure that does not exist (the ES of an
+    infinite-mean model without a cap) is NaN.
+    """
+
     annual_gross: np.ndarray = field(repr=False)
     annual_net: np.ndarray = field(repr=False)
     annual_gross_if: np.ndarray = field(repr=False)
@@ -42,13 +64,6 @@ class ScenarioResult:
     _arrays: dict = field(default_factory=dict, repr=False, compare=False)
     #: which loss data: with or without the case's reference incidents (``ScenarioBase.data_label``)
     data_label: str = ""
-
-    def __getitem__(self, key: str) -> float:
-        return self.metrics[key]
-
-    def estimate(self, key: str) -> tuple[float, float]:
-        """(value, standard error) of a figure."""
-        return self.metrics[key], self.metrics[f"{key}_se"]
 
 
 def evaluate(base: ScenarioBase, alternative: Alternative,
@@ -103,6 +118,64 @@ def figures_of(base: ScenarioBase, alternative: Alternative,
         cache[key] = dict(evaluate_cached(base, check_alternative(alternative),
                                           settings).metrics)
     return cache[key]
+
+
+#: The key (with the settings) of a base's cache of exceedance curves (:func:`exceedance_of`):
+#: ``{terms: (return periods, annual net loss)}``, ``{"gross": ...}`` before insurance.
+CURVES_CACHE = "exceedance by terms"
+
+#: Points of an exceedance curve: log-spaced return periods, the picture, not every year.
+CURVE_POINTS = 1500
+
+
+def exceedance_curve(x: np.ndarray, points: int = CURVE_POINTS
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """The upper half of a sample of annual losses as an exceedance curve: return periods
+    ``(n + 1)/(n + 1 − rank)`` (years, Weibull plotting positions) from 2 years to the
+    longest, and the sorted losses at them (KRW), thinned to at most about ``points``
+    log-spaced return periods."""
+    srt = np.sort(np.asarray(x, float))
+    n = len(srt)
+    rank = np.arange(1, n + 1)
+    period = (n + 1) / (n + 1 - rank)
+    keep = np.flatnonzero(period >= 2)
+    if len(keep) > points:
+        grid = np.unique(np.searchsorted(period[keep], np.geomspace(2, period[-1], points)))
+        keep = keep[np.minimum(grid, len(keep) - 1)]
+    return period[keep], srt[keep]
+
+
+def keep_curves(base: ScenarioBase, results: Iterable[ScenarioResult],
+                settings: ScenarioSettings) -> None:
+    """Put the exceedance curves (gross and net) of evaluated ``results`` into the base's
+    cache (:data:`CURVES_CACHE`)."""
+    cache = base._cache.setdefault((CURVES_CACHE, settings), {})
+    for res in results:
+        if "gross" not in cache:
+            cache["gross"] = exceedance_curve(res.annual_gross)
+        cache.setdefault(terms_key(res.alternative), exceedance_curve(res.annual_net))
+
+
+def exceedance_of(base: ScenarioBase, alternatives: Sequence[Alternative],
+                  settings: ScenarioSettings = ScenarioSettings()
+                  ) -> tuple[tuple[np.ndarray, np.ndarray], dict[str, tuple]]:
+    """The annual loss before insurance and net of each alternative as exceedance curves
+    (:func:`exceedance_curve`): ``(gross, {alternative's name: net})``. Read from the base's
+    cache (opwb.decision stores the quotes' and the cover in force's), else evaluated
+    (:func:`evaluate_many`, with their annual arrays) and kept."""
+    cache = base._cache.setdefault((CURVES_CACHE, settings), {})
+    todo = [a for a in alternatives if terms_key(a) not in cache]
+    if todo or "gross" not in cache:
+        keep_curves(base, evaluate_many(base, todo or list(alternatives)[:1], settings),
+                    settings)
+    return cache["gross"], {a.name: cache[terms_key(a)] for a in alternatives}
+
+
+def figures_result(base: ScenarioBase, alternative: Alternative,
+                   settings: ScenarioSettings = ScenarioSettings()) -> ScenarioFigures:
+    """:func:`figures_of` as a :class:`ScenarioFigures` of ``alternative`` on ``base``."""
+    return ScenarioFigures(alternative, base.include_cd,
+                           figures_of(base, alternative, settings))
 
 
 def evaluate_many(base: ScenarioBase, alternatives: Sequence[Alternative],

@@ -166,13 +166,13 @@ def test_a_failure_while_recomputing_is_a_message_and_greys_the_old_result(dash,
 def test_a_non_finite_figure_is_never_printed(dash, monkeypatch):
     import opwb.app.explorer as emod
 
-    real = emod.evaluate
+    real = emod.figures_result
 
     def infinite(base, alt, settings):
         res = real(base, alt, settings)
         return replace(res, metrics={**res.metrics, "net_benefit": -math.inf})
 
-    monkeypatch.setattr(emod, "evaluate", infinite)
+    monkeypatch.setattr(emod, "figures_result", infinite)
     before = dash.table.value
     dash.limit.value = 500.0
     assert _data(dash.status.value)["state"] == "error"
@@ -238,7 +238,7 @@ def test_a_recompute_greys_and_shows_the_work_indicator_before_the_work_starts(d
         return wrapped
 
     monkeypatch.setattr(dmod, "management_answer", spy(dmod.management_answer, "answer"))
-    monkeypatch.setattr(emod, "evaluate", spy(emod.evaluate, "explorer"))
+    monkeypatch.setattr(emod, "versus_many", spy(emod.versus_many, "explorer"))
     dash.valuation.value = "2007-06-30"        # settings: the answer and the explorer
     assert [s[0] for s in seen] == ["answer", "answer", "explorer"]
     for name, working, busy in seen:

@@ -74,3 +74,37 @@ def test_nothing_meets_the_appetite_in_korean_only(answers):
     assert not re.search(r"[A-Za-z]", text), text
     # the API's message keeps the English and the argument name for users of the API
     assert "max_retained_if_1in100" in none.recommendations[True]
+
+
+def test_the_grid_compared_at_once_equals_one_at_a_time(answers):
+    """``versus_many`` (what the store keeps for every structure of the grid, so that an
+    appetite change on a page compares nothing anew) gives each structure exactly the paired
+    comparison ``management_answer`` computes for it alone."""
+    import pandas as pd
+
+    from opwb.scenarios.answer import VERSUS_CACHE, _versus, _versus_key, versus_many
+    from opwb.scenarios.recommend import _alternative
+    bases, quotes, ans = answers
+    base = bases[True]
+    current = ans.current
+    table = ans.frontiers[True]
+    alts = [_alternative(r) for _, r in table.iloc[::9].iterrows()]   # six of the grid
+    key = (VERSUS_CACHE, SPEC.settings, current)
+    saved = base._cache.pop(key, None)
+    try:
+        versus_many(base, alts, current, SPEC.settings, chunk=4)
+        many = dict(base._cache[key])
+        # the six and the cover in force itself (a recommendation may be the cover in force)
+        assert set(many) == {_versus_key(a) for a in [*alts, current]}
+        base._cache.pop(key)
+        for alt in alts:
+            one = _versus(base, alt, current, SPEC.settings)
+            got = many[(alt.deductible, alt.limit, alt.premium, alt.aggregate_limit,
+                        alt.coinsurance, alt.insurer_rating)]
+            pd.testing.assert_frame_equal(got, one)
+            assert got.loc["net_benefit", "difference"] != 0 or \
+                alt.deductible == current.deductible and alt.limit == current.limit
+    finally:
+        base._cache.pop(key, None)
+        if saved is not None:
+            base._cache[key] = saved

@@ -11,6 +11,7 @@ from opwb.data.units import EOK, format_number
 from opwb.insurance.policy import layer_split
 from opwb.report.plots.style import _num, _styled
 from opwb.scenarios.alternatives import Alternative
+from opwb.scenarios.evaluation import exceedance_curve
 
 __all__ = ["FRONTIER_LEGEND", "LEGEND_FONTSIZE", "plot_layer_bands", "plot_exceedance",
            "plot_frontier", "scenario_png", "frontier_figure", "frontier_png"]
@@ -56,24 +57,25 @@ def _short(v: float) -> str:
     return f"{v:,.0f}" if abs(v - round(v)) < 0.05 else f"{v:,.1f}"
 
 
-def _exceedance(x: np.ndarray, max_period: float = np.inf) -> tuple[np.ndarray, np.ndarray]:
-    """Return periods (years) and annual losses for the upper half of a sample, up to
-    ``max_period`` years."""
-    srt = np.sort(np.asarray(x, float))
-    n = len(srt)
-    rank = np.arange(1, n + 1)
-    period = (n + 1) / (n + 1 - rank)
-    keep = np.flatnonzero((period >= 2) & (period <= max_period))
-    if len(keep) > 1500:  # thin to log-spaced return periods: the picture, not every point
-        grid = np.unique(np.searchsorted(period[keep], np.geomspace(2, period[-1], 1500)))
-        keep = keep[np.minimum(grid, len(keep) - 1)]
-    return period[keep], srt[keep]
+def _exceedance(x, max_period: float = np.inf) -> tuple[np.ndarray, np.ndarray]:
+    """Return periods (years) and annual losses up to ``max_period`` years: of an exceedance
+    curve ``(periods, losses)`` (:func:`opwb.scenarios.evaluation.exceedance_curve`, e.g.
+    the stored ones of :func:`~opwb.scenarios.evaluation.exceedance_of`) or of a sample of
+    annual losses."""
+    if isinstance(x, tuple):
+        period, loss = (np.asarray(v, float) for v in x)
+    else:
+        period, loss = exceedance_curve(x)
+    keep = period <= max_period
+    return period[keep], loss[keep]
 
 
-def plot_exceedance(gross: np.ndarray, nets: dict[str, np.ndarray], *, ax: Axes | None = None,
+def plot_exceedance(gross, nets: dict, *, ax: Axes | None = None,
                     title: str = "연간 손실 초과 곡선 (exceedance curve)",
                     alpha: float = 0.999) -> Axes:
-    """Annual loss against return period (log axes), gross and net of each alternative.
+    """Annual loss against return period (log axes), gross and net of each alternative:
+    ``gross`` and each of ``nets`` a sample of annual losses (KRW) or its exceedance curve
+    ``(return periods, losses)`` (:func:`opwb.scenarios.evaluation.exceedance_of`).
 
     Each curve has its own colour, dash pattern and width (they are told apart in print
     too); the capital's return period ``1/(1 − alpha)`` is a labelled vertical line."""
@@ -215,9 +217,8 @@ def _named_marker(x: float, y: float):
     return Circle((x, y), 0.44, fill=False, edgecolor="#1f3a93", lw=1.6, ls="--")
 
 
-def scenario_png(alternatives: Sequence[Alternative], loss: float, gross: np.ndarray,
-                 nets: dict[str, np.ndarray], *, highlight: int | None = None,
-                 alpha: float = 0.999, dpi: int = 90) -> bytes:
+def scenario_png(alternatives: Sequence[Alternative], loss: float, gross, nets: dict, *,
+                 highlight: int | None = None, alpha: float = 0.999, dpi: int = 90) -> bytes:
     """The layer bands and the exceedance curves side by side, as PNG bytes (for widgets;
     uses a bare Figure, so nothing is displayed or kept by pyplot)."""
     from matplotlib.figure import Figure
