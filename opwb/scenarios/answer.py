@@ -21,7 +21,7 @@ import pandas as pd
 from opwb.data.units import format_krw, format_krw_row, format_krw_with_se, with_particle
 from opwb.scenarios.alternatives import Alternative
 from opwb.scenarios.base import ScenarioBase, ScenarioSettings
-from opwb.scenarios.evaluation import difference, evaluate_cached, figures_of
+from opwb.scenarios.evaluation import difference, evaluate_cached, figures_of, terms_key
 from opwb.scenarios.figures import context
 from opwb.scenarios.frontier import frontier
 from opwb.scenarios.premium import QuotedPremium
@@ -182,16 +182,11 @@ VERSUS_KEYS = ("premium", "expected_recovery", "bond_regulatory_relief", "net_va
 VERSUS_CACHE = "versus current"
 
 
-def _versus_key(alt: Alternative) -> tuple:
-    return (alt.deductible, alt.limit, alt.premium, alt.aggregate_limit, alt.coinsurance,
-            alt.insurer_rating)
-
-
 def _versus(base: ScenarioBase, alt: Alternative, current: Alternative, settings
             ) -> pd.DataFrame:
     """``alt`` minus the cover in force, paired (cached on the base per structure)."""
     cache = base._cache.setdefault((VERSUS_CACHE, settings, current), {})
-    key = _versus_key(alt)
+    key = terms_key(alt)
     if key not in cache:
         a, b = evaluate_cached(base, alt, settings), evaluate_cached(base, current, settings)
         cache[key] = difference(base, a, b, settings,
@@ -219,16 +214,15 @@ def versus_many(base: ScenarioBase, alternatives: Sequence[Alternative],
     time when it shows a structure; opwb.decision fills them for the case's grid and quotes
     when it builds the predictive bases, so an appetite change or the explorer's first
     quote on a page evaluates nothing."""
-    from opwb.scenarios.evaluation import (CURVES_CACHE, FIGURES_CACHE, evaluate_many,
-                                           keep_curves, terms_key)
+    from opwb.scenarios.evaluation import CURVES_CACHE, FIGURES_CACHE, evaluate_many, keep_curves
     cache = base._cache.setdefault((VERSUS_CACHE, settings, current), {})
     known = base._cache.setdefault((FIGURES_CACHE, settings), {})
     drawn = base._cache.setdefault((CURVES_CACHE, settings), {})
 
     def missing(a: Alternative) -> bool:
-        return (_versus_key(a) not in cache or terms_key(a) not in known
+        return (terms_key(a) not in cache or terms_key(a) not in known
                 or (curves and (terms_key(a) not in drawn or "gross" not in drawn)))
-    todo = sorted({_versus_key(a): a for a in [current, *alternatives] if missing(a)}.values(),
+    todo = sorted({terms_key(a): a for a in [current, *alternatives] if missing(a)}.values(),
                   key=lambda a: (a.limit, a.deductible))
     if not todo:
         return
@@ -237,7 +231,7 @@ def versus_many(base: ScenarioBase, alternatives: Sequence[Alternative],
         part = todo[i:i + chunk]
         results = evaluate_many(base, part, settings)
         for alt, res in zip(part, results):
-            cache[_versus_key(alt)] = difference(base, res, b, settings, keys=VERSUS_KEYS)
+            cache[terms_key(alt)] = difference(base, res, b, settings, keys=VERSUS_KEYS)
             known.setdefault(terms_key(alt), dict(res.metrics))
         if curves:
             keep_curves(base, results, settings)

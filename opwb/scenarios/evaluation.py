@@ -153,7 +153,9 @@ def keep_curves(base: ScenarioBase, results: Iterable[ScenarioResult],
     for res in results:
         if "gross" not in cache:
             cache["gross"] = exceedance_curve(res.annual_gross)
-        cache.setdefault(terms_key(res.alternative), exceedance_curve(res.annual_net))
+        key = terms_key(res.alternative)
+        if key not in cache:                  # sorting a million years once is enough
+            cache[key] = exceedance_curve(res.annual_net)
 
 
 def exceedance_of(base: ScenarioBase, alternatives: Sequence[Alternative],

@@ -82,7 +82,8 @@ def test_the_grid_compared_at_once_equals_one_at_a_time(answers):
     comparison ``management_answer`` computes for it alone."""
     import pandas as pd
 
-    from opwb.scenarios.answer import VERSUS_CACHE, _versus, _versus_key, versus_many
+    from opwb.scenarios.answer import VERSUS_CACHE, _versus, versus_many
+    from opwb.scenarios.evaluation import terms_key
     from opwb.scenarios.recommend import _alternative
     bases, quotes, ans = answers
     base = bases[True]
@@ -95,12 +96,11 @@ def test_the_grid_compared_at_once_equals_one_at_a_time(answers):
         versus_many(base, alts, current, SPEC.settings, chunk=4)
         many = dict(base._cache[key])
         # the six and the cover in force itself (a recommendation may be the cover in force)
-        assert set(many) == {_versus_key(a) for a in [*alts, current]}
+        assert set(many) == {terms_key(a) for a in [*alts, current]}
         base._cache.pop(key)
         for alt in alts:
             one = _versus(base, alt, current, SPEC.settings)
-            got = many[(alt.deductible, alt.limit, alt.premium, alt.aggregate_limit,
-                        alt.coinsurance, alt.insurer_rating)]
+            got = many[terms_key(alt)]
             pd.testing.assert_frame_equal(got, one)
             assert got.loc["net_benefit", "difference"] != 0 or \
                 alt.deductible == current.deductible and alt.limit == current.limit
