@@ -39,7 +39,7 @@ import ipywidgets as W
 from opwb.app import controls
 from opwb.app.explorer import Explorer
 from opwb.app.inputs import Ranges, parse_ceiling, parse_date
-from opwb.app.render import (CSS, FIGURE_DPI, PAIRED, TABLE_ROWS, compare_table_html,
+from opwb.app.render import (CSS, FIGURE_DPI, TABLE_ROWS, compare_table_html,
                              robust_section_html)
 from opwb.app.signals import ANSWER as _ANSWER
 from opwb.app.signals import EXPLORER as _EXPLORER

@@ -16,10 +16,10 @@ from collections.abc import Mapping, Sequence
 
 from opwb.app.inputs import parse_ceiling, parse_date
 from opwb.data.units import format_krw, format_krw_row, format_krw_with_se, format_number
-from opwb.scenarios.answer import VERSUS_KEYS, structure_ko
+from opwb.scenarios.answer import structure_ko
 from opwb.scenarios.evaluation import METRIC_LABELS, ScenarioFigures
 
-__all__ = ["CSS", "FIGURE_DPI", "PAIRED", "TABLE_ROWS", "compare_table_html", "note_html",
+__all__ = ["CSS", "FIGURE_DPI", "TABLE_ROWS", "compare_table_html", "note_html",
            "error_line_html",
            "metrics_table_html", "parse_ceiling", "parse_date", "percent", "robust_section_html",
            "status_html", "working_html"]
@@ -34,7 +34,6 @@ TABLE_ROWS = ("premium", "expected_recovery", "p_claim", "p_exhaust", "retained_
               "retained_if_1in1000", "net_var", "net_es", "bond_regulatory_relief",
               "regulatory_net_capital", "capital_saving", "net_benefit")
 _PERCENT = {"loss_ratio", "p_claim", "p_exhaust"}
-PAIRED = VERSUS_KEYS   # the paired rows: the sentence's comparison with the cover in force
 
 # The heat map (.opwb-heatmap-box) is shown at least 441 CSS px wide (a 1024-px page) and at
 # least 40% of the window's width on a wider one (768 px at 1920), at most 980 px: the widths

@@ -40,7 +40,9 @@ from collections.abc import Callable, Mapping, Sequence
 
 import pandas as pd
 
+from opwb.scenarios.base import Z95
 from opwb.scenarios.bond import DELAY_PROBABILITY, PaymentAssumptions
+from opwb.scenarios.frontier import critical_value
 
 __all__ = ["CAP_MULTIPLES", "DELAY_PROBABILITIES", "DEFAULT_SCALES", "THRESHOLD_MULTIPLES",
            "TURNING", "LABELS", "turning_data", "threshold_data", "turning_rows",
@@ -382,7 +384,7 @@ def _change(point: dict, got, rec, z: float | None = None) -> tuple[str, bool]:
     d, se, paired = diff
     if z is None:
         frame = point.get("frontier")
-        z = float(frame.attrs.get("critical_value", 1.96)) if frame is not None else 1.96
+        z = critical_value(frame) if frame is not None else Z95
     significant = abs(d) > z * se
     if significant:
         verdict = "모의실험 오차보다 큼"

@@ -27,11 +27,11 @@ import numpy as np
 import pandas as pd
 
 from opwb.scenarios.alternatives import Alternative, check_alternative
-from opwb.scenarios.base import ScenarioBase, ScenarioSettings
+from opwb.scenarios.base import Z95, ScenarioBase, ScenarioSettings
 from opwb.scenarios.figures import context
 from opwb.scenarios.premium import TechnicalPremium, as_premium_model, premium_model_name
 
-__all__ = ["frontier", "structure_name", "FRONTIER_KEYS", "template_of"]
+__all__ = ["frontier", "structure_name", "FRONTIER_KEYS", "template_of", "critical_value"]
 
 FRONTIER_KEYS = ("premium", "expected_recovery", "expected_recognised_recovery", "loss_ratio",
                  "p_claim", "p_exhaust", "retained_if_1in10", "retained_if_1in100",
@@ -158,3 +158,10 @@ def frontier(base: ScenarioBase, *, deductibles: Sequence[float], limits: Sequen
                      critical_value=base.critical_value,
                      n_years=base.n_years, seed=base.seed)
     return out
+
+
+def critical_value(table: pd.DataFrame) -> float:
+    """The 95% critical value of the base a frontier ``table`` was computed on (its
+    ``attrs["critical_value"]``, :attr:`~opwb.scenarios.base.ScenarioBase.critical_value`);
+    the normal 1.96 for a table that does not say."""
+    return float(table.attrs.get("critical_value", Z95))

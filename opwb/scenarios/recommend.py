@@ -34,6 +34,7 @@ import pandas as pd
 from opwb.data.units import format_krw, format_krw_with_se, with_particle
 from opwb.scenarios.alternatives import Alternative
 from opwb.scenarios.base import ScenarioBase, ScenarioSettings
+from opwb.scenarios.frontier import critical_value
 
 __all__ = ["Recommendation", "recommend", "APPETITE_LABELS"]
 
@@ -212,8 +213,7 @@ def recommend(table: pd.DataFrame, *, max_premium: float | None = None,
         raise ValueError(f"recommend needs a non-empty frontier table with columns "
                          f"{sorted(need)}; got {list(table.columns)}")
     if z is None:
-        z = base.critical_value if base is not None else \
-            float(table.attrs.get("critical_value", 1.96))
+        z = base.critical_value if base is not None else critical_value(table)
     appetite = _appetite(table, max_premium, max_retained_if_1in100, max_net_capital,
                          ceilings)
     ok = np.ones(len(table), dtype=bool)
