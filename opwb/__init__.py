@@ -65,6 +65,7 @@ _LAZY = {
     "DEFAULT_SPEC": "scenarios.spec", "management_answer": "scenarios.answer", "QuotedPremium": "scenarios.premium",
     "TechnicalPremium": "scenarios.premium",
     "parameter_uncertainty": "scenarios.uncertainty",
+    "four_elements": "scenarios.elements",
     # decision
     "predictive_answer": "decision.robust", "predictive_bases": "decision.robust",
     "PredictiveSettings": "decision.predictive",

@@ -359,7 +359,7 @@ def bundled_case_without(keys: tuple[str, ...], folder: Path) -> Path:
 
     case = bundled_case()
     folder.mkdir(parents=True, exist_ok=True)
-    for key in ("losses", "programme", "quotes", "external", "models"):
+    for key in ("losses", "programme", "quotes", "external", "scenarios", "beicf", "models"):
         for p in case.paths(key) if key == "models" else [case.path(key)]:
             if p is not None:
                 shutil.copy2(p, folder / p.name)

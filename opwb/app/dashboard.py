@@ -47,6 +47,7 @@ from opwb.app.signals import Signals
 from opwb.app.uncertainty_panel import (DEFAULT_WORLDS, DEFAULT_YEARS, UncertaintyPanel,
                                         expected_seconds)
 from opwb.decision.robust import break_even, eligible_mask
+from opwb.report.element_tables import model_elements_ko
 from opwb.report.plots.scenario import frontier_png
 from opwb.scenarios.alternatives import Alternative
 from opwb.scenarios.answer import ManagementAnswer, management_answer, versus
@@ -174,7 +175,11 @@ class ScenarioDashboard(Explorer, Signals):
         self.head.value = (
             f"{CSS}<div class='opwb-head'><h2>{html.escape(spec.bank + ' · ' if spec.bank else '')}"
             f"금융기관종합보험(BBB) 보상한도·공제금액 권고</h2>"
-            f"<div class='opwb-note'>{html.escape(spec.describe_ko())}</div></div>")
+            f"<div class='opwb-note'>{html.escape(spec.describe_ko())}</div>"
+            + (f"<div class='opwb-note opwb-elements'>"
+               f"{html.escape(model_elements_ko(self.case, severity_cap=spec.severity_cap))}"
+               "</div>" if self.case is not None else "")
+            + "</div>")
 
     # -- the answer -------------------------------------------------------------------------
     def appetite(self) -> Appetite:

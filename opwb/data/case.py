@@ -5,19 +5,22 @@ Every notebook, the app, the deck and the Excel export start from a :class:`Case
 constant any computing layer knows. A case file names, relative to itself, the loss file
 (with its sheet, header row, column mapping and the bank's category names → Basel codes), the
 insurance programme, the quotes of the bond, optional external losses (with the bank's size
-they are scaled to and the scaling exponent) and saved model sets, and the bank's settings: name, collection threshold,
+they are scaled to and the scaling exponent), scenario estimates, a BEICF scorecard and saved
+model sets, and the bank's settings: name, collection threshold,
 plausible maximum of a single loss, observation window, the bond's policy id, reference
 incidents, severity cap, valuation date, run length, seed, cost of capital, risk appetite and
 the frontier grid, and where its runs are recorded (``runs``: the run store of
 :mod:`opwb.data.runstore`, by default ``runs.sqlite`` beside the case file). Every setting
 has the bundled bank's value as its default, except those that belong to the bundled files
-or bank — the data's footnote and ``bank_size`` — which another bank states for itself (no
+or bank — the data's footnote, ``bank_size`` and ``external_threshold`` (the level above
+which the bundled external file is complete) — which another bank states for itself (no
 silent default for another bank's size); which settings a file states is kept
 (:attr:`Case.stated`), so that a screen can say when a figure rests on opwb's default.
-External losses enter a severity fit only through
-:func:`opwb.fitting.external.fit_severity_mixed` with its threshold H and weight w given
-there: the fitted model sets of the scenario bases use internal data alone, so a case has no
-setting that would claim otherwise.
+The scenario bases' fitted model sets use internal data alone. The four-element model
+(:func:`opwb.scenarios.elements.four_elements`) adds the case's external losses above
+``external_threshold`` with weight ``external_weight`` (:func:`opwb.fitting.external.
+fit_severity_mixed`), its scenario estimates (``scenarios``, combined with uncertainty
+``scenario_sd``) and its BEICF scorecard (``beicf``, clipped to ``beicf_bounds``).
 
 ``models`` names saved model-set files, or one model set frozen in a recorded run:
 ``models = "run:2007Q1"`` (:attr:`Case.frozen_models`), which the scenario bases then use
@@ -55,6 +58,7 @@ from typing import Any
 import pandas as pd
 
 from opwb.data.errors import DataError, Problem
+from opwb.data.beicf import BEICF_BOUNDS, check_bounds
 from opwb.data.external import SHIH_EXPONENT, SIZE_BASES
 from opwb.data.runrows import RUN_PREFIX  # "run:LABEL": a model set frozen in a recorded run
 from opwb.data.schema import PLAUSIBLE_MAX_LOSS
@@ -179,6 +183,18 @@ def _exponent(v: Any) -> float:
                          f"1: proportional to size; Shih et al. 2000: about {SHIH_EXPONENT}), "
                          f"got {v!r}")
     return float(v)
+
+
+def _positive_real(v: Any) -> float:
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v < math.inf:
+        raise ValueError(f"expected a positive number, got {v!r}")
+    return float(v)
+
+
+def _bounds(v: Any) -> tuple[float, float]:
+    if not isinstance(v, (list, tuple)) or len(v) != 2:
+        raise ValueError(f"expected [lower, upper], e.g. [0.75, 1.5], got {v!r}")
+    return check_bounds(v[0], v[1])
 
 
 def _size_basis(v: Any) -> str:
@@ -342,6 +358,22 @@ class Case:
     external_exponent: float = _setting(
         SHIH_EXPONENT, _exponent, "the power of the size ratio in L × (bank_size / size)^e "
         "(Shih, Samad-Khan & Medapa 2000: about 0.23)")
+    external_threshold: float | None = _setting(
+        None, _opt_amount, "H: the level (KRW) at and above which the scaled external losses "
+        "are taken as complete and enter a cell's severity in the four-element model; a case "
+        "whose model uses external losses states it")
+    external_weight: float = _setting(
+        1.0, _fraction, "w: the weight of one scaled external loss beside one internal loss "
+        "in the four-element severity fit (0: not used; 1: pooled, Frachot & Roncalli 2002)")
+    scenarios: str | None = _setting(None, _opt_text, "scenario-analysis estimates "
+                                     "(optional; opwb.data.scenarios)", path=True)
+    scenario_sd: float = _setting(
+        0.5, _positive_real, "s: each scenario estimate's standard deviation on the log scale "
+        "of its exceedance rate (0.5: uncertain by a factor of about 1.65)")
+    beicf: str | None = _setting(None, _opt_text, "the BEICF scorecard (optional; "
+                                 "opwb.data.beicf)", path=True)
+    beicf_bounds: tuple[float, float] = _setting(
+        BEICF_BOUNDS, _bounds, "[lower, upper]: the band the BEICF multipliers are clipped to")
     models: tuple[str, ...] = _setting(
         (), _model_sources, "saved model sets (optional), used where their data fingerprint "
         "matches the losses; or \"run:LABEL\": the model set frozen in a recorded run, used "
@@ -533,6 +565,26 @@ class Case:
             return None
         from opwb.data.external import load_external_losses
         return load_external_losses(self.path("external"))
+
+    def load_scenarios(self):
+        """The case's scenario estimates (:func:`opwb.data.scenarios.load_scenarios`, with the
+        case's category mappings), or None when it names none."""
+        if self.scenarios is None:
+            return None
+        from opwb.data.scenarios import load_scenarios
+        return load_scenarios(self.path("scenarios"), **self._category_maps())
+
+    def load_scorecard(self):
+        """The case's BEICF scorecard (:func:`opwb.data.beicf.load_scorecard`, with the case's
+        category mappings), or None when it names none."""
+        if self.beicf is None:
+            return None
+        from opwb.data.beicf import load_scorecard
+        return load_scorecard(self.path("beicf"), **self._category_maps())
+
+    def _category_maps(self) -> dict[str, dict[str, str]]:
+        return {k: self.mapping(k) for k in ("event_types", "business_lines")
+                if getattr(self, k)}
 
     def scaled_external(self, *, unsized: str = "drop") -> pd.DataFrame | None:
         """The external losses scaled to the bank (:func:`opwb.data.external.scale_external`

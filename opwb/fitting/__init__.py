@@ -10,7 +10,9 @@ source's own threshold (``external``; Frachot & Roncalli 2002), the Bayesian com
 internal data, external data and expert opinion — scenario
 estimates included — with the weight of each source (``combination``, its frequency and severity halves in
 ``combination_frequency`` and ``combination_severity``; Lambrigger, Shevchenko & Wüthrich
-2007). It may
+2007), and a cell's model from the four AMA data elements — internal and external losses,
+scenario estimates (posterior mode of LSW's normal expert model, the worst plausible loss as
+the cap) and BEICF multipliers (``elements``). It may
 import only :mod:`opwb.data`.
 """
 from opwb._lazy import attach
@@ -50,6 +52,10 @@ _EXPORTS = {
         "NormalPrior", "ExpertMu", "SeverityPosterior", "combine_severity", "scenario_rate",
         "scenario_mu", "exceedance_rate", "expert_opinions", "CombinedCell"
     ], "combination"),
+    **dict.fromkeys([
+        "ELEMENTS", "ELEMENT_NAMES_KO", "ElementSettings", "ScenarioCombination", "ElementCell",
+        "scenario_fit", "element_cells", "element_variants", "element_steps", "source_table"
+    ], "elements"),
     **dict.fromkeys([
         "MixedSeverityFit", "fit_severity_mixed", "mixed_loglik", "external_sample"
     ], "external"),

@@ -7,7 +7,8 @@ cell models, one stored simulation and its settings, with or without the CD inci
 bootstrap: ``uncertainty`` puts the worlds together into intervals; ``worlds`` holds one
 world — the redraw rule ``refit_world`` by which every world's cells are refitted, no world
 dropped, also used by the predictive model of :mod:`opwb.decision`, and running the worlds
-in this process or on a Dask cluster). It may
+in this process or on a Dask cluster), and capital from the four AMA data elements with each
+left out (``elements``). It may
 import every computing layer below it: :mod:`opwb.data`, :mod:`opwb.fitting`,
 :mod:`opwb.engine`, :mod:`opwb.insurance` and :mod:`opwb.capital`.
 """
@@ -44,6 +45,8 @@ _EXPORTS = {
     **dict.fromkeys(["Recommendation", "recommend", "APPETITE_LABELS"], "recommend"),
     **dict.fromkeys(["RunLength", "enough_years"], "runlength"),
     **dict.fromkeys(["cap_sensitivity"], "sensitivity"),
+    **dict.fromkeys(["four_elements", "ElementsResult", "case_elements", "element_settings",
+                     "INTERNAL_ONLY"], "elements"),
     **dict.fromkeys([
         "parameter_uncertainty", "UncertaintyResult", "UNCERTAINTY_FIGURES", "NO_ALTERNATIVE"
     ], "uncertainty"),

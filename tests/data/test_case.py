@@ -94,10 +94,12 @@ def test_bundled_case_is_the_defaults():
     so a bank's case file need only hold what differs. Not ``data_note`` either: it is the
     footnote of the bundled *files* (it cites the CD incident's 650억원), so another bank that
     names no note must get none rather than the bundled one (see the next test). Nor the
-    bank's size: another bank must state its own (tests/data/test_case_external.py)."""
+    bank's size: another bank must state its own (tests/data/test_case_external.py). Nor H,
+    the level above which the bundled external file is taken as complete: a statement about
+    that file, which another bank's external data need not share."""
     case = bundled_case()
     about_files = {k for k, f in CASE_KEYS.items() if f.metadata["path"]} | {
-        "data_note", "bank_size"}
+        "data_note", "bank_size", "external_threshold"}
     differ = {k: (getattr(case, k), _default(f)) for k, f in CASE_KEYS.items()
               if k not in about_files and getattr(case, k) != _default(f)}
     assert not differ, f"bundled value != dataclass default: {differ}"
@@ -223,7 +225,9 @@ def test_missing_required_file_key_is_named(tmp_path, key):
     ("quotes", 'quotes = "nowhere.xlsx"'),
     ("external", 'external = "nowhere.csv"'),
     ("models", 'models = ["nowhere.json"]'),
-], ids=["losses", "programme", "quotes", "external", "models"])
+    ("scenarios", 'scenarios = "nowhere.csv"'),
+    ("beicf", 'beicf = "nowhere.csv"'),
+], ids=["losses", "programme", "quotes", "external", "models", "scenarios", "beicf"])
 def test_path_to_missing_file_is_named(tmp_path, key, line):
     text = "".join((line if ln.startswith(key) else ln) + "\n" for ln in MINIMAL.splitlines())
     if key not in REQUIRED_FILES:

@@ -1,7 +1,7 @@
 """A case's external-loss settings (opwb/data/case.py): the bank's size and the scaling
-exponent, each strict and named by its key; no default for another bank's size. No threshold
-or weight of external losses in a fit: the scenario bases' model sets do not use them, so a
-case cannot state them (an unknown key is refused)."""
+exponent, the level H and weight w of external losses in the four-element model, and the
+scenario and BEICF settings, each strict and named by its key; no default for another bank's
+size or H."""
 from __future__ import annotations
 
 import math
@@ -56,8 +56,13 @@ def test_another_bank_gets_no_size(tmp_path):
     ("external_exponent = -0.2", "external_exponent"),
     ('external_exponent = "0.23"', "external_exponent"),
     ("external_exponent = true", "external_exponent"),
-    ('external_threshold = "1000억"', "external_threshold"),     # not a setting (yet)
-    ("external_weight = 0.5", "external_weight"),
+    ('external_threshold = "천억"', "external_threshold"),
+    ("external_threshold = -1", "external_threshold"),
+    ("external_weight = 1.5", "external_weight"),
+    ('external_weight = "0.5"', "external_weight"),
+    ("scenario_sd = 0", "scenario_sd"), ("scenario_sd = true", "scenario_sd"),
+    ("beicf_bounds = [1.2, 1.5]", "beicf_bounds"), ("beicf_bounds = [0.75]", "beicf_bounds"),
+    ("beicf_bounds = [0.75, 0.9]", "beicf_bounds"),
 ])
 def test_bad_values_are_named_by_key(tmp_path, text, key):
     path = write_case(tmp_path, MINIMAL + text + "\n")
@@ -66,13 +71,22 @@ def test_bad_values_are_named_by_key(tmp_path, text, key):
 
 def test_none_and_accepted_forms(tmp_path):
     case = load_case(write_case(tmp_path, MINIMAL + 'bank_size = "1,500억원"\n'
-                                'external_exponent = 1\nbank_size_basis = "total_assets"\n'))
+                                'external_exponent = 1\nbank_size_basis = "total_assets"\n'
+                                'external_threshold = "100억"\nexternal_weight = 0.5\n'
+                                'scenario_sd = 1\nbeicf_bounds = [0.5, 2]\n'))
     assert case.bank_size == 1.5e11 and case.external_exponent == 1.0
     assert case.bank_size_basis == "total_assets"
+    assert (case.external_threshold, case.external_weight) == (1e10, 0.5)
+    assert case.scenario_sd == 1.0 and case.beicf_bounds == (0.5, 2.0)
+    bare = load_case(write_case(tmp_path / "b", MINIMAL))
+    assert bare.external_threshold is None and bare.scenarios is None and bare.beicf is None
+    assert bare.load_scenarios() is None and bare.load_scorecard() is None
 
 
 def test_the_settings_are_in_the_fingerprint():
     case = bundled_case()
-    for key, value in (("bank_size", 8e12), ("external_exponent", 0.3)):
+    for key, value in (("bank_size", 8e12), ("external_exponent", 0.3),
+                       ("external_threshold", 1e10), ("external_weight", 0.5),
+                       ("scenario_sd", 1.0), ("beicf_bounds", (0.5, 2.0))):
         assert CASE_KEYS[key].metadata["fingerprint"]
         assert case.replace(**{key: value}).fingerprint() != case.fingerprint(), key

@@ -39,7 +39,7 @@ def frozen_case(tmp_path) -> Path:
     folder = tmp_path / "bank"
     folder.mkdir()
     for name in ("losses.csv", "insurance_programme.csv", "bbb_alternatives.csv",
-                 "external_losses.csv"):
+                 "external_losses.csv", "scenarios.csv", "beicf.csv"):
         shutil.copy(data_path(name), folder / name)
     text = data_path("case.toml").read_text(encoding="utf-8")
     lines = []

@@ -1,0 +1,168 @@
+"""The four AMA data elements for people (issue 23): which elements a model uses, each cell's
+sources and their weights, and capital with all of them, with each left out or added alone
+(:func:`opwb.scenarios.elements.four_elements`). Korean headers, amounts in 억원, every Monte
+Carlo figure as "value ± standard error" rounded to that error; nothing here computes a
+figure.
+"""
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from opwb.data.taxonomy import EVENT_TYPE_CODES, label
+from opwb.data.units import format_krw, format_krw_with_se, format_number, severity_cap_text
+from opwb.fitting.elements import ELEMENT_NAMES_KO, ELEMENTS, THIN_CELL
+
+__all__ = ["VARIANT_KO", "variant_ko", "elements_text_ko", "elements_capital_ko",
+           "elements_cells_ko", "elements_sources_ko", "elements_sentence_ko",
+           "model_elements_ko"]
+
+VARIANT_KO = {"all": "사례의 모든 요소", "internal only": "내부 손실만 (시나리오 기준의 모형)",
+              **{f"without {e}": f"{ELEMENT_NAMES_KO[e]} 제외" for e in ELEMENTS},
+              **{f"with {e}": f"내부 손실 + {ELEMENT_NAMES_KO[e]}" for e in ELEMENTS}}
+"""Korean names of the variants of :func:`opwb.scenarios.elements.four_elements`."""
+
+
+def variant_ko(name: str) -> str:
+    return VARIANT_KO.get(name, name)
+
+
+def elements_text_ko(elements) -> str:
+    """"내부 손실 · 외부 손실 · ..." in Basel's order."""
+    return " · ".join(ELEMENT_NAMES_KO[e] for e in ELEMENTS if e in set(elements))
+
+
+def _cell_name(cell: str) -> str:
+    return label(cell) if cell in EVENT_TYPE_CODES else cell
+
+
+def elements_capital_ko(result) -> pd.DataFrame:
+    """One row per variant: the elements it uses, capital (Σ cell VaR at the result's level)
+    ± its standard error, and the change from the model with all the case's elements."""
+    t = result.capital
+    rows = {}
+    for name, r in t.iterrows():
+        rows[variant_ko(name)] = {
+            "사용한 요소": elements_text_ko(result.variants[name]),
+            f"자본 ({result.alpha:.1%} VaR 합, 보험 전)": format_krw_with_se(r["capital"],
+                                                                         r["capital_se"]),
+            "모든 요소 모형 대비": ("—" if name == "all" else
+                              _signed(r["change"], r["change_se"])),
+        }
+    return pd.DataFrame(rows).T.rename_axis("모형")
+
+
+def _signed(value: float, se: float) -> str:
+    text = format_krw_with_se(value, se)
+    return text if value < 0 or text.startswith(("−", "0")) else "+" + text
+
+
+def elements_cells_ko(result, figure: str = "var") -> pd.DataFrame:
+    """Per event type (rows) and variant (columns): the cell's VaR ± its standard error
+    (``figure="var"``) or its 99.9% single-loss quantile, capped (``"q999"``, exact given the
+    model)."""
+    t = result.capital
+    out = {}
+    for name, r in t.iterrows():
+        col = variant_ko(name)
+        for cell in result.cells[name]:
+            if figure == "var":
+                text = format_krw_with_se(r[f"var_{cell}"], r[f"var_se_{cell}"])
+            else:
+                text = format_krw(r[f"q999_{cell}"], unit="억", digits=0)
+            out.setdefault(_cell_name(cell), {})[col] = text
+    return pd.DataFrame(out).T.rename_axis("사건유형")
+
+
+def _share(v: float) -> str:
+    return f"{100 * v:.0f}%"
+
+
+def _factor(gap: float) -> str:
+    return "—" if not math.isfinite(gap) else f"×{format_number(math.exp(gap), 2)}"
+
+
+def elements_sources_ko(result) -> pd.DataFrame:
+    """Each cell of the all-elements model: its family, the losses and estimates behind it,
+    each source's weight in the tail, how far the model's rate of the scenarios' losses is
+    from the workshop's before and after the combination, the BEICF multipliers and the
+    cap with where it comes from."""
+    rows = {}
+    for _, r in result.sources.iterrows():
+        cap = r["severity_cap"]
+        source = {"scenarios": "시나리오의 최대 가능 손실", "case": "사례의 단일 상한",
+                  "none": "상한 없음"}[r["cap_source"]]
+        notes = []
+        if r["n_internal"] < THIN_CELL:
+            notes.append(f"내부 손실 {THIN_CELL}건 미만: 꼬리는 다른 요소에 기댐")
+        if "external" in result.uses and r["n_external"] == 0:
+            notes.append("기준 H 이상 외부 손실 없음")
+        if "scenarios" in result.uses and r["n_scenarios"] == 0:
+            notes.append("시나리오 추정 없음")
+        rows[_cell_name(r["cell"])] = {
+            "분포군": r["family"],
+            "내부 손실 (건)": int(r["n_internal"]),
+            "외부 손실 (H 이상, 건)": int(r["n_external"]),
+            "시나리오 추정 (건)": int(r["n_scenarios"]),
+            "꼬리의 가중치 내부 / 외부 / 시나리오": " / ".join(
+                _share(r[f"weight_{k}"]) for k in ("internal", "external", "scenarios")),
+            "시나리오 손실의 모형 빈도 ÷ 워크숍 (결합 전 → 후)":
+                f"{_factor(r['scenario_gap_before'])} → {_factor(r['scenario_gap_after'])}",
+            "BEICF 배수 빈도 / 심도": (f"{format_number(r['beicf_frequency'], 2)} / "
+                                   f"{format_number(r['beicf_severity'], 2)}"),
+            "단일손실 상한": ("없음" if cap is None or not math.isfinite(cap)
+                         else f"{format_krw(cap)} ({source})"),
+            "비고": "; ".join(notes) or "—",
+        }
+    return pd.DataFrame(rows).T.rename_axis("사건유형")
+
+
+def elements_sentence_ko(result) -> str:
+    """What the elements do to capital, in one paragraph: which the model uses, its capital,
+    that of internal data alone and the element whose removal moves capital most."""
+    t = result.capital
+    all_row = t.loc["all"]
+    head = (f"이 모형이 쓰는 요소: **{elements_text_ko(result.uses)}**. "
+            f"보험 전 자본({result.alpha:.1%} VaR의 사건유형별 합)은 "
+            f"{format_krw_with_se(all_row['capital'], all_row['capital_se'])}입니다.")
+    if "internal only" not in t.index:
+        return head + " 사례에 외부 손실·시나리오 분석·BEICF가 없어 내부 손실만으로 계산합니다."
+    io = t.loc["internal only"]
+    head += (f" 내부 손실만 쓴 모형(앱과 시나리오 기준의 모형)은 "
+             f"{format_krw_with_se(io['capital'], io['capital_se'])}입니다.")
+    left = t.drop(index=["all", "internal only"])
+    if not left.empty:
+        big = left["change"].abs().idxmax()
+        r = left.loc[big]
+        if abs(r["change"]) > 2 * r["change_se"]:
+            word = "늘어납니다" if r["change"] > 0 else "줄어듭니다"
+            head += (f" 자본을 가장 크게 움직이는 요소: {ELEMENT_NAMES_KO[big.split(' ', 1)[1]]} "
+                     f"(빼면 자본이 {format_krw_with_se(abs(r['change']), r['change_se'])} "
+                     f"{word}).")
+        else:
+            head += " 어느 요소를 빼도 자본의 변화가 모의실험 오차와 구별되지 않습니다."
+    thin = [_cell_name(c) for c, n in zip(result.sources["cell"], result.sources["n_internal"])
+            if n < THIN_CELL]
+    if thin:
+        head += f" 내부 손실이 {THIN_CELL}건 미만인 사건유형: {', '.join(thin)}."
+    return head
+
+
+def model_elements_ko(case, *, severity_cap: float | None = None) -> str:
+    """One line for a screen: which elements the figures on it use (internal data and the
+    case's single severity cap: the scenario bases' model) and which further elements the
+    case holds, shown with their capital in notebook 04."""
+    cap = case.severity_cap if severity_cap is None else severity_cap
+    more = [e for e, present in (("external", case.external is not None
+                                  and case.external_threshold is not None),
+                                 ("scenarios", case.scenarios is not None),
+                                 ("beicf", case.beicf is not None)) if present]
+    text = (f"이 화면의 모형: {ELEMENT_NAMES_KO['internal']} (단일손실 상한 "
+            f"{severity_cap_text(cap, stated=not case.is_default('severity_cap'))}).")
+    if more:
+        text += (f" 사례에 있는 다른 요소({elements_text_ko(more)})를 더한 모형의 자본은 "
+                 "노트북 04의 '네 가지 요소' 표에 있습니다.")
+    else:
+        text += " 사례에 외부 손실·시나리오 분석·BEICF가 없습니다."
+    return text
