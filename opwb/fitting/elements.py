@@ -30,7 +30,7 @@ its chosen family, fitted on internal losses above the collection threshold u:
    bounds: m_f scales the rate, m_s every loss (X' = m_s·X; for a shifted family the excess
    over u), so that the rate of losses ≥ u becomes λ_u·m_f·S(u/m_s)/S(u).
 
-Amounts KRW, rates per year, Δ in log KRW.
+Amounts KRW, rates per year.
 
 Examples
 --------
@@ -70,6 +70,7 @@ ELEMENT_NAMES_KO: dict[str, str] = {"internal": "내부 손실", "external": "�
                                     "beicf": "영업환경·내부통제 요인(BEICF)"}
 """Korean names of the elements, for screens."""
 
+
 @dataclass(frozen=True)
 class ElementSettings:
     """The case's settings of the elements (:class:`opwb.data.case.Case` holds them).
@@ -100,7 +101,7 @@ class ElementSettings:
         if not 0.0 <= self.external_weight <= 1.0:
             raise ValueError(f"external_weight must be in [0, 1], got {self.external_weight!r}")
         if not (math.isfinite(self.scenario_sd) and self.scenario_sd > 0):
-            raise ValueError(f"scenario_sd must be a positive number (log KRW), got "
+            raise ValueError(f"scenario_sd must be a positive number (log scale), got "
                              f"{self.scenario_sd!r}")
 
 
@@ -147,8 +148,8 @@ class ElementCell:
         Annual count of losses ≥ the threshold (the fitted family, its mean moved by the
         BEICF rule).
     severity : SeverityFit
-        The severity (KRW) with the external refit, the scenarios' scale and the BEICF
-        severity multiplier applied; its ``warnings`` say which.
+        The severity (KRW) with the external refit, the scenarios' posterior mode and the
+        BEICF severity multiplier applied; its ``warnings`` say which.
     severity_cap : float or None
         KRW: the worst plausible loss when the scenarios are used and bound the cell, else
         the case's cap.
@@ -156,7 +157,7 @@ class ElementCell:
         ``"scenarios"``, ``"case"`` or ``"none"``.
     weights : dict
         The severity's sources' shares: ``internal``, ``external``, ``scenarios`` (sum 1).
-    scale : ScenarioCombination or None
+    combination : ScenarioCombination or None
         The scenarios' combination (None when not used or the cell has no estimate).
     multipliers : dict
         BEICF ``{"frequency": m_f, "severity": m_s}`` (1 and 1 when not used).
@@ -173,7 +174,7 @@ class ElementCell:
     severity_cap: float | None
     cap_source: str
     weights: dict[str, float]
-    scale: ScenarioCombination | None = None
+    combination: ScenarioCombination | None = None
     multipliers: dict[str, float] = field(default_factory=lambda: {"frequency": 1.0,
                                                                    "severity": 1.0})
     n_internal: int = 0
@@ -454,20 +455,23 @@ def element_cells(models, losses: pd.DataFrame, *, uses: Iterable[str] = ELEMENT
                     notes.append(f"external losses not used: the mixed fit is "
                                  f"{mixed.fit.status}")
                     ext = np.empty(0)
-        scale = None
+        comb = None
         cap, cap_source = settings.severity_cap, "case" if settings.severity_cap else "none"
         n_scen = 0
         if "scenarios" in uses:
             estimates = scenarios.for_cell(cell, "exceedance", within=True)
             n_scen = len(estimates)
             if estimates:
-                scale = scenario_fit(sev, x, estimates, rate=freq.mean,
-                                     sd=settings.scenario_sd, external=ext,
-                                     external_threshold=settings.external_threshold,
-                                     external_weight=settings.external_weight)
-                sev = with_params(sev, scale.params, (
+                comb = scenario_fit(sev, x, estimates, rate=freq.mean,
+                                    sd=settings.scenario_sd, external=ext,
+                                    external_threshold=settings.external_threshold,
+                                    external_weight=settings.external_weight)
+                if not comb.converged:
+                    notes.append("the search for the posterior mode with the scenarios did "
+                                 "not converge: its result is the best point found")
+                sev = with_params(sev, comb.params, (
                     f"The posterior mode given {n_scen} scenario estimate(s) (their weight "
-                    f"{scale.scenario_weight:.2f}); the fit's likelihood figures are the "
+                    f"{comb.scenario_weight:.2f}); the fit's likelihood figures are the "
                     "data's."))
             else:
                 notes.append("no scenario estimate for this cell")
@@ -486,10 +490,10 @@ def element_cells(models, losses: pd.DataFrame, *, uses: Iterable[str] = ELEMENT
             sev = scaled_severity(sev, m_s, f"Every loss scaled by the BEICF multiplier "
                                             f"{m_s:.4g}.")
         freq = scaled_frequency(freq, rate_factor)
-        s_w = scale.scenario_weight if scale is not None else 0.0
+        s_w = comb.scenario_weight if comb is not None else 0.0
         weights = {"internal": (1 - s_w) * (1 - ext_share), "external": (1 - s_w) * ext_share,
                    "scenarios": s_w}
-        out[cell] = ElementCell(cell, uses, freq, sev, cap, cap_source, weights, scale, mult,
+        out[cell] = ElementCell(cell, uses, freq, sev, cap, cap_source, weights, comb, mult,
                                 int(x.size), int(ext.size), n_scen, tuple(notes))
     return out
 
@@ -527,10 +531,10 @@ def source_table(cells: Mapping[str, ElementCell]) -> pd.DataFrame:
                      "weight_internal": c.weights["internal"],
                      "weight_external": c.weights["external"],
                      "weight_scenarios": c.weights["scenarios"],
-                     "scenario_gap_before": (max(c.scale.log_ratio_before, key=abs)
-                                             if c.scale is not None else math.nan),
-                     "scenario_gap_after": (max(c.scale.log_ratio_after, key=abs)
-                                            if c.scale is not None else math.nan),
+                     "scenario_gap_before": (max(c.combination.log_ratio_before, key=abs)
+                                             if c.combination is not None else math.nan),
+                     "scenario_gap_after": (max(c.combination.log_ratio_after, key=abs)
+                                            if c.combination is not None else math.nan),
                      "beicf_frequency": c.multipliers["frequency"],
                      "beicf_severity": c.multipliers["severity"],
                      "severity_cap": c.severity_cap, "cap_source": c.cap_source,

@@ -16,7 +16,7 @@ from opwb.fitting.elements import ELEMENT_NAMES_KO, ELEMENTS, THIN_CELL
 
 __all__ = ["VARIANT_KO", "variant_ko", "elements_text_ko", "elements_capital_ko",
            "elements_cells_ko", "elements_sources_ko", "elements_sentence_ko",
-           "model_elements_ko"]
+           "model_elements_ko", "elements_answers_ko"]
 
 VARIANT_KO = {"all": "사례의 모든 요소", "internal only": "내부 손실만 (시나리오 기준의 모형)",
               **{f"without {e}": f"{ELEMENT_NAMES_KO[e]} 제외" for e in ELEMENTS},
@@ -142,6 +142,12 @@ def elements_sentence_ko(result) -> str:
                      f"{word}).")
         else:
             head += " 어느 요소를 빼도 자본의 변화가 모의실험 오차와 구별되지 않습니다."
+    capped = [(_cell_name(c), cap) for c, cap in zip(result.sources["cell"],
+                                                    result.sources["severity_cap"])
+              if cap is not None and math.isfinite(cap) and all_row[f"var_{c}"] >= cap]
+    for name, cap in capped:
+        head += (f" {name}의 VaR는 단일손실 상한 {format_krw(cap)}에 닿아 있습니다: 그 자본은 "
+                 "데이터가 아니라 상한(시나리오의 최대 가능 손실)이 정합니다.")
     thin = [_cell_name(c) for c, n in zip(result.sources["cell"], result.sources["n_internal"])
             if n < THIN_CELL]
     if thin:
@@ -166,3 +172,26 @@ def model_elements_ko(case, *, severity_cap: float | None = None) -> str:
     else:
         text += " 사례에 외부 손실·시나리오 분석·BEICF가 없습니다."
     return text
+
+
+def elements_answers_ko(answers: pd.DataFrame, result) -> pd.DataFrame:
+    """:func:`opwb.scenarios.elements.element_answers` for a report: per variant the
+    recommended bond structure on the fitted model, its premium, expected net benefit and
+    the bond's regulatory capital relief (± standard errors), and how many structures the
+    simulation cannot tell from it."""
+    rows = {}
+    for name, r in answers.iterrows():
+        if r.get("error"):
+            rows[variant_ko(name)] = {"사용한 요소": elements_text_ko(result.variants[name]),
+                                      "권고 구조": f"없음: {r['error']}"}
+            continue
+        rows[variant_ko(name)] = {
+            "사용한 요소": elements_text_ko(result.variants[name]),
+            "권고 구조": r["name"],
+            "보험료 (연)": format_krw(r["premium"], unit="억", digits=1),
+            "기대 순편익 (연)": format_krw_with_se(r["net_benefit"], r["net_benefit_se"]),
+            "BBB의 규제자본 경감": format_krw_with_se(r["bond_regulatory_relief"],
+                                                r["bond_regulatory_relief_se"]),
+            "구별되지 않는 구조": f"{int(r['indistinguishable'])}개",
+        }
+    return pd.DataFrame(rows).T.rename_axis("모형")

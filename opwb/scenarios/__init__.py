@@ -46,7 +46,7 @@ _EXPORTS = {
     **dict.fromkeys(["RunLength", "enough_years"], "runlength"),
     **dict.fromkeys(["cap_sensitivity"], "sensitivity"),
     **dict.fromkeys(["four_elements", "ElementsResult", "case_elements", "element_settings",
-                     "INTERNAL_ONLY"], "elements"),
+                     "INTERNAL_ONLY", "element_answers", "element_model_set"], "elements"),
     **dict.fromkeys([
         "parameter_uncertainty", "UncertaintyResult", "UNCERTAINTY_FIGURES", "NO_ALTERNATIVE"
     ], "uncertainty"),

@@ -82,7 +82,8 @@ class ScenarioBase:
     """A stored simulation and the programme around the bond (built once, evaluated often).
 
     ``model_set`` is the chosen models (:class:`opwb.fitting.ModelSet`), ``models`` the
-    cell models simulated from it with ``severity_cap`` (KRW; None: no cap), ``fits`` the
+    cell models simulated from it with ``severity_cap`` (KRW; None: no cap; with a cap per
+    cell, the largest, each cell's in ``models``), ``fits`` the
     chosen severity fit of each cell. ``include_cd`` says whether the case's reference
     incidents (``incidents``: event ids; the bundled bank's 2005 CD fraud) are in the data
     the models were fitted on; ``bond_policy`` is the bond's policy id in ``programme``.
@@ -136,16 +137,27 @@ class ScenarioBase:
         return f"{name} {'포함' if self.include_cd else '제외'}"
 
 
-def cell_models(model_set: ModelSet, *, severity_cap: float | None
+def cell_models(model_set: ModelSet, *, severity_cap: float | None | Mapping[str, float | None]
                 ) -> dict[str, CellModel]:
-    """The simulation model of every cell of ``model_set``, censored at ``severity_cap``.
+    """The simulation model of every cell of ``model_set``, censored at ``severity_cap``
+    (KRW; None: no cap; or a mapping cell → cap, e.g. each cell's worst plausible loss from
+    the scenario analysis: :mod:`opwb.scenarios.elements`).
 
     Raises ``ValueError`` when a chosen severity has an infinite mean and there is no cap:
-    its simulated mean and expected shortfall would be meaningless sample averages.
+    its simulated mean and expected shortfall would be meaningless sample averages; or a
+    mapping without a cell of ``model_set``.
     """
-    cap = check_cap(severity_cap, model_set.threshold)
+    if isinstance(severity_cap, Mapping):
+        missing = [c for c in model_set.keys() if c not in severity_cap]
+        if missing:
+            raise ValueError(f"no severity cap for cell(s) {missing}")
+        caps = {c: check_cap(severity_cap[c], model_set.threshold) for c in model_set.keys()}
+    else:
+        cap = check_cap(severity_cap, model_set.threshold)
+        caps = dict.fromkeys(model_set.keys(), cap)
     out = {}
     for cell, m in model_set.items():
+        cap = caps[cell]
         if not m.severity.finite_mean and not math.isfinite(cap):
             raise ValueError(
                 f"cell {cell}: the chosen severity ({m.severity.family}, tail index ξ = "
@@ -253,14 +265,17 @@ def build_scenario_base(losses: pd.DataFrame, programme: Programme, *, include_c
 
 def base_from_models(models: ModelSet, programme: Programme, *, include_cd: bool = True,
                      n_years: int = 100_000, seed: int = 2005,
-                     severity_cap: float | None = DEFAULT_SEVERITY_CAP, workers: int = 1,
+                     severity_cap: float | None | Mapping[str, float | None] =
+                     DEFAULT_SEVERITY_CAP, workers: int = 1,
                      incidents: Iterable[str] = (), incident_names: str = "",
                      bond_policy: str = BBB_POLICY_ID,
                      progress: Callable[[float, str], None] | None = None) -> ScenarioBase:
     """The scenario base of chosen ``models`` (no loss data needed): simulate ``n_years``
     with ``seed`` and prepare the bond-free baseline — the second half of
     :func:`build_scenario_base`, also used to re-evaluate a recorded run's model set
-    (:mod:`opwb.runs`). ``include_cd`` and ``incidents`` only label the base.
+    (:mod:`opwb.runs`) and to build the four-element model's bases
+    (:mod:`opwb.scenarios.elements`). ``include_cd`` and ``incidents`` only label the base;
+    ``severity_cap`` may give each cell its own cap (:func:`cell_models`).
 
     Raises ``ValueError`` when the programme has no ``bond_policy`` or a chosen severity has
     an infinite mean and there is no cap (:func:`cell_models`).
@@ -273,9 +288,10 @@ def base_from_models(models: ModelSet, programme: Programme, *, include_cd: bool
     sim = simulate_losses(cells, n_years, seed,
                           keep_events_above=_keep_levels(programme, bond_cells, cells),
                           workers=workers)
+    caps = [c.severity_cap for c in cells.values()]
     base = ScenarioBase(include_cd, n_years, seed, cells,
                         {cell: m.severity for cell, m in models.items()}, sim, programme,
-                        models, next(iter(cells.values())).severity_cap if cells else None,
+                        models, (None if not caps or None in caps else max(caps)),
                         bond_policy=bond_policy, incidents=tuple(incidents),
                         incident_names=incident_names)
     report(0.8, "보험 미가입 기준 계산 (baseline without the bond)")

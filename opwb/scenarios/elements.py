@@ -35,6 +35,7 @@ from opwb.fitting.elements import (
 )
 
 __all__ = ["ElementsResult", "four_elements", "case_elements", "element_settings",
+           "element_answers", "element_model_set",
            "INTERNAL_ONLY"]
 
 INTERNAL_ONLY = "internal only"
@@ -204,3 +205,75 @@ def four_elements(case, models, losses: pd.DataFrame, *, n_years: int | None = N
     table.loc["all", "change_se"] = 0.0
     return ElementsResult(available, variants, cells, table, source_table(cells["all"]),
                           n_years, seed, alpha, settings, tuple(notes))
+
+
+def element_model_set(cells: dict[str, ElementCell], models) -> "ModelSet":
+    """The element cells as a :class:`~opwb.fitting.modelset.ModelSet` (threshold and
+    fingerprint of ``models``, the data fit) for :func:`opwb.scenarios.base.base_from_models`."""
+    from opwb.fitting.modelset import CellFit, ModelSet
+    return ModelSet({c: CellFit(e.frequency, e.severity, f"elements: {', '.join(e.uses)}")
+                     for c, e in cells.items()}, models.threshold,
+                    fingerprint=getattr(models, "fingerprint", ""),
+                    allow_infinite_mean=True, note="four-element model")
+
+
+def element_answers(result: ElementsResult, models, programme, quotes, spec, *,
+                    n_years: int | None = None, variants: Iterable[str] | None = None
+                    ) -> pd.DataFrame:
+    """The plug-in recommendation of the bond on each variant's model (issue 23: the
+    recommendation with all the elements and with each left out).
+
+    For each variant, the scenario base of its cell models (each cell censored at its own
+    cap: :func:`opwb.scenarios.base.base_from_models`) is simulated with the spec's seed, the
+    frontier of the spec's grid is priced by the quotes and the structure with the highest
+    expected net benefit within the appetite is recommended
+    (:func:`opwb.scenarios.answer.management_answer`, unpaired: the fitted model, not the
+    predictive model the app's answer rests on).
+
+    Parameters
+    ----------
+    result : ElementsResult
+    models : ModelSet
+        The internal-data models (their threshold).
+    programme : Programme
+        The case's insurance programme (with the bond).
+    quotes : sequence of Alternative
+    spec : ScenarioSpec
+        The case's grid, appetite and settings (:func:`opwb.scenarios.spec.spec_for`).
+    n_years : int, optional
+        Simulated years per variant (default the spec's).
+    variants : iterable of str, optional
+        Default: every variant of ``result``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per variant: ``name``, ``limit``, ``deductible``, ``premium``,
+        ``net_benefit`` and ``net_benefit_se``, ``bond_regulatory_relief`` and its ``_se``
+        (KRW), ``indistinguishable`` (how many structures the simulation cannot tell from
+        it), or ``error`` (why there is none: nothing meets the appetite).
+    """
+    from opwb.scenarios.answer import management_answer
+    from opwb.scenarios.base import base_from_models
+
+    n_years = spec.n_years if n_years is None else int(n_years)
+    rows = {}
+    for name in (result.variants if variants is None else variants):
+        cells = result.cells[name]
+        ms = element_model_set(cells, models)
+        base = base_from_models(ms, programme, n_years=n_years, seed=spec.seed,
+                                severity_cap={c: e.severity_cap for c, e in cells.items()},
+                                bond_policy=spec.bond_policy)
+        ans = management_answer({True: base}, quotes, spec=spec, paired=False)
+        rec = ans.recommendations[True]
+        if isinstance(rec, str):
+            rows[name] = {"error": rec}
+            continue
+        s = rec.structure
+        rows[name] = {"name": rec.name, "limit": rec.limit, "deductible": rec.deductible,
+                      "premium": float(s["premium"]),
+                      **{k: float(s[k]) for k in ("net_benefit", "net_benefit_se",
+                                                  "bond_regulatory_relief",
+                                                  "bond_regulatory_relief_se")},
+                      "indistinguishable": len(rec.indistinguishable), "error": ""}
+    return pd.DataFrame.from_dict(rows, orient="index")

@@ -95,3 +95,55 @@ def test_a_case_with_internal_data_only_has_one_row(bundled, tmp_path):
     assert any("external_threshold" in n for n in res.notes)
     with pytest.raises(ValueError, match="has no scenarios"):
         four_elements(bare, models, losses, n_years=2_000, uses=["scenarios"])
+
+
+@pytest.fixture(scope="module")
+def answers(bundled):
+    from opwb.scenarios import case_inputs, spec_for
+    from opwb.scenarios.elements import element_answers
+    case, losses, models, res = bundled
+    _, programme, quotes = case_inputs(case)
+    spec = spec_for(case, quotes)
+    table = element_answers(res, models, programme, quotes, spec, n_years=N_YEARS,
+                            variants=["all", INTERNAL_ONLY])
+    return spec, programme, quotes, table
+
+
+def test_the_internal_only_recommendation_is_the_fitted_models(bundled, answers):
+    """Independent path: the public scenario base of the same models, cap, years and seed
+    (build_scenario_base) and its management answer recommend the same structure with the
+    same net benefit."""
+    from opwb.scenarios.answer import management_answer
+    from opwb.scenarios.base import build_scenario_base
+    case, losses, models, _ = bundled
+    spec, programme, quotes, table = answers
+    base = build_scenario_base(losses, programme, n_years=N_YEARS, seed=spec.seed,
+                               models=models, severity_cap=case.severity_cap,
+                               bond_policy=case.bond_policy)
+    rec = management_answer({True: base}, quotes, spec=spec, paired=False).recommendations[True]
+    row = table.loc[INTERNAL_ONLY]
+    assert row["name"] == rec.name
+    assert row["net_benefit"] == pytest.approx(float(rec.structure["net_benefit"]), rel=1e-12)
+
+
+def test_the_all_elements_recommendation_is_the_argmax_within_the_appetite(bundled, answers):
+    """Recompute from the frontier of the all-elements base (each cell at its own cap):
+    the highest expected net benefit among the structures whose premium is within the
+    appetite's ceiling."""
+    from opwb.scenarios.answer import management_answer
+    from opwb.scenarios.base import base_from_models
+    from opwb.scenarios.elements import element_model_set
+    case, _, models, res = bundled
+    spec, programme, quotes, table = answers
+    cells = res.cells["all"]
+    base = base_from_models(element_model_set(cells, models), programme, n_years=N_YEARS,
+                            seed=spec.seed,
+                            severity_cap={c: e.severity_cap for c, e in cells.items()},
+                            bond_policy=case.bond_policy)
+    assert {c: m.severity_cap for c, m in base.models.items()} == \
+        {c: e.severity_cap for c, e in cells.items()}
+    frontier = management_answer({True: base}, quotes, spec=spec, paired=False).frontiers[True]
+    within = frontier[frontier["premium"] <= spec.appetite.max_premium]
+    best = within.loc[within["net_benefit"].idxmax()]
+    assert table.loc["all", "name"] == best["name"]
+    assert table.loc["all", "net_benefit"] == pytest.approx(float(best["net_benefit"]))
