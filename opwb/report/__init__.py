@@ -3,7 +3,8 @@
 Owns the charts (``plots``, the only package that imports matplotlib), the Excel export of
 results tables in 억원 and of scenario figures in KRW with their standard errors (``excel``),
 Korean tables (``tables``; scenario figures rounded to their errors in ``scenario_tables``;
-notebook 04's capital-offset steps in ``capital_tables``; parameter-uncertainty
+notebook 04's capital-offset steps in ``capital_tables``; the four AMA data elements in
+``element_tables``; parameter-uncertainty
 intervals in ``uncertainty_tables``) and the offline reveal.js deck,
 HTML report and PDF (``deck``). It may import every computing layer (:mod:`opwb.data` up to
 :mod:`opwb.scenarios`) and :mod:`opwb.analysis`, never :mod:`opwb.app`.
