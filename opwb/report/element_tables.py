@@ -131,7 +131,8 @@ def elements_sentence_ko(result) -> str:
     io = t.loc["internal only"]
     head += (f" 내부 손실만 쓴 모형(앱과 시나리오 기준의 모형)은 "
              f"{format_krw_with_se(io['capital'], io['capital_se'])}입니다.")
-    left = t.drop(index=["all", "internal only"])
+    left = t[[n.startswith("without ") for n in t.index]]
+    added = t[[n.startswith("with ") for n in t.index]]
     if not left.empty:
         big = left["change"].abs().idxmax()
         r = left.loc[big]
@@ -142,12 +143,21 @@ def elements_sentence_ko(result) -> str:
                      f"{word}).")
         else:
             head += " 어느 요소를 빼도 자본의 변화가 모의실험 오차와 구별되지 않습니다."
-    capped = [(_cell_name(c), cap) for c, cap in zip(result.sources["cell"],
-                                                    result.sources["severity_cap"])
-              if cap is not None and math.isfinite(cap) and all_row[f"var_{c}"] >= cap]
-    for name, cap in capped:
-        head += (f" {name}의 VaR는 단일손실 상한 {format_krw(cap)}에 닿아 있습니다: 그 자본은 "
-                 "데이터가 아니라 상한(시나리오의 최대 가능 손실)이 정합니다.")
+    if not added.empty:
+        parts = []
+        for name, r in added.iterrows():
+            d = r["capital"] - io["capital"]
+            se = math.hypot(r["capital_se"], io["capital_se"])
+            parts.append(f"{ELEMENT_NAMES_KO[name.split(' ', 1)[1]]} {_signed(d, se)}")
+        head += " 내부 손실만의 자본에 요소 하나씩을 더하면: " + ", ".join(parts) + "."
+    capped = [(_cell_name(c), cap, all_row[f"cap_rate_{c}"])
+              for c, cap in zip(result.sources["cell"], result.sources["severity_cap"])
+              if cap is not None and math.isfinite(cap)
+              and all_row[f"cap_rate_{c}"] >= 1 - result.alpha]
+    for name, cap, rate in capped:
+        head += (f" {name}: 단일손실 상한 {format_krw(cap)} 이상의 손실이 연 "
+                 f"{format_number(rate, 4)}회로 {1 / (1 - result.alpha):,.0f}년에 한 번보다 잦아, "
+                 f"그 VaR는 데이터가 아니라 상한(시나리오의 최대 가능 손실)이 정합니다.")
     thin = [_cell_name(c) for c, n in zip(result.sources["cell"], result.sources["n_internal"])
             if n < THIN_CELL]
     if thin:

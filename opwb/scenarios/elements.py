@@ -85,7 +85,9 @@ class ElementsResult:
         that of ``"all"``) and ``change_se`` (√(se² + se_all²): the rows share their random
         numbers, so this bounds the change's error from above), and per cell ``var_<cell>``,
         ``var_se_<cell>`` and ``q999_<cell>`` (the cell's VaR, its standard error and the
-        99.9% single-loss quantile, capped, KRW).
+        99.9% single-loss quantile, capped, KRW) and ``cap_rate_<cell>`` (losses a year at
+        or above the cell's cap: λ_u·S_u(cap); at least 1 − alpha, the year of the VaR
+        holds a loss at the cap, which then sets the cell's capital).
     sources : pandas.DataFrame
         The all-elements model's sources per cell (:func:`opwb.fitting.elements.source_table`).
     n_years, seed, alpha : the simulation.
@@ -124,6 +126,10 @@ def _capital(cells: dict[str, ElementCell], n_years: int, seed: int, alpha: floa
         var2 += se * se
     for cell, e in cells.items():
         row[f"q999_{cell}"] = e.single_loss_quantile(0.999)
+        cap = e.severity_cap
+        row[f"cap_rate_{cell}"] = (
+            0.0 if cap is None else
+            e.frequency.mean * float(np.exp(e.severity.logsf_conditional(cap))))
     return {"capital": total, "capital_se": math.sqrt(var2), **row}
 
 
