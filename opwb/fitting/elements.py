@@ -28,7 +28,10 @@ its chosen family, fitted on internal losses above the collection threshold u:
    (:meth:`opwb.data.scenarios.ScenarioSet.worst_plausible`), else the case's single cap.
 4. **BEICF** (:mod:`opwb.data.beicf`): the scorecard's multipliers, clipped to the case's
    bounds: m_f scales the rate, m_s every loss (X' = m_s·X; for a shifted family the excess
-   over u), so that the rate of losses ≥ u becomes λ_u·m_f·S(u/m_s)/S(u).
+   over u), so that the rate of losses ≥ u becomes λ_u·m_f·S(u/m_s)/S(u). The data describe
+   the calibration period and the BEICF moves them to today's environment; the workshop's
+   estimates describe today's, so the scenarios are met by the model after the BEICF
+   (:func:`scenario_fit`'s ``rate`` and ``loss_factor``).
 
 Amounts KRW, rates per year.
 
@@ -164,7 +167,11 @@ class ElementCell:
     n_internal, n_external, n_scenarios : int
         Internal losses ≥ u, external losses ≥ H and exceedance estimates used.
     notes : tuple of str
-        Why an element available to the case does not act on this cell.
+        Why an element available to the case does not act on this cell, and where the
+        elements disagree (scaled external losses above the cell's cap).
+    n_external_above_cap : int
+        Scaled external losses ≥ H above the cell's cap: other banks' losses, scaled to this
+        one, that the worst plausible loss calls impossible (a finding for the workshop).
     """
 
     cell: str
@@ -181,6 +188,7 @@ class ElementCell:
     n_external: int = 0
     n_scenarios: int = 0
     notes: tuple[str, ...] = ()
+    n_external_above_cap: int = 0
 
     @property
     def threshold(self) -> float:
@@ -252,7 +260,7 @@ def _quad(g: np.ndarray, m: np.ndarray) -> float:
 def scenario_fit(fit: SeverityFit, internal: Sequence[float], estimates, *, rate: float,
                  sd: float, external: Sequence[float] = (),
                  external_threshold: float | None = None,
-                 external_weight: float = 0.0) -> ScenarioCombination:
+                 external_weight: float = 0.0, loss_factor: float = 1.0) -> ScenarioCombination:
     """The severity's posterior mode given the cell's data and its scenario estimates.
 
     Each estimate m, "a loss ≥ X_m about once in N_m years", is an expert opinion of the
@@ -277,12 +285,19 @@ def scenario_fit(fit: SeverityFit, internal: Sequence[float], estimates, *, rate
     estimates : iterable of ScenarioEstimate
         The cell's exceedance estimates.
     rate : float
-        λ_u: the cell's annual rate of losses ≥ the threshold.
+        The annual rate of losses ≥ the threshold that the estimates' model has at the data
+        fit's scale: λ_u, times the BEICF frequency multiplier m_f when the BEICF is used.
     sd : float
         s: each estimate's standard deviation on the log scale of the rate (ln f for an
         estimate uncertain by a factor f).
     external, external_threshold, external_weight
         The scaled external losses ≥ H and their weight, when the fit used them.
+    loss_factor : float
+        m_s > 0: the BEICF severity multiplier the model applies to every loss after the
+        fit (1: none). The estimates describe that model, the bank's environment now: its
+        rate of losses ≥ X is rate·S(X/m_s; θ)/S(u; θ) (the excess over u scaled, for a
+        shifted family), so the data are fitted at the calibration period's scale and the
+        workshop's estimates are met by the model after the BEICF.
 
     Returns
     -------
@@ -316,7 +331,9 @@ def scenario_fit(fit: SeverityFit, internal: Sequence[float], estimates, *, rate
     e_x = np.asarray(external, dtype=float) - shift
     w = float(external_weight) if e_x.size else 0.0
     H = (float(external_threshold) - shift) if e_x.size else 0.0
-    amounts = np.array([e.amount for e in ests]) - shift
+    if not (math.isfinite(loss_factor) and loss_factor > 0):
+        raise ValueError(f"loss_factor must be a positive number, got {loss_factor!r}")
+    amounts = (np.array([e.amount for e in ests]) - shift) / loss_factor
     target = np.array([-math.log(rate * e.return_period) for e in ests])
     u0 = u - shift
 
@@ -455,6 +472,10 @@ def element_cells(models, losses: pd.DataFrame, *, uses: Iterable[str] = ELEMENT
                     notes.append(f"external losses not used: the mixed fit is "
                                  f"{mixed.fit.status}")
                     ext = np.empty(0)
+        mult = dict(factors.get(cell, {"frequency": 1.0, "severity": 1.0}))
+        if "beicf" in uses and cell not in factors:
+            notes.append("no BEICF factor for this cell")
+        m_f, m_s = mult["frequency"], mult["severity"]
         comb = None
         cap, cap_source = settings.severity_cap, "case" if settings.severity_cap else "none"
         n_scen = 0
@@ -462,10 +483,11 @@ def element_cells(models, losses: pd.DataFrame, *, uses: Iterable[str] = ELEMENT
             estimates = scenarios.for_cell(cell, "exceedance", within=True)
             n_scen = len(estimates)
             if estimates:
-                comb = scenario_fit(sev, x, estimates, rate=freq.mean,
+                comb = scenario_fit(sev, x, estimates, rate=freq.mean * m_f,
                                     sd=settings.scenario_sd, external=ext,
                                     external_threshold=settings.external_threshold,
-                                    external_weight=settings.external_weight)
+                                    external_weight=settings.external_weight,
+                                    loss_factor=m_s)
                 if not comb.converged:
                     notes.append("the search for the posterior mode with the scenarios did "
                                  "not converge: its result is the best point found")
@@ -478,10 +500,11 @@ def element_cells(models, losses: pd.DataFrame, *, uses: Iterable[str] = ELEMENT
             worst = scenarios.worst_plausible(cell)
             if worst is not None:
                 cap, cap_source = worst, "scenarios"
-        mult = dict(factors.get(cell, {"frequency": 1.0, "severity": 1.0}))
-        if "beicf" in uses and cell not in factors:
-            notes.append("no BEICF factor for this cell")
-        m_f, m_s = mult["frequency"], mult["severity"]
+        above_cap = int(np.sum(ext > cap)) if cap is not None else 0
+        if above_cap:
+            notes.append(f"{above_cap} scaled external loss(es) above the cap {cap:,.0f} KRW: "
+                         "the worst plausible loss is below losses other banks have had at "
+                         "this bank's size")
         rate_factor = m_f
         if m_s != 1.0:
             # losses ≥ u under m_s·X: λ_u·S(u/m_s)/S(u) (1 for a shifted family's excess)
@@ -494,7 +517,7 @@ def element_cells(models, losses: pd.DataFrame, *, uses: Iterable[str] = ELEMENT
         weights = {"internal": (1 - s_w) * (1 - ext_share), "external": (1 - s_w) * ext_share,
                    "scenarios": s_w}
         out[cell] = ElementCell(cell, uses, freq, sev, cap, cap_source, weights, comb, mult,
-                                int(x.size), int(ext.size), n_scen, tuple(notes))
+                                int(x.size), int(ext.size), n_scen, tuple(notes), above_cap)
     return out
 
 
@@ -538,5 +561,6 @@ def source_table(cells: Mapping[str, ElementCell]) -> pd.DataFrame:
                      "beicf_frequency": c.multipliers["frequency"],
                      "beicf_severity": c.multipliers["severity"],
                      "severity_cap": c.severity_cap, "cap_source": c.cap_source,
+                     "n_external_above_cap": c.n_external_above_cap,
                      "notes": "; ".join(c.notes)})
     return pd.DataFrame(rows)

@@ -16,9 +16,10 @@ from opwb.fitting.elements import ELEMENT_NAMES_KO, ELEMENTS, THIN_CELL
 
 __all__ = ["VARIANT_KO", "variant_ko", "elements_text_ko", "elements_capital_ko",
            "elements_cells_ko", "elements_sources_ko", "elements_sentence_ko",
-           "model_elements_ko", "elements_answers_ko"]
+           "model_elements_ko", "elements_answers_ko", "scenario_sd_ko"]
 
 VARIANT_KO = {"all": "사례의 모든 요소", "internal only": "내부 손실만 (시나리오 기준의 모형)",
+              "without scenario caps": "모든 요소, 상한은 사례의 단일 상한",
               **{f"without {e}": f"{ELEMENT_NAMES_KO[e]} 제외" for e in ELEMENTS},
               **{f"with {e}": f"내부 손실 + {ELEMENT_NAMES_KO[e]}" for e in ELEMENTS}}
 """Korean names of the variants of :func:`opwb.scenarios.elements.four_elements`."""
@@ -85,7 +86,8 @@ def _factor(gap: float) -> str:
 
 def elements_sources_ko(result) -> pd.DataFrame:
     """Each cell of the all-elements model: its family, the losses and estimates behind it,
-    each source's weight in the tail, how far the model's rate of the scenarios' losses is
+    the scenarios' share of the precision of the tail at their largest amount and the
+    external losses' share of the severity fit's weighted count, how far the model's rate of the scenarios' losses is
     from the workshop's before and after the combination, the BEICF multipliers and the
     cap with where it comes from."""
     rows = {}
@@ -100,13 +102,17 @@ def elements_sources_ko(result) -> pd.DataFrame:
             notes.append("기준 H 이상 외부 손실 없음")
         if "scenarios" in result.uses and r["n_scenarios"] == 0:
             notes.append("시나리오 추정 없음")
+        if r["n_external_above_cap"]:
+            notes.append(f"규모를 맞춘 외부 손실 {int(r['n_external_above_cap'])}건이 최대 가능 "
+                         "손실보다 큼: 워크숍의 최대 가능 손실 재검토 필요")
         rows[_cell_name(r["cell"])] = {
             "분포군": r["family"],
             "내부 손실 (건)": int(r["n_internal"]),
             "외부 손실 (H 이상, 건)": int(r["n_external"]),
             "시나리오 추정 (건)": int(r["n_scenarios"]),
-            "꼬리의 가중치 내부 / 외부 / 시나리오": " / ".join(
-                _share(r[f"weight_{k}"]) for k in ("internal", "external", "scenarios")),
+            "꼬리 정밀도 중 시나리오의 몫": _share(r["weight_scenarios"]),
+            "심도 적합 중 외부 손실의 몫 (가중 건수)": _share(
+                r["weight_external"] / max(1 - r["weight_scenarios"], 1e-12)),
             "시나리오 손실의 모형 빈도 ÷ 워크숍 (결합 전 → 후)":
                 f"{_factor(r['scenario_gap_before'])} → {_factor(r['scenario_gap_after'])}",
             "BEICF 배수 빈도 / 심도": (f"{format_number(r['beicf_frequency'], 2)} / "
@@ -131,7 +137,7 @@ def elements_sentence_ko(result) -> str:
     io = t.loc["internal only"]
     head += (f" 내부 손실만 쓴 모형(앱과 시나리오 기준의 모형)은 "
              f"{format_krw_with_se(io['capital'], io['capital_se'])}입니다.")
-    left = t[[n.startswith("without ") for n in t.index]]
+    left = t[[n.startswith("without ") and n != "without scenario caps" for n in t.index]]
     added = t[[n.startswith("with ") for n in t.index]]
     if not left.empty:
         big = left["change"].abs().idxmax()
@@ -143,6 +149,11 @@ def elements_sentence_ko(result) -> str:
                      f"{word}).")
         else:
             head += " 어느 요소를 빼도 자본의 변화가 모의실험 오차와 구별되지 않습니다."
+    if "without scenario caps" in t.index:
+        r = t.loc["without scenario caps"]
+        head += (f" 그중 시나리오의 최대 가능 손실을 상한으로 쓴 몫: 사례의 단일 상한("
+                 f"{format_krw(result.settings.severity_cap) if result.settings.severity_cap else '없음'}"
+                 f")을 쓰면 자본의 변화는 {_signed(r['change'], r['change_se'])}입니다.")
     if not added.empty:
         parts = []
         for name, r in added.iterrows():
@@ -205,3 +216,17 @@ def elements_answers_ko(answers: pd.DataFrame, result) -> pd.DataFrame:
             "구별되지 않는 구조": f"{int(r['indistinguishable'])}개",
         }
     return pd.DataFrame(rows).T.rename_axis("모형")
+
+
+def scenario_sd_ko(table: pd.DataFrame) -> pd.DataFrame:
+    """:func:`opwb.scenarios.elements.scenario_sd_sensitivity` for a report: per scenario
+    uncertainty s (rows, with the factor e^s an estimate may be off by), the all-elements
+    capital ± its error and each cell's 99.9% single-loss quantile (capped)."""
+    cells = [c[len("q999_"):] for c in table.columns if c.startswith("q999_")]
+    rows = {}
+    for sd, r in table.iterrows():
+        key = f"s = {sd:g} (약 {math.exp(sd):.1f}배 오차)"
+        rows[key] = {"자본 (VaR 합, 보험 전)": format_krw_with_se(r["capital"], r["capital_se"]),
+                     **{f"99.9% 단일손실: {_cell_name(c)}":
+                        format_krw(r[f"q999_{c}"], unit="억", digits=0) for c in cells}}
+    return pd.DataFrame(rows).T.rename_axis("시나리오 불확실성")

@@ -46,7 +46,8 @@ _EXPORTS = {
     **dict.fromkeys(["RunLength", "enough_years"], "runlength"),
     **dict.fromkeys(["cap_sensitivity"], "sensitivity"),
     **dict.fromkeys(["four_elements", "ElementsResult", "case_elements", "element_settings",
-                     "INTERNAL_ONLY", "element_answers", "element_model_set"], "elements"),
+                     "INTERNAL_ONLY", "element_answers", "element_model_set",
+                     "scenario_sd_sensitivity", "WITHOUT_CAPS", "SCENARIO_SDS"], "elements"),
     **dict.fromkeys([
         "parameter_uncertainty", "UncertaintyResult", "UNCERTAINTY_FIGURES", "NO_ALTERNATIVE"
     ], "uncertainty"),

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -35,11 +35,17 @@ from opwb.fitting.elements import (
 )
 
 __all__ = ["ElementsResult", "four_elements", "case_elements", "element_settings",
-           "element_answers", "element_model_set",
+           "element_answers", "element_model_set", "scenario_sd_sensitivity", "WITHOUT_CAPS",
+           "SCENARIO_SDS",
            "INTERNAL_ONLY"]
 
 INTERNAL_ONLY = "internal only"
 """The variant with internal data alone and the case's single cap (the scenario bases')."""
+WITHOUT_CAPS = "without scenario caps"
+"""The variant with every element but each cell capped at the case's single cap instead of
+its worst plausible loss: the part of the scenarios' effect that is the caps."""
+SCENARIO_SDS: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0)
+"""The scenario uncertainties s of :func:`scenario_sd_sensitivity` (log scale)."""
 
 
 def element_settings(case) -> ElementSettings:
@@ -76,7 +82,8 @@ class ElementsResult:
         The elements the case has (in :data:`~opwb.fitting.elements.ELEMENTS` order).
     variants : dict
         Variant name → the elements it uses (``"all"``, ``"without external"``, ...,
-        :data:`INTERNAL_ONLY`).
+        :data:`WITHOUT_CAPS` when the scenarios are used — every element, the case's single
+        cap — and :data:`INTERNAL_ONLY`).
     cells : dict
         Variant → cell → :class:`~opwb.fitting.elements.ElementCell`.
     capital : pandas.DataFrame
@@ -197,9 +204,16 @@ def four_elements(case, models, losses: pd.DataFrame, *, n_years: int | None = N
     n_years = case.n_years if n_years is None else int(n_years)
     seed = case.seed if seed is None else int(seed)
     cells, rows = {}, {}
+    if not steps and "scenarios" in variants["all"]:
+        variants = {**{k: v for k, v in variants.items() if k != INTERNAL_ONLY},
+                    WITHOUT_CAPS: variants["all"], INTERNAL_ONLY: ("internal",)}
     for name, els in variants.items():
         if name == INTERNAL_ONLY or els == ("internal",):
             built = element_cells(models, losses, uses=("internal",), settings=settings)
+        elif name == WITHOUT_CAPS:
+            built = {c: replace(e, severity_cap=settings.severity_cap,
+                                cap_source="case" if settings.severity_cap else "none")
+                     for c, e in cells["all"].items()}
         else:
             built = element_cells(models, losses, uses=els, settings=settings, **inputs)
         cells[name] = built
@@ -283,3 +297,40 @@ def element_answers(result: ElementsResult, models, programme, quotes, spec, *,
                                                   "bond_regulatory_relief_se")},
                       "indistinguishable": len(rec.indistinguishable), "error": ""}
     return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def scenario_sd_sensitivity(case, models, losses: pd.DataFrame, *,
+                            sds: Iterable[float] = SCENARIO_SDS, n_years: int | None = None,
+                            seed: int | None = None, alpha: float = 0.999,
+                            inputs: dict | None = None) -> pd.DataFrame:
+    """Capital of the all-elements model against the scenarios' uncertainty s.
+
+    s (the case's ``scenario_sd``) is a judgement, not an estimate: how far a workshop's
+    "once in N years" may be from the truth on the log scale. Each row rebuilds the model
+    with another s (same random numbers) and gives its capital, its standard error and each
+    cell's 99.9% single-loss quantile (capped), KRW.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index s; columns ``capital``, ``capital_se``, ``q999_<cell>``, ``var_<cell>``.
+
+    Raises
+    ------
+    ValueError
+        The case has no scenario estimates.
+    """
+    inputs = case_elements(case) if inputs is None else inputs
+    if inputs["scenarios"] is None:
+        raise ValueError("the case has no scenario estimates")
+    uses = tuple(e for e in ELEMENTS if e == "internal" or inputs[
+        {"external": "external", "scenarios": "scenarios", "beicf": "scorecard"}[e]]
+        is not None)
+    n_years = case.n_years if n_years is None else int(n_years)
+    seed = case.seed if seed is None else int(seed)
+    rows = {}
+    for sd in sds:
+        settings = replace(element_settings(case), scenario_sd=float(sd))
+        built = element_cells(models, losses, uses=uses, settings=settings, **inputs)
+        rows[float(sd)] = _capital(built, n_years, seed, alpha)
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("scenario_sd")

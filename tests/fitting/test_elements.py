@@ -165,3 +165,31 @@ def test_variants_leave_out_each_element_but_internal_data():
     assert v["all"] == ("internal", "external", "scenarios", "beicf")
     assert v["without scenarios"] == ("internal", "external", "beicf")
     assert "without internal" not in v and len(v) == 4
+
+
+def test_the_scenarios_are_met_by_the_model_after_the_beicf():
+    """The workshop describes today's environment: with BEICF multipliers m_f, m_s and a
+    scenario alone, the final model (rate λ_u·m_f·S(u/m_s)/S(u), every loss × m_s) has
+    exceedance rate 1/N at X."""
+    from opwb.fitting.elements import scaled_severity
+    start = fit_severity(_lognormal_losses(300), "lomax", threshold=U)
+    lam, m_f, m_s = 12.0, 1.2, 1.3
+    res = scenario_fit(start, [], [_est("IF", 300 * EOK, 25.0)], rate=lam * m_f, sd=0.5,
+                       loss_factor=m_s)
+    fit = start.__class__("lomax", res.params, threshold=U)
+    final_rate = lam * m_f * fit.sf(U / m_s) / fit.sf(U)
+    final = scaled_severity(fit, m_s, "BEICF")
+    assert _cond_rate(final, final_rate, 300 * EOK) == pytest.approx(1 / 25.0, rel=1e-5)
+
+
+def test_external_losses_above_the_cap_are_named(one_cell):
+    models, losses = one_cell
+    external = pd.DataFrame({"event_type": ["IF", "IF", "EF"],
+                             "amount_scaled": [5000 * EOK, 200 * EOK, 9000 * EOK]})
+    scen = ScenarioSet((_est("IF", 300 * EOK, 25.0), _est("IF", 3000 * EOK, None, "worst")))
+    cell = element_cells(models, losses, uses=("internal", "external", "scenarios"),
+                         settings=ElementSettings(external_threshold=100 * EOK,
+                                                  external_weight=0.5, severity_cap=1e12),
+                         external=external, scenarios=scen)["IF"]
+    assert cell.n_external == 2 and cell.n_external_above_cap == 1
+    assert any("above the cap" in n for n in cell.notes)

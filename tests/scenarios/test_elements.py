@@ -12,7 +12,7 @@ from opwb.data.case import bundled_case
 from opwb.engine.riskmeasures import var_with_se
 from opwb.engine.simulate import CellModel, simulate_losses
 from opwb.fitting.modelset import models_for
-from opwb.scenarios.elements import INTERNAL_ONLY, four_elements
+from opwb.scenarios.elements import INTERNAL_ONLY, WITHOUT_CAPS, four_elements
 from opwb.scenarios.sensitivity import cap_sensitivity
 
 N_YEARS = 20_000
@@ -31,7 +31,11 @@ def test_the_bundled_case_uses_all_four_elements(bundled):
     case, _, models, res = bundled
     assert res.uses == ("internal", "external", "scenarios", "beicf")
     assert list(res.capital.index) == ["all", "without external", "without scenarios",
-                                       "without beicf", INTERNAL_ONLY]
+                                       "without beicf", WITHOUT_CAPS, INTERNAL_ONLY]
+    # the caps' own part: the all-elements cells with the case's single cap
+    for cell, e in res.cells[WITHOUT_CAPS].items():
+        assert e.severity_cap == case.severity_cap
+        assert e.severity is res.cells["all"][cell].severity
     src = res.sources.set_index("cell")
     # every cell's cap is the workshop's worst plausible loss (data/scenarios.csv)
     scen = case.load_scenarios()
@@ -147,3 +151,16 @@ def test_the_all_elements_recommendation_is_the_argmax_within_the_appetite(bundl
     best = within.loc[within["net_benefit"].idxmax()]
     assert table.loc["all", "name"] == best["name"]
     assert table.loc["all", "net_benefit"] == pytest.approx(float(best["net_benefit"]))
+
+
+def test_the_scenario_sd_row_at_the_cases_s_is_the_all_elements_model(bundled):
+    from opwb.scenarios.elements import scenario_sd_sensitivity
+    case, losses, models, res = bundled
+    table = scenario_sd_sensitivity(case, models, losses, sds=(case.scenario_sd, 4.0),
+                                    n_years=N_YEARS)
+    assert table.loc[case.scenario_sd, "capital"] == res.capital.loc["all", "capital"]
+    # a vaguer workshop moves the scenario cells' tails towards the data's fit
+    vague = table.loc[4.0, "q999_IF"]
+    assert abs(math.log(vague / res.cells["without scenarios"]["IF"].single_loss_quantile())) \
+        < abs(math.log(table.loc[case.scenario_sd, "q999_IF"]
+                       / res.cells["without scenarios"]["IF"].single_loss_quantile()))
