@@ -271,7 +271,7 @@ def test_notebook_fits_the_losses_it_loads(tmp_path):
         'predictive_worlds = 10\nworld_years = 2000\n'
         + "\n".join(line for line in bundled.splitlines()
                     if not line.startswith(("losses", "programme", "quotes", "external",
-                                            "models", "n_years"))) + "\n",
+                                            "models", "n_years", "scenarios", "beicf"))) + "\n",
         encoding="utf-8")
     losses = opwb.load_case(case_file).load_losses()
     expected = [losses_fingerprint(losses, COLLECTION_THRESHOLD),
@@ -284,3 +284,26 @@ def test_notebook_fits_the_losses_it_loads(tmp_path):
     assert not set(expected) & bundled_prints
     assert int(s["n_years"]) == 5_000
     assert "불러온 손실에 새로 적합" in output_text(nb)
+
+
+def test_the_four_elements_capital_is_the_apis_in_the_notebook_and_excel(notebook_run):
+    """Issue 23: notebook 04's four-element capital, its Excel sheet and the API
+    (opwb.four_elements on the shared base's models, the spec's years and seed) agree to
+    the won, and the notebook shows the API's sentence."""
+    import opwb
+    from opwb.report.element_tables import elements_sentence_ko
+    from opwb.scenarios import case_inputs
+    nb, book = notebook_run
+    case = opwb.open_case(None)
+    losses, _, _ = case_inputs(case)
+    base = scenario_bases(DEFAULT_SPEC, case=case)[True]
+    api = opwb.four_elements(case, base.model_set, losses, n_years=DEFAULT_SPEC.n_years,
+                             seed=DEFAULT_SPEC.seed, alpha=DEFAULT_SPEC.settings.alpha)
+    sheet = pd.read_excel(book, sheet_name="네 가지 요소 자본", index_col=0)
+    assert list(sheet.index) == list(api.capital.index)
+    for col in ("capital", "capital_se", "change"):
+        assert np.allclose(sheet[col].to_numpy(float), api.capital[col].to_numpy(float),
+                           rtol=1e-12, atol=0.5), col
+    assert elements_sentence_ko(api) in output_text(nb)
+    recs = pd.read_excel(book, sheet_name="요소별 권고", index_col=0)
+    assert set(recs.index) == set(api.capital.index)
