@@ -299,11 +299,11 @@ def test_the_four_elements_capital_is_the_apis_in_the_notebook_and_excel(noteboo
     base = scenario_bases(DEFAULT_SPEC, case=case)[True]
     api = opwb.four_elements(case, base.model_set, losses, n_years=DEFAULT_SPEC.n_years,
                              seed=DEFAULT_SPEC.seed, alpha=DEFAULT_SPEC.settings.alpha)
-    sheet = pd.read_excel(book, sheet_name="네 가지 요소 자본", index_col=0)
+    sheet = read_sheet(book, "네 가지 요소 자본").set_index("model")
     assert list(sheet.index) == list(api.capital.index)
-    for col in ("capital", "capital_se", "change"):
-        assert np.allclose(sheet[col].to_numpy(float), api.capital[col].to_numpy(float),
+    for col in ("capital", "capital_se", "change"):      # the workbook's amounts are in 억원
+        assert np.allclose(sheet[col].to_numpy(float) * 1e8, api.capital[col].to_numpy(float),
                            rtol=1e-12, atol=0.5), col
     assert elements_sentence_ko(api) in output_text(nb)
-    recs = pd.read_excel(book, sheet_name="요소별 권고", index_col=0)
+    recs = read_sheet(book, "요소별 권고").set_index("model")
     assert set(recs.index) == set(api.capital.index)

@@ -16,7 +16,7 @@ from opwb.fitting.elements import ELEMENT_NAMES_KO, ELEMENTS, THIN_CELL
 
 __all__ = ["VARIANT_KO", "variant_ko", "elements_text_ko", "elements_capital_ko",
            "elements_cells_ko", "elements_sources_ko", "elements_sentence_ko",
-           "model_elements_ko", "elements_answers_ko", "scenario_sd_ko"]
+           "model_elements_ko", "elements_answers_ko", "scenario_sd_ko", "elements_sheets"]
 
 VARIANT_KO = {"all": "사례의 모든 요소", "internal only": "내부 손실만 (시나리오 기준의 모형)",
               "without scenario caps": "모든 요소, 상한은 사례의 단일 상한",
@@ -230,3 +230,26 @@ def scenario_sd_ko(table: pd.DataFrame) -> pd.DataFrame:
                      **{f"99.9% 단일손실: {_cell_name(c)}":
                         format_krw(r[f"q999_{c}"], unit="억", digits=0) for c in cells}}
     return pd.DataFrame(rows).T.rename_axis("시나리오 불확실성")
+
+
+def elements_sheets(result, answers: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+    """The four-element results as workbook sheets (:func:`opwb.report.excel.export_excel`
+    writes the amounts in 억원): ``네 가지 요소 자본`` (one row per model: its elements,
+    capital, change from the all-elements model, with errors), ``네 가지 요소 사건유형`` (one
+    row per model and cell: VaR and its error, 99.9% single-loss quantile, cap and the
+    yearly rate of losses at the cap), ``네 가지 요소 근거`` (the all-elements model's
+    sources) and, given ``answers``, ``요소별 권고``."""
+    cap = result.capital
+    capital = cap[["elements", "capital", "capital_se", "change", "change_se"]].rename_axis(
+        "model").reset_index()
+    rows = []
+    for name, r in cap.iterrows():
+        for cell, e in result.cells[name].items():
+            rows.append({"model": name, "cell": cell, "var": r[f"var_{cell}"],
+                         "var_se": r[f"var_se_{cell}"], "q999": r[f"q999_{cell}"],
+                         "severity_cap": e.severity_cap, "cap_rate": r[f"cap_rate_{cell}"]})
+    out = {"네 가지 요소 자본": capital, "네 가지 요소 사건유형": pd.DataFrame(rows),
+           "네 가지 요소 근거": result.sources}
+    if answers is not None:
+        out["요소별 권고"] = answers.rename_axis("model").reset_index()
+    return out

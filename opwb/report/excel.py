@@ -77,6 +77,8 @@ AMOUNT_COLUMNS: frozenset[str] = frozenset({
     "standalone_capital_gross", "standalone_capital_net_modelled", "standalone_benefit",
     "capital_net_economic", "relief", "floor", "expected_ceded", "expected_recovery",
     "lc", "bic", "orc", "bi",
+    # the four AMA data elements (opwb.report.element_tables.elements_sheets)
+    "change", "severity_cap", "var", "q999", "net_benefit", "bond_regulatory_relief",
 })
 """A column named ``<amount>_se`` (the standard error of an amount column) is an amount
 too: a figure and its error are always written in the same unit."""
