@@ -12,8 +12,9 @@ incidents, severity cap, valuation date, run length, seed, cost of capital, risk
 the frontier grid, and where its runs are recorded (``runs``: the run store of
 :mod:`opwb.data.runstore`, by default ``runs.sqlite`` beside the case file). Every setting
 has the bundled bank's value as its default, except those that belong to the bundled files
-or bank — the data's footnote, ``bank_size`` and ``external_threshold`` (the level above
-which the bundled external file is complete) — which another bank states for itself (no
+or bank — the data's footnote, ``bank_size``, and ``external_threshold`` and
+``external_weight`` (the level above which the bundled external file is complete and the
+weight its famous losses get) — which another bank states for itself (no
 silent default for another bank's size); which settings a file states is kept
 (:attr:`Case.stated`), so that a screen can say when a figure rests on opwb's default.
 The scenario bases' fitted model sets use internal data alone. The four-element model

@@ -94,12 +94,13 @@ def test_bundled_case_is_the_defaults():
     so a bank's case file need only hold what differs. Not ``data_note`` either: it is the
     footnote of the bundled *files* (it cites the CD incident's 650억원), so another bank that
     names no note must get none rather than the bundled one (see the next test). Nor the
-    bank's size: another bank must state its own (tests/data/test_case_external.py). Nor H,
-    the level above which the bundled external file is taken as complete: a statement about
-    that file, which another bank's external data need not share."""
+    bank's size: another bank must state its own (tests/data/test_case_external.py). Nor H
+    and w, the level above which the bundled external file is taken as complete and the
+    weight its selection of famous losses gets: statements about that file, which another
+    bank's external data (e.g. a consortium's complete record) need not share."""
     case = bundled_case()
     about_files = {k for k, f in CASE_KEYS.items() if f.metadata["path"]} | {
-        "data_note", "bank_size", "external_threshold"}
+        "data_note", "bank_size", "external_threshold", "external_weight"}
     differ = {k: (getattr(case, k), _default(f)) for k, f in CASE_KEYS.items()
               if k not in about_files and getattr(case, k) != _default(f)}
     assert not differ, f"bundled value != dataclass default: {differ}"

@@ -86,7 +86,7 @@ def test_none_and_accepted_forms(tmp_path):
 def test_the_settings_are_in_the_fingerprint():
     case = bundled_case()
     for key, value in (("bank_size", 8e12), ("external_exponent", 0.3),
-                       ("external_threshold", 1e10), ("external_weight", 0.5),
+                       ("external_threshold", 1e10), ("external_weight", 0.3),
                        ("scenario_sd", 1.0), ("beicf_bounds", (0.5, 2.0))):
         assert CASE_KEYS[key].metadata["fingerprint"]
         assert case.replace(**{key: value}).fingerprint() != case.fingerprint(), key
