@@ -396,3 +396,17 @@ def enter(page, control: str, value: str) -> None:
     box = page.locator(f".opwb-{control} input")
     box.fill(value)
     box.press("Enter")
+
+
+@pytest.fixture(scope="session")
+def bundled_elements():
+    """The bundled case, its losses, its model set and its four-element result at 20,000
+    years (tests/scenarios/test_elements.py, tests/report/test_element_tables.py)."""
+    from opwb.data.case import bundled_case
+    from opwb.fitting.modelset import models_for
+    from opwb.scenarios.elements import four_elements
+    case = bundled_case()
+    losses = case.load_losses()
+    models = models_for(losses, case.threshold, allow_infinite_mean=True,
+                        saved=case.paths("models"))
+    return case, losses, models, four_elements(case, models, losses, n_years=20_000)

@@ -120,6 +120,14 @@ class ElementsResult:
         return self.variants["all"]
 
 
+def _available(inputs: dict) -> tuple[str, ...]:
+    """The elements whose inputs :func:`case_elements` found (internal data always)."""
+    given = {"internal": True, "external": inputs["external"] is not None,
+             "scenarios": inputs["scenarios"] is not None,
+             "beicf": inputs["scorecard"] is not None}
+    return tuple(e for e in ELEMENTS if given[e])
+
+
 def _capital(cells: dict[str, ElementCell], n_years: int, seed: int, alpha: float) -> dict:
     model = {c: CellModel(e.frequency, e.severity, threshold=e.threshold,
                           severity_cap=e.severity_cap) for c, e in cells.items()}
@@ -180,14 +188,11 @@ def four_elements(case, models, losses: pd.DataFrame, *, n_years: int | None = N
         (:func:`opwb.fitting.elements.scenario_fit`).
     """
     inputs = case_elements(case) if inputs is None else inputs
-    have = {"internal": True, "external": inputs["external"] is not None,
-            "scenarios": inputs["scenarios"] is not None,
-            "beicf": inputs["scorecard"] is not None}
     notes = []
     if case.external is not None and case.external_threshold is None:
         notes.append("external losses are named but no external_threshold is stated: they "
                      "do not enter the model")
-    available = tuple(e for e in ELEMENTS if have[e])
+    available = _available(inputs)
     if uses is not None:
         wanted = set(uses) | {"internal"}
         missing = sorted(wanted - set(available))
@@ -323,9 +328,7 @@ def scenario_sd_sensitivity(case, models, losses: pd.DataFrame, *,
     inputs = case_elements(case) if inputs is None else inputs
     if inputs["scenarios"] is None:
         raise ValueError("the case has no scenario estimates")
-    uses = tuple(e for e in ELEMENTS if e == "internal" or inputs[
-        {"external": "external", "scenarios": "scenarios", "beicf": "scorecard"}[e]]
-        is not None)
+    uses = _available(inputs)
     n_years = case.n_years if n_years is None else int(n_years)
     seed = case.seed if seed is None else int(seed)
     rows = {}

@@ -3,26 +3,18 @@ the computed result — the cells whose cap sets their VaR, the element that mov
 most, the figures rounded to their errors — and a case without the elements says so."""
 from __future__ import annotations
 
-import math
-
 import pytest
 
-from opwb.data.case import bundled_case
 from opwb.data.taxonomy import label
 from opwb.data.units import format_krw_with_se
-from opwb.fitting.modelset import models_for
 from opwb.report.element_tables import (elements_capital_ko, elements_sentence_ko,
                                         elements_sources_ko, model_elements_ko)
-from opwb.scenarios.elements import four_elements
 
 
 @pytest.fixture(scope="module")
-def result():
-    case = bundled_case()
-    losses = case.load_losses()
-    models = models_for(losses, case.threshold, allow_infinite_mean=True,
-                        saved=case.paths("models"))
-    return case, four_elements(case, models, losses, n_years=20_000)
+def result(bundled_elements):
+    case, _, _, res = bundled_elements
+    return case, res
 
 
 def test_the_cap_rate_is_the_models_rate_of_losses_at_the_cap(result):

@@ -8,10 +8,8 @@ import math
 import numpy as np
 import pytest
 
-from opwb.data.case import bundled_case
 from opwb.engine.riskmeasures import var_with_se
 from opwb.engine.simulate import CellModel, simulate_losses
-from opwb.fitting.modelset import models_for
 from opwb.scenarios.elements import INTERNAL_ONLY, WITHOUT_CAPS, four_elements
 from opwb.scenarios.sensitivity import cap_sensitivity
 
@@ -19,12 +17,10 @@ N_YEARS = 20_000
 
 
 @pytest.fixture(scope="module")
-def bundled():
-    case = bundled_case()
-    losses = case.load_losses()
-    models = models_for(losses, case.threshold, allow_infinite_mean=True,
-                        saved=case.paths("models"))
-    return case, losses, models, four_elements(case, models, losses, n_years=N_YEARS)
+def bundled(bundled_elements):
+    case, losses, models, res = bundled_elements
+    assert res.n_years == N_YEARS
+    return bundled_elements
 
 
 def test_the_bundled_case_uses_all_four_elements(bundled):
