@@ -200,18 +200,14 @@ def four_elements(case, models, losses: pd.DataFrame, *, n_years: int | None = N
             raise ValueError(f"the case has no {', '.join(missing)}")
         available = tuple(e for e in available if e in wanted)
     variants = element_steps(available) if steps else element_variants(available)
-    if variants["all"] != ("internal",):
-        variants[INTERNAL_ONLY] = ("internal",)
-        if steps:
-            variants = {INTERNAL_ONLY: ("internal",),
-                        **{k: v for k, v in variants.items() if k != INTERNAL_ONLY}}
+    if available != ("internal",):       # internal data alone first (steps) or last
+        caps = {WITHOUT_CAPS: available} if not steps and "scenarios" in available else {}
+        variants = ({INTERNAL_ONLY: ("internal",), **variants} if steps
+                    else {**variants, **caps, INTERNAL_ONLY: ("internal",)})
     settings = element_settings(case)
     n_years = case.n_years if n_years is None else int(n_years)
     seed = case.seed if seed is None else int(seed)
     cells, rows = {}, {}
-    if not steps and "scenarios" in variants["all"]:
-        variants = {**{k: v for k, v in variants.items() if k != INTERNAL_ONLY},
-                    WITHOUT_CAPS: variants["all"], INTERNAL_ONLY: ("internal",)}
     for name, els in variants.items():
         if name == INTERNAL_ONLY or els == ("internal",):
             built = element_cells(models, losses, uses=("internal",), settings=settings)
