@@ -2,7 +2,7 @@
 
 One row per estimate (Basel II para 675; issue 23 item 2)::
 
-    event_type, business_line, kind, amount, unit, return_period, author, date, note
+    event_type, business_line, kind, amount, unit, return_period, author, date, note, group
 
 * ``kind`` ``exceedance``: "a loss of at least ``amount`` about once in ``return_period``
   years"; ``worst``: the worst plausible single loss of the cell (``return_period`` may be
@@ -15,9 +15,13 @@ One row per estimate (Basel II para 675; issue 23 item 2)::
   the loss loader reads them (codes, opwb's Korean/English names, the supervisor's standard
   names, the case's own names): the estimate's **cell** is ``"IF"`` or ``"IF|RB"``.
 * ``author`` and ``date`` are required (who said it, when); ``note`` is optional.
+* ``group`` (optional, blank = none) names a set of estimates that belong together and whose
+  own effect the bank wants to see, e.g. a new business's forward-looking scenario
+  (``MyData``): :meth:`ScenarioSet.without` leaves a group out
+  (:func:`opwb.scenarios.elements.scenario_group_effect`).
 
 Korean headers are recognised without a mapping (:data:`KOREAN_SCENARIO_COLUMNS`: 사건유형,
-사업부문, 구분, 손실금액, 단위, 재현기간, 작성자, 작성일, 비고), as are Korean kinds
+사업부문, 구분, 손실금액, 단위, 재현기간, 작성자, 작성일, 비고, 시나리오군), as are Korean kinds
 (초과손실 = exceedance, 최대손실 = worst). :func:`load_scenarios` raises
 :class:`opwb.DataError` naming the file, line or row and column of every problem; nothing is
 dropped or filled in.
@@ -65,11 +69,11 @@ Kind = Literal["exceedance", "worst"]
 KINDS: tuple[str, ...] = ("exceedance", "worst")
 
 SCENARIO_COLUMNS: tuple[str, ...] = ("event_type", "business_line", "kind", "amount", "unit",
-                                     "return_period", "author", "date", "note")
+                                     "return_period", "author", "date", "note", "group")
 REQUIRED_SCENARIO_COLUMNS: tuple[str, ...] = ("event_type", "kind", "amount", "return_period",
                                               "author", "date")
 """``unit`` is required too unless the amount's header states it; ``business_line`` and
-``note`` may be absent (a blank business line is the whole event type)."""
+``note`` and ``group`` may be absent (a blank business line is the whole event type)."""
 
 #: Usual Korean headers of a workshop's sheet → opwb's columns (recognised without mapping).
 KOREAN_SCENARIO_COLUMNS: dict[str, str] = {
@@ -77,7 +81,7 @@ KOREAN_SCENARIO_COLUMNS: dict[str, str] = {
     "구분": "kind", "시나리오구분": "kind", "손실금액": "amount", "금액": "amount",
     "단위": "unit", "재현기간": "return_period", "발생주기": "return_period",
     "작성자": "author", "평가자": "author", "작성일": "date", "평가일": "date",
-    "비고": "note", "설명": "note",
+    "비고": "note", "설명": "note", "시나리오군": "group", "그룹": "group",
 }
 
 #: KRW units a row (or the amount's header) may state → KRW per unit. Spaces and case do
@@ -128,6 +132,8 @@ class ScenarioEstimate:
         N in years (≥ 1) for ``exceedance``: a loss ≥ X about once in N years, i.e. an
         annual exceedance rate of 1/N; for ``worst`` the stated one, if any.
     author, date, note : the estimate's provenance (``date`` a :class:`datetime.date`).
+    group : str
+        The set of estimates it belongs to ("" when none), e.g. ``"MyData"``.
     where : str
         Its place in the source, e.g. ``"scenarios.csv, line 3"``.
     """
@@ -140,6 +146,7 @@ class ScenarioEstimate:
     date: _dt.date
     note: str = ""
     where: str = ""
+    group: str = ""
 
     @property
     def event_type(self) -> str:
@@ -176,6 +183,30 @@ class ScenarioSet:
     def cells(self) -> tuple[str, ...]:
         """The cells with at least one estimate, in first-seen order."""
         return tuple(dict.fromkeys(e.cell for e in self.estimates))
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        """The named groups of estimates (``group``), in first-seen order."""
+        return tuple(dict.fromkeys(e.group for e in self.estimates if e.group))
+
+    def without(self, group: str) -> "ScenarioSet":
+        """The estimates outside ``group``: the workshop without that set of estimates.
+
+        Raises
+        ------
+        ValueError
+            No estimate is in ``group`` (naming the groups there are).
+        """
+        if group not in self.groups:
+            raise ValueError(f"no scenario estimate is in group {group!r}; the groups are "
+                             f"{list(self.groups) or 'none'} (the 'group' column, 시나리오군)")
+        return ScenarioSet(tuple(e for e in self.estimates if e.group != group),
+                           f"{self.source} without group {group}")
+
+    def of(self, group: str) -> tuple[ScenarioEstimate, ...]:
+        """The estimates in ``group`` (ValueError as :meth:`without` when there is none)."""
+        self.without(group)
+        return tuple(e for e in self.estimates if e.group == group)
 
     def for_cell(self, cell: str, kind: Kind | None = None, *,
                  within: bool = False) -> tuple[ScenarioEstimate, ...]:
@@ -262,7 +293,8 @@ def load_scenarios(source: Any, *, columns: Mapping[str, str] | None = None,
     problems = Problems(tbl, max_errors)
     rename, header_unit = _header_names(tbl, dict(columns or {}), problems)
     idx = column_index(tbl, problems, required=REQUIRED_SCENARIO_COLUMNS,
-                       optional=("business_line", "unit", "note"), columns=rename)
+                       optional=("business_line", "unit", "note", "group"),
+                       columns=rename)
     if header_unit is None and "unit" not in idx and "amount" in idx:
         problems.add(tbl.header_pos or 1, "unit",
                      "missing column; the amounts' unit must be stated: a 'unit' (단위) column "
@@ -346,11 +378,13 @@ def _parse_row(tbl, pos, values, idx, header_unit, readers, problems):
     day = cell("date", lambda v: parse_date(v, epoch=tbl.serial_epoch).date(),
                "expected the date of the estimate (YYYY-MM-DD)")
     note = cell("note", parse_text) or ""
+    group = cell("group", parse_text) or ""
     if len(problems.items) > n_before:
         return None
     est = ScenarioEstimate(cell=et if bl is None else f"{et}|{bl}", kind=kind,
                            amount=amount * factor, return_period=n_years, author=author,
-                           date=day, note=note, where=f"{tbl.name}, {tbl.where(pos)}")
+                           date=day, note=note, where=f"{tbl.name}, {tbl.where(pos)}",
+                           group=group)
     return pos, est
 
 

@@ -52,6 +52,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
+from opwb.data.beicf import BEICF_BOUNDS
 from opwb.data.schema import collected
 from opwb.fitting.families import get_family
 from opwb.fitting.frequency import FrequencyFit
@@ -97,7 +98,7 @@ class ElementSettings:
     external_threshold: float | None = None
     external_weight: float = 1.0
     scenario_sd: float = 0.5
-    beicf_bounds: tuple[float, float] = (0.75, 1.5)
+    beicf_bounds: tuple[float, float] = BEICF_BOUNDS
     severity_cap: float | None = None
 
     def __post_init__(self):

@@ -13,10 +13,13 @@ import pandas as pd
 from opwb.data.taxonomy import EVENT_TYPE_CODES, label
 from opwb.data.units import format_krw, format_krw_with_se, format_number, severity_cap_text
 from opwb.fitting.elements import ELEMENT_NAMES_KO, ELEMENTS, THIN_CELL
+from opwb.report.scenario_tables import percent_with_se
 
 __all__ = ["VARIANT_KO", "variant_ko", "elements_text_ko", "elements_capital_ko",
            "elements_cells_ko", "elements_sources_ko", "elements_sentence_ko",
-           "model_elements_ko", "elements_answers_ko", "scenario_sd_ko", "elements_sheets"]
+           "model_elements_ko", "elements_answers_ko", "scenario_sd_ko", "elements_sheets",
+           "group_effect_ko", "group_losses_ko", "group_effect_sentence_ko", "family_range_ko",
+           "family_range_sentence_ko"]
 
 VARIANT_KO = {"all": "사례의 모든 요소", "internal only": "내부 손실만 (시나리오 기준의 모형)",
               "without scenario caps": "모든 요소, 상한은 사례의 단일 상한",
@@ -232,13 +235,18 @@ def scenario_sd_ko(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows).T.rename_axis("시나리오 불확실성")
 
 
-def elements_sheets(result, answers: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+def elements_sheets(result, answers: pd.DataFrame | None = None, *, groups=(),
+                    families: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
     """The four-element results as workbook sheets (:func:`opwb.report.excel.export_excel`
     writes the amounts in 억원): ``네 가지 요소 자본`` (one row per model: its elements,
     capital, change from the all-elements model, with errors), ``네 가지 요소 사건유형`` (one
     row per model and cell: VaR and its error, 99.9% single-loss quantile, cap and the
     yearly rate of losses at the cap), ``네 가지 요소 근거`` (the all-elements model's
-    sources) and, given ``answers``, ``요소별 권고``."""
+    sources) and, given ``answers``, ``요소별 권고``; given ``groups`` (effects of
+    :func:`opwb.scenarios.elements.scenario_group_effect`), ``시나리오군 효과`` (capital,
+    the groups' cells' VaR and caps, the policy's cover, with and without each group) and
+    ``시나리오군 손실 보상`` (each estimate split by the policy); given ``families``
+    (:func:`opwb.scenarios.elements.element_family_range`), ``요소 모형 분포군``."""
     cap = result.capital
     capital = cap[["elements", "capital", "capital_se", "change", "change_se"]].rename_axis(
         "model").reset_index()
@@ -252,4 +260,156 @@ def elements_sheets(result, answers: pd.DataFrame | None = None) -> dict[str, pd
            "네 가지 요소 근거": result.sources}
     if answers is not None:
         out["요소별 권고"] = answers.rename_axis("model").reset_index()
+    rows, splits = [], []
+    for group in groups:
+        for key, r in group.capital.iterrows():
+            total = {"group": group.group, "model": key, "cell": "total", "var": r["capital"],
+                     "var_se": r["capital_se"], "severity_cap": None}
+            if group.cover is not None:
+                total.update({"policy": group.policy, **group.cover.loc[key].to_dict()})
+            rows.append(total)
+            rows += [{"group": group.group, "model": key, "cell": c, "var": r[f"var_{c}"],
+                      "var_se": r[f"var_se_{c}"], "severity_cap": r.get(f"severity_cap_{c}")}
+                     for c in group.cells if f"var_{c}" in r]
+        if group.losses is not None and not group.losses.empty:
+            splits.append(group.losses.rename(columns={"amount": "gross", "paid": "insurance"})
+                          .assign(group=group.group, policy=group.policy))
+    if rows:
+        out["시나리오군 효과"] = pd.DataFrame(rows)
+    if splits:
+        out["시나리오군 손실 보상"] = pd.concat(splits, ignore_index=True)
+    if families is not None:
+        out["요소 모형 분포군"] = families
     return out
+
+
+# --------------------------------------------------------------------------- a scenario group
+def _policy_name(programme, policy: str, extra: str = "") -> str:
+    p = programme[policy] if programme is not None else None
+    name = getattr(p, "name", "") if p is not None else ""
+    inside = ", ".join(x for x in (policy, extra) if x)
+    return f"{name}({inside})" if name else (f"{policy} ({extra})" if extra else policy)
+
+
+def group_effect_ko(effect, programme=None) -> pd.DataFrame:
+    """:func:`opwb.scenarios.elements.scenario_group_effect` for a report: with and without
+    the group (rows), capital before insurance ± its error, each of the group's cells' VaR ±
+    its error and severity cap, and the policy's expected annual claims ± error and the share
+    of years it pays its annual aggregate limit."""
+    rows = {}
+    for key, word in (("with", "포함"), ("without", "제외")):
+        r = effect.capital.loc[key]
+        row = {"보험 전 자본 (VaR 합)": format_krw_with_se(r["capital"], r["capital_se"])}
+        for c in effect.cells:
+            if f"var_{c}" in r:
+                row[f"VaR: {_cell_name(c)}"] = format_krw_with_se(r[f"var_{c}"],
+                                                                 r[f"var_se_{c}"])
+                cap = r.get(f"severity_cap_{c}")
+                row[f"단일손실 상한: {_cell_name(c)}"] = (
+                    "없음" if cap is None or not math.isfinite(cap) else format_krw(cap))
+        if effect.cover is not None:
+            v = effect.cover.loc[key]
+            name = _policy_name(programme, effect.policy)
+            row[f"{name} 기대 보험금 (연)"] = format_krw_with_se(v["expected_claims"],
+                                                            v["expected_claims_se"])
+            row[f"{name} 연간 한도를 다 쓰는 해"] = percent_with_se(v["exhausted"],
+                                                            v["exhausted_se"])
+        rows[f"{effect.group} 시나리오 {word}"] = row
+    return pd.DataFrame(rows).T.rename_axis("모형")
+
+
+def group_losses_ko(effect, programme=None) -> pd.DataFrame:
+    """Each of the group's estimates in the policy's cover: the loss, how often, what the
+    policy pays on one such loss (its deductible, limit and coinsurance; contract terms, no
+    Monte Carlo) and what the bank keeps."""
+    if effect.losses is None or effect.losses.empty:
+        return pd.DataFrame()
+    rows = []
+    for _, r in effect.losses.iterrows():
+        n = r["return_period"]
+        rows.append({
+            "사건유형": _cell_name(r["cell"]),
+            "추정": ("최대 가능 손실" if r["kind"] == "worst"
+                   else f"약 {format_number(n)}년에 한 번 이상"),
+            "손실": format_krw(r["amount"]),
+            f"{_policy_name(programme, effect.policy)} 보험금": format_krw(r["paid"]),
+            "은행 부담": format_krw(r["retained"]),
+            "보상 비율": f"{format_number(100 * r['share_paid'], 1)}%"})
+    return pd.DataFrame(rows)
+
+
+def group_effect_sentence_ko(effect, programme=None) -> str:
+    """What the group does, in plain Korean: its estimates' cells, the cap it sets, the
+    capital it adds (± error; "not distinguishable" within twice the error) and, with a
+    policy, how little of the group's losses the policy pays."""
+    t = effect.capital
+    cells = ", ".join(_cell_name(c) for c in effect.cells)
+    text = (f"**{effect.group} 시나리오**(추정 {len(effect.estimates)}건, {cells})를 워크숍 "
+            "추정에 넣으면")
+    caps = []
+    for c in effect.cells:
+        a, b = t.loc["with"].get(f"severity_cap_{c}"), t.loc["without"].get(f"severity_cap_{c}")
+        if a is not None and b is not None and a != b:
+            caps.append(f"{_cell_name(c)}의 단일손실 상한(최대 가능 손실)이 {format_krw(b)}에서 "
+                        f"{format_krw(a)}으로 바뀌고")
+    text += " " + " ".join(caps) if caps else ""
+    if abs(effect.change) > 2 * effect.change_se:
+        word = "늘어납니다" if effect.change > 0 else "줄어듭니다"
+        text += (f" 보험 전 자본이 {format_krw_with_se(abs(effect.change), effect.change_se)} "
+                 f"{word} ({format_krw_with_se(t.loc['without', 'capital'], t.loc['without', 'capital_se'])}"
+                 f" → {format_krw_with_se(t.loc['with', 'capital'], t.loc['with', 'capital_se'])}).")
+    else:
+        text += (" 보험 전 자본의 변화("
+                 f"{_signed(effect.change, effect.change_se)})는 모의실험 오차와 구별되지 않습니다.")
+    if effect.losses is not None and not effect.losses.empty:
+        worst = effect.losses.sort_values("amount").iloc[-1]
+        p = programme[effect.policy] if programme is not None else None
+        name = _policy_name(programme, effect.policy,
+                            f"보상한도 {format_krw(p.limit)}" if p is not None else "")
+        text += (f" {name}은 이 시나리오의 가장 큰 손실 {format_krw(worst['amount'])}의 "
+                 f"{format_number(100 * worst['share_paid'], 1)}%인 {format_krw(worst['paid'])}만 "
+                 f"보상하고 {format_krw(worst['retained'])}은 은행이 부담합니다.")
+    return text
+
+
+# --------------------------------------------------------------------------- families
+def family_range_ko(table: pd.DataFrame) -> pd.DataFrame:
+    """:func:`opwb.scenarios.elements.element_family_range` for a report: per cell and
+    credible family, its Akaike weight, 99.9% single loss and VaR ± error in the
+    four-element model; the model set's family marked."""
+    rows = []
+    for _, r in table.iterrows():
+        rows.append({
+            "사건유형": _cell_name(r["cell"]),
+            "분포군": r["family"] + (" (선택)" if r["chosen"] else ""),
+            "아카이케 가중치": _share(r["weight"]),
+            "99.9% 단일손실": ("—" if r["error"] else format_krw(r["q999"], unit="억", digits=0)),
+            "VaR (보험 전)": (f"없음: {r['error']}" if r["error"]
+                            else format_krw_with_se(r["var"], r["var_se"])),
+        })
+    return pd.DataFrame(rows)
+
+
+def family_range_sentence_ko(table: pd.DataFrame) -> str:
+    """The capital range across the credible families, in one sentence."""
+    a = table.attrs
+    lo, hi = a["capital_low"], a["capital_high"]
+    text = (f"데이터가 가려내지 못하는 분포군(아카이케 가중치 2% 이상)을 사건유형마다 바꾸면, 모든 요소 "
+            f"모형의 보험 전 자본은 {format_krw_with_se(lo, a['capital_low_se'])}에서 "
+            f"{format_krw_with_se(hi, a['capital_high_se'])} 사이입니다 (선택한 분포군: "
+            f"{format_krw_with_se(a['capital_chosen'], a['capital_chosen_se'])}).")
+    ok = table[table["error"] == ""]
+    by = ok.groupby("cell")["var"]
+    spread = by.max() - by.min()
+    if len(spread) and spread.max() > 0:
+        c = spread.idxmax()
+        rows = ok[ok["cell"] == c].sort_values("var")
+        lo_r, hi_r = rows.iloc[0], rows.iloc[-1]
+        text += (f" 폭이 가장 큰 사건유형은 {_cell_name(c)}입니다: VaR "
+                 f"{format_krw_with_se(lo_r['var'], lo_r['var_se'])}({lo_r['family']})에서 "
+                 f"{format_krw_with_se(hi_r['var'], hi_r['var_se'])}({hi_r['family']})까지.")
+    failed = table[table["error"] != ""]
+    if not failed.empty:
+        text += (" 모형을 만들 수 없는 분포군: " + ", ".join(
+            f"{_cell_name(r['cell'])} {r['family']}" for _, r in failed.iterrows()) + ".")
+    return text

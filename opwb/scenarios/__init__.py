@@ -47,7 +47,8 @@ _EXPORTS = {
     **dict.fromkeys(["cap_sensitivity"], "sensitivity"),
     **dict.fromkeys(["four_elements", "ElementsResult", "case_elements", "element_settings",
                      "INTERNAL_ONLY", "element_answers", "element_model_set",
-                     "scenario_sd_sensitivity", "WITHOUT_CAPS", "SCENARIO_SDS"], "elements"),
+                     "scenario_sd_sensitivity", "WITHOUT_CAPS", "SCENARIO_SDS", "GroupEffect",
+                     "scenario_group_effect", "element_family_range"], "elements"),
     **dict.fromkeys([
         "parameter_uncertainty", "UncertaintyResult", "UNCERTAINTY_FIGURES", "NO_ALTERNATIVE"
     ], "uncertainty"),

@@ -16,7 +16,7 @@ order statistics, no moment assumed). Amounts KRW.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -36,8 +36,8 @@ from opwb.fitting.elements import (
 
 __all__ = ["ElementsResult", "four_elements", "case_elements", "element_settings",
            "element_answers", "element_model_set", "scenario_sd_sensitivity", "WITHOUT_CAPS",
-           "SCENARIO_SDS",
-           "INTERNAL_ONLY"]
+           "SCENARIO_SDS", "INTERNAL_ONLY", "GroupEffect", "scenario_group_effect",
+           "element_family_range"]
 
 INTERNAL_ONLY = "internal only"
 """The variant with internal data alone and the case's single cap (the scenario bases')."""
@@ -333,3 +333,274 @@ def scenario_sd_sensitivity(case, models, losses: pd.DataFrame, *,
         built = element_cells(models, losses, uses=uses, settings=settings, **inputs)
         rows[float(sd)] = _capital(built, n_years, seed, alpha)
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("scenario_sd")
+
+
+# --------------------------------------------------------------------------- a group's effect
+@dataclass(frozen=True)
+class GroupEffect:
+    """What one group of scenario estimates (e.g. a new business's) does to capital and to
+    a policy of the programme (:func:`scenario_group_effect`). Amounts KRW.
+
+    Attributes
+    ----------
+    group : str
+    estimates : tuple of ScenarioEstimate
+        The group's estimates.
+    cells : tuple of str
+        The cells they are stated for.
+    capital : pandas.DataFrame
+        Index ``"with"`` (every element, the group's estimates among the scenarios) and
+        ``"without"`` (the group left out), columns as :attr:`ElementsResult.capital`'s
+        (``capital``, ``capital_se``, ``var_<cell>``, ``var_se_<cell>``, ``q999_<cell>``,
+        ``cap_rate_<cell>``) and ``severity_cap_<cell>`` for the group's cells.
+    change, change_se : float
+        Capital with the group less capital without it, and √(se² + se²) (common random
+        numbers: an upper bound of its error).
+    policy : str or None
+        The policy looked at (its id in the programme).
+    cover : pandas.DataFrame or None
+        Index ``"with"``/``"without"``: the policy's ``expected_claims`` (its mean annual
+        contractual payment, ceded before delay, default and haircut) and ``_se``, and
+        ``exhausted`` (the share of years it pays its annual aggregate limit, or its
+        per-occurrence limit when it has no aggregate) and ``_se``.
+    losses : pandas.DataFrame or None
+        One row per estimate of the group in the policy's cover: ``kind``, ``amount`` (X),
+        ``return_period``, ``paid`` (what the policy pays on one loss of X, its deductible,
+        limit and coinsurance applied), ``retained`` (X − paid) and ``share_paid``.
+    n_years, seed : the simulation.
+    """
+
+    group: str
+    estimates: tuple
+    cells: tuple[str, ...]
+    capital: pd.DataFrame = field(repr=False)
+    change: float = 0.0
+    change_se: float = 0.0
+    policy: str | None = None
+    cover: pd.DataFrame | None = field(default=None, repr=False)
+    losses: pd.DataFrame | None = field(default=None, repr=False)
+    n_years: int = 0
+    seed: int = 0
+
+
+def _policy_cover(cells: dict[str, ElementCell], programme, policy: str, n_years: int,
+                  seed: int) -> dict:
+    """The policy's mean annual contractual payment and the share of years it pays its
+    aggregate limit, on the element cells' simulated events (the whole programme applied:
+    the policy pays what the layers below it leave)."""
+    from opwb.insurance.apply import apply_programme
+    from opwb.scenarios.base import _keep_levels
+    model = {c: CellModel(e.frequency, e.severity, threshold=e.threshold,
+                          severity_cap=e.severity_cap) for c, e in cells.items()}
+    sim = simulate_losses(model, n_years, seed,
+                          keep_events_above=_keep_levels(programme, (), cells))
+    result = apply_programme(programme, sim, seed=seed)
+    ceded = np.asarray(result.ceded_by_policy[policy], float)
+    p = programme[policy]
+    top = p.aggregate_limit if math.isfinite(p.aggregate_limit) else p.coinsurance * p.limit
+    full = ceded >= top * (1 - 1e-9)
+    share = float(full.mean())
+    n = ceded.size
+    return {"expected_claims": float(ceded.mean()),
+            "expected_claims_se": float(ceded.std(ddof=1) / math.sqrt(n)),
+            "exhausted": share, "exhausted_se": math.sqrt(share * (1 - share) / n)}
+
+
+def scenario_group_effect(case, models, losses: pd.DataFrame, group: str, *,
+                          programme=None, policy: str | None = None,
+                          n_years: int | None = None, seed: int | None = None,
+                          alpha: float = 0.999, inputs: dict | None = None) -> GroupEffect:
+    """Capital and a policy's cover with a group of scenario estimates and without it.
+
+    The bank's own forward-looking scenario — a new business it starts, e.g. the bundled
+    case's MyData service (issue 23 item 8; the seed's "새로운 비즈니스, 환경변화 반영") —
+    is a ``group`` of the scenario file. The four-element model with every element the
+    case has (:func:`four_elements`' ``"all"``) is built twice, with the group's estimates
+    and without them (the rest of the workshop kept), and simulated with the same random
+    numbers: the difference is the group's own effect on capital (Σ cell VaR at ``alpha``)
+    and on each of its cells' VaR and severity cap (the group's worst plausible loss may
+    raise a cell's cap: :meth:`~opwb.data.scenarios.ScenarioSet.worst_plausible`).
+
+    With a ``policy`` (e.g. the personal-data-leak liability cover, ``PDL``), the programme
+    is applied to both simulations (:func:`opwb.insurance.apply.apply_programme`) for the
+    policy's expected annual claims and how often it pays its annual aggregate limit; and
+    each of the group's estimates is split into what the policy pays on one loss of that
+    size and what the bank keeps (:func:`opwb.insurance.policy.layer_split`: the contract
+    alone, assuming the loss falls within the wording).
+
+    Parameters
+    ----------
+    case : opwb.data.case.Case
+        With scenario estimates (``scenarios``) holding ``group``.
+    models : ModelSet
+        The internal-data models (e.g. a scenario base's ``model_set``).
+    losses : pandas.DataFrame
+        The losses they were fitted on.
+    group : str
+        The group's name (the scenario file's ``group`` column).
+    programme : Programme, optional
+        The case's programme (needed with ``policy``).
+    policy : str, optional
+        A policy id of ``programme``.
+    n_years, seed : int, optional
+        Default the case's.
+    alpha : float
+        The VaR level.
+    inputs : dict, optional
+        :func:`case_elements` already loaded.
+
+    Returns
+    -------
+    GroupEffect
+
+    Raises
+    ------
+    ValueError
+        The case has no scenarios, no estimate is in ``group``, ``policy`` without
+        ``programme`` or not in it.
+    """
+    inputs = case_elements(case) if inputs is None else inputs
+    scen = inputs["scenarios"]
+    if scen is None:
+        raise ValueError("the case has no scenario estimates (scenarios): no group to leave "
+                         "out")
+    rest = scen.without(group)
+    estimates = scen.of(group)
+    if policy is not None:
+        if programme is None:
+            raise ValueError("a policy's cover needs the programme (programme=...)")
+        if policy not in programme.ids:
+            raise ValueError(f"policy {policy!r} is not in the programme; expected one of "
+                             f"{list(programme.ids)}")
+    uses = _available(inputs)
+    settings = element_settings(case)
+    n_years = case.n_years if n_years is None else int(n_years)
+    seed = case.seed if seed is None else int(seed)
+    group_cells = tuple(dict.fromkeys(e.cell for e in estimates))
+    rows, covers = {}, {}
+    for name, s in (("with", scen), ("without", rest)):
+        built = element_cells(models, losses, uses=uses, settings=settings,
+                              **{**inputs, "scenarios": s})
+        row = _capital(built, n_years, seed, alpha)
+        for c in group_cells:
+            if c in built:
+                row[f"severity_cap_{c}"] = built[c].severity_cap
+        rows[name] = row
+        if policy is not None:
+            covers[name] = _policy_cover(built, programme, policy, n_years, seed)
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    change = float(table.loc["with", "capital"] - table.loc["without", "capital"])
+    change_se = float(np.hypot(table.loc["with", "capital_se"],
+                               table.loc["without", "capital_se"]))
+    cover = split = None
+    if policy is not None:
+        from opwb.insurance.policy import layer_split
+        cover = pd.DataFrame.from_dict(covers, orient="index")
+        p = programme[policy]
+        split_rows = []
+        for e in estimates:
+            if p.covers(e.event_type) <= 0:
+                continue
+            part = layer_split(e.amount, p)
+            paid = min(part["insurance"], p.aggregate_limit)
+            split_rows.append({"cell": e.cell, "kind": e.kind, "amount": e.amount,
+                               "return_period": e.return_period, "paid": paid,
+                               "retained": e.amount - paid, "share_paid": paid / e.amount})
+        split = pd.DataFrame(split_rows)
+    return GroupEffect(group, estimates, group_cells, table, change, change_se, policy,
+                       cover, split, n_years, seed)
+
+
+# --------------------------------------------------------------------------- families
+def element_family_range(case, models, losses: pd.DataFrame, families: Mapping, *,
+                         n_years: int | None = None, seed: int | None = None,
+                         alpha: float = 0.999, inputs: dict | None = None) -> pd.DataFrame:
+    """Each cell's capital in the four-element model under each credible severity family
+    (issue 23 item 7: the capital range across the families the data cannot choose between).
+
+    For every cell and every family of ``families[cell]`` the family is fitted to the cell's
+    internal losses (left-truncated MLE, :func:`opwb.fitting.mle.fit_severity`; the model
+    set's own fit for its chosen family) and the cell's four-element model is built from it
+    with every element the case has (:func:`opwb.fitting.elements.element_cells`), then
+    simulated with the cell's own random numbers (common to every family). The cells are
+    added as Basel's sum, so the capital range over every choice of families is
+    [Σ cell minimum, Σ cell maximum].
+
+    Parameters
+    ----------
+    case, models, losses : as :func:`four_elements`.
+    families : mapping
+        Cell → the credible families and their weights: an object with ``families`` and
+        ``weights`` (e.g. :func:`opwb.decision.family_weights`' or a predictive answer's
+        ``weights[True]``), or a mapping family → weight. Cells not in it keep the chosen
+        family (weight 1).
+    n_years, seed, alpha, inputs : as :func:`four_elements`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (cell, family): ``cell``, ``family``, ``weight``, ``chosen`` (the model
+        set's family), ``q999`` (99.9% single loss, capped), ``var`` and ``var_se`` (the
+        cell's VaR at ``alpha`` and its Monte Carlo standard error), ``cap_rate`` (losses a
+        year at or above the cell's cap), ``error`` (why the family gives no model: its
+        fit is degenerate or at an edge, it cannot be fitted, or it cannot meet the
+        scenarios; its figures NaN, outside the range). ``attrs``:
+        ``capital_chosen``, ``capital_low``, ``capital_high`` (KRW) and their ``_se``.
+
+    Raises
+    ------
+    ValueError
+        An unknown family name in ``families``.
+    """
+    from opwb.fitting.families import get_family
+    from opwb.fitting.mle import fit_severity
+    from opwb.fitting.modelset import CellFit
+    from opwb.data.errors import DataError
+    inputs = case_elements(case) if inputs is None else inputs
+    uses = _available(inputs)
+    settings = element_settings(case)
+    n_years = case.n_years if n_years is None else int(n_years)
+    seed = case.seed if seed is None else int(seed)
+    rows = []
+    for cell, m in models.items():
+        given = families.get(cell)
+        if given is None:
+            weights = {m.severity.family: 1.0}
+        elif hasattr(given, "families"):
+            weights = dict(zip(given.families, map(float, given.weights)))
+        else:
+            weights = {str(f): float(w) for f, w in dict(given).items()}
+        weights.setdefault(m.severity.family, 0.0)
+        for fam in weights:
+            get_family(fam)            # an unknown family is the caller's error: it raises
+        from opwb.fitting.elements import _cell_losses
+        x = _cell_losses(losses, cell, m.severity.threshold)
+        for fam, w in sorted(weights.items(), key=lambda kv: (-kv[1], kv[0])):
+            row = {"cell": cell, "family": fam, "weight": w,
+                   "chosen": fam == m.severity.family, "q999": math.nan, "var": math.nan,
+                   "var_se": math.nan, "cap_rate": math.nan, "error": ""}
+            try:
+                sev = (m.severity if fam == m.severity.family
+                       else fit_severity(x, fam, m.severity.threshold))
+                if not sev.ok:
+                    raise ValueError(f"the {fam} fit is {sev.status}: {sev.note}")
+                built = element_cells({cell: CellFit(m.frequency, sev, m.reason)}, losses,
+                                      uses=uses, settings=settings, **inputs)
+            except (ValueError, DataError) as exc:
+                row["error"] = str(exc)
+                rows.append(row)
+                continue
+            out = _capital(built, n_years, seed, alpha)
+            row.update(q999=out[f"q999_{cell}"], var=out[f"var_{cell}"],
+                       var_se=out[f"var_se_{cell}"], cap_rate=out[f"cap_rate_{cell}"])
+            rows.append(row)
+    table = pd.DataFrame(rows)
+    ok = table[table["error"] == ""]
+    def pick(frame, how):
+        i = frame.groupby("cell")["var"].transform(how) == frame["var"]
+        one = frame[i].drop_duplicates("cell")
+        return float(one["var"].sum()), float(np.sqrt((one["var_se"] ** 2).sum()))
+    for name, frame, how in (("capital_chosen", ok[ok["chosen"]], "max"),
+                             ("capital_low", ok, "min"), ("capital_high", ok, "max")):
+        table.attrs[name], table.attrs[name + "_se"] = pick(frame, how)
+    return table

@@ -65,6 +65,26 @@ def test_korean_headers_kinds_and_a_unit_in_the_amount_header(tmp_path):
     assert s.estimates[1].date == dt.date(2021, 6, 1)
 
 
+def test_a_group_of_estimates_is_read_and_can_be_left_out(tmp_path):
+    """The optional ``group`` column (시나리오군): a set of estimates whose own effect the
+    bank wants to see (a new business's forward-looking scenario)."""
+    text = ("사건유형,구분,손실금액,단위,재현기간,작성자,작성일,비고,시나리오군\n"
+            "CPBP,초과손실,50,억원,5,김위험,2007-03-02,,\n"
+            "CPBP,초과손실,500,억원,25,박보안,2021-06-01,유출,MyData\n"
+            "CPBP,최대손실,2000,억원,,박보안,2021-06-01,,MyData\n"
+            "CPBP,최대손실,1000,억원,,김위험,2007-03-02,,\n")
+    s = load_scenarios(write(tmp_path, text))
+    assert [e.group for e in s] == ["", "MyData", "MyData", ""]
+    assert s.groups == ("MyData",)
+    assert [e.amount for e in s.of("MyData")] == [500e8, 2000e8]
+    rest = s.without("MyData")
+    assert [e.amount for e in rest] == [50e8, 1000e8] and rest.groups == ()
+    assert s.worst_plausible("CPBP") == 2000e8 and rest.worst_plausible("CPBP") == 1000e8
+    with pytest.raises(ValueError, match=r"no scenario estimate is in group 'mydata'.*MyData"):
+        s.without("mydata")
+    assert load_scenarios(write(tmp_path, GOOD, "plain.csv")).groups == ()
+
+
 def test_the_unit_must_be_stated_once(tmp_path):
     no_unit = HEADER.replace("unit,", "") + "IF,,exceedance,300,10,김위험,2007-03-02,\n"
     message, _ = problems_of(write(tmp_path, no_unit))

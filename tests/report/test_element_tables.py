@@ -3,6 +3,7 @@ the computed result — the cells whose cap sets their VaR, the element that mov
 most, the figures rounded to their errors — and a case without the elements says so."""
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from opwb.data.taxonomy import label
@@ -62,3 +63,104 @@ def test_a_screen_says_which_elements_its_figures_use(result, second_bank_case):
     other = model_elements_ko(load_case(second_bank_case))
     assert "사례에 외부 손실·시나리오 분석·BEICF가 없습니다" in other
     assert "1조원 (기본값" in other or "없음" in other
+
+
+# -- a scenario group and the families' range (hand-made results: the tables compute nothing) --
+def _group(change: float, change_se: float, cap_with=2000e8, cap_without=1000e8):
+    import pandas as pd
+
+    from opwb.scenarios.elements import GroupEffect
+    base = 13_800e8
+    capital = pd.DataFrame({
+        "capital": [base + change, base], "capital_se": [77e8, 72e8],
+        "var_CPBP": [1159e8 + change, 1159e8], "var_se_CPBP": [31e8, 16e8],
+        "severity_cap_CPBP": [cap_with, cap_without]}, index=["with", "without"])
+    cover = pd.DataFrame({"expected_claims": [5.64e8, 5.17e8],
+                          "expected_claims_se": [0.052e8, 0.049e8],
+                          "exhausted": [0.1447, 0.1192], "exhausted_se": [0.0025, 0.0023]},
+                         index=["with", "without"])
+    split = pd.DataFrame([{"cell": "CPBP", "kind": "exceedance", "amount": 500e8,
+                           "return_period": 25.0, "paid": 20e8, "retained": 480e8,
+                           "share_paid": 0.04},
+                          {"cell": "CPBP", "kind": "worst", "amount": 2000e8,
+                           "return_period": None, "paid": 20e8, "retained": 1980e8,
+                           "share_paid": 0.01}])
+    return GroupEffect("MyData", ("e1", "e2"), ("CPBP",), capital, change,
+                       float(np.hypot(77e8, 72e8)), "PDL", cover, split, 20_000, 2005)
+
+
+@pytest.fixture(scope="module")
+def programme():
+    from opwb.data.case import bundled_case
+    from opwb.insurance.programme import Programme
+    return Programme.from_frame(bundled_case().load_programme())
+
+
+def test_the_group_sentence_says_the_cap_the_capital_and_the_policys_share(programme):
+    from opwb.report.element_tables import group_effect_ko, group_effect_sentence_ko
+    g = _group(993e8, 0.0)
+    text = group_effect_sentence_ko(g, programme)
+    assert "1,000억원에서 2,000억원으로" in text
+    assert f"{format_krw_with_se(993e8, g.change_se)} 늘어납니다" in text
+    assert "개인정보누출배상책임보험(PDL, 보상한도 20억원)" in text
+    assert "2,000억원의 1.0%인 20억원만 보상하고 1,980억원은 은행이 부담" in text
+    table = group_effect_ko(g, programme)
+    assert list(table.index) == ["MyData 시나리오 포함", "MyData 시나리오 제외"]
+    col = "개인정보누출배상책임보험(PDL) 연간 한도를 다 쓰는 해"
+    assert table.loc["MyData 시나리오 포함", col] == "14.47 ± 0.25%"
+    # a change within twice its error is not called an increase
+    small = group_effect_sentence_ko(_group(50e8, 0.0, cap_with=1000e8), programme)
+    assert "구별되지 않습니다" in small and "늘어납니다" not in small
+    assert "단일손실 상한" not in small
+
+
+def test_the_group_losses_table_is_the_split(programme):
+    from opwb.report.element_tables import group_losses_ko
+    t = group_losses_ko(_group(993e8, 0.0), programme)
+    assert list(t["추정"]) == ["약 25년에 한 번 이상", "최대 가능 손실"]
+    assert list(t["은행 부담"]) == ["480억원", "1,980억원"]
+    assert list(t["보상 비율"]) == ["4.0%", "1.0%"]
+
+
+def test_the_family_range_sentence_is_the_tables_range():
+    import pandas as pd
+
+    from opwb.report.element_tables import family_range_ko, family_range_sentence_ko
+    t = pd.DataFrame([
+        {"cell": "EDPM", "family": "loglogistic", "weight": 0.6, "chosen": True, "q999": 142e8,
+         "var": 1563e8, "var_se": 6.6e8, "cap_rate": 0.0024, "error": ""},
+        {"cell": "EDPM", "family": "lognormal", "weight": 0.4, "chosen": False, "q999": 88e8,
+         "var": 532e8, "var_se": 25e8, "cap_rate": 0.0001, "error": ""},
+        {"cell": "EPWS", "family": "gandh", "weight": 0.1, "chosen": False,
+         "q999": float("nan"), "var": float("nan"), "var_se": float("nan"),
+         "cap_rate": float("nan"), "error": "the gandh fit is degenerate"}])
+    t.attrs.update(capital_chosen=1563e8, capital_chosen_se=6.6e8, capital_low=532e8,
+                   capital_low_se=25e8, capital_high=1563e8, capital_high_se=6.6e8)
+    text = family_range_sentence_ko(t)
+    assert format_krw_with_se(532e8, 25e8) + "에서 " + format_krw_with_se(1563e8, 6.6e8) in text
+    assert "EDPM" in text and "(lognormal)에서" in text and "(loglogistic)까지" in text
+    assert "모형을 만들 수 없는 분포군: " in text and "gandh" in text
+    shown = family_range_ko(t)
+    assert shown["분포군"].tolist() == ["loglogistic (선택)", "lognormal", "gandh"]
+    assert shown["VaR (보험 전)"].iloc[2].startswith("없음: the gandh fit is degenerate")
+    assert shown["99.9% 단일손실"].iloc[2] == "—"
+
+
+def test_the_group_and_family_sheets_are_long_tables():
+    from opwb.report.element_tables import elements_sheets
+
+    class R:                       # the smallest four-element result the sheets read
+        import pandas as pd
+        capital = pd.DataFrame({"elements": ["internal"], "capital": [1.0],
+                                "capital_se": [0.1], "change": [0.0], "change_se": [0.0]},
+                               index=["all"])
+        cells = {"all": {}}
+        sources = pd.DataFrame()
+    sheets = elements_sheets(R(), groups=[_group(993e8, 0.0)])
+    g = sheets["시나리오군 효과"]
+    assert list(zip(g["model"], g["cell"])) == [("with", "total"), ("with", "CPBP"),
+                                                ("without", "total"), ("without", "CPBP")]
+    assert g.loc[0, "var"] == 13_800e8 + 993e8 and g.loc[0, "policy"] == "PDL"
+    assert g.loc[1, "severity_cap"] == 2000e8
+    s = sheets["시나리오군 손실 보상"]
+    assert list(s["insurance"]) == [20e8, 20e8] and set(s["group"]) == {"MyData"}

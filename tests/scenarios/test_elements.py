@@ -160,3 +160,157 @@ def test_the_scenario_sd_row_at_the_cases_s_is_the_all_elements_model(bundled):
     assert abs(math.log(vague / res.cells["without scenarios"]["IF"].single_loss_quantile())) \
         < abs(math.log(table.loc[case.scenario_sd, "q999_IF"]
                        / res.cells["without scenarios"]["IF"].single_loss_quantile()))
+
+
+# -- a group of scenario estimates (issue 23 item 8: the MyData scenario) ------------------------
+@pytest.fixture(scope="module")
+def mydata(bundled):
+    from opwb.insurance.programme import Programme
+    from opwb.scenarios.elements import scenario_group_effect
+    case, losses, models, _ = bundled
+    programme = Programme.from_frame(case.load_programme())
+    return programme, scenario_group_effect(case, models, losses, "MyData",
+                                            programme=programme, policy="PDL",
+                                            n_years=N_YEARS)
+
+
+def test_the_mydata_group_moves_only_its_cell_and_raises_its_cap(bundled, mydata):
+    """With the group the model is the four-element model itself (same years and seed); without
+    it only CPBP, the group's cell, changes (common random numbers: every other cell's VaR is
+    the same to the won), and CPBP's cap falls back to the workshop's 1,000억 without the
+    MyData worst case of 2,000억 (data/scenarios.csv)."""
+    case, _, models, res = bundled
+    _, g = mydata
+    assert g.cells == ("CPBP",) and len(g.estimates) == 2
+    t = g.capital
+    assert t.loc["with", "capital"] == res.capital.loc["all", "capital"]
+    assert t.loc["with", "severity_cap_CPBP"] == 2000e8
+    assert t.loc["without", "severity_cap_CPBP"] == 1000e8
+    for cell in models:
+        if cell != "CPBP":
+            assert t.loc["with", f"var_{cell}"] == t.loc["without", f"var_{cell}"]
+    assert g.change == pytest.approx(t.loc["with", "var_CPBP"] - t.loc["without", "var_CPBP"],
+                                     rel=1e-12)
+    # the MyData worst case doubles CPBP's cap and CPBP's VaR is set near it: a real increase
+    assert g.change > 4 * g.change_se
+
+
+def test_the_policy_split_of_each_estimate_is_the_contract(mydata):
+    """PDL: deductible 1억, limit 20억, aggregate 20억, coinsurance 1 (insurance_programme.csv):
+    a 500억 or a 2,000억 loss recovers coinsurance · min(max(X − d, 0), L) = 20억."""
+    programme, g = mydata
+    p = programme["PDL"]
+    split = g.losses.set_index("kind")
+    for kind, x in (("exceedance", 500e8), ("worst", 2000e8)):
+        r = split.loc[kind]
+        want = min(p.coinsurance * min(max(x - p.deductible, 0.0), p.limit), p.aggregate_limit)
+        assert (r["amount"], r["paid"]) == (x, want) == (x, 20e8)
+        assert r["retained"] == x - want and r["share_paid"] == pytest.approx(want / x)
+
+
+def test_the_policys_cover_agrees_with_an_independent_simulation(bundled, mydata):
+    """Independent path (plain numpy, its own random numbers): CPBP's counts, thinned to PDL's
+    wording share, losses from the cell's model capped at its cap, each paid
+    c·min(max(X − d, 0), L), the year's claims capped at the aggregate limit. The mean
+    annual claims and the share of years at the aggregate agree with scenario_group_effect's
+    within 4 combined standard errors, with and without the group."""
+    from opwb.fitting.elements import element_cells
+    from opwb.scenarios.elements import case_elements, element_settings
+    case, losses, models, _ = bundled
+    programme, g = mydata
+    p = programme["PDL"]
+    share = p.covers("CPBP")
+    inputs = case_elements(case)
+    rng = np.random.default_rng(20261207)
+    n = 200_000
+    for key, scen in (("with", inputs["scenarios"]),
+                      ("without", inputs["scenarios"].without("MyData"))):
+        e = element_cells(models, losses, settings=element_settings(case),
+                          **{**inputs, "scenarios": scen})["CPBP"]
+        counts = rng.binomial(e.frequency.dist.rvs(size=n, random_state=rng), share)
+        x = np.minimum(e.severity.rvs_conditional(int(counts.sum()), rng), e.severity_cap)
+        pay = p.coinsurance * np.minimum(np.maximum(x - p.deductible, 0.0), p.limit)
+        annual = np.minimum(np.bincount(np.repeat(np.arange(n), counts), weights=pay,
+                                        minlength=n), p.aggregate_limit)
+        mean, mean_se = annual.mean(), annual.std(ddof=1) / math.sqrt(n)
+        full = (annual >= p.aggregate_limit * (1 - 1e-9)).mean()
+        full_se = math.sqrt(full * (1 - full) / n)
+        c = g.cover.loc[key]
+        assert abs(c["expected_claims"] - mean) < 4 * math.hypot(c["expected_claims_se"], mean_se)
+        assert abs(c["exhausted"] - full) < 4 * math.hypot(c["exhausted_se"], full_se)
+    # the group raises both (the model's CPBP tail is heavier with the MyData scenario)
+    assert g.cover.loc["with", "exhausted"] > g.cover.loc["without", "exhausted"]
+
+
+def test_a_group_that_is_not_there_is_an_error(bundled):
+    from opwb.scenarios.elements import scenario_group_effect
+    case, losses, models, _ = bundled
+    with pytest.raises(ValueError, match="no scenario estimate is in group 'Cyber'"):
+        scenario_group_effect(case, models, losses, "Cyber", n_years=100)
+    with pytest.raises(ValueError, match="needs the programme"):
+        scenario_group_effect(case, models, losses, "MyData", policy="PDL", n_years=100)
+
+
+# -- the capital range across credible families (issue 23 item 7) ------------------------------
+@pytest.fixture(scope="module")
+def family_range(bundled):
+    from opwb.scenarios.elements import element_family_range
+    case, losses, models, _ = bundled
+    families = {"CPBP": {"shifted_lognormal": 0.6, "lognormal": 0.3, "lomax": 0.1},
+                "EPWS": {"loglogistic": 0.9, "gandh": 0.1}}
+    return element_family_range(case, models, losses, families, n_years=N_YEARS)
+
+
+def test_the_chosen_families_give_the_four_element_capital(bundled, family_range):
+    """Each cell's chosen family reproduces the all-elements VaR of four_elements to the won
+    (the cell's random numbers are its own), so capital_chosen is its capital."""
+    case, _, models, res = bundled
+    t = family_range
+    chosen = t[t["chosen"]].set_index("cell")
+    assert sorted(chosen.index) == sorted(models)
+    for cell in models:
+        assert chosen.loc[cell, "family"] == models[cell].severity.family
+        assert chosen.loc[cell, "var"] == res.capital.loc["all", f"var_{cell}"]
+    assert t.attrs["capital_chosen"] == pytest.approx(res.capital.loc["all", "capital"],
+                                                      rel=1e-12)
+
+
+def test_the_range_is_the_sum_of_each_cells_extremes(family_range):
+    t = family_range
+    ok = t[t["error"] == ""]
+    by = ok.groupby("cell")["var"]
+    assert t.attrs["capital_low"] == pytest.approx(by.min().sum(), rel=1e-12)
+    assert t.attrs["capital_high"] == pytest.approx(by.max().sum(), rel=1e-12)
+    assert t.attrs["capital_low"] <= t.attrs["capital_chosen"] <= t.attrs["capital_high"]
+    cp = t[t["cell"] == "CPBP"].set_index("family")
+    assert cp["weight"].to_dict() == {"shifted_lognormal": 0.6, "lognormal": 0.3, "lomax": 0.1}
+    # cells not named keep their chosen family alone, weight 1
+    assert (t[t["cell"] == "IF"]["weight"] == 1.0).all()
+
+
+def test_each_family_is_refitted_on_the_cells_own_losses(bundled, family_range):
+    """The lognormal row's model starts from the left-truncated MLE of CPBP's internal losses:
+    its log-likelihood is the maximum (no neighbour beats it), checked with truncated_loglik."""
+    from opwb.fitting.elements import _cell_losses
+    from opwb.fitting.mle import fit_severity, truncated_loglik
+    case, losses, models, _ = bundled
+    x = _cell_losses(losses, "CPBP", models.threshold)
+    fit = fit_severity(x, "lognormal", models.threshold)
+    best = truncated_loglik(x, "lognormal", fit.params, models.threshold)
+    for k in fit.params:
+        for step in (-0.01, 0.01):
+            moved = dict(fit.params, **{k: fit.params[k] * (1 + step)})
+            assert truncated_loglik(x, "lognormal", moved, models.threshold) < best
+    row = family_range.set_index(["cell", "family"]).loc[("CPBP", "lognormal")]
+    assert row["error"] == "" and math.isfinite(row["var"]) and row["var_se"] > 0
+
+
+def test_a_family_that_gives_no_model_is_named_and_left_out(bundled, family_range):
+    """EPWS's g-and-h fit is degenerate (its likelihood rises towards g → −∞): the row says
+    so, its figures are NaN and outside the range; an unknown family is an error."""
+    from opwb.scenarios.elements import element_family_range
+    row = family_range.set_index(["cell", "family"]).loc[("EPWS", "gandh")]
+    assert "degenerate" in row["error"] and math.isnan(row["var"])
+    case, losses, models, _ = bundled
+    with pytest.raises(ValueError, match="unknown severity family 'gpd'"):
+        element_family_range(case, models, losses, {"IF": {"gpd": 1.0}}, n_years=100)
