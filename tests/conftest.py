@@ -384,6 +384,35 @@ def second_bank_runs(second_bank_case, tmp_path_factory) -> dict:
     return runs
 
 
+@pytest.fixture(scope="session")
+def bundled_notebook_runs(bundled_predictive, tmp_path_factory) -> dict:
+    """Notebooks 04 and 05 executed once per session on the bundled case, shared by the
+    notebook tests (they run top to bottom), the one-answer test (04 with its Excel
+    export written to a temporary folder: ``results_path``, the only parameter set) and the
+    deck's tests (05 with its own defaults, exported to slides, HTML and PDF):
+    ``{name: executed notebook, "written": {name: repository files the run changed},
+    "book": notebook 04's workbook}``. Each runs in ``notebooks/`` as the user's would."""
+    import nbformat
+    import papermill
+
+    from opwb.report.deck import DECK_NOTEBOOK, execute_notebook
+
+    out_dir = tmp_path_factory.mktemp("bundled_runs")
+    runs: dict = {"written": {}, "book": out_dir / "capital_offset.xlsx"}
+    name = "04_capital_offset.ipynb"
+    before = repo_files()
+    papermill.execute_notebook(str(REPO / "notebooks" / name), str(out_dir / name),
+                               parameters={"results_path": str(runs["book"])},
+                               kernel_name="python3", cwd=str(REPO / "notebooks"),
+                               execution_timeout=900, progress_bar=False)
+    runs["written"][name] = written_since(before)
+    runs[name] = nbformat.read(out_dir / name, as_version=4)
+    before = repo_files()
+    runs[Path(DECK_NOTEBOOK).name] = execute_notebook(DECK_NOTEBOOK, timeout=900)
+    runs["written"][Path(DECK_NOTEBOOK).name] = written_since(before)
+    return runs
+
+
 def data_of(page, selector: str) -> dict:
     """The ``data-*`` attributes of the element ``selector`` (the app's figures for tests)."""
     return page.eval_on_selector(

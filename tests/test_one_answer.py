@@ -126,8 +126,9 @@ def output_text(nb) -> str:
 
 
 @pytest.fixture(scope="module")
-def notebook_run(tmp_path_factory, bundled_predictive):
-    return run_notebook(tmp_path_factory.mktemp("nb04"))
+def notebook_run(bundled_notebook_runs):
+    """Notebook 04 as the session executed it with a results workbook (tests/conftest.py)."""
+    return bundled_notebook_runs[NOTEBOOK.name], bundled_notebook_runs["book"]
 
 
 @pytest.fixture(scope="module")

@@ -143,8 +143,11 @@ def _crossing(w: np.ndarray, start: np.ndarray, r: int) -> tuple[np.ndarray, np.
     it lies in the window (not before it, not after it)."""
     if w.shape[0] == 0:
         return np.zeros(start.size, dtype=np.int64), np.zeros(start.size, dtype=bool)
-    cum = np.cumsum(w, axis=0, dtype=np.int64)
-    cum += start
+    # the same integers in 32 bits when they fit (accumulating uint8 into int32 is several
+    # times faster than into int64): weights are at most 255 a year
+    small = int(np.max(start, initial=0)) + 255 * w.shape[0] < 2**31 and r < 2**31
+    cum = np.add.accumulate(w, axis=0, dtype=np.int32 if small else np.int64)
+    cum += start.astype(cum.dtype)
     hit = cum >= r
     return hit.argmax(axis=0), hit[-1] & (start < r)
 

@@ -261,7 +261,7 @@ class SparseBlock:
         self._scratch = np.zeros(self.n, dtype=bool)
         self._top: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self._bpos = np.empty(0, dtype=np.int64)
-        self._pb: tuple = (None, np.zeros((1, 0), dtype=np.int32))
+        self._pb: tuple = (None, {})
 
     def dense(self, j: int) -> np.ndarray:
         """Variant ``j`` in full (shape (n,))."""
@@ -282,7 +282,7 @@ class SparseBlock:
             self._bv, self._by = self.base[years], years
             self._bpos = np.full(self.n, -1, dtype=np.int64)
             self._bpos[years] = np.arange(years.size)
-            self._pb = (None, np.zeros((1, 0), dtype=np.int32))
+            self._pb = (None, {})
         return self._bv, self._by
 
     def top(self, j: int, depth: int) -> tuple[np.ndarray, np.ndarray]:
@@ -320,14 +320,19 @@ class SparseBlock:
         return out
 
     def _prefix(self, weights: "YearWeights", q: int) -> np.ndarray:
-        """Cumulative bootstrap weights of the base's ``q`` largest years (``(B,)``)."""
-        owner, pb = self._pb
-        if owner is not weights or pb.shape[0] <= q:
-            w = weights.of(self._by)
-            pb = np.zeros((self._by.size + 1, weights.replicates), dtype=np.int32)
-            np.cumsum(w, axis=0, dtype=np.int32, out=pb[1:])
-            self._pb = (weights, pb)
-        return pb[q]
+        """Cumulative bootstrap weights of the base's ``q`` largest years (``(B,)``, exact
+        integers), remembered per ``q`` for these weights: the rows of a block share the
+        few ``q`` near the quantile's rank, so only those sums are formed (not the
+        cumulative sums over every year the base's top list holds)."""
+        owner, sums = self._pb
+        if owner is not weights:
+            sums = {}
+            self._pb = (weights, sums)
+        out = sums.get(q)
+        if out is None:
+            out = weights.of(self._by[:q]).sum(axis=0, dtype=np.int64)
+            sums[q] = out
+        return out
 
     def replicates(self, j: int, alpha: float, weights: "YearWeights") -> np.ndarray:
         """Bootstrap replicates (shape ``(B,)``) of variant ``j``'s lower ``alpha``-quantile —

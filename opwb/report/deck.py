@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import copy
 import re
 import shutil
 import subprocess
@@ -377,7 +378,7 @@ def export_pdf(slides: str | Path, pdf: str | Path | None = None, *,
 
 def build(out_dir: str | Path = "build/deck", *, notebook: str | Path = DECK_NOTEBOOK,
           formats: Iterable[Format] = FORMATS, timeout: int = 600,
-          case_path: str | Path | None = None) -> dict[str, Path]:
+          case_path: str | Path | None = None, executed=None) -> dict[str, Path]:
     """Execute the deck notebook and export it; return ``{format: path}``.
 
     Writes ``slides.html`` (+ ``reveal.js/``), ``report.html`` and ``slides.pdf`` into
@@ -397,6 +398,9 @@ def build(out_dir: str | Path = "build/deck", *, notebook: str | Path = DECK_NOT
         The bank's case file, read here first (a bad case fails before the notebook runs)
         and handed to the notebook, as an absolute path, as its parameter ``case_path``.
         None: the notebook's default case (:func:`opwb.open_case`).
+    executed : nbformat.NotebookNode, optional
+        ``notebook`` already executed (:func:`execute_notebook` with these parameters):
+        exported as it is, not run again.
 
     Returns
     -------
@@ -424,7 +428,8 @@ def build(out_dir: str | Path = "build/deck", *, notebook: str | Path = DECK_NOT
         parameters["case_path"] = str(case_path)
     else:
         case = open_case(None)  # what the notebook opens without the parameter
-    nb = execute_notebook(notebook, timeout=timeout, parameters=parameters)
+    nb = (execute_notebook(notebook, timeout=timeout, parameters=parameters)
+          if executed is None else copy.deepcopy(executed))
     nb.metadata["title"] = deck_title(nb, case.name)
     out: dict[str, Path] = {}
     if "slides" in formats or "pdf" in formats:

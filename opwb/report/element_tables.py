@@ -264,13 +264,15 @@ def elements_sheets(result, answers: pd.DataFrame | None = None, *, groups=(),
     for group in groups:
         for key, r in group.capital.iterrows():
             total = {"group": group.group, "model": key, "cell": "total", "var": r["capital"],
-                     "var_se": r["capital_se"], "severity_cap": None}
+                     "var_se": r["capital_se"]}
             if group.cover is not None:
                 total.update({"policy": group.policy, **group.cover.loc[key].to_dict()})
             rows.append(total)
             rows += [{"group": group.group, "model": key, "cell": c, "var": r[f"var_{c}"],
-                      "var_se": r[f"var_se_{c}"], "severity_cap": r.get(f"severity_cap_{c}")}
-                     for c in group.cells if f"var_{c}" in r]
+                      "var_se": r[f"var_se_{c}"], "severity_cap": r[f"severity_cap_{c}"],
+                      "group_rate": r[f"group_rate_{c}"], "group_from": r[f"group_from_{c}"],
+                      "group_cap": r[f"group_cap_{c}"]}
+                     for c in group.cells]
         if group.losses is not None and not group.losses.empty:
             splits.append(group.losses.rename(columns={"amount": "gross", "paid": "insurance"})
                           .assign(group=group.group, policy=group.policy))
@@ -291,22 +293,28 @@ def _policy_name(programme, policy: str, extra: str = "") -> str:
     return f"{name}({inside})" if name else (f"{policy} ({extra})" if extra else policy)
 
 
+def _once_in(rate: float) -> str:
+    return "—" if not (rate > 0) else f"연 {format_number(rate, 3)}회 (약 {format_number(1 / rate)}년에 한 번)"
+
+
 def group_effect_ko(effect, programme=None) -> pd.DataFrame:
     """:func:`opwb.scenarios.elements.scenario_group_effect` for a report: with and without
     the group (rows), capital before insurance ± its error, each of the group's cells' VaR ±
-    its error and severity cap, and the policy's expected annual claims ± error and the share
-    of years it pays its annual aggregate limit."""
+    its error, the group's own losses (how often, from what amount up to what cap), and the
+    policy's expected annual claims ± error and the share of years it pays its annual
+    aggregate limit."""
     rows = {}
     for key, word in (("with", "포함"), ("without", "제외")):
         r = effect.capital.loc[key]
         row = {"보험 전 자본 (VaR 합)": format_krw_with_se(r["capital"], r["capital_se"])}
         for c in effect.cells:
-            if f"var_{c}" in r:
-                row[f"VaR: {_cell_name(c)}"] = format_krw_with_se(r[f"var_{c}"],
-                                                                 r[f"var_se_{c}"])
-                cap = r.get(f"severity_cap_{c}")
-                row[f"단일손실 상한: {_cell_name(c)}"] = (
-                    "없음" if cap is None or not math.isfinite(cap) else format_krw(cap))
+            name = _cell_name(c)
+            row[f"VaR: {name}"] = format_krw_with_se(r[f"var_{c}"], r[f"var_se_{c}"])
+            rate = r.get(f"group_rate_{c}", math.nan)
+            row[f"{effect.group} 손실의 빈도: {name}"] = _once_in(rate)
+            row[f"{effect.group} 손실의 크기: {name}"] = (
+                "—" if not rate > 0 else
+                f"{format_krw(r[f'group_from_{c}'])} 이상, 최대 {format_krw(r[f'group_cap_{c}'])}")
         if effect.cover is not None:
             v = effect.cover.loc[key]
             name = _policy_name(programme, effect.policy)
@@ -319,8 +327,8 @@ def group_effect_ko(effect, programme=None) -> pd.DataFrame:
 
 
 def group_losses_ko(effect, programme=None) -> pd.DataFrame:
-    """Each of the group's estimates in the policy's cover: the loss, how often, what the
-    policy pays on one such loss (its deductible, limit and coinsurance; contract terms, no
+    """Each of the group's estimates: the loss, how often, what the policy pays on one such
+    loss (its deductible, limit, coinsurance and annual aggregate limit; contract terms, no
     Monte Carlo) and what the bank keeps."""
     if effect.losses is None or effect.losses.empty:
         return pd.DataFrame()
@@ -339,36 +347,52 @@ def group_losses_ko(effect, programme=None) -> pd.DataFrame:
 
 
 def group_effect_sentence_ko(effect, programme=None) -> str:
-    """What the group does, in plain Korean: its estimates' cells, the cap it sets, the
-    capital it adds (± error; "not distinguishable" within twice the error) and, with a
-    policy, how little of the group's losses the policy pays."""
-    t = effect.capital
-    cells = ", ".join(_cell_name(c) for c in effect.cells)
-    text = (f"**{effect.group} 시나리오**(추정 {len(effect.estimates)}건, {cells})를 워크숍 "
-            "추정에 넣으면")
-    caps = []
+    """What the group adds, in plain Korean: its own losses (how often, how large), the
+    capital they add (± error; "not distinguishable" within twice the error), how the
+    model's rates meet the group's other estimates and, with a policy, how little of one
+    such loss the policy pays."""
+    t = effect.capital.loc["with"]
+    parts = []
     for c in effect.cells:
-        a, b = t.loc["with"].get(f"severity_cap_{c}"), t.loc["without"].get(f"severity_cap_{c}")
-        if a is not None and b is not None and a != b:
-            caps.append(f"{_cell_name(c)}의 단일손실 상한(최대 가능 손실)이 {format_krw(b)}에서 "
-                        f"{format_krw(a)}으로 바뀌고")
-    text += " " + " ".join(caps) if caps else ""
+        rate = t.get(f"group_rate_{c}", math.nan)
+        if rate > 0:
+            parts.append(f"{_cell_name(c)}에 {format_krw(t[f'group_from_{c}'])} 이상 손실이 "
+                         f"{_once_in(rate)}, 최대 {format_krw(t[f'group_cap_{c}'])}")
+    text = f"**{effect.group} 시나리오**(추정 {len(effect.estimates)}건)는 "
+    if not parts:
+        return text + ("초과손실 추정이 없어 손실을 더하지 않습니다 (최대 가능 손실만으로는 빈도를 "
+                       "알 수 없습니다).")
+    text += "새 사업의 손실을 더합니다: " + "; ".join(parts) + "."
+    w = effect.capital.loc["without"]
     if abs(effect.change) > 2 * effect.change_se:
         word = "늘어납니다" if effect.change > 0 else "줄어듭니다"
         text += (f" 보험 전 자본이 {format_krw_with_se(abs(effect.change), effect.change_se)} "
-                 f"{word} ({format_krw_with_se(t.loc['without', 'capital'], t.loc['without', 'capital_se'])}"
-                 f" → {format_krw_with_se(t.loc['with', 'capital'], t.loc['with', 'capital_se'])}).")
+                 f"{word} ({format_krw_with_se(w['capital'], w['capital_se'])} → "
+                 f"{format_krw_with_se(t['capital'], t['capital_se'])}).")
     else:
         text += (" 보험 전 자본의 변화("
                  f"{_signed(effect.change, effect.change_se)})는 모의실험 오차와 구별되지 않습니다.")
+    if effect.checks is not None and not effect.checks.empty:
+        for _, r in effect.checks.iloc[1:].iterrows():      # the first sets the rate
+            model = (f"약 {format_number(1 / r['model_rate'])}년에 한 번" if r["model_rate"] > 0
+                     else "일어나지 않는 손실")
+            text += (f" 모형은 {format_krw(r['amount'])} 이상을 {model}으로 봅니다 (워크숍: 약 "
+                     f"{format_number(1 / r['workshop_rate'])}년에 한 번).")
     if effect.losses is not None and not effect.losses.empty:
-        worst = effect.losses.sort_values("amount").iloc[-1]
         p = programme[effect.policy] if programme is not None else None
         name = _policy_name(programme, effect.policy,
                             f"보상한도 {format_krw(p.limit)}" if p is not None else "")
-        text += (f" {name}은 이 시나리오의 가장 큰 손실 {format_krw(worst['amount'])}의 "
-                 f"{format_number(100 * worst['share_paid'], 1)}%인 {format_krw(worst['paid'])}만 "
-                 f"보상하고 {format_krw(worst['retained'])}은 은행이 부담합니다.")
+        shares = "; ".join(f"{format_krw(r['amount'])} 손실의 {format_number(100 * r['share_paid'], 1)}%"
+                           for _, r in effect.losses.sort_values("amount").iterrows())
+        paid = effect.losses["paid"].max()
+        text += (f" 이런 손실이 {name}의 약관에 든다고 보아도 한 해에 많아야 "
+                 f"{format_krw(paid)}만 보상합니다({shares}); 나머지는 은행이 부담합니다.")
+        if effect.cover is not None:
+            a, b = effect.cover.loc["without"], effect.cover.loc["with"]
+            text += (f" 이 계약의 기대 보험금은 연 "
+                     f"{format_krw_with_se(a['expected_claims'], a['expected_claims_se'])}에서 "
+                     f"{format_krw_with_se(b['expected_claims'], b['expected_claims_se'])}으로 "
+                     "바뀝니다.")
     return text
 
 

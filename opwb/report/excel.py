@@ -79,7 +79,7 @@ AMOUNT_COLUMNS: frozenset[str] = frozenset({
     "lc", "bic", "orc", "bi",
     # the four AMA data elements (opwb.report.element_tables.elements_sheets)
     "change", "severity_cap", "var", "q999", "net_benefit", "bond_regulatory_relief",
-    "expected_claims",
+    "expected_claims", "group_from", "group_cap",
 })
 """A column named ``<amount>_se`` (the standard error of an amount column) is an amount
 too: a figure and its error are always written in the same unit."""

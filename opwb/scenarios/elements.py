@@ -338,7 +338,7 @@ def scenario_sd_sensitivity(case, models, losses: pd.DataFrame, *,
 # --------------------------------------------------------------------------- a group's effect
 @dataclass(frozen=True)
 class GroupEffect:
-    """What one group of scenario estimates (e.g. a new business's) does to capital and to
+    """What one group of scenario estimates (e.g. a new business's) adds to capital and to
     a policy of the programme (:func:`scenario_group_effect`). Amounts KRW.
 
     Attributes
@@ -349,24 +349,32 @@ class GroupEffect:
     cells : tuple of str
         The cells they are stated for.
     capital : pandas.DataFrame
-        Index ``"with"`` (every element, the group's estimates among the scenarios) and
-        ``"without"`` (the group left out), columns as :attr:`ElementsResult.capital`'s
-        (``capital``, ``capital_se``, ``var_<cell>``, ``var_se_<cell>``, ``q999_<cell>``,
-        ``cap_rate_<cell>``) and ``severity_cap_<cell>`` for the group's cells.
+        Index ``"with"`` (every element, the group's losses added to their cells) and
+        ``"without"`` (the workshop's other estimates alone), columns as
+        :attr:`ElementsResult.capital`'s (``capital``, ``capital_se``, ``var_<cell>``,
+        ``var_se_<cell>``, ``q999_<cell>``, ``cap_rate_<cell>``) and, for the group's cells,
+        ``severity_cap_<cell>`` (the cell's own cap), ``group_rate_<cell>`` (the group's
+        losses a year), ``group_from_<cell>`` (the amount they start at) and
+        ``group_cap_<cell>`` (their worst plausible loss); NaN in ``"without"``.
     change, change_se : float
-        Capital with the group less capital without it, and √(se² + se²) (common random
-        numbers: an upper bound of its error).
+        Capital with the group less capital without it, and its Monte Carlo standard error
+        (paired: both on the same simulated years, bootstrap of the difference of each of
+        the group's cells' VaRs; the other cells are the same in both rows).
+    checks : pandas.DataFrame
+        Each of the group's exceedance estimates against the model: ``cell``, ``amount``,
+        ``workshop_rate`` (1/N) and ``model_rate`` (the group's losses ≥ X a year).
     policy : str or None
         The policy looked at (its id in the programme).
     cover : pandas.DataFrame or None
         Index ``"with"``/``"without"``: the policy's ``expected_claims`` (its mean annual
-        contractual payment, ceded before delay, default and haircut) and ``_se``, and
+        contractual payment, before delay, default and haircut) and ``_se``, and
         ``exhausted`` (the share of years it pays its annual aggregate limit, or its
         per-occurrence limit when it has no aggregate) and ``_se``.
     losses : pandas.DataFrame or None
-        One row per estimate of the group in the policy's cover: ``kind``, ``amount`` (X),
-        ``return_period``, ``paid`` (what the policy pays on one loss of X, its deductible,
-        limit and coinsurance applied), ``retained`` (X − paid) and ``share_paid``.
+        One row per estimate of the group: ``kind``, ``amount`` (X), ``return_period``,
+        ``paid`` (what the policy pays on one loss of X: deductible, limit, coinsurance and
+        the annual aggregate limit), ``retained`` (X − paid) and ``share_paid``.
+    notes : tuple of str
     n_years, seed : the simulation.
     """
 
@@ -376,31 +384,65 @@ class GroupEffect:
     capital: pd.DataFrame = field(repr=False)
     change: float = 0.0
     change_se: float = 0.0
+    checks: pd.DataFrame | None = field(default=None, repr=False)
     policy: str | None = None
     cover: pd.DataFrame | None = field(default=None, repr=False)
     losses: pd.DataFrame | None = field(default=None, repr=False)
+    notes: tuple[str, ...] = ()
     n_years: int = 0
     seed: int = 0
 
 
-def _policy_cover(cells: dict[str, ElementCell], programme, policy: str, n_years: int,
-                  seed: int) -> dict:
+def _group_key(cell: str, group: str) -> str:
+    """The simulated cell of a group's own losses (its streams keyed to it)."""
+    return f"{cell}·group {group}"
+
+
+def _group_component(cell: ElementCell, estimates, group: str) -> tuple[CellModel | None, dict,
+                                                                          list[str]]:
+    """The group's own losses in one cell: a Poisson number a year at or above the smallest
+    of its exceedance amounts X₀ (rate 1/N₀), each drawn from the cell's severity above X₀,
+    capped at the group's worst plausible loss (else the cell's cap)."""
+    exc = sorted((e for e in estimates if e.kind == "exceedance"), key=lambda e: e.amount)
+    worst = [e.amount for e in estimates if e.kind == "worst"]
+    notes: list[str] = []
+    if not exc:
+        notes.append(f"{cell.cell}: the group states no exceedance estimate, only a worst "
+                     "plausible loss: it adds no losses and does not raise the cell's cap")
+        return None, {}, notes
+    first = exc[0]
+    rate = 1.0 / first.return_period
+    cap = max(worst) if worst else cell.severity_cap
+    from scipy import stats
+    model = CellModel(stats.poisson(rate), cell.severity, threshold=first.amount,
+                      severity_cap=cap)
+    return model, {"rate": rate, "from": first.amount, "cap": cap}, notes
+
+
+def _paired_var_se(a: np.ndarray, b: np.ndarray, alpha: float, seed: int) -> float:
+    """Bootstrap standard error of VaR(a) − VaR(b), both on the same years (the same
+    resampled years in every replicate, :class:`opwb.engine.bootstrap.YearWeights`)."""
+    from opwb.engine.bootstrap import YearWeights, var_replicates
+    w = YearWeights(seed, a.size)
+    d = var_replicates(a, alpha, w) - var_replicates(b, alpha, w)
+    return float(np.std(d, ddof=1))
+
+
+def _policy_claims(programme, policy: str, sim, extra: np.ndarray | None, seed: int) -> dict:
     """The policy's mean annual contractual payment and the share of years it pays its
-    aggregate limit, on the element cells' simulated events (the whole programme applied:
-    the policy pays what the layers below it leave)."""
+    aggregate limit: the programme applied to the cells' events, plus ``extra`` (the
+    group's own payments a year, before the aggregate), the year's total capped at the
+    aggregate limit (one policy's annual payment is min(Σ payments, aggregate) whatever
+    their order)."""
     from opwb.insurance.apply import apply_programme
-    from opwb.scenarios.base import _keep_levels
-    model = {c: CellModel(e.frequency, e.severity, threshold=e.threshold,
-                          severity_cap=e.severity_cap) for c, e in cells.items()}
-    sim = simulate_losses(model, n_years, seed,
-                          keep_events_above=_keep_levels(programme, (), cells))
-    result = apply_programme(programme, sim, seed=seed)
-    ceded = np.asarray(result.ceded_by_policy[policy], float)
     p = programme[policy]
+    ceded = np.asarray(apply_programme(programme, sim, seed=seed).ceded_by_policy[policy],
+                       float)
+    if extra is not None:
+        ceded = np.minimum(ceded + extra, p.aggregate_limit)
     top = p.aggregate_limit if math.isfinite(p.aggregate_limit) else p.coinsurance * p.limit
     full = ceded >= top * (1 - 1e-9)
-    share = float(full.mean())
-    n = ceded.size
+    share, n = float(full.mean()), ceded.size
     return {"expected_claims": float(ceded.mean()),
             "expected_claims_se": float(ceded.std(ddof=1) / math.sqrt(n)),
             "exhausted": share, "exhausted_se": math.sqrt(share * (1 - share) / n)}
@@ -414,19 +456,25 @@ def scenario_group_effect(case, models, losses: pd.DataFrame, group: str, *,
 
     The bank's own forward-looking scenario — a new business it starts, e.g. the bundled
     case's MyData service (issue 23 item 8; the seed's "새로운 비즈니스, 환경변화 반영") —
-    is a ``group`` of the scenario file. The four-element model with every element the
-    case has (:func:`four_elements`' ``"all"``) is built twice, with the group's estimates
-    and without them (the rest of the workshop kept), and simulated with the same random
-    numbers: the difference is the group's own effect on capital (Σ cell VaR at ``alpha``)
-    and on each of its cells' VaR and severity cap (the group's worst plausible loss may
-    raise a cell's cap: :meth:`~opwb.data.scenarios.ScenarioSet.worst_plausible`).
+    is a ``group`` of the scenario file. A new business is a new source of losses, not a
+    restatement of the cell's existing ones, so the group is modelled as **losses added to
+    the cell**: the four-element model (every element the case has) is built from the
+    workshop's other estimates (:meth:`~opwb.data.scenarios.ScenarioSet.without`), and
+    in each of the group's cells a Poisson number of the group's own losses a year at or
+    above the smallest of its exceedance amounts X₀ (rate 1/N₀, "a loss of at least X₀
+    about once in N₀ years") is added, each drawn from the cell's severity above X₀ and
+    capped at the group's worst plausible loss. The group's other exceedance estimates are
+    checks of that shape (``checks``: the model's rate against the workshop's). The cell's
+    own losses keep their own cap. Both rows use the same simulated years (the group's
+    losses come from streams of their own), so the difference is the group's.
 
-    With a ``policy`` (e.g. the personal-data-leak liability cover, ``PDL``), the programme
-    is applied to both simulations (:func:`opwb.insurance.apply.apply_programme`) for the
-    policy's expected annual claims and how often it pays its annual aggregate limit; and
-    each of the group's estimates is split into what the policy pays on one loss of that
-    size and what the bank keeps (:func:`opwb.insurance.policy.layer_split`: the contract
-    alone, assuming the loss falls within the wording).
+    With a ``policy`` (e.g. the personal-data-leak liability cover, ``PDL``), the group's
+    losses are taken to fall within its wording (that is why it is named): the programme is
+    applied to the cells' events and every group loss pays the policy's layer on top, the
+    year's payments capped at its annual aggregate limit; the expected annual claims and
+    how often the policy pays its whole aggregate, with and without the group. Each of the
+    group's estimates is split into what the policy pays on one such loss and what the bank
+    keeps (:func:`opwb.insurance.policy.layer_split`, at most the aggregate limit).
 
     Parameters
     ----------
@@ -441,7 +489,7 @@ def scenario_group_effect(case, models, losses: pd.DataFrame, group: str, *,
     programme : Programme, optional
         The case's programme (needed with ``policy``).
     policy : str, optional
-        A policy id of ``programme``.
+        A policy id of ``programme`` whose wording the group's losses fall within.
     n_years, seed : int, optional
         Default the case's.
     alpha : float
@@ -457,8 +505,10 @@ def scenario_group_effect(case, models, losses: pd.DataFrame, group: str, *,
     ------
     ValueError
         The case has no scenarios, no estimate is in ``group``, ``policy`` without
-        ``programme`` or not in it.
+        ``programme`` or not in it, a group cell the model does not have.
     """
+    from opwb.insurance.policy import layer_split
+    from opwb.scenarios.base import _keep_levels
     inputs = case_elements(case) if inputs is None else inputs
     scen = inputs["scenarios"]
     if scen is None:
@@ -472,43 +522,94 @@ def scenario_group_effect(case, models, losses: pd.DataFrame, group: str, *,
         if policy not in programme.ids:
             raise ValueError(f"policy {policy!r} is not in the programme; expected one of "
                              f"{list(programme.ids)}")
-    uses = _available(inputs)
-    settings = element_settings(case)
     n_years = case.n_years if n_years is None else int(n_years)
     seed = case.seed if seed is None else int(seed)
+    cells = element_cells(models, losses, uses=_available(inputs),
+                          settings=element_settings(case), **{**inputs, "scenarios": rest})
     group_cells = tuple(dict.fromkeys(e.cell for e in estimates))
-    rows, covers = {}, {}
-    for name, s in (("with", scen), ("without", rest)):
-        built = element_cells(models, losses, uses=uses, settings=settings,
-                              **{**inputs, "scenarios": s})
-        row = _capital(built, n_years, seed, alpha)
+    unknown = [c for c in group_cells if c not in cells]
+    if unknown:
+        raise ValueError(f"group {group!r} has estimates for {unknown}, cells the model does "
+                         f"not have ({list(cells)})")
+    model = {c: CellModel(e.frequency, e.severity, threshold=e.threshold,
+                          severity_cap=e.severity_cap) for c, e in cells.items()}
+    parts, notes = {}, []
+    for c in group_cells:
+        comp, info, why = _group_component(cells[c], [e for e in estimates if e.cell == c],
+                                           group)
+        notes += why
+        if comp is not None:
+            model[_group_key(c, group)] = comp
+            parts[c] = info
+    keep = (_keep_levels(programme, (), cells) if programme is not None
+            else dict.fromkeys(cells, math.inf))
+    keep.update({_group_key(c, group): math.inf for c in parts})
+    sim = simulate_losses(model, n_years, seed, keep_events_above={
+        k: (0.0 if k.endswith(f"·group {group}") else v) for k, v in keep.items()})
+    annual = {c: np.asarray(sim.annual_gross[c], float) for c in cells}
+    added = {c: annual[c] + np.asarray(sim.annual_gross[_group_key(c, group)], float)
+             for c in parts}
+    rows = {}
+    for key in ("with", "without"):
+        row: dict = {}
+        total, var2 = 0.0, 0.0
+        for c, e in cells.items():
+            x = added[c] if key == "with" and c in added else annual[c]
+            v, se = var_with_se(x, alpha)
+            row[f"var_{c}"], row[f"var_se_{c}"] = v, se
+            row[f"q999_{c}"] = e.single_loss_quantile(0.999)
+            row[f"cap_rate_{c}"] = (0.0 if e.severity_cap is None else e.frequency.mean
+                                    * float(np.exp(e.severity.logsf_conditional(e.severity_cap))))
+            total += v
+            var2 += se * se
         for c in group_cells:
-            if c in built:
-                row[f"severity_cap_{c}"] = built[c].severity_cap
-        rows[name] = row
-        if policy is not None:
-            covers[name] = _policy_cover(built, programme, policy, n_years, seed)
+            info = parts.get(c, {}) if key == "with" else {}
+            row[f"severity_cap_{c}"] = cells[c].severity_cap
+            row[f"group_rate_{c}"] = info.get("rate", math.nan)
+            row[f"group_from_{c}"] = info.get("from", math.nan)
+            row[f"group_cap_{c}"] = info.get("cap", math.nan)
+        rows[key] = {"capital": total, "capital_se": math.sqrt(var2), **row}
     table = pd.DataFrame.from_dict(rows, orient="index")
     change = float(table.loc["with", "capital"] - table.loc["without", "capital"])
-    change_se = float(np.hypot(table.loc["with", "capital_se"],
-                               table.loc["without", "capital_se"]))
+    change_se = math.sqrt(sum(_paired_var_se(added[c], annual[c], alpha, seed) ** 2
+                              for c in parts))
+    checks = []
+    for e in estimates:
+        if e.kind != "exceedance" or e.cell not in parts:
+            continue
+        info, sev = parts[e.cell], cells[e.cell].severity
+        tail = float(np.exp(sev.logsf(min(e.amount, info["cap"])) - sev.logsf(info["from"])))
+        checks.append({"cell": e.cell, "amount": e.amount, "workshop_rate": e.annual_rate,
+                       "model_rate": info["rate"] * (tail if e.amount < info["cap"] else 0.0)})
     cover = split = None
     if policy is not None:
-        from opwb.insurance.policy import layer_split
-        cover = pd.DataFrame.from_dict(covers, orient="index")
         p = programme[policy]
+        base_sim = replace(sim, cells=tuple(c for c in sim.cells if c in cells),
+                           annual_gross={c: sim.annual_gross[c] for c in cells},
+                           events={c: sim.events[c] for c in cells},
+                           annual_count={c: sim.annual_count[c] for c in cells
+                                         if c in sim.annual_count},
+                           finite_mean={c: v for c, v in sim.finite_mean.items() if c in cells},
+                           _draws={})
+        extra = np.zeros(n_years)
+        for c in parts:
+            ev = sim.events[_group_key(c, group)]
+            pay = p.recover(ev.loss)
+            extra += np.bincount(ev.year, weights=pay, minlength=n_years)
+        cover = pd.DataFrame.from_dict({
+            "with": _policy_claims(programme, policy, base_sim, extra, seed),
+            "without": _policy_claims(programme, policy, base_sim, None, seed)},
+            orient="index")
         split_rows = []
         for e in estimates:
-            if p.covers(e.event_type) <= 0:
-                continue
             part = layer_split(e.amount, p)
             paid = min(part["insurance"], p.aggregate_limit)
             split_rows.append({"cell": e.cell, "kind": e.kind, "amount": e.amount,
                                "return_period": e.return_period, "paid": paid,
                                "retained": e.amount - paid, "share_paid": paid / e.amount})
         split = pd.DataFrame(split_rows)
-    return GroupEffect(group, estimates, group_cells, table, change, change_se, policy,
-                       cover, split, n_years, seed)
+    return GroupEffect(group, estimates, group_cells, table, change, change_se,
+                       pd.DataFrame(checks), policy, cover, split, tuple(notes), n_years, seed)
 
 
 # --------------------------------------------------------------------------- families
@@ -524,7 +625,11 @@ def element_family_range(case, models, losses: pd.DataFrame, families: Mapping, 
     with every element the case has (:func:`opwb.fitting.elements.element_cells`), then
     simulated with the cell's own random numbers (common to every family). The cells are
     added as Basel's sum, so the capital range over every choice of families is
-    [Σ cell minimum, Σ cell maximum].
+    [Σ cell minimum, Σ cell maximum]. Every family given is in the range whatever its
+    weight (the weights are shown, not applied), and the model set's own family always is;
+    the extremes of Monte Carlo estimates lie slightly outside the extremes of the true
+    values (each row's ± is its own error, not the range's). The range is the families'
+    part only: the caps, the scenarios' uncertainty and the parameters' are not in it.
 
     Parameters
     ----------

@@ -165,9 +165,17 @@ class FigureContext:
         nz = np.flatnonzero(cb)
         in_nz = np.zeros(n, dtype=bool)
         in_nz[nz] = True
-        wn = w.of(nz).astype(np.float64) - 1.0
-        a_sum = np.einsum("i,ib->b", cb[nz], wn)        # not BLAS: the same sums every call
-        c_sum = wn.sum(axis=0)
+        if w.block:
+            # every year weighs its block's count: Σ_i cb_i (w_i − 1) = Σ_b (c_b − 1) S_b,
+            # S_b the block's sum, without forming the (years × replicates) weights
+            per_block = np.bincount(nz // w.block, weights=cb[nz], minlength=w.blocks)
+            counts = w.of(np.arange(w.blocks) * w.block).astype(np.float64) - 1.0
+            a_sum = np.einsum("i,ib->b", per_block, counts)   # not BLAS: the same sums
+            c_sum = None
+        else:
+            wn = w.of(nz).astype(np.float64) - 1.0
+            a_sum = np.einsum("i,ib->b", cb[nz], wn)        # not BLAS: the same sums every call
+            c_sum = wn.sum(axis=0)
         starts = np.searchsorted(np.asarray(ex.rows), np.arange(k + 1))
         dev, rest = np.empty((k, w.replicates)), np.empty(k)
         for j in range(k):

@@ -48,10 +48,11 @@ def count_slides(html: str) -> int:
 
 
 @pytest.fixture(scope="module")
-def deck(tmp_path_factory, bundled_predictive):
+def deck(tmp_path_factory, bundled_notebook_runs):
+    """The deck of the bundled case: notebook 05 as the session executed it with its
+    defaults (tests/conftest.py), exported by ``build``."""
     out = tmp_path_factory.mktemp("deck")
-    paths = build(out)
-    return paths
+    return build(out, executed=bundled_notebook_runs[DECK_NOTEBOOK.name])
 
 
 # -- the seed's worked example (DOMAIN.md, seed slide 1-4) ------------------------------------

@@ -66,18 +66,21 @@ def test_a_screen_says_which_elements_its_figures_use(result, second_bank_case):
 
 
 # -- a scenario group and the families' range (hand-made results: the tables compute nothing) --
-def _group(change: float, change_se: float, cap_with=2000e8, cap_without=1000e8):
+def _group(change: float, change_se: float, rate: float = 0.04):
     import pandas as pd
 
     from opwb.scenarios.elements import GroupEffect
     base = 13_800e8
+    nan = float("nan")
     capital = pd.DataFrame({
         "capital": [base + change, base], "capital_se": [77e8, 72e8],
         "var_CPBP": [1159e8 + change, 1159e8], "var_se_CPBP": [31e8, 16e8],
-        "severity_cap_CPBP": [cap_with, cap_without]}, index=["with", "without"])
-    cover = pd.DataFrame({"expected_claims": [5.64e8, 5.17e8],
-                          "expected_claims_se": [0.052e8, 0.049e8],
-                          "exhausted": [0.1447, 0.1192], "exhausted_se": [0.0025, 0.0023]},
+        "severity_cap_CPBP": [1000e8, 1000e8], "group_rate_CPBP": [rate, nan],
+        "group_from_CPBP": [500e8 if rate else nan, nan],
+        "group_cap_CPBP": [2000e8 if rate else nan, nan]}, index=["with", "without"])
+    cover = pd.DataFrame({"expected_claims": [5.76e8, 5.17e8],
+                          "expected_claims_se": [0.053e8, 0.049e8],
+                          "exhausted": [0.1544, 0.1192], "exhausted_se": [0.0026, 0.0023]},
                          index=["with", "without"])
     split = pd.DataFrame([{"cell": "CPBP", "kind": "exceedance", "amount": 500e8,
                            "return_period": 25.0, "paid": 20e8, "retained": 480e8,
@@ -85,8 +88,12 @@ def _group(change: float, change_se: float, cap_with=2000e8, cap_without=1000e8)
                           {"cell": "CPBP", "kind": "worst", "amount": 2000e8,
                            "return_period": None, "paid": 20e8, "retained": 1980e8,
                            "share_paid": 0.01}])
-    return GroupEffect("MyData", ("e1", "e2"), ("CPBP",), capital, change,
-                       float(np.hypot(77e8, 72e8)), "PDL", cover, split, 20_000, 2005)
+    checks = pd.DataFrame([{"cell": "CPBP", "amount": 500e8, "workshop_rate": 0.04,
+                            "model_rate": 0.04},
+                           {"cell": "CPBP", "amount": 1000e8, "workshop_rate": 0.01,
+                            "model_rate": 0.005}])
+    return GroupEffect("MyData", ("e1", "e2"), ("CPBP",), capital, change, change_se, checks,
+                       "PDL", cover, split, (), 20_000, 2005)
 
 
 @pytest.fixture(scope="module")
@@ -96,27 +103,31 @@ def programme():
     return Programme.from_frame(bundled_case().load_programme())
 
 
-def test_the_group_sentence_says_the_cap_the_capital_and_the_policys_share(programme):
+def test_the_group_sentence_says_its_losses_the_capital_and_the_policys_share(programme):
     from opwb.report.element_tables import group_effect_ko, group_effect_sentence_ko
-    g = _group(993e8, 0.0)
+    g = _group(993e8, 45e8)
     text = group_effect_sentence_ko(g, programme)
-    assert "1,000억원에서 2,000억원으로" in text
-    assert f"{format_krw_with_se(993e8, g.change_se)} 늘어납니다" in text
-    assert "개인정보누출배상책임보험(PDL, 보상한도 20억원)" in text
-    assert "2,000억원의 1.0%인 20억원만 보상하고 1,980억원은 은행이 부담" in text
+    assert "500억원 이상 손실이 연 0.040회 (약 25년에 한 번), 최대 2,000억원" in text
+    assert f"{format_krw_with_se(993e8, 45e8)} 늘어납니다" in text
+    assert "모형은 1,000억원 이상을 약 200년에 한 번으로 봅니다 (워크숍: 약 100년에 한 번)" in text
+    assert "개인정보누출배상책임보험(PDL, 보상한도 20억원)의 약관에 든다고 보아도" in text
+    assert "500억원 손실의 4.0%; 2,000억원 손실의 1.0%" in text
     table = group_effect_ko(g, programme)
     assert list(table.index) == ["MyData 시나리오 포함", "MyData 시나리오 제외"]
     col = "개인정보누출배상책임보험(PDL) 연간 한도를 다 쓰는 해"
-    assert table.loc["MyData 시나리오 포함", col] == "14.47 ± 0.25%"
+    assert table.loc["MyData 시나리오 포함", col] == "15.44 ± 0.26%"
+    assert table.loc["MyData 시나리오 제외", "MyData 손실의 빈도: 고객·상품·영업 (CPBP)"] == "—"
     # a change within twice its error is not called an increase
-    small = group_effect_sentence_ko(_group(50e8, 0.0, cap_with=1000e8), programme)
+    small = group_effect_sentence_ko(_group(50e8, 45e8), programme)
     assert "구별되지 않습니다" in small and "늘어납니다" not in small
-    assert "단일손실 상한" not in small
+    # a group with no exceedance estimate adds no losses and says why
+    none = group_effect_sentence_ko(_group(0.0, 0.0, rate=float("nan")), programme)
+    assert "손실을 더하지 않습니다" in none
 
 
 def test_the_group_losses_table_is_the_split(programme):
     from opwb.report.element_tables import group_losses_ko
-    t = group_losses_ko(_group(993e8, 0.0), programme)
+    t = group_losses_ko(_group(993e8, 45e8), programme)
     assert list(t["추정"]) == ["약 25년에 한 번 이상", "최대 가능 손실"]
     assert list(t["은행 부담"]) == ["480억원", "1,980억원"]
     assert list(t["보상 비율"]) == ["4.0%", "1.0%"]
@@ -156,11 +167,12 @@ def test_the_group_and_family_sheets_are_long_tables():
                                index=["all"])
         cells = {"all": {}}
         sources = pd.DataFrame()
-    sheets = elements_sheets(R(), groups=[_group(993e8, 0.0)])
+    sheets = elements_sheets(R(), groups=[_group(993e8, 45e8)])
     g = sheets["시나리오군 효과"]
     assert list(zip(g["model"], g["cell"])) == [("with", "total"), ("with", "CPBP"),
                                                 ("without", "total"), ("without", "CPBP")]
     assert g.loc[0, "var"] == 13_800e8 + 993e8 and g.loc[0, "policy"] == "PDL"
-    assert g.loc[1, "severity_cap"] == 2000e8
+    assert (g.loc[1, "severity_cap"], g.loc[1, "group_cap"], g.loc[1, "group_rate"]) == \
+        (1000e8, 2000e8, 0.04)
     s = sheets["시나리오군 손실 보상"]
     assert list(s["insurance"]) == [20e8, 20e8] and set(s["group"]) == {"MyData"}

@@ -174,25 +174,61 @@ def mydata(bundled):
                                             n_years=N_YEARS)
 
 
-def test_the_mydata_group_moves_only_its_cell_and_raises_its_cap(bundled, mydata):
-    """With the group the model is the four-element model itself (same years and seed); without
-    it only CPBP, the group's cell, changes (common random numbers: every other cell's VaR is
-    the same to the won), and CPBP's cap falls back to the workshop's 1,000억 without the
-    MyData worst case of 2,000억 (data/scenarios.csv)."""
-    case, _, models, res = bundled
+def test_the_mydata_group_adds_its_own_losses_to_its_cell_only(bundled, mydata):
+    """Without the group the model is the four-element model of the workshop's other
+    estimates; with it, only CPBP, the group's cell, changes (the same years: every other
+    cell's VaR is the same to the won), by a Poisson stream of losses ≥ 500억 at 1/25 a year
+    up to the MyData worst case 2,000억 (data/scenarios.csv); CPBP's own cap stays the
+    workshop's 1,000억."""
+    from opwb.fitting.elements import element_cells
+    from opwb.scenarios.elements import _capital, case_elements, element_settings
+    case, losses, models, res = bundled
     _, g = mydata
     assert g.cells == ("CPBP",) and len(g.estimates) == 2
     t = g.capital
-    assert t.loc["with", "capital"] == res.capital.loc["all", "capital"]
-    assert t.loc["with", "severity_cap_CPBP"] == 2000e8
-    assert t.loc["without", "severity_cap_CPBP"] == 1000e8
+    inputs = case_elements(case)
+    rest = element_cells(models, losses, settings=element_settings(case),
+                         **{**inputs, "scenarios": inputs["scenarios"].without("MyData")})
+    ref = _capital(rest, N_YEARS, case.seed, 0.999)
+    assert t.loc["without", "capital"] == pytest.approx(ref["capital"], rel=1e-12)
     for cell in models:
         if cell != "CPBP":
             assert t.loc["with", f"var_{cell}"] == t.loc["without", f"var_{cell}"]
+            assert t.loc["with", f"var_{cell}"] == res.capital.loc["all", f"var_{cell}"]
+    assert t.loc["with", "severity_cap_CPBP"] == t.loc["without", "severity_cap_CPBP"] == 1000e8
+    assert (t.loc["with", "group_rate_CPBP"], t.loc["with", "group_from_CPBP"],
+            t.loc["with", "group_cap_CPBP"]) == (1 / 25, 500e8, 2000e8)
+    assert math.isnan(t.loc["without", "group_rate_CPBP"])
     assert g.change == pytest.approx(t.loc["with", "var_CPBP"] - t.loc["without", "var_CPBP"],
                                      rel=1e-12)
-    # the MyData worst case doubles CPBP's cap and CPBP's VaR is set near it: a real increase
-    assert g.change > 4 * g.change_se
+    # paired: far below the bound √(se² + se²) of two independent runs, and a real increase
+    bound = math.hypot(t.loc["with", "capital_se"], t.loc["without", "capital_se"])
+    assert 0 < g.change_se < bound and g.change > 4 * g.change_se
+    # the group's first estimate sets its rate: the model meets it exactly
+    assert g.checks["model_rate"].iloc[0] == pytest.approx(g.checks["workshop_rate"].iloc[0])
+
+
+def test_the_groups_losses_are_simulated_at_their_stated_rate_and_range(bundled):
+    """The group's own stream: annual counts with mean 1/25 (within 4 standard errors of a
+    Poisson mean), every loss in [500억, 2,000억]."""
+    from opwb.fitting.elements import element_cells
+    from opwb.scenarios.elements import _group_component, case_elements, element_settings
+    case, losses, models, _ = bundled
+    inputs = case_elements(case)
+    scen = inputs["scenarios"]
+    cells = element_cells(models, losses, settings=element_settings(case),
+                          **{**inputs, "scenarios": scen.without("MyData")})
+    comp, info, notes = _group_component(cells["CPBP"], scen.of("MyData"), "MyData")
+    assert info == {"rate": 1 / 25, "from": 500e8, "cap": 2000e8} and not notes
+    sim = simulate_losses({"CPBP·group MyData": comp}, 200_000, 7, keep_events_above=0.0)
+    ev = sim.events["CPBP·group MyData"]
+    n = ev.loss.size
+    assert abs(n / 200_000 - 1 / 25) < 4 * math.sqrt((1 / 25) / 200_000)
+    assert ev.loss.min() >= 500e8 and ev.loss.max() <= 2000e8
+    # a group that states only a worst case adds nothing and says so
+    none, _, why = _group_component(cells["CPBP"], [e for e in scen.of("MyData")
+                                                    if e.kind == "worst"], "MyData")
+    assert none is None and "no exceedance estimate" in why[0]
 
 
 def test_the_policy_split_of_each_estimate_is_the_contract(mydata):
@@ -209,11 +245,12 @@ def test_the_policy_split_of_each_estimate_is_the_contract(mydata):
 
 
 def test_the_policys_cover_agrees_with_an_independent_simulation(bundled, mydata):
-    """Independent path (plain numpy, its own random numbers): CPBP's counts, thinned to PDL's
-    wording share, losses from the cell's model capped at its cap, each paid
-    c·min(max(X − d, 0), L), the year's claims capped at the aggregate limit. The mean
-    annual claims and the share of years at the aggregate agree with scenario_group_effect's
-    within 4 combined standard errors, with and without the group."""
+    """Independent path (plain numpy, its own random numbers): CPBP's counts thinned to PDL's
+    wording share, losses from the cell's model capped at its cap; with the group, a Poisson
+    number (1/25 a year) of losses from the cell's severity above 500억 capped at 2,000억,
+    all within PDL's wording; each paid c·min(max(X − d, 0), L), the year's claims capped
+    at the aggregate limit. Mean annual claims and the share of years at the aggregate agree
+    with scenario_group_effect's within 4 combined standard errors."""
     from opwb.fitting.elements import element_cells
     from opwb.scenarios.elements import case_elements, element_settings
     case, losses, models, _ = bundled
@@ -221,24 +258,28 @@ def test_the_policys_cover_agrees_with_an_independent_simulation(bundled, mydata
     p = programme["PDL"]
     share = p.covers("CPBP")
     inputs = case_elements(case)
+    e = element_cells(models, losses, settings=element_settings(case),
+                      **{**inputs, "scenarios": inputs["scenarios"].without("MyData")})["CPBP"]
     rng = np.random.default_rng(20261207)
     n = 200_000
-    for key, scen in (("with", inputs["scenarios"]),
-                      ("without", inputs["scenarios"].without("MyData"))):
-        e = element_cells(models, losses, settings=element_settings(case),
-                          **{**inputs, "scenarios": scen})["CPBP"]
-        counts = rng.binomial(e.frequency.dist.rvs(size=n, random_state=rng), share)
-        x = np.minimum(e.severity.rvs_conditional(int(counts.sum()), rng), e.severity_cap)
-        pay = p.coinsurance * np.minimum(np.maximum(x - p.deductible, 0.0), p.limit)
-        annual = np.minimum(np.bincount(np.repeat(np.arange(n), counts), weights=pay,
-                                        minlength=n), p.aggregate_limit)
+    counts = rng.binomial(e.frequency.dist.rvs(size=n, random_state=rng), share)
+    x = np.minimum(e.severity.rvs_conditional(int(counts.sum()), rng), e.severity_cap)
+    pay = p.coinsurance * np.minimum(np.maximum(x - p.deductible, 0.0), p.limit)
+    own = np.bincount(np.repeat(np.arange(n), counts), weights=pay, minlength=n)
+    k = rng.poisson(1 / 25, n)
+    u = rng.uniform(size=int(k.sum()))
+    s0 = e.severity.sf(500e8)
+    y = np.minimum(e.severity.isf(u * s0), 2000e8)       # above 500억, capped
+    new = np.bincount(np.repeat(np.arange(n), k), minlength=n,
+                      weights=p.coinsurance * np.minimum(np.maximum(y - p.deductible, 0), p.limit))
+    for key, annual in (("without", own), ("with", own + new)):
+        annual = np.minimum(annual, p.aggregate_limit)
         mean, mean_se = annual.mean(), annual.std(ddof=1) / math.sqrt(n)
         full = (annual >= p.aggregate_limit * (1 - 1e-9)).mean()
         full_se = math.sqrt(full * (1 - full) / n)
         c = g.cover.loc[key]
         assert abs(c["expected_claims"] - mean) < 4 * math.hypot(c["expected_claims_se"], mean_se)
         assert abs(c["exhausted"] - full) < 4 * math.hypot(c["exhausted_se"], full_se)
-    # the group raises both (the model's CPBP tail is heavier with the MyData scenario)
     assert g.cover.loc["with", "exhausted"] > g.cover.loc["without", "exhausted"]
 
 
