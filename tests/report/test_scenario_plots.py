@@ -143,3 +143,22 @@ def test_break_even_view_needs_the_column_and_draws_its_own_png():
     net = frontier_png(table, dpi=40)
     be = frontier_png(table, value="break_even_premium", dpi=40)
     assert be[:8] == b"\x89PNG\r\n\x1a\n" and be != net
+
+
+def test_a_drawn_chart_is_kept_and_shown_again_byte_for_byte(tmp_path, monkeypatch):
+    """cached_png: the second call with the same inputs returns the first render's bytes
+    from the cache folder (equal to drawing afresh: rendering is deterministic); other
+    inputs are another file; the folder is the opwb cache's, nothing else is written."""
+    from opwb.report.plots.scenario import _png, frontier_figure
+    monkeypatch.setenv("OPWB_CACHE_DIR", str(tmp_path))
+    table, _ = with_break_even(frontier())
+    first = frontier_png(table, dpi=40)
+    files = sorted((tmp_path / "figures").glob("*.png"))
+    assert len(files) == 1 and files[0].read_bytes() == first
+    assert frontier_png(table, dpi=40) == first
+    assert _png(frontier_figure(table), 40) == first          # a fresh render, no cache
+    other = frontier_png(table, value="break_even_premium", dpi=40)
+    assert other != first and len(list((tmp_path / "figures").glob("*.png"))) == 2
+    moved = table.assign(net_benefit=table["net_benefit"] + EOK)
+    assert frontier_png(moved, dpi=40) != first
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["figures"]

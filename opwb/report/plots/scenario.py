@@ -221,14 +221,18 @@ def scenario_png(alternatives: Sequence[Alternative], loss: float, gross, nets: 
                  highlight: int | None = None, alpha: float = 0.999, dpi: int = 90) -> bytes:
     """The layer bands and the exceedance curves side by side, as PNG bytes (for widgets;
     uses a bare Figure, so nothing is displayed or kept by pyplot)."""
-    from matplotlib.figure import Figure
+    def draw() -> bytes:
+        from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(13, 4.6))  # fixed margins: constrained layout would draw twice
-    left, right = fig.subplots(1, 2)
-    plot_layer_bands(alternatives, loss, ax=left, highlight=highlight)
-    plot_exceedance(gross, nets, ax=right, alpha=alpha)
-    fig.subplots_adjust(left=0.06, right=0.985, bottom=0.12, top=0.92, wspace=0.26)
-    return _png(fig, dpi)
+        fig = Figure(figsize=(13, 4.6))  # fixed margins: constrained layout would draw twice
+        left, right = fig.subplots(1, 2)
+        plot_layer_bands(alternatives, loss, ax=left, highlight=highlight)
+        plot_exceedance(gross, nets, ax=right, alpha=alpha)
+        fig.subplots_adjust(left=0.06, right=0.985, bottom=0.12, top=0.92, wspace=0.26)
+        return _png(fig, dpi)
+
+    return cached_png("scenario", draw, (tuple(alternatives), float(loss), gross, nets,
+                                         highlight, float(alpha), int(dpi)))
 
 
 #: The font size (pt) of the heat map's legend (the key under it: ★, dashed circle, hatching).
@@ -281,9 +285,61 @@ def frontier_png(table, *, value: str = "net_benefit", eligible=None, recommende
                  title: str | None = None) -> bytes:
     """:func:`frontier_figure` (of ``value``: ``"net_benefit"`` or
     ``"break_even_premium"``) as PNG bytes at ``dpi``."""
-    return _png(frontier_figure(table, value=value, eligible=eligible,
-                                recommended=recommended, named=named, size=size, title=title),
-                dpi)
+    def draw() -> bytes:
+        return _png(frontier_figure(table, value=value, eligible=eligible,
+                                    recommended=recommended, named=named, size=size,
+                                    title=title), dpi)
+
+    return cached_png("frontier", draw, (table, value, eligible, recommended, tuple(named),
+                                         int(dpi), tuple(size), title))
+
+
+#: Rendered charts kept in the opwb cache folder (the newest; older ones are removed).
+PNG_CACHE_KEEP = 400
+
+
+def cached_png(kind: str, draw, inputs) -> bytes:
+    """The PNG bytes ``draw()`` renders for ``inputs``, kept in the opwb cache folder
+    (:func:`opwb.scenarios.store.cache_dir`, ``figures/``) under a digest of ``kind``, the
+    pickled inputs, matplotlib's version, the fonts in use and this module's source: a
+    fresh app kernel shows the charts a page has already drawn for the same answer without
+    drawing them again (rendering is deterministic: the same bytes). Inputs that cannot be
+    pickled, or a folder that cannot be written, only mean drawing again."""
+    import hashlib
+    import inspect
+    import os
+    import pickle
+    import sys
+
+    import matplotlib
+
+    from opwb.scenarios.store import cache_dir
+    try:
+        fonts = (matplotlib.rcParams["font.family"], matplotlib.rcParams["font.sans-serif"][:4])
+        blob = pickle.dumps((kind, inputs, matplotlib.__version__, fonts,
+                             inspect.getsource(sys.modules[__name__])), protocol=4)
+    except Exception:  # noqa: BLE001 - not picklable: no cache
+        return draw()
+    folder = cache_dir() / "figures"
+    path = folder / f"{hashlib.sha256(blob).hexdigest()[:32]}.png"
+    try:
+        data = path.read_bytes()
+        os.utime(path)
+        return data
+    except OSError:
+        pass
+    data = draw()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+        old = sorted(folder.glob("*.png"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for stale in old[PNG_CACHE_KEEP:]:
+            stale.unlink(missing_ok=True)
+    except OSError:
+        pass
+    return data
 
 
 def _png(fig, dpi: int) -> bytes:
