@@ -128,14 +128,20 @@ def _available(inputs: dict) -> tuple[str, ...]:
     return tuple(e for e in ELEMENTS if given[e])
 
 
-def _capital(cells: dict[str, ElementCell], n_years: int, seed: int, alpha: float) -> dict:
-    model = {c: CellModel(e.frequency, e.severity, threshold=e.threshold,
-                          severity_cap=e.severity_cap) for c, e in cells.items()}
-    sim = simulate_losses(model, n_years, seed, keep_events_above=math.inf)
+def _cell_models(cells: dict[str, ElementCell]) -> dict[str, CellModel]:
+    """The element cells as the engine's cell models (each with its own cap)."""
+    return {c: CellModel(e.frequency, e.severity, threshold=e.threshold,
+                         severity_cap=e.severity_cap) for c, e in cells.items()}
+
+
+def _capital_row(cells: dict[str, ElementCell], annual, alpha: float) -> dict:
+    """Capital (Σ cell VaR at ``alpha``) and its error, each cell's VaR and error from its
+    annual losses ``annual[cell]``, its 99.9% single loss and its yearly rate of losses at
+    its cap."""
     row: dict = {}
     total, var2 = 0.0, 0.0
     for cell in cells:
-        v, se = var_with_se(sim.annual_gross[cell], alpha)
+        v, se = var_with_se(annual[cell], alpha)
         row[f"var_{cell}"], row[f"var_se_{cell}"] = v, se
         total += v
         var2 += se * se
@@ -146,6 +152,11 @@ def _capital(cells: dict[str, ElementCell], n_years: int, seed: int, alpha: floa
             0.0 if cap is None else
             e.frequency.mean * float(np.exp(e.severity.logsf_conditional(cap))))
     return {"capital": total, "capital_se": math.sqrt(var2), **row}
+
+
+def _capital(cells: dict[str, ElementCell], n_years: int, seed: int, alpha: float) -> dict:
+    sim = simulate_losses(_cell_models(cells), n_years, seed, keep_events_above=math.inf)
+    return _capital_row(cells, sim.annual_gross, alpha)
 
 
 def four_elements(case, models, losses: pd.DataFrame, *, n_years: int | None = None,
@@ -531,8 +542,7 @@ def scenario_group_effect(case, models, losses: pd.DataFrame, group: str, *,
     if unknown:
         raise ValueError(f"group {group!r} has estimates for {unknown}, cells the model does "
                          f"not have ({list(cells)})")
-    model = {c: CellModel(e.frequency, e.severity, threshold=e.threshold,
-                          severity_cap=e.severity_cap) for c, e in cells.items()}
+    model = _cell_models(cells)
     parts, notes = {}, []
     for c in group_cells:
         comp, info, why = _group_component(cells[c], [e for e in estimates if e.cell == c],
@@ -551,24 +561,14 @@ def scenario_group_effect(case, models, losses: pd.DataFrame, group: str, *,
              for c in parts}
     rows = {}
     for key in ("with", "without"):
-        row: dict = {}
-        total, var2 = 0.0, 0.0
-        for c, e in cells.items():
-            x = added[c] if key == "with" and c in added else annual[c]
-            v, se = var_with_se(x, alpha)
-            row[f"var_{c}"], row[f"var_se_{c}"] = v, se
-            row[f"q999_{c}"] = e.single_loss_quantile(0.999)
-            row[f"cap_rate_{c}"] = (0.0 if e.severity_cap is None else e.frequency.mean
-                                    * float(np.exp(e.severity.logsf_conditional(e.severity_cap))))
-            total += v
-            var2 += se * se
+        row = _capital_row(cells, {**annual, **added} if key == "with" else annual, alpha)
         for c in group_cells:
             info = parts.get(c, {}) if key == "with" else {}
             row[f"severity_cap_{c}"] = cells[c].severity_cap
             row[f"group_rate_{c}"] = info.get("rate", math.nan)
             row[f"group_from_{c}"] = info.get("from", math.nan)
             row[f"group_cap_{c}"] = info.get("cap", math.nan)
-        rows[key] = {"capital": total, "capital_se": math.sqrt(var2), **row}
+        rows[key] = row
     table = pd.DataFrame.from_dict(rows, orient="index")
     change = float(table.loc["with", "capital"] - table.loc["without", "capital"])
     change_se = math.sqrt(sum(_paired_var_se(added[c], annual[c], alpha, seed) ** 2
