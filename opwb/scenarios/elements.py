@@ -439,16 +439,12 @@ def _paired_var_se(a: np.ndarray, b: np.ndarray, alpha: float, seed: int) -> flo
     return float(np.std(d, ddof=1))
 
 
-def _policy_claims(programme, policy: str, sim, extra: np.ndarray | None, seed: int) -> dict:
-    """The policy's mean annual contractual payment and the share of years it pays its
-    aggregate limit: the programme applied to the cells' events, plus ``extra`` (the
-    group's own payments a year, before the aggregate), the year's total capped at the
+def _policy_claims(p, ceded: np.ndarray, extra: np.ndarray | None) -> dict:
+    """Policy ``p``'s mean annual contractual payment and the share of years it pays its
+    aggregate limit: ``ceded`` (the programme applied to the cells' events) plus ``extra``
+    (the group's own payments a year, before the aggregate), the year's total capped at the
     aggregate limit (one policy's annual payment is min(Σ payments, aggregate) whatever
     their order)."""
-    from opwb.insurance.apply import apply_programme
-    p = programme[policy]
-    ceded = np.asarray(apply_programme(programme, sim, seed=seed).ceded_by_policy[policy],
-                       float)
     if extra is not None:
         ceded = np.minimum(ceded + extra, p.aggregate_limit)
     top = p.aggregate_limit if math.isfinite(p.aggregate_limit) else p.coinsurance * p.limit
@@ -553,9 +549,8 @@ def scenario_group_effect(case, models, losses: pd.DataFrame, group: str, *,
             parts[c] = info
     keep = (_keep_levels(programme, (), cells) if programme is not None
             else dict.fromkeys(cells, math.inf))
-    keep.update({_group_key(c, group): math.inf for c in parts})
-    sim = simulate_losses(model, n_years, seed, keep_events_above={
-        k: (0.0 if k.endswith(f"·group {group}") else v) for k, v in keep.items()})
+    keep.update({_group_key(c, group): 0.0 for c in parts})     # every group loss kept
+    sim = simulate_losses(model, n_years, seed, keep_events_above=keep)
     annual = {c: np.asarray(sim.annual_gross[c], float) for c in cells}
     added = {c: annual[c] + np.asarray(sim.annual_gross[_group_key(c, group)], float)
              for c in parts}
@@ -596,10 +591,12 @@ def scenario_group_effect(case, models, losses: pd.DataFrame, group: str, *,
             ev = sim.events[_group_key(c, group)]
             pay = p.recover(ev.loss)
             extra += np.bincount(ev.year, weights=pay, minlength=n_years)
-        cover = pd.DataFrame.from_dict({
-            "with": _policy_claims(programme, policy, base_sim, extra, seed),
-            "without": _policy_claims(programme, policy, base_sim, None, seed)},
-            orient="index")
+        from opwb.insurance.apply import apply_programme
+        ceded = np.asarray(apply_programme(programme, base_sim, seed=seed)
+                           .ceded_by_policy[policy], float)
+        cover = pd.DataFrame.from_dict({"with": _policy_claims(p, ceded, extra),
+                                        "without": _policy_claims(p, ceded, None)},
+                                       orient="index")
         split_rows = []
         for e in estimates:
             part = layer_split(e.amount, p)
